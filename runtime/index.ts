@@ -1,0 +1,7 @@
+/**
+ * mqgen/runtime: the public surface. Generated code imports only from here.
+ */
+export * from "./errors.js";
+export * from "./rpc/descriptor.js";
+export type * from "./registry/types.js";
+export type * from "./selector/types.js";

@@ -1,0 +1,139 @@
+/**
+ * The contract between generated code and the runtime. Generated modules export a ModuleDescriptor
+ * (wire names, argument codecs, schema hashes) and thin typed wrappers over RpcCaller / ModuleServer.
+ * Everything here is types only, so generated code stays a thin, readable layer.
+ */
+
+/** mqant Register (one call at a time per module instance) or RegisterGO (concurrent, bounded). */
+export type HandlerMode = "serial" | "concurrent";
+
+/**
+ * Encodes one value to the bytes of one mqant argument (or result) and back.
+ * `tag` is the mqant ArgsType tag written on the wire: "string", "int", "long", "proto@chat.Message", ...
+ */
+export interface ValueCodec<T> {
+  readonly tag: string;
+  encode(value: T): Uint8Array;
+  /** `tag` is the tag that arrived on the wire; a codec may accept several (e.g. "null"). */
+  decode(bytes: Uint8Array, tag: string): T;
+  /** Deep copy used by the in-process fast path so caller and handler never share mutable state. */
+  clone(value: T): T;
+}
+
+export interface ParamDescriptor {
+  readonly name: string;
+  readonly codec: ValueCodec<unknown>;
+}
+
+export interface HandlerDescriptor {
+  /** Method name in TypeScript (`sayHi`). */
+  readonly method: string;
+  /** Name registered on the wire (`/say/hi`, `HD_say`). */
+  readonly wireName: string;
+  readonly mode: HandlerMode;
+  /** Callable from gate clients (wire name starts with `HD_`; first wire argument is the session). */
+  readonly gate: boolean;
+  readonly params: readonly ParamDescriptor[];
+  readonly result: ValueCodec<unknown>;
+  /** Default per-call timeout from the schema, in ms. */
+  readonly timeoutMs?: number;
+  /** Safe to retry on another node when the chosen node vanished before answering. */
+  readonly retrySafe: boolean;
+  /** Hash of this handler's wire contract (name, params, result types). */
+  readonly hash: string;
+}
+
+export interface PushDescriptor {
+  /** Name in TypeScript (`message`). */
+  readonly name: string;
+  /** MQTT topic the gate publishes it on. */
+  readonly topic: string;
+  readonly codec: ValueCodec<unknown>;
+}
+
+export interface ModuleDescriptor {
+  /** Module type as used in routing (`helloworld`). */
+  readonly type: string;
+  readonly version: string;
+  /** Hash of the whole module's wire contract; advertised in registry metadata as `schema`. */
+  readonly schemaHash: string;
+  readonly handlers: Readonly<Record<string, HandlerDescriptor>>;
+  readonly pushes: Readonly<Record<string, PushDescriptor>>;
+}
+
+/** How a call picks its node. */
+export interface SelectOptions {
+  /** Only nodes whose version equals this. */
+  readonly version?: string;
+  /** Only nodes whose metadata has all these key/value pairs. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Drop nodes for which this returns false. */
+  readonly filter?: (node: import("../registry/types.js").ServiceNode) => boolean;
+  /** Strategy name or function; defaults to the app's (random). */
+  readonly strategy?: import("../selector/types.js").StrategyName | import("../selector/types.js").Strategy;
+}
+
+export interface CallOptions {
+  /** Per-call timeout in ms (default: the handler's schema timeout, then the app's RPC timeout, 10 s). */
+  readonly timeout?: number;
+  readonly signal?: AbortSignal;
+  /** Send to this node id (`type@16hex` or just the 16 hex) instead of selecting one. */
+  readonly node?: string;
+  readonly select?: SelectOptions;
+}
+
+/** What a handler receives besides its arguments. */
+export interface CallContext {
+  /** Wire name of the handler being run. */
+  readonly handler: string;
+  /** Absolute deadline, unix ms, from RPCInfo.Expired. */
+  readonly deadline: number;
+  /** Fires at the deadline, or when the app stops. */
+  readonly signal: AbortSignal;
+  /** Caller host name (RPCInfo.caller). */
+  readonly caller: string;
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+/** Client side, as used by generated stubs. Implemented by the app's RPC client. */
+export interface RpcCaller {
+  /** Untyped call: `target` is a module type or `type@nodeId`; arguments are tagged by their JS type. */
+  call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown>;
+  /** Fire-and-forget (Reply=false). Resolves once the request is published. */
+  callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void>;
+  /** Typed call through a descriptor: arguments encoded with the param codecs, result decoded with the result codec. */
+  callHandler<R>(
+    module: ModuleDescriptor,
+    handler: HandlerDescriptor,
+    args: readonly unknown[],
+    options?: CallOptions,
+  ): Promise<R>;
+  callHandlerNR(
+    module: ModuleDescriptor,
+    handler: HandlerDescriptor,
+    args: readonly unknown[],
+    options?: CallOptions,
+  ): Promise<void>;
+}
+
+export type RawHandler = (args: unknown[], ctx: CallContext) => unknown;
+
+/** Server side, as used by generated `register…` functions. Implemented by a running module's RPC server. */
+export interface ModuleServer {
+  /** mqant Register: calls run one at a time. Untyped: arguments decoded by their wire tags. */
+  register(fn: string, handler: RawHandler): void;
+  /** mqant RegisterGO: calls run concurrently, bounded by Rpc.MaxCoroutine. */
+  registerGo(fn: string, handler: RawHandler): void;
+  /** Typed registration: the handler's mode, wire name and param codecs come from the descriptor. */
+  registerHandler(module: ModuleDescriptor, handler: HandlerDescriptor, fn: RawHandler): void;
+}
+
+/**
+ * Values that need the receiving app's RPC client (a gate Session whose `bind()` calls back to its gate)
+ * implement this; the server hands them its caller after decoding and before the handler runs.
+ */
+export const BIND_CALLER: unique symbol = Symbol.for("mqgen.bindCaller");
+export interface CallerBindable {
+  [BIND_CALLER](caller: RpcCaller): void;
+}
