@@ -5,3 +5,4 @@ export * from "./errors.js";
 export * from "./rpc/descriptor.js";
 export type * from "./registry/types.js";
 export type * from "./selector/types.js";
+export type * from "./app/types.js";

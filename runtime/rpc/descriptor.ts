@@ -137,3 +137,24 @@ export const BIND_CALLER: unique symbol = Symbol.for("mqgen.bindCaller");
 export interface CallerBindable {
   [BIND_CALLER](caller: RpcCaller): void;
 }
+
+/**
+ * mqant's RPCSerialize (app.AddRPCSerialize): a named codec for values the built-in tags do not cover,
+ * e.g. the gate's `SESSION`. Tried before the built-in tags when encoding untyped arguments.
+ */
+export interface ArgSerializer {
+  readonly name: string;
+  /** Tags this serializer decodes. */
+  readonly tags: readonly string[];
+  /** The tag and bytes for a value it handles, or undefined to let the next serializer try. */
+  serialize(value: unknown): { tag: string; bytes: Uint8Array } | undefined;
+  deserialize(tag: string, bytes: Uint8Array): unknown;
+}
+
+/** A reply as it travels in ResultInfo, before decoding. */
+export interface RawResult {
+  readonly resultType: string;
+  readonly result: Uint8Array;
+  /** "" on success. */
+  readonly error: string;
+}
