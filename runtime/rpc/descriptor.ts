@@ -158,3 +158,56 @@ export interface RawResult {
   /** "" on success. */
   readonly error: string;
 }
+
+/*
+ * Message and enum descriptors. Generated code describes each schema message as a plain field table and
+ * the runtime encodes it reflectively (the protobuf-es model), which keeps generated files small and fast
+ * to type-check. `defineMessage` / `defineEnum` (runtime/rpc/message.ts) turn a table into a MessageType.
+ */
+export type ScalarKind = "bool" | "int32" | "int64" | "uint32" | "uint64" | "float" | "double" | "string" | "bytes";
+
+export type FieldType =
+  | { readonly kind: "scalar"; readonly scalar: ScalarKind }
+  | { readonly kind: "enum"; readonly enum: EnumType }
+  /** A thunk, so messages can refer to each other in any order and recursively. */
+  | { readonly kind: "message"; readonly message: () => MessageType<object> };
+
+export interface FieldDescriptor {
+  /** Protobuf field number. */
+  readonly no: number;
+  /** Property name in TypeScript and in JSON (the schema's field name). */
+  readonly name: string;
+  readonly type: FieldType;
+  /**
+   * singular: always present (scalars default to zero values; singular message fields are optional
+   * properties); optional: `name?: T`; repeated: `T[]`; map: `Record<string, T>` keyed by `mapKey`.
+   */
+  readonly cardinality: "singular" | "optional" | "repeated" | "map";
+  readonly mapKey?: ScalarKind;
+}
+
+/** An enum as a const object of name → number; TypeScript sees the union of its numbers. */
+export interface EnumType {
+  readonly typeName: string;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+export interface MessageType<T extends object> {
+  /** Fully qualified schema name (`chat.Message`). */
+  readonly typeName: string;
+  readonly fields: readonly FieldDescriptor[];
+  /** A message with every singular field at its zero value, overridden by `init`. */
+  create(init?: Partial<T>): T;
+  encode(message: T): Uint8Array;
+  /** Throws BadArgumentError on malformed bytes. */
+  decode(bytes: Uint8Array): T;
+  /** Protobuf JSON mapping: int64 as decimal strings, bytes as base64, enums by name. */
+  toJson(message: T): Record<string, unknown>;
+  /** Throws BadArgumentError naming the field on a value of the wrong type. */
+  fromJson(json: unknown): T;
+  clone(message: T): T;
+  /** As an RPC argument/result: tag `proto@<typeName>`; decodes any `proto@…`/`marshal@…` tag and `null`. */
+  readonly codec: ValueCodec<T>;
+  /** As a JSON object on the wire: tag `map` (gate-facing handlers receive JSON objects). */
+  readonly jsonCodec: ValueCodec<T>;
+}
