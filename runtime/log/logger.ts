@@ -1,0 +1,193 @@
+/**
+ * Logging on pino, laid out like mqant's beego logger: a text line
+ * `time [trace] [span] [processId] [L] msg` or mqant's JSON fields, on the console in debug mode and in
+ * daily files `<logDir>/<prefix><processId><suffix>`, with chosen levels (multifile `separate`, e.g.
+ * error) also in their own file. Formatting happens in a tiny pino destination rather than pino-pretty, so
+ * there is no worker thread and nothing to install.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { pino, type Logger } from "pino";
+import type { LogConfig } from "../app/config.js";
+
+export type { Logger } from "pino";
+
+const LEVEL_LETTER: Record<number, string> = { 10: "T", 20: "D", 30: "I", 40: "W", 50: "E", 60: "C" };
+const LEVEL_NAME: Record<number, string> = {
+  10: "debug",
+  20: "debug",
+  30: "informational",
+  40: "warning",
+  50: "error",
+  60: "critical",
+};
+/** beego level name → the lowest pino level it admits. */
+const BEEGO_TO_PINO: Record<string, number> = {
+  emergency: 60,
+  alert: 60,
+  critical: 60,
+  error: 50,
+  warning: 40,
+  notice: 30,
+  informational: 30,
+  debug: 10,
+};
+const OMITTED = new Set(["level", "time", "msg", "pid", "hostname", "traceId", "spanId", "processId", "err"]);
+
+function localDay(time: number): string {
+  const d = new Date(time);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** One log file, rotated at local midnight by renaming it to `<name>.<yyyy-mm-dd>.<n><suffix>` as beego does. */
+class DailyFile {
+  private fd: number;
+  private day: string;
+  constructor(
+    private readonly dir: string,
+    private readonly stem: string,
+    private readonly suffix: string,
+    private readonly daily: boolean,
+  ) {
+    this.day = localDay(Date.now());
+    this.fd = openSync(this.path, "a");
+  }
+  get path(): string {
+    return join(this.dir, this.stem + this.suffix);
+  }
+  write(line: string, time: number): void {
+    if (this.daily) {
+      const day = localDay(time);
+      if (day !== this.day) this.rotate(day);
+    }
+    writeSync(this.fd, line);
+  }
+  private rotate(day: string): void {
+    closeSync(this.fd);
+    let n = 1;
+    let target: string;
+    do {
+      target = join(this.dir, `${this.stem}.${this.day}.${String(n).padStart(3, "0")}${this.suffix}`);
+      n++;
+    } while (existsSync(target));
+    renameSync(this.path, target);
+    this.day = day;
+    this.fd = openSync(this.path, "a");
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+interface Sink {
+  minLevel: number;
+  /** Only this exact level (separate files). */
+  onlyLevel?: number;
+  write(line: string, time: number): void;
+}
+
+export interface LoggerOptions {
+  readonly debug: boolean;
+  readonly processId: string;
+  /** No file output when undefined. */
+  readonly logDir: string | undefined;
+  readonly config: LogConfig;
+  /** Console target (tests pass their own). Defaults to process.stdout. */
+  readonly console?: { write(line: string): unknown };
+}
+
+export interface AppLogger {
+  readonly logger: Logger;
+  /** Paths of the files being written, for tools and tests. */
+  readonly files: readonly string[];
+  close(): void;
+}
+
+function formatText(record: Record<string, unknown>, processId: string): string {
+  const time = new Date(record.time as number).toISOString();
+  const trace = typeof record.traceId === "string" ? record.traceId : "-";
+  const span = typeof record.spanId === "string" ? record.spanId : "-";
+  const letter = LEVEL_LETTER[record.level as number] ?? "I";
+  let extra = "";
+  for (const [key, value] of Object.entries(record)) {
+    if (OMITTED.has(key)) continue;
+    extra += ` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`;
+  }
+  let line = `${time} [${trace}] [${span}] [${processId}] [${letter}] ${String(record.msg ?? "")}${extra}\n`;
+  const err = record.err as { stack?: string; message?: string } | undefined;
+  if (err !== undefined) line += `${err.stack ?? err.message ?? JSON.stringify(err)}\n`;
+  return line;
+}
+
+function formatJson(record: Record<string, unknown>, processId: string): string {
+  const time = record.time as number;
+  const err = record.err as { stack?: string; message?: string } | undefined;
+  const out: Record<string, unknown> = {
+    formattime: new Date(time).toISOString(),
+    timestamp: time,
+    message: record.msg ?? "",
+    processid: processId,
+    level: LEVEL_NAME[record.level as number] ?? "informational",
+    trace_id: record.traceId ?? "",
+    trace_span: record.spanId ?? "",
+  };
+  if (err !== undefined) out.stack = err.stack ?? err.message;
+  for (const [key, value] of Object.entries(record)) if (!OMITTED.has(key)) out[key] = value;
+  return JSON.stringify(out) + "\n";
+}
+
+export function createLogger(options: LoggerOptions): AppLogger {
+  const sinks: Sink[] = [];
+  const files: DailyFile[] = [];
+  const consoleOut = options.console ?? process.stdout;
+  if (options.debug || options.config.console) {
+    sinks.push({ minLevel: 10, write: (line) => consoleOut.write(line) });
+  }
+  const fileConfig = options.config.file;
+  if (options.logDir !== undefined && fileConfig !== undefined) {
+    mkdirSync(options.logDir, { recursive: true });
+    const stem = `${fileConfig.prefix}${options.processId}`;
+    const main = new DailyFile(options.logDir, stem, fileConfig.suffix, fileConfig.daily);
+    files.push(main);
+    const minLevel = fileConfig.level === undefined ? 10 : (BEEGO_TO_PINO[fileConfig.level] ?? 10);
+    sinks.push({ minLevel, write: (line, time) => main.write(line, time) });
+    for (const level of fileConfig.separate) {
+      const file = new DailyFile(options.logDir, `${stem}.${level}`, fileConfig.suffix, fileConfig.daily);
+      files.push(file);
+      const pinoLevel = level === "debug" ? 20 : (BEEGO_TO_PINO[level] ?? 50);
+      sinks.push({ minLevel: pinoLevel, onlyLevel: pinoLevel, write: (line, time) => file.write(line, time) });
+    }
+  }
+  const format = options.config.json ? formatJson : formatText;
+  const destination = {
+    write(chunk: string): void {
+      if (sinks.length === 0) return;
+      const record = JSON.parse(chunk) as Record<string, unknown>;
+      const level = record.level as number;
+      const time = record.time as number;
+      const line = format(record, options.processId);
+      for (const sink of sinks) {
+        if (level < sink.minLevel) continue;
+        if (sink.onlyLevel !== undefined && level !== sink.onlyLevel) continue;
+        sink.write(line, time);
+      }
+    },
+  };
+  const logger = pino(
+    { level: sinks.length === 0 ? "silent" : "debug", base: undefined, serializers: { err: pino.stdSerializers.err } },
+    destination,
+  );
+  return {
+    logger,
+    files: files.map((f) => f.path),
+    close(): void {
+      for (const file of files.splice(0)) file.close();
+      sinks.length = 0;
+    },
+  };
+}
+
+/** A logger that drops everything (for components created without an app). */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}
