@@ -1,0 +1,45 @@
+/** Every bench:rpc scenario: how to start its server process (if any) and its client. */
+import {
+  startMoleculerClient,
+  startMoleculerLocal,
+  startMoleculerServer,
+  startRawRequestClient,
+  startRawServer,
+  startRawSharedReplyClient,
+  type Client,
+  type StopServer,
+} from "./peers.js";
+import { startMqgenClient, startMqgenLocal, startMqgenServer } from "./mqgen.js";
+
+export interface Scenario {
+  readonly name: string;
+  readonly label: string;
+  /** Absent for in-process scenarios. */
+  readonly startServer?: (natsUrl: string) => Promise<StopServer>;
+  readonly startClient: (natsUrl: string) => Promise<Client>;
+}
+
+export const scenarios: readonly Scenario[] = [
+  { name: "raw-request", label: "raw nats.js request()", startServer: startRawServer, startClient: startRawRequestClient },
+  {
+    name: "raw-shared-reply",
+    label: "raw nats.js shared reply subject",
+    startServer: startRawServer,
+    startClient: startRawSharedReplyClient,
+  },
+  {
+    name: "moleculer-nats",
+    label: "Moleculer 0.15 over NATS",
+    startServer: startMoleculerServer,
+    startClient: startMoleculerClient,
+  },
+  { name: "mqgen-nats", label: "mqgen over NATS", startServer: startMqgenServer, startClient: startMqgenClient },
+  { name: "moleculer-local", label: "Moleculer 0.15 local (in process)", startClient: () => startMoleculerLocal() },
+  { name: "mqgen-local", label: "mqgen in process", startClient: () => startMqgenLocal() },
+];
+
+export function scenarioNamed(name: string): Scenario {
+  const scenario = scenarios.find((s) => s.name === name);
+  if (scenario === undefined) throw new Error(`unknown rpc scenario ${name}`);
+  return scenario;
+}
