@@ -1,0 +1,538 @@
+/**
+ * The HTTP gateway: mqant's `httpgateway` route (`/moduleType/...` → RPC whose handler name is the URL path,
+ * carrying a `go.api.Request` and answered by a `go.api.Response`), plus typed JSON routes generated from
+ * module descriptors (`POST /helloworld/sayHi {"name":"x"}` → `"hi x"`).
+ *
+ * It is a plain node:http request listener so users can mount it in their own server, next to other routes.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { AppHandle } from "../app/types.js";
+import { BadArgumentError, type ErrorCode, MqgenError } from "../errors.js";
+import type {
+  CallOptions,
+  HandlerDescriptor,
+  MessageType,
+  ModuleDescriptor,
+  RawResult,
+  ValueCodec,
+} from "../rpc/descriptor.js";
+import {
+  API_REQUEST_TAG,
+  type ApiPair,
+  type ApiRequest,
+  decodeApiResponse,
+  encodeApiRequest,
+} from "./api-proto.js";
+
+export interface HttpGatewayOptions {
+  /** Modules whose non-gate handlers get typed JSON routes `POST <prefix>/<type>/<method>`. */
+  readonly descriptors?: readonly ModuleDescriptor[];
+  /**
+   * Message types used as handler params or results, so JSON is mapped with their `fromJson`/`toJson`
+   * (int64 as strings, bytes as base64, enums by name). Types not listed fall back to a generic mapping.
+   */
+  readonly messages?: readonly MessageType<object>[];
+  /** Path prefix the gateway answers under (`/api`); stripped before routing. Default: none. */
+  readonly prefix?: string;
+  /** Largest accepted request body; larger ones get 413. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Per-call timeout; default: the handler's schema timeout, then the app's RPC timeout. */
+  readonly timeoutMs?: number;
+  /** Serve mqant's `/moduleType/...` route for paths that are not typed routes. Default true. */
+  readonly mqantRoutes?: boolean;
+  /** Requests outside `prefix` go here instead of getting a 404 (e.g. static files of a web app). */
+  readonly fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export type HttpGatewayHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** The error body mqant's gateway writes (go-micro's errors.Error): `{"id","code","detail","status"}`. */
+export interface HttpErrorBody {
+  readonly id: string;
+  readonly code: number;
+  readonly detail: string;
+  readonly status: string;
+}
+
+/** Raised inside the gateway for requests it rejects itself; carries the HTTP status. */
+export class HttpGatewayError extends MqgenError {
+  readonly status: number;
+  constructor(status: number, message: string, options?: { cause?: unknown }) {
+    super(errorCodeForStatus(status), message, options);
+    this.status = status;
+  }
+}
+
+function errorCodeForStatus(status: number): ErrorCode {
+  if (status === 404) return "NOT_FOUND";
+  if (status === 502) return "REMOTE";
+  if (status === 503) return "BUSY";
+  if (status === 504) return "DEADLINE_EXCEEDED";
+  return "BAD_ARGUMENT";
+}
+
+const ERROR_ID = "httpgateway";
+const JSON_CONTENT_TYPE = "application/json";
+/** Response headers a backend may not set: node computes framing itself. */
+const HOP_BY_HOP = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"]);
+
+interface TypedRoute {
+  readonly module: ModuleDescriptor;
+  readonly handler: HandlerDescriptor;
+}
+
+export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = {}): HttpGatewayHandler {
+  const prefix = normalizePrefix(options.prefix);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const mqantRoutes = options.mqantRoutes ?? true;
+  const modules = new Map<string, ModuleDescriptor>();
+  const typedRoutes = new Map<string, TypedRoute>();
+  for (const module of options.descriptors ?? []) {
+    modules.set(module.type, module);
+    for (const handler of Object.values(module.handlers)) {
+      // Gate handlers take a session first; only a gate can supply one.
+      if (handler.gate) continue;
+      typedRoutes.set(`/${module.type}/${handler.method}`, { module, handler });
+    }
+  }
+  const json = new JsonMapper(options.messages ?? []);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://gateway.invalid");
+    let path = url.pathname;
+    if (prefix !== "") {
+      if (path !== prefix && !path.startsWith(`${prefix}/`)) {
+        if (options.fallback !== undefined) {
+          options.fallback(req, res);
+          return;
+        }
+        throw new HttpGatewayError(404, `no route for ${path}`);
+      }
+      path = path.slice(prefix.length);
+    }
+    const moduleType = path.split("/")[1] ?? "";
+    if (moduleType === "") throw new HttpGatewayError(404, `no module in path ${JSON.stringify(path)}`);
+
+    const abort = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const callOptions: CallOptions =
+      options.timeoutMs === undefined ? { signal: abort.signal } : { signal: abort.signal, timeout: options.timeoutMs };
+
+    const typed = typedRoutes.get(path);
+    if (typed !== undefined) {
+      await serveTyped(req, res, typed, callOptions);
+      return;
+    }
+    if (!mqantRoutes) {
+      throw new HttpGatewayError(404, unknownTarget(modules, moduleType, path));
+    }
+    await serveMqant(req, res, url, path, moduleType, callOptions);
+  };
+
+  const serveTyped = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: TypedRoute,
+    callOptions: CallOptions,
+  ): Promise<void> => {
+    if (req.method !== "POST") {
+      res.setHeader("Allow", "POST");
+      throw new HttpGatewayError(405, `${route.module.type}.${route.handler.method} takes POST with a JSON object`);
+    }
+    const body = await readBody(req, maxBodyBytes);
+    const input = parseJsonObject(body);
+    const args = json.argsFromJson(route.handler, input);
+    let result: unknown;
+    try {
+      result = await app.callHandler(route.module, route.handler, args, callOptions);
+    } catch (err) {
+      throw classifyCallError(err, modules.has(route.module.type));
+    }
+    writeJson(res, 200, json.resultToJson(route.handler.result, result));
+  };
+
+  const serveMqant = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: string,
+    moduleType: string,
+    callOptions: CallOptions,
+  ): Promise<void> => {
+    const body = await readBody(req, maxBodyBytes);
+    const request = toApiRequest(req, url, path, body);
+    let raw: RawResult;
+    try {
+      raw = await app.callArgs(moduleType, path, [API_REQUEST_TAG], [encodeApiRequest(request)], callOptions);
+    } catch (err) {
+      throw classifyCallError(err, modules.has(moduleType));
+    }
+    if (raw.error !== "") throw classifyRemoteErrorText(raw.error);
+    if (!raw.resultType.startsWith("proto@") && !raw.resultType.startsWith("marshal@") && raw.resultType !== "null") {
+      throw new HttpGatewayError(502, `backend ${path} answered ${raw.resultType}, expected a go.api.Response`);
+    }
+    let response;
+    try {
+      response = decodeApiResponse(raw.result);
+    } catch (err) {
+      throw new HttpGatewayError(502, `backend ${path} answered an undecodable go.api.Response`, { cause: err });
+    }
+    const status = response.statusCode === 0 ? 200 : response.statusCode;
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new HttpGatewayError(502, `backend ${path} answered status ${response.statusCode}`);
+    }
+    for (const [name, pair] of Object.entries(response.header)) {
+      if (HOP_BY_HOP.has(name.toLowerCase()) || pair.values.length === 0) continue;
+      try {
+        res.setHeader(name, pair.values);
+      } catch (err) {
+        throw new HttpGatewayError(502, `backend ${path} answered an invalid header ${JSON.stringify(name)}`, {
+          cause: err,
+        });
+      }
+    }
+    if (!res.hasHeader("content-type")) res.setHeader("Content-Type", JSON_CONTENT_TYPE);
+    res.statusCode = status;
+    res.end(response.body);
+  };
+
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => writeError(req, res, err));
+  };
+}
+
+function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined || prefix === "" || prefix === "/") return "";
+  const withSlash = prefix.startsWith("/") ? prefix : `/${prefix}`;
+  return withSlash.endsWith("/") ? withSlash.slice(0, -1) : withSlash;
+}
+
+function unknownTarget(modules: ReadonlyMap<string, ModuleDescriptor>, moduleType: string, path: string): string {
+  return modules.has(moduleType) ? `unknown handler ${path}` : `unknown module ${JSON.stringify(moduleType)}`;
+}
+
+/** Reads the whole body, refusing (413) more than `limit` bytes, announced or actually sent. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const announced = req.headers["content-length"];
+  if (announced !== undefined && Number(announced) > limit) {
+    throw new HttpGatewayError(413, `request body of ${announced} bytes exceeds the limit of ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      throw new HttpGatewayError(413, `request body exceeds the limit of ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch (err) {
+    throw new HttpGatewayError(400, `malformed JSON body: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new HttpGatewayError(400, "the body must be a JSON object of parameters by name");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Go's textproto canonical header key: `content-type` → `Content-Type`. */
+function canonicalHeaderKey(name: string): string {
+  return name
+    .split("-")
+    .map((part) => (part === "" ? part : part[0].toUpperCase() + part.slice(1).toLowerCase()))
+    .join("-");
+}
+
+function addPairValue(map: Record<string, ApiPair>, key: string, value: string): void {
+  const pair = map[key];
+  if (pair === undefined) map[key] = { key, values: [value] };
+  else pair.values.push(value);
+}
+
+/** mqant's RequestToProto: form bodies go to `post`, others are copied raw; adds X-Forwarded-For and Host. */
+function toApiRequest(req: IncomingMessage, url: URL, path: string, body: Buffer): ApiRequest {
+  const header: Record<string, ApiPair> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values === undefined || name === "host") continue;
+    const key = canonicalHeaderKey(name);
+    for (const value of values) addPairValue(header, key, value);
+  }
+  const remote = req.socket.remoteAddress;
+  if (remote !== undefined) {
+    const prior = header["X-Forwarded-For"];
+    const chain = prior === undefined ? remote : `${prior.values.join(", ")}, ${remote}`;
+    header["X-Forwarded-For"] = { key: "X-Forwarded-For", values: [chain] };
+  }
+  header["Host"] = { key: "Host", values: [req.headers.host ?? ""] };
+
+  const get: Record<string, ApiPair> = {};
+  for (const [key, value] of url.searchParams) addPairValue(get, key, value);
+
+  const post: Record<string, ApiPair> = {};
+  let rawBody: Uint8Array = body;
+  const contentType = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (contentType === "application/x-www-form-urlencoded") {
+    for (const [key, value] of new URLSearchParams(body.toString("utf8"))) addPairValue(post, key, value);
+    rawBody = new Uint8Array(0);
+  }
+  // As in Go: the path excludes the mounted prefix only when the user strips it; here the handler name is
+  // the routed path, and `url` keeps what the client sent.
+  return { method: req.method ?? "GET", path, header, get, post, body: rawBody, url: req.url ?? path };
+}
+
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  DEADLINE_EXCEEDED: 504,
+  NONE_AVAILABLE: 503,
+  BUSY: 503,
+  CLOSED: 503,
+  NOT_FOUND: 404,
+  REMOTE: 502,
+  SCHEMA_MISMATCH: 502,
+  PROTOCOL: 502,
+  BAD_ARGUMENT: 502,
+  REGISTRY: 503,
+  CONFIG: 500,
+  ABORTED: 499,
+};
+
+/**
+ * Errors of the call itself. "none available" for a module the gateway has no descriptor of means the
+ * URL names nothing that exists: 404. For a described module it is a real outage: 503.
+ */
+function classifyCallError(err: unknown, described: boolean): unknown {
+  if (!(err instanceof MqgenError)) return err;
+  if (err.code === "NONE_AVAILABLE" && !described) return new HttpGatewayError(404, `unknown module: ${err.message}`, { cause: err });
+  if (err.code === "REMOTE") return classifyRemoteErrorText(err.message);
+  return err;
+}
+
+/** A backend's error string (ResultInfo.Error). mqant's own texts keep their meaning. */
+function classifyRemoteErrorText(text: string): HttpGatewayError {
+  if (/^Remote function\(.*\) not found$/.test(text)) return new HttpGatewayError(404, text);
+  if (text === "deadline exceeded") return new HttpGatewayError(504, text);
+  if (text === "none available" || text.includes("the work queue is full")) return new HttpGatewayError(503, text);
+  return new HttpGatewayError(502, text);
+}
+
+function statusOf(err: unknown): number {
+  if (err instanceof HttpGatewayError) return err.status;
+  if (err instanceof MqgenError) return STATUS_BY_CODE[err.code] ?? 500;
+  return 500;
+}
+
+function writeJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value === undefined ? null : value);
+  res.statusCode = status;
+  res.setHeader("Content-Type", JSON_CONTENT_TYPE);
+  res.setHeader("Content-Length", Buffer.byteLength(body));
+  res.end(body);
+}
+
+function writeError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const status = statusOf(err);
+  if (status === 499 || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  if (res.headersSent) {
+    res.destroy(err instanceof Error ? err : undefined);
+    return;
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  const body: HttpErrorBody = { id: ERROR_ID, code: status, detail, status: STATUS_CODES[status] ?? "Error" };
+  if (!req.complete) {
+    // The body was refused unread: close rather than make the client stream it into a keep-alive socket.
+    res.setHeader("Connection", "close");
+    req.resume();
+  }
+  res.removeHeader("Content-Type");
+  writeJson(res, status, body);
+}
+
+/** Maps JSON to handler arguments and results back to JSON, by each value's codec. */
+class JsonMapper {
+  private readonly messageByCodec = new Map<ValueCodec<unknown>, MessageType<object>>();
+
+  constructor(messages: readonly MessageType<object>[]) {
+    for (const message of messages) {
+      this.messageByCodec.set(message.codec as ValueCodec<unknown>, message);
+      this.messageByCodec.set(message.jsonCodec as ValueCodec<unknown>, message);
+    }
+  }
+
+  argsFromJson(handler: HandlerDescriptor, input: Record<string, unknown>): unknown[] {
+    const known = new Set(handler.params.map((param) => param.name));
+    for (const key of Object.keys(input)) {
+      if (!known.has(key)) throw new HttpGatewayError(400, `unknown parameter "${key}" for ${handler.method}`);
+    }
+    return handler.params.map((param) => {
+      const value = input[param.name];
+      try {
+        return this.valueFromJson(param.codec, value);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new HttpGatewayError(400, `parameter "${param.name}": ${reason}`, { cause: err });
+      }
+    });
+  }
+
+  resultToJson(codec: ValueCodec<unknown>, value: unknown): unknown {
+    const message = this.messageFor(codec);
+    if (message !== undefined && value !== null && typeof value === "object") return message.toJson(value);
+    return genericToJson(value);
+  }
+
+  private messageFor(codec: ValueCodec<unknown>): MessageType<object> | undefined {
+    const listed = this.messageByCodec.get(codec);
+    if (listed !== undefined) return listed;
+    // A codec created by defineMessage may point back at its message type.
+    const linked = (codec as { readonly messageType?: unknown }).messageType;
+    if (isMessageType(linked)) return linked;
+    return undefined;
+  }
+
+  private valueFromJson(codec: ValueCodec<unknown>, value: unknown): unknown {
+    const message = this.messageFor(codec);
+    if (message !== undefined) {
+      if (value === undefined || value === null) return message.create();
+      return message.fromJson(value);
+    }
+    const tag = codec.tag;
+    if (tag === "null") return undefined;
+    if (value === undefined) throw new BadArgumentError("missing");
+    switch (tag) {
+      case "string":
+        if (typeof value !== "string") throw new BadArgumentError(`expected a string, got ${describe(value)}`);
+        return value;
+      case "bool":
+        if (typeof value !== "boolean") throw new BadArgumentError(`expected a boolean, got ${describe(value)}`);
+        return value;
+      case "int":
+        return integerFromJson(value, -2147483648n, 2147483647n, false);
+      case "long": {
+        // int64/uint64 codecs hold bigint, uint32 holds number; the zero value tells which.
+        const wantsBigint = typeof zeroValue(codec) === "bigint";
+        return integerFromJson(value, -(2n ** 63n), 2n ** 64n - 1n, wantsBigint);
+      }
+      case "float":
+      case "double":
+        return floatFromJson(value);
+      case "bytes":
+        return bytesFromJson(value);
+      case "mapstr":
+        if (!isPlainObject(value) || !Object.values(value).every((v) => typeof v === "string")) {
+          throw new BadArgumentError(`expected an object of strings, got ${describe(value)}`);
+        }
+        return value;
+      default: {
+        if (!isPlainObject(value)) throw new BadArgumentError(`expected a JSON object, got ${describe(value)}`);
+        // No message type known: hand the object to the codec and let it judge.
+        try {
+          codec.encode(value);
+        } catch (err) {
+          throw new BadArgumentError(err instanceof Error ? err.message : String(err), { cause: err });
+        }
+        return value;
+      }
+    }
+  }
+}
+
+function isMessageType(value: unknown): value is MessageType<object> {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { fromJson?: unknown }).fromJson === "function" &&
+    typeof (value as { toJson?: unknown }).toJson === "function"
+  );
+}
+
+function zeroValue(codec: ValueCodec<unknown>): unknown {
+  try {
+    return codec.decode(new Uint8Array(0), "null");
+  } catch {
+    return undefined;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Protobuf JSON: integers as numbers or decimal strings (64-bit ones usually as strings). */
+function integerFromJson(value: unknown, min: bigint, max: bigint, asBigint: boolean): number | bigint {
+  let parsed: bigint;
+  if (typeof value === "number" && Number.isInteger(value)) {
+    if (!Number.isSafeInteger(value)) throw new BadArgumentError(`${value} loses precision; send it as a string`);
+    parsed = BigInt(value);
+  } else if (typeof value === "string" && /^-?\d+$/.test(value)) {
+    parsed = BigInt(value);
+  } else {
+    throw new BadArgumentError(`expected an integer, got ${describe(value)}`);
+  }
+  if (parsed < min || parsed > max) throw new BadArgumentError(`${parsed} is out of range`);
+  if (asBigint) return parsed;
+  if (parsed > BigInt(Number.MAX_SAFE_INTEGER) || parsed < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new BadArgumentError(`${parsed} is out of range`);
+  }
+  return Number(parsed);
+}
+
+function floatFromJson(value: unknown): number {
+  if (typeof value === "number") return value;
+  if (value === "NaN") return Number.NaN;
+  if (value === "Infinity") return Number.POSITIVE_INFINITY;
+  if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  throw new BadArgumentError(`expected a number, got ${describe(value)}`);
+}
+
+function bytesFromJson(value: unknown): Uint8Array {
+  if (typeof value !== "string" || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) {
+    throw new BadArgumentError(`expected base64 bytes, got ${describe(value)}`);
+  }
+  return new Uint8Array(Buffer.from(value, value.includes("-") || value.includes("_") ? "base64url" : "base64"));
+}
+
+/** JSON for values without a message type: int64 as strings, bytes as base64, like the protobuf mapping. */
+function genericToJson(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "NaN";
+    if (value === Number.POSITIVE_INFINITY) return "Infinity";
+    if (value === Number.NEGATIVE_INFINITY) return "-Infinity";
+    return value;
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  if (Array.isArray(value)) return value.map(genericToJson);
+  if (typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      if (inner !== undefined) out[key] = genericToJson(inner);
+    }
+    return out;
+  }
+  return value;
+}
