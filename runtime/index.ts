@@ -6,3 +6,5 @@ export * from "./rpc/descriptor.js";
 export type * from "./registry/types.js";
 export type * from "./selector/types.js";
 export type * from "./app/types.js";
+export * from "./rpc/values.js";
+export { defineMessage, defineEnum } from "./rpc/message.js";
