@@ -1,0 +1,241 @@
+/**
+ * Discovery with no extra infrastructure: a JetStream key-value bucket on the same NATS. One key per node
+ * holds the go-micro Service JSON (as in etcd); the bucket's max age is the TTL, so a node that stops
+ * re-putting its entry every interval disappears on its own.
+ */
+import type { KV, KvEntry, NatsConnection } from "nats";
+import { BadArgumentError, RegistryError } from "../errors.js";
+import { decodeServiceRecord, encodeServiceRecord } from "./encoding.js";
+import type { RegisterOptions, Registry, RegistryWatcher, Service, ServiceNode } from "./types.js";
+import { WatchQueue } from "./watch-queue.js";
+
+export interface NatsKvRegistryOptions {
+  readonly connection: NatsConnection;
+  /** Bucket name (letters, digits, `-`, `_`). */
+  readonly bucket?: string;
+  /**
+   * Entry lifetime, ms: the bucket's max age, fixed when the bucket is created. Nodes should use the same
+   * value as their register TTL.
+   */
+  readonly ttlMs?: number;
+  /** JetStream request timeout, ms, so a register fails fast while JetStream is down. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * KV keys allow `[-/=.\w]` and `.` separates tokens, so every other byte (and `=`) is written as `=XX`:
+ * `helloworld@90c6…` becomes `helloworld=4090c6…`. Reversible, and stays a single token.
+ */
+export function encodeKvToken(text: string): string {
+  let out = "";
+  for (const byte of Buffer.from(text, "utf8")) {
+    const char = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_-]/.test(char) ? char : "=" + byte.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}
+
+export function decodeKvToken(token: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < token.length; i++) {
+    if (token[i] === "=" && i + 2 < token.length && /^[0-9A-Fa-f]{2}$/.test(token.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(token.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(token.charCodeAt(i));
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+function groupByVersion(records: readonly Service[]): Service[] {
+  const grouped = new Map<string, { service: Service; nodes: ServiceNode[] }>();
+  for (const record of records) {
+    const key = `${record.name}\u0000${record.version}`;
+    let group = grouped.get(key);
+    if (group === undefined) {
+      group = { service: record, nodes: [] };
+      grouped.set(key, group);
+    }
+    group.nodes.push(...record.nodes);
+  }
+  return [...grouped.values()]
+    .filter((group) => group.nodes.length > 0)
+    .map(({ service, nodes }) => ({ name: service.name, version: service.version, metadata: service.metadata, nodes }));
+}
+
+export class NatsKvRegistry implements Registry {
+  readonly name = "nats-kv";
+  readonly bucket: string;
+  readonly ttlMs: number;
+  private readonly connection: NatsConnection;
+  private readonly requestTimeoutMs: number;
+  private kvPromise: Promise<KV> | undefined;
+  private readonly watchers = new Set<WatchQueue>();
+  private closed = false;
+
+  constructor(options: NatsKvRegistryOptions) {
+    this.connection = options.connection;
+    this.bucket = options.bucket ?? "mqgen-registry";
+    this.ttlMs = options.ttlMs ?? 20_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    if (!/^[-\w]+$/.test(this.bucket)) throw new BadArgumentError(`invalid KV bucket name "${this.bucket}"`);
+  }
+
+  /** Opens (creating when missing) the bucket; a failure is not cached, so the next call tries again. */
+  private kv(): Promise<KV> {
+    if (this.closed) return Promise.reject(new RegistryError("nats-kv registry is closed"));
+    if (this.kvPromise === undefined) {
+      const js = this.connection.jetstream({ timeout: this.requestTimeoutMs });
+      this.kvPromise = js.views.kv(this.bucket, { ttl: this.ttlMs, history: 1 }).catch((error: unknown) => {
+        this.kvPromise = undefined;
+        throw this.wrap(error, `open bucket ${this.bucket}`);
+      });
+    }
+    return this.kvPromise;
+  }
+
+  private wrap(error: unknown, what: string): RegistryError {
+    if (error instanceof RegistryError) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new RegistryError(`nats-kv ${what} failed: ${reason}`, { cause: error });
+  }
+
+  private key(serviceName: string, nodeId: string): string {
+    return `${encodeKvToken(serviceName)}.${encodeKvToken(nodeId)}`;
+  }
+
+  /** Always re-puts: with KV the put itself is the renewal that restarts the entry's max age. */
+  async register(service: Service, _options: RegisterOptions): Promise<void> {
+    const node = service.nodes[0];
+    if (node === undefined || service.nodes.length !== 1) {
+      throw new BadArgumentError(`register ${service.name}: exactly one node expected, got ${service.nodes.length}`);
+    }
+    const kv = await this.kv();
+    const key = this.key(service.name, node.id);
+    try {
+      await kv.put(key, encodeServiceRecord(service));
+    } catch (error) {
+      throw this.wrap(error, `put ${key}`);
+    }
+  }
+
+  async deregister(service: Service): Promise<void> {
+    const kv = await this.kv();
+    for (const node of service.nodes) {
+      const key = this.key(service.name, node.id);
+      try {
+        await kv.delete(key);
+      } catch (error) {
+        throw this.wrap(error, `delete ${key}`);
+      }
+    }
+  }
+
+  private async read(filter: string): Promise<Service[]> {
+    const kv = await this.kv();
+    const records: Service[] = [];
+    try {
+      const keys: string[] = [];
+      for await (const key of await kv.keys(filter)) keys.push(key);
+      for (const key of keys) {
+        const entry = await kv.get(key);
+        if (entry === null || entry.operation !== "PUT") continue;
+        const record = decodeServiceRecord(entry.string());
+        if (record !== undefined) records.push(record);
+      }
+    } catch (error) {
+      throw this.wrap(error, `read ${filter}`);
+    }
+    return records;
+  }
+
+  async getService(name: string): Promise<Service[]> {
+    const records = await this.read(`${encodeKvToken(name)}.>`);
+    return groupByVersion(records.filter((record) => record.name === name));
+  }
+
+  async listServices(): Promise<Service[]> {
+    return groupByVersion(await this.read(">"));
+  }
+
+  /**
+   * Reports the nodes present at start as `create`, then changes. Entries that expire are removed by the
+   * server without a notification, so the watcher also drops (as `delete`) any node not re-put within the TTL.
+   */
+  watch(options: { readonly service?: string } = {}): RegistryWatcher {
+    const filter = options.service !== undefined ? `${encodeKvToken(options.service)}.>` : ">";
+    const known = new Map<string, { value: string; record: Service; seenAt: number }>();
+    let iterator: { stop(): void } | undefined;
+    let sweeper: NodeJS.Timeout | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const queue = new WatchQueue(() => {
+      this.watchers.delete(queue);
+      iterator?.stop();
+      if (sweeper !== undefined) clearInterval(sweeper);
+      if (retry !== undefined) clearTimeout(retry);
+    });
+    this.watchers.add(queue);
+
+    const onEntry = (entry: KvEntry): void => {
+      if (entry.operation !== "PUT") {
+        const old = known.get(entry.key);
+        known.delete(entry.key);
+        if (old !== undefined) queue.push({ action: "delete", service: old.record });
+        return;
+      }
+      const value = entry.string();
+      const record = decodeServiceRecord(value);
+      if (record === undefined) return;
+      if (options.service !== undefined && record.name !== options.service) return;
+      const old = known.get(entry.key);
+      // Local receive time, not the entry's server timestamp: clocks of other machines may be skewed.
+      known.set(entry.key, { value, record, seenAt: Date.now() });
+      if (old === undefined) queue.push({ action: "create", service: record });
+      else if (old.value !== value) queue.push({ action: "update", service: record });
+    };
+
+    const sweep = (): void => {
+      const now = Date.now();
+      for (const [key, entry] of known) {
+        if (now - entry.seenAt <= this.ttlMs) continue;
+        known.delete(key);
+        queue.push({ action: "delete", service: entry.record });
+      }
+    };
+    sweeper = setInterval(sweep, Math.max(100, Math.min(1000, this.ttlMs / 4)));
+    sweeper.unref();
+
+    const start = async (): Promise<void> => {
+      const kv = await this.kv();
+      const entries = await kv.watch({ key: filter });
+      if (queue.isStopped) {
+        entries.stop();
+        return;
+      }
+      iterator = entries;
+      for await (const entry of entries) {
+        if (queue.isStopped) break;
+        onEntry(entry);
+      }
+    };
+    const attempt = (): void => {
+      start()
+        .catch(() => undefined)
+        .finally(() => {
+          // The watch ends when its consumer is lost (e.g. the server restarted): start a new one.
+          if (queue.isStopped || this.closed || this.connection.isClosed()) return;
+          retry = setTimeout(attempt, 250);
+          retry.unref();
+        });
+    };
+    attempt();
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watcher of [...this.watchers]) watcher.stop();
+  }
+}
