@@ -8,6 +8,7 @@
  */
 import protobuf from "protobufjs/minimal.js";
 import { BadArgumentError } from "../errors.js";
+import type { ValueCodec } from "../rpc/descriptor.js";
 
 const { Reader, Writer } = protobuf;
 type ProtoReader = InstanceType<typeof Reader>;
@@ -210,3 +211,31 @@ export function apiResponse(
 export function apiBodyText(message: { body: Uint8Array }): string {
   return utf8Decoder.decode(message.body);
 }
+
+/** Codec for a backend's Request param (decodes whatever `proto@`/`marshal@`/`bytes` tag it came with). */
+export const apiRequestCodec: ValueCodec<ApiRequest> = {
+  tag: API_REQUEST_TAG,
+  encode: encodeApiRequest,
+  decode: (bytes, tag) => {
+    if (tag === "null") return decodeApiRequest(new Uint8Array(0));
+    if (!/^(proto@|marshal@)/.test(tag) && tag !== "bytes") {
+      throw new BadArgumentError(`go.api.Request: cannot decode tag "${tag}"`);
+    }
+    return decodeApiRequest(bytes);
+  },
+  clone: (request) => decodeApiRequest(encodeApiRequest(request)),
+};
+
+/** Codec for a backend's Response result, written with Go's tag so Go gateways accept it too. */
+export const apiResponseCodec: ValueCodec<ApiResponse> = {
+  tag: API_RESPONSE_TAG,
+  encode: encodeApiResponse,
+  decode: (bytes, tag) => {
+    if (tag === "null") return decodeApiResponse(new Uint8Array(0));
+    if (!/^(proto@|marshal@)/.test(tag) && tag !== "bytes") {
+      throw new BadArgumentError(`go.api.Response: cannot decode tag "${tag}"`);
+    }
+    return decodeApiResponse(bytes);
+  },
+  clone: (response) => decodeApiResponse(encodeApiResponse(response)),
+};

@@ -173,7 +173,9 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
       throw classifyCallError(err, modules.has(moduleType));
     }
     if (raw.error !== "") throw classifyRemoteErrorText(raw.error);
-    if (!raw.resultType.startsWith("proto@") && !raw.resultType.startsWith("marshal@") && raw.resultType !== "null") {
+    // Go's mqrpc.Proto also takes a `bytes` reply, so a backend may answer the encoded Response as bytes.
+    const decodable = /^(proto@|marshal@)/.test(raw.resultType) || raw.resultType === "bytes" || raw.resultType === "null";
+    if (!decodable) {
       throw new HttpGatewayError(502, `backend ${path} answered ${raw.resultType}, expected a go.api.Response`);
     }
     let response;
@@ -437,6 +439,10 @@ class JsonMapper {
           throw new BadArgumentError(`expected an object of strings, got ${describe(value)}`);
         }
         return value;
+      case "map":
+        if (!isPlainObject(value)) throw new BadArgumentError(`expected a JSON object, got ${describe(value)}`);
+        // Either a plain map or a message's jsonCodec: both read JSON, so let the codec map it.
+        return codec.decode(new TextEncoder().encode(JSON.stringify(value)), "map");
       default: {
         if (!isPlainObject(value)) throw new BadArgumentError(`expected a JSON object, got ${describe(value)}`);
         // No message type known: hand the object to the codec and let it judge.
