@@ -1,0 +1,51 @@
+/**
+ * The CallContext a handler receives. The AbortSignal (and its deadline timer) is created only when the
+ * handler reads `signal`, so handlers that never look at it cost no timer per call.
+ */
+import { AbortedError, DeadlineExceededError } from "../errors.js";
+import type { CallContext } from "./descriptor.js";
+
+export class HandlerContext implements CallContext {
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopReason: Error | undefined;
+
+  constructor(
+    readonly handler: string,
+    readonly deadline: number,
+    readonly caller: string,
+    readonly traceId: string,
+    readonly spanId: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      if (this.stopReason !== undefined) {
+        controller.abort(this.stopReason);
+      } else {
+        const remaining = this.deadline - Date.now();
+        if (remaining <= 0) controller.abort(new DeadlineExceededError());
+        else {
+          this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), remaining);
+          this.timer.unref();
+        }
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /** The app is stopping: abort now. */
+  abort(reason: Error = new AbortedError("app stopping")): void {
+    this.stopReason ??= reason;
+    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
+    this.release();
+  }
+
+  /** The call finished: drop the deadline timer. */
+  release(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

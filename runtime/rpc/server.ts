@@ -1,0 +1,552 @@
+/**
+ * One RpcServer per running module instance. Both transports feed it: NATS (wire requests, protobuf already
+ * stripped) and the in-process fast path (JS values). Either way a call goes through the same queue, so
+ * serial/concurrent semantics, the Rpc.MaxCoroutine bound, the queue bound, deadlines and hook behaviour
+ * are identical whether the caller sits in this process or not.
+ *
+ * Choices where mqant has no behaviour:
+ * - `register` handlers of one module instance run one at a time in arrival order (mqant runs them on the
+ *   receive loop); `registerGo` handlers run concurrently up to `maxConcurrent`, then wait in a FIFO queue
+ *   of at most `maxQueue` calls. Past that the caller gets BusyError
+ *   `"<type> rpc func(<fn>) busy: <running> running, <queued> queued (Rpc.MaxCoroutine=<n>)"`.
+ * - A call whose deadline passes while queued is dropped without running; a result produced after the
+ *   deadline is not sent (the caller already reported "deadline exceeded").
+ * - A thrown error becomes ResultInfo.Error (its message) with ResultType "null".
+ */
+import type { Logger } from "pino";
+import { BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError } from "../errors.js";
+import { BIND_CALLER } from "./descriptor.js";
+import type {
+  CallerBindable,
+  HandlerDescriptor,
+  HandlerMode,
+  ModuleDescriptor,
+  ModuleServer,
+  RawHandler,
+  RpcCaller,
+  ValueCodec,
+} from "./descriptor.js";
+import { HandlerContext } from "./context.js";
+import type { RpcReply, RpcRequest } from "../transport/wire.js";
+
+/** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
+export interface UntypedCodec {
+  encode(value: unknown): { tag: string; bytes: Uint8Array };
+  decode(tag: string, bytes: Uint8Array): unknown;
+  /** Deep copy for the in-process path; values a serializer owns round-trip through it. */
+  clone(value: unknown): unknown;
+}
+
+export interface HandleInfo {
+  readonly module: string;
+  readonly nodeId: string;
+  readonly handler: string;
+  readonly args: readonly unknown[];
+  readonly ctx: HandlerContext;
+}
+
+export interface CompleteInfo {
+  readonly module: string;
+  readonly nodeId: string;
+  readonly handler: string;
+  readonly durationMs: number;
+  /** The error string sent to the caller, if any. */
+  readonly error: string | undefined;
+}
+
+export interface ServerHooks {
+  /** Return or throw an error (or a string) to refuse the call; the caller receives it instead. */
+  onBeforeHandle?(info: HandleInfo): unknown;
+  onComplete?(info: CompleteInfo): void;
+  /** mqant NoFoundFunction: a handler to run for an unknown name, or undefined for the default error. */
+  onNotFound?(info: { readonly module: string; readonly nodeId: string; readonly fn: string }): RawHandler | undefined;
+}
+
+export interface RpcServerOptions {
+  readonly type: string;
+  readonly nodeId: string;
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+  readonly untyped: UntypedCodec;
+  readonly caller: RpcCaller;
+  readonly hooks: ServerHooks;
+  readonly log: Logger;
+  /** Rpc.Log: a line per call. */
+  readonly logCalls: boolean;
+}
+
+interface Registered {
+  readonly name: string;
+  readonly mode: HandlerMode;
+  readonly handler: RawHandler;
+  /** Typed handlers only. */
+  readonly descriptor: HandlerDescriptor | undefined;
+}
+
+interface Job {
+  readonly entry: Registered;
+  readonly args: unknown[];
+  readonly ctx: HandlerContext;
+  readonly reply: boolean;
+  readonly started: number;
+  /** Wire reply subject and Cid, or the in-process promise callbacks. */
+  readonly cid: string;
+  readonly replyTo: string;
+  readonly respond: ((reply: RpcReply) => void) | undefined;
+  readonly resolve: ((value: unknown) => void) | undefined;
+  readonly reject: ((error: Error) => void) | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  return String(error);
+}
+
+/** Go's %v of [][]byte, as in mqant's "The number of params" message. */
+function goBytesList(args: readonly Uint8Array[]): string {
+  return `[${args.map((a) => `[${Array.from(a).join(" ")}]`).join(" ")}]`;
+}
+
+function traceOf(cid: string): [string, string] {
+  const hex = cid.replaceAll("-", "").padEnd(32, "0");
+  return [hex.slice(0, 16), hex.slice(16, 32)];
+}
+
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+export class RpcServer implements ModuleServer {
+  readonly type: string;
+  readonly nodeId: string;
+  /** Wire name → handler hash, for registry metadata and contract checks. */
+  readonly handlerHashes = new Map<string, string>();
+  schemaHash: string | undefined;
+
+  private readonly handlers = new Map<string, Registered>();
+  private readonly serialQueue = new Fifo<Job>();
+  private serialBusy = false;
+  private readonly goQueue = new Fifo<Job>();
+  private goRunning = 0;
+  private readonly active = new Set<HandlerContext>();
+  private accepting = true;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: RpcServerOptions) {
+    this.type = options.type;
+    this.nodeId = options.nodeId;
+  }
+
+  // --- registration (ModuleServer) ---
+
+  register(fn: string, handler: RawHandler): void {
+    this.add({ name: fn, mode: "serial", handler, descriptor: undefined });
+  }
+
+  registerGo(fn: string, handler: RawHandler): void {
+    this.add({ name: fn, mode: "concurrent", handler, descriptor: undefined });
+  }
+
+  registerHandler(module: ModuleDescriptor, handler: HandlerDescriptor, fn: RawHandler): void {
+    if (module.type !== this.type) {
+      throw new BadArgumentError(`registerHandler: descriptor of module ${module.type} on a ${this.type} node`);
+    }
+    this.add({ name: handler.wireName, mode: handler.mode, handler: fn, descriptor: handler });
+    this.handlerHashes.set(handler.wireName, handler.hash);
+    this.schemaHash = module.schemaHash;
+  }
+
+  private add(entry: Registered): void {
+    if (this.handlers.has(entry.name)) {
+      throw new BadArgumentError(`${this.type} rpc func(${entry.name}) already registered`);
+    }
+    this.handlers.set(entry.name, entry);
+  }
+
+  /** Registered wire names (for diagnostics). */
+  get handlerNames(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  /** The typed descriptor of a handler, when registered through one. */
+  descriptorOf(fn: string): HandlerDescriptor | undefined {
+    return this.handlers.get(fn)?.descriptor;
+  }
+
+  // --- dispatch from NATS ---
+
+  /** A request from the wire; `respond` publishes a reply (never called for Reply=false calls). */
+  handleWire(req: RpcRequest, respond: (reply: RpcReply) => void): void {
+    const entry = this.lookup(req.fn);
+    if (entry === undefined) {
+      this.finishEarly(req, respond, `Remote function(${req.fn}) not found`);
+      return;
+    }
+    let args: unknown[];
+    let traceId: string | undefined;
+    let spanId: string | undefined;
+    try {
+      const descriptor = entry.descriptor;
+      if (descriptor !== undefined) {
+        const params = descriptor.params;
+        if (req.args.length !== params.length) {
+          this.finishEarly(
+            req,
+            respond,
+            `The number of params ${goBytesList(req.args)} is not adapted.<${descriptor.wireName}(${params.map((p) => p.codec.tag).join(", ")})>`,
+          );
+          return;
+        }
+        args = new Array<unknown>(params.length);
+        for (let i = 0; i < params.length; i++) {
+          args[i] = (params[i] as { codec: ValueCodec<unknown> }).codec.decode(req.args[i] as Uint8Array, req.argsType[i] as string);
+        }
+      } else {
+        args = new Array<unknown>(req.args.length);
+        for (let i = 0; i < req.args.length; i++) {
+          const tag = req.argsType[i] as string;
+          const value = this.options.untyped.decode(tag, req.args[i] as Uint8Array);
+          args[i] = value;
+          if (tag === "trace" && traceId === undefined && typeof value === "object" && value !== null) {
+            const t = value as { Trace?: unknown; Span?: unknown; traceId?: unknown; spanId?: unknown };
+            const trace = t.Trace ?? t.traceId;
+            const span = t.Span ?? t.spanId;
+            if (typeof trace === "string") traceId = trace;
+            if (typeof span === "string") spanId = span;
+          }
+        }
+      }
+    } catch (err) {
+      this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`);
+      return;
+    }
+    if (traceId === undefined) [traceId, spanId] = traceOf(req.cid);
+    const deadline = req.expired > 0 ? req.expired : Date.now() + 10_000;
+    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId ?? "");
+    this.enqueue({
+      entry,
+      args,
+      ctx,
+      reply: req.reply,
+      started: 0,
+      cid: req.cid,
+      replyTo: req.replyTo,
+      respond,
+      resolve: undefined,
+      reject: undefined,
+    });
+  }
+
+  private finishEarly(req: RpcRequest, respond: (reply: RpcReply) => void, error: string): void {
+    this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
+    if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
+    if (req.reply) respond({ cid: req.cid, error, resultType: "null", result: EMPTY });
+    else this.options.log.warn(`${this.type} rpc func(${req.fn}) (no reply wanted): ${error}`);
+  }
+
+  // --- dispatch in process ---
+
+  /**
+   * An in-process call. `args` must already be private copies (the local transport clones them). Resolves
+   * with a private copy of the result; rejects with the same error classes a NATS caller would see.
+   */
+  handleLocal(fn: string, args: unknown[], deadline: number, reply: boolean, caller: string, traceId: string, spanId: string): Promise<unknown> {
+    const entry = this.lookup(fn);
+    if (entry === undefined) return Promise.reject(new RemoteError(`Remote function(${fn}) not found`));
+    const descriptor = entry.descriptor;
+    if (descriptor !== undefined && args.length !== descriptor.params.length) {
+      return Promise.reject(
+        new RemoteError(
+          `The number of params ${args.length} is not adapted.<${descriptor.wireName}(${descriptor.params.map((p) => p.codec.tag).join(", ")})>`,
+        ),
+      );
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId);
+      this.enqueue({
+        entry,
+        args,
+        ctx,
+        reply,
+        started: 0,
+        cid: "",
+        replyTo: "",
+        respond: undefined,
+        resolve,
+        reject,
+      });
+    });
+  }
+
+  /** Clones in-process arguments with the handler's param codecs (untyped: by value). */
+  cloneArgs(fn: string, args: readonly unknown[]): unknown[] {
+    const descriptor = this.handlers.get(fn)?.descriptor;
+    const out = new Array<unknown>(args.length);
+    if (descriptor !== undefined) {
+      const params = descriptor.params;
+      for (let i = 0; i < args.length; i++) {
+        const param = params[i];
+        out[i] = param === undefined ? this.options.untyped.clone(args[i]) : param.codec.clone(args[i]);
+      }
+    } else {
+      for (let i = 0; i < args.length; i++) out[i] = this.options.untyped.clone(args[i]);
+    }
+    return out;
+  }
+
+  private lookup(fn: string): Registered | undefined {
+    const entry = this.handlers.get(fn);
+    if (entry !== undefined) return entry;
+    const fallback = this.options.hooks.onNotFound?.({ module: this.type, nodeId: this.nodeId, fn });
+    if (fallback === undefined) return undefined;
+    return { name: fn, mode: "concurrent", handler: fallback, descriptor: undefined };
+  }
+
+  // --- scheduling ---
+
+  private enqueue(job: Job): void {
+    if (!this.accepting) {
+      this.fail(job, new ClosedError(`${this.type} rpc server closed`));
+      return;
+    }
+    const limit = this.options.maxQueue;
+    if (job.entry.mode === "serial") {
+      if (!this.serialBusy) {
+        this.serialBusy = true;
+        this.start(job);
+      } else if (this.serialQueue.length >= limit) {
+        this.busy(job, 1, this.serialQueue.length);
+      } else {
+        this.serialQueue.push(job);
+      }
+    } else if (this.goRunning < this.options.maxConcurrent) {
+      this.goRunning++;
+      this.start(job);
+    } else if (this.goQueue.length >= limit) {
+      this.busy(job, this.goRunning, this.goQueue.length);
+    } else {
+      this.goQueue.push(job);
+    }
+  }
+
+  private busy(job: Job, running: number, queued: number): void {
+    this.fail(
+      job,
+      new BusyError(
+        `${this.type} rpc func(${job.entry.name}) busy: ${running} running, ${queued} queued (Rpc.MaxCoroutine=${this.options.maxConcurrent})`,
+      ),
+    );
+  }
+
+  /** Reports an error that happened before the handler ran. */
+  private fail(job: Job, error: MqgenError): void {
+    this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
+    if (job.respond !== undefined) {
+      if (job.reply) job.respond({ cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
+    } else {
+      job.reject?.(error);
+    }
+  }
+
+  private start(job: Job): void {
+    const ctx = job.ctx;
+    if (Date.now() > ctx.deadline) {
+      // Queued past its deadline: the caller gave up, so the work is not done at all.
+      this.fail(job, new DeadlineExceededError());
+      this.next(job.entry.mode);
+      return;
+    }
+    this.active.add(ctx);
+    (job as { started: number }).started = performance.now();
+    const hooks = this.options.hooks;
+    try {
+      if (hooks.onBeforeHandle !== undefined) {
+        const refusal = hooks.onBeforeHandle({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, args: job.args, ctx });
+        if (refusal !== undefined && refusal !== null && refusal !== "") {
+          if (isThenable(refusal)) {
+            refusal.then(
+              (value) => (value !== undefined && value !== null && value !== "" ? this.settle(job, undefined, errorText(value)) : this.invoke(job)),
+              (err: unknown) => this.settle(job, undefined, errorText(err)),
+            );
+            return;
+          }
+          this.settle(job, undefined, errorText(refusal));
+          return;
+        }
+      }
+    } catch (err) {
+      this.settle(job, undefined, errorText(err));
+      return;
+    }
+    this.invoke(job);
+  }
+
+  private invoke(job: Job): void {
+    const args = job.args;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (typeof arg === "object" && arg !== null && BIND_CALLER in arg) {
+        (arg as CallerBindable)[BIND_CALLER](this.options.caller);
+      }
+    }
+    let out: unknown;
+    try {
+      out = job.entry.handler(args, job.ctx);
+    } catch (err) {
+      this.settle(job, undefined, errorText(err));
+      return;
+    }
+    if (isThenable(out)) {
+      out.then(
+        (value) => this.settle(job, value, undefined),
+        (err: unknown) => this.settle(job, undefined, errorText(err)),
+      );
+    } else {
+      this.settle(job, out, undefined);
+    }
+  }
+
+  private settle(job: Job, result: unknown, error: string | undefined): void {
+    const ctx = job.ctx;
+    ctx.release();
+    this.active.delete(ctx);
+    const durationMs = performance.now() - job.started;
+    if (this.options.hooks.onComplete !== undefined) {
+      try {
+        this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
+      } catch (err) {
+        this.options.log.warn({ err }, "onComplete hook threw");
+      }
+    }
+    if (this.options.logCalls) {
+      this.options.log.info(
+        { traceId: ctx.traceId, spanId: ctx.spanId, fn: job.entry.name, durationMs: Math.round(durationMs * 1000) / 1000, caller: ctx.caller },
+        error === undefined ? `rpc ${job.entry.name} ok` : `rpc ${job.entry.name} error: ${error}`,
+      );
+    }
+    if (Date.now() > ctx.deadline) {
+      this.options.log.debug({ traceId: ctx.traceId, spanId: ctx.spanId }, `rpc ${job.entry.name}: result after the caller's deadline dropped`);
+      if (job.reject !== undefined) job.reject(new DeadlineExceededError());
+    } else {
+      this.complete(job, result, error);
+    }
+    this.next(job.entry.mode);
+  }
+
+  private complete(job: Job, result: unknown, error: string | undefined): void {
+    const descriptor = job.entry.descriptor;
+    const respond = job.respond;
+    if (respond !== undefined) {
+      if (!job.reply) {
+        if (error !== undefined) this.options.log.warn(`${this.type} rpc func(${job.entry.name}) (no reply wanted) error: ${error}`);
+        return;
+      }
+      if (error !== undefined) {
+        respond({ cid: job.cid, error, resultType: "null", result: EMPTY });
+        return;
+      }
+      let reply: RpcReply;
+      try {
+        if (descriptor !== undefined) {
+          reply = { cid: job.cid, error: "", resultType: descriptor.result.tag, result: descriptor.result.encode(result) };
+        } else {
+          const encoded = this.options.untyped.encode(result);
+          reply = { cid: job.cid, error: "", resultType: encoded.tag, result: encoded.bytes };
+        }
+      } catch (err) {
+        reply = { cid: job.cid, error: `${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`, resultType: "null", result: EMPTY };
+      }
+      respond(reply);
+      return;
+    }
+    if (error !== undefined) {
+      job.reject?.(new RemoteError(error));
+      return;
+    }
+    let copy: unknown;
+    try {
+      copy = descriptor !== undefined ? descriptor.result.clone(result) : this.options.untyped.clone(result);
+    } catch (err) {
+      job.reject?.(new RemoteError(`${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`));
+      return;
+    }
+    job.resolve?.(copy);
+  }
+
+  private next(mode: HandlerMode): void {
+    if (mode === "serial") {
+      const job = this.serialQueue.shift();
+      if (job === undefined) this.serialBusy = false;
+      else this.start(job);
+    } else {
+      const job = this.goQueue.shift();
+      if (job === undefined) this.goRunning--;
+      else this.start(job);
+    }
+    if (this.idleWaiters.length > 0 && this.isIdle) {
+      for (const waiter of this.idleWaiters.splice(0)) waiter();
+    }
+  }
+
+  get isIdle(): boolean {
+    return !this.serialBusy && this.goRunning === 0;
+  }
+
+  /** Calls running or waiting. */
+  get pending(): number {
+    return (this.serialBusy ? 1 : 0) + this.serialQueue.length + this.goRunning + this.goQueue.length;
+  }
+
+  // --- shutdown ---
+
+  /** Stop taking calls; calls already accepted still run. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Resolves when every accepted call has finished, or false after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.isIdle) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(waiter);
+    });
+  }
+
+  /** Fires every running handler's signal (app stopping for good). */
+  abortAll(): void {
+    for (const ctx of this.active) ctx.abort();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
