@@ -12,3 +12,8 @@ export * from "./http/gateway.js";
 export * from "./http/module.js";
 export * from "./http/api-proto.js";
 export * from "./http/backend.js";
+export * from "./rpc/codec.js";
+export * from "./rpc/args.js";
+export * from "./rpc/session-codec.js";
+export * from "./rpc/trace.js";
+export * from "./rpc/ids.js";

@@ -9,7 +9,7 @@
 import protobuf from "protobufjs/minimal.js";
 import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "./descriptor.js";
 import { BadArgumentError } from "../errors.js";
-import { decodeBase64, encodeBase64, goJsonStringify } from "./values.js";
+import { decodeBase64, encodeBase64, goJsonStringify, setOwn } from "./values.js";
 
 type Writer = protobuf.Writer;
 type Reader = protobuf.Reader;
@@ -606,7 +606,7 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
           } else reader.skipType(entryTag & 7);
         }
         if (reader.pos !== entryEnd) throw new RangeError(`map entry of ${desc.name} overruns its length`);
-        map[String(entryKey)] = entryValue ?? zeroOf(desc.type);
+        setOwn(map, String(entryKey), entryValue ?? zeroOf(desc.type));
       } else if (wireType !== plan.wireType) {
         // Go's protobuf keeps a field with an unexpected wire type as unknown; so do we.
         reader.skipType(wireType);
@@ -645,7 +645,7 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
           const keys = Object.keys(value as Fields);
           if (keys.length === 0) continue;
           const out: Record<string, unknown> = {};
-          for (const key of keys) out[key] = valueToJson(desc.type, (value as Fields)[key]);
+          for (const key of keys) setOwn(out, key, valueToJson(desc.type, (value as Fields)[key]));
           json[desc.name] = out;
           break;
         }
@@ -689,7 +689,7 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
           for (const mapKey of Object.keys(value)) {
             const entryPath = `${fieldPath}[${JSON.stringify(mapKey)}]`;
             mapKeyFromString(keyScalar, mapKey, entryPath);
-            out[mapKey] = valueFromJson(desc.type, (value as Fields)[mapKey], entryPath);
+            setOwn(out, mapKey, valueFromJson(desc.type, (value as Fields)[mapKey], entryPath));
           }
           message[desc.name] = out;
           break;
@@ -723,7 +723,7 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
           break;
         case "map": {
           const copy: Fields = {};
-          for (const key of Object.keys(value as Fields)) copy[key] = cloneOne(desc.type, (value as Fields)[key]);
+          for (const key of Object.keys(value as Fields)) setOwn(copy, key, cloneOne(desc.type, (value as Fields)[key]));
           out[desc.name] = copy;
           break;
         }

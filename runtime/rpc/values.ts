@@ -323,6 +323,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Adds a key; unlike `object[key] = value` it cannot replace the prototype through "__proto__". */
+export function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
+}
+
 /** Deep copy of JSON-like data (plain objects, arrays, Uint8Array, Map, scalars). */
 export function cloneValue<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;
@@ -331,7 +337,7 @@ export function cloneValue<T>(value: T): T {
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, cloneValue(v)])) as T;
   if (value instanceof Date) return new Date(value.getTime()) as T;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = cloneValue((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) setOwn(out, key, cloneValue((value as Record<string, unknown>)[key]));
   return out as T;
 }
 
