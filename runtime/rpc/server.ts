@@ -92,12 +92,15 @@ interface Job {
   /** Wire reply subject and Cid, or the in-process promise callbacks. */
   readonly cid: string;
   readonly replyTo: string;
-  readonly respond: ((reply: RpcReply) => void) | undefined;
+  readonly respond: WireResponder | undefined;
   readonly resolve: ((value: unknown) => void) | undefined;
   readonly reject: ((error: Error) => void) | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Publishes a reply to a caller's reply subject; one per served node, so no closure per call. */
+export type WireResponder = (replyTo: string, reply: RpcReply) => void;
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -196,7 +199,7 @@ export class RpcServer implements ModuleServer {
   // --- dispatch from NATS ---
 
   /** A request from the wire; `respond` publishes a reply (never called for Reply=false calls). */
-  handleWire(req: RpcRequest, respond: (reply: RpcReply) => void): void {
+  handleWire(req: RpcRequest, respond: WireResponder): void {
     const entry = this.lookup(req.fn);
     if (entry === undefined) {
       this.finishEarly(req, respond, `Remote function(${req.fn}) not found`);
@@ -257,10 +260,10 @@ export class RpcServer implements ModuleServer {
     });
   }
 
-  private finishEarly(req: RpcRequest, respond: (reply: RpcReply) => void, error: string): void {
+  private finishEarly(req: RpcRequest, respond: WireResponder, error: string): void {
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
-    if (req.reply) respond({ cid: req.cid, error, resultType: "null", result: EMPTY });
+    if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
     else this.options.log.warn(`${this.type} rpc func(${req.fn}) (no reply wanted): ${error}`);
   }
 
@@ -362,7 +365,7 @@ export class RpcServer implements ModuleServer {
   private fail(job: Job, error: MqgenError): void {
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
-      if (job.reply) job.respond({ cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
+      if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
     } else {
       job.reject?.(error);
     }
@@ -462,7 +465,7 @@ export class RpcServer implements ModuleServer {
         return;
       }
       if (error !== undefined) {
-        respond({ cid: job.cid, error, resultType: "null", result: EMPTY });
+        respond(job.replyTo, { cid: job.cid, error, resultType: "null", result: EMPTY });
         return;
       }
       let reply: RpcReply;
@@ -476,7 +479,7 @@ export class RpcServer implements ModuleServer {
       } catch (err) {
         reply = { cid: job.cid, error: `${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`, resultType: "null", result: EMPTY };
       }
-      respond(reply);
+      respond(job.replyTo, reply);
       return;
     }
     if (error !== undefined) {

@@ -1,0 +1,229 @@
+/**
+ * RPC over NATS exactly as mqant does it: each module instance subscribes its own `_INBOX.<nuid>` subject
+ * (its registry Address), requests carry their reply subject inside the protobuf payload, replies are
+ * matched by Cid. A caller uses one reply subscription for all its calls.
+ *
+ * On top of that (invisible to Go mqant, which ignores the NATS reply field): every request is published
+ * with reply subject `<inbox>.<cid>`, and `<inbox>.*` is subscribed, so when the target node is gone
+ * nats-server answers at once with a 503 no-responders status and the call fails immediately instead of
+ * waiting for its deadline.
+ */
+import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
+import type { Logger } from "pino";
+import { ClosedError, DeadlineExceededError, AbortedError, NoneAvailableError } from "../errors.js";
+import type { RpcServer, WireResponder } from "../rpc/server.js";
+import { decodeReply, decodeRequest, encodeReply, encodeRequest, type RpcReply, type RpcRequest } from "./wire.js";
+
+/** The callee node disappeared: nothing is subscribed to its subject (NATS no-responders). */
+export class NodeGoneError extends NoneAvailableError {
+  readonly nodeId: string;
+  constructor(nodeId: string) {
+    super(`none available: node ${nodeId} is gone (no responders)`);
+    this.nodeId = nodeId;
+  }
+}
+
+export interface NatsConnectOptions {
+  readonly servers: string | string[];
+  /** Delay between reconnect attempts (ms); attempts never stop. */
+  readonly reconnectTimeWaitMs?: number;
+  readonly name?: string;
+}
+
+/** Connects with mqgen's defaults: reconnect forever (nats.js stops after 10 attempts by default). */
+export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  return connect({
+    servers: options.servers,
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+    reconnectJitter: 100,
+    waitOnFirstConnect: true,
+    pingInterval: 10_000,
+    maxPingOut: 3,
+  });
+}
+
+class PendingCall {
+  resolve!: (reply: RpcReply) => void;
+  reject!: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  constructor(
+    readonly cid: string,
+    readonly nodeId: string,
+  ) {}
+}
+
+function onTimeout(transport: NatsTransport, cid: string): void {
+  transport.settleError(cid, new DeadlineExceededError());
+}
+
+const utf8 = new TextDecoder();
+
+export class NatsTransport {
+  readonly inbox: string;
+  private readonly pending = new Map<string, PendingCall>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly served = new Map<string, Subscription>();
+  private closed = false;
+
+  constructor(
+    readonly nc: NatsConnection,
+    private readonly log: Logger,
+    private readonly onNodeGone: (nodeId: string) => void,
+  ) {
+    this.inbox = createInbox();
+    this.subscriptions.push(
+      nc.subscribe(this.inbox, {
+        callback: (err, msg) => {
+          if (err === null) this.onReply(msg);
+        },
+      }),
+      nc.subscribe(`${this.inbox}.*`, {
+        callback: (err, msg) => {
+          if (err === null) this.onStatus(msg);
+        },
+      }),
+    );
+  }
+
+  /** A fresh node subject, as mqant's nats.NewInbox(). */
+  static newAddress(): string {
+    return createInbox();
+  }
+
+  private onReply(msg: Msg): void {
+    let reply: RpcReply;
+    try {
+      reply = decodeReply(msg.data);
+    } catch (err) {
+      this.log.warn({ err }, `rpc: undecodable reply on ${msg.subject} dropped`);
+      return;
+    }
+    const call = this.pending.get(reply.cid);
+    if (call === undefined) {
+      this.log.debug(`rpc callback no found : [${reply.cid}]`);
+      return;
+    }
+    this.pending.delete(reply.cid);
+    this.cleanup(call);
+    call.resolve(reply);
+  }
+
+  private onStatus(msg: Msg): void {
+    if (msg.headers?.code !== 503) return;
+    const cid = msg.subject.slice(this.inbox.length + 1);
+    const call = this.pending.get(cid);
+    if (call === undefined) return;
+    this.onNodeGone(call.nodeId);
+    this.settleError(cid, new NodeGoneError(call.nodeId));
+  }
+
+  /** @internal used by the deadline timer and aborts. */
+  settleError(cid: string, error: Error): void {
+    const call = this.pending.get(cid);
+    if (call === undefined) return;
+    this.pending.delete(cid);
+    this.cleanup(call);
+    call.reject(error);
+  }
+
+  private cleanup(call: PendingCall): void {
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+  }
+
+  /** Sends a request and waits for its reply until `deadline` (unix ms). */
+  request(subject: string, nodeId: string, req: RpcRequest, deadline: number, signal: AbortSignal | undefined): Promise<RpcReply> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (signal?.aborted) return Promise.reject(new AbortedError());
+    req.replyTo = this.inbox;
+    req.reply = true;
+    const call = new PendingCall(req.cid, nodeId);
+    const promise = new Promise<RpcReply>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
+    });
+    this.pending.set(req.cid, call);
+    call.timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()), this, req.cid);
+    if (signal !== undefined) {
+      call.signal = signal;
+      call.onAbort = () => this.settleError(req.cid, new AbortedError());
+      signal.addEventListener("abort", call.onAbort, { once: true });
+    }
+    try {
+      this.nc.publish(subject, encodeRequest(req), { reply: `${this.inbox}.${req.cid}` });
+    } catch (err) {
+      this.settleError(req.cid, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
+    }
+    return promise;
+  }
+
+  /** Fire-and-forget (Reply=false, no ReplyTo), as mqant CallNR. */
+  publishNR(subject: string, req: RpcRequest): void {
+    if (this.closed) throw new ClosedError();
+    req.replyTo = "";
+    req.reply = false;
+    this.nc.publish(subject, encodeRequest(req));
+  }
+
+  /** Subscribes a module instance's subject and feeds its server. */
+  serve(address: string, server: RpcServer): void {
+    const nc = this.nc;
+    const log = this.log;
+    const respond: WireResponder = (replyTo, reply) => {
+      if (replyTo === "" || nc.isClosed()) return;
+      try {
+        nc.publish(replyTo, encodeReply(reply));
+      } catch (err) {
+        log.warn({ err }, `rpc: reply to ${replyTo} not sent`);
+      }
+    };
+    const sub = nc.subscribe(address, {
+      callback: (err, msg) => {
+        if (err !== null) {
+          log.warn({ err }, `rpc: subscription ${address} error`);
+          return;
+        }
+        let req: RpcRequest;
+        try {
+          req = decodeRequest(msg.data);
+        } catch (error) {
+          log.warn(
+            { err: error, bytes: msg.data.length, preview: utf8.decode(msg.data.subarray(0, 32)) },
+            `rpc: undecodable request on ${address} for ${server.nodeId} dropped`,
+          );
+          return;
+        }
+        try {
+          server.handleWire(req, respond);
+        } catch (error) {
+          log.error({ err: error }, `rpc: request ${req.fn} on ${server.nodeId} failed before dispatch`);
+        }
+      },
+    });
+    this.served.set(address, sub);
+  }
+
+  /** Stops receiving calls for a node (stop taking calls; in-flight ones still reply). */
+  unserve(address: string): void {
+    this.served.get(address)?.unsubscribe();
+    this.served.delete(address);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Fails every pending call with ClosedError and drops the subscriptions. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const sub of this.served.values()) sub.unsubscribe();
+    this.served.clear();
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    for (const cid of [...this.pending.keys()]) this.settleError(cid, new ClosedError());
+  }
+}
