@@ -1,0 +1,359 @@
+/**
+ * bench:codegen — generate the same 50 × 10 corpus with mqgen (CLI, .proto and YAML), protoc-gen-es and
+ * ts-proto (both through `buf generate`, which parses the .proto files as protoc would), then type-check
+ * every output with the repo's TypeScript. Every step is a separate process timed end to end with GNU time
+ * (wall, CPU, peak RSS); rounds are interleaved and the table shows medians.
+ *
+ * Env: BENCH_ROUNDS (default 3).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import {
+  benchRoot,
+  environment,
+  formatGoals,
+  formatNumber,
+  formatTable,
+  judge,
+  median,
+  repoRoot,
+  writeResult,
+  type GoalResult,
+} from "../support/measure.js";
+import { makeCorpus } from "./make-corpus.js";
+
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const workDir = join(benchRoot, "work");
+const outRoot = join(workDir, "out");
+const corpus = makeCorpus(join(workDir, "corpus"), { modules: 50, handlers: 10 });
+const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
+const tscBin = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+
+interface Timing {
+  readonly wallS: number;
+  readonly cpuS: number;
+  readonly maxRssMb: number;
+  readonly exitCode: number;
+  readonly output: string;
+}
+
+/** Runs a command under GNU time; wall and CPU include the plugin processes buf starts. */
+function timed(command: string, args: readonly string[], cwd: string): Timing {
+  const timeFile = join(workDir, "time.txt");
+  const result = spawnSync("/usr/bin/time", ["-f", "%e %U %S %M", "-o", timeFile, command, ...args], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const [wall = "NaN", user = "NaN", sys = "NaN", rssKb = "NaN"] = readFileSync(timeFile, "utf8")
+    .trim()
+    .split("\n")
+    .at(-1)!
+    .split(" ");
+  return {
+    wallS: Number(wall),
+    cpuS: Number(user) + Number(sys),
+    maxRssMb: Number(rssKb) / 1024,
+    exitCode: result.status ?? -1,
+    output: `${result.stdout}${result.stderr}`,
+  };
+}
+
+interface OutputSize {
+  readonly files: number;
+  readonly bytes: number;
+  readonly lines: number;
+}
+
+function outputSize(dir: string): OutputSize {
+  let files = 0;
+  let bytes = 0;
+  let lines = 0;
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const full = join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith(".ts") && name !== "tsconfig.json") {
+        files++;
+        const text = readFileSync(full, "utf8");
+        bytes += Buffer.byteLength(text);
+        lines += text.split("\n").length;
+      }
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return { files, bytes, lines };
+}
+
+function bufTemplate(plugin: string, out: string, opts: readonly string[]): string {
+  const path = join(workDir, `buf.gen.${out}.yaml`);
+  const optLine = opts.length === 0 ? "" : `\n    opt: [${opts.join(", ")}]`;
+  writeFileSync(path, `version: v2\nplugins:\n  - local: ${plugin}\n    out: out/${out}${optLine}\n`);
+  return path;
+}
+
+interface Generator {
+  readonly name: string;
+  readonly label: string;
+  readonly outDir: string;
+  /** Why it cannot run, if it cannot. */
+  readonly unavailable?: string;
+  run(): Timing;
+}
+
+const mqgenCli = join(repoRoot, "bin", "mqgen.js");
+const mqgenMissing = existsSync(mqgenCli) ? undefined : "bin/mqgen.js is not there yet";
+
+function mqgenGenerator(name: string, label: string, schemaDir: string): Generator {
+  const outDir = join(outRoot, name);
+  const base = { name, label, outDir, run: () => timed(process.execPath, [mqgenCli, schemaDir, "-o", outDir], repoRoot) };
+  return mqgenMissing === undefined ? base : { ...base, unavailable: mqgenMissing };
+}
+
+const generators: readonly Generator[] = [
+  mqgenGenerator("mqgen-proto", "mqgen CLI (.proto)", corpus.protoDir),
+  mqgenGenerator("mqgen-yaml", "mqgen CLI (YAML)", corpus.yamlDir),
+  {
+    name: "protoc-gen-es",
+    label: "protoc-gen-es 2.17 (buf generate, target=ts)",
+    outDir: join(outRoot, "protoc-gen-es"),
+    run: () =>
+      timed(
+        bin("buf"),
+        ["generate", relative(workDir, corpus.protoDir), "--template", bufTemplate(bin("protoc-gen-es"), "protoc-gen-es", ["target=ts"])],
+        workDir,
+      ),
+  },
+  {
+    name: "ts-proto",
+    label: "ts-proto 2.18 (buf generate)",
+    outDir: join(outRoot, "ts-proto"),
+    run: () =>
+      timed(
+        bin("buf"),
+        [
+          "generate",
+          relative(workDir, corpus.protoDir),
+          "--template",
+          bufTemplate(bin("protoc-gen-ts_proto"), "ts-proto", ["esModuleInterop=true", "forceLong=bigint", "importSuffix=.js"]),
+        ],
+        workDir,
+      ),
+  },
+];
+
+/** strict + skipLibCheck; `mqgen/runtime` resolves to the repo's runtime sources, as in the repo itself. */
+function writeTsconfig(dir: string): string {
+  const path = join(dir, "tsconfig.json");
+  const tsconfig = {
+    compilerOptions: {
+      target: "ES2022",
+      lib: ["ES2023", "DOM"],
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      verbatimModuleSyntax: true,
+      types: ["node"],
+      paths: {
+        "mqgen/runtime": [join(repoRoot, "runtime", "index.ts")],
+        "mqgen/gate-client": [join(repoRoot, "runtime", "gate", "client", "index.ts")],
+      },
+    },
+    include: ["**/*.ts"],
+  };
+  writeFileSync(path, `${JSON.stringify(tsconfig, null, 2)}\n`);
+  return path;
+}
+
+function countErrors(output: string): number {
+  return (output.match(/error TS\d+/g) ?? []).length;
+}
+
+interface GeneratorOutcome {
+  readonly generate: Timing[];
+  readonly typecheck: Timing[];
+  size?: OutputSize;
+  typeErrors?: number;
+  error?: string;
+}
+
+const env = await environment();
+const outcomes = new Map<string, GeneratorOutcome>(generators.map((g) => [g.name, { generate: [], typecheck: [] }]));
+for (const g of generators) if (g.unavailable !== undefined) outcomes.get(g.name)!.error = g.unavailable;
+const runnable = generators.filter((g) => g.unavailable === undefined);
+
+for (let round = 0; round < rounds; round++) {
+  const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]!);
+  for (const g of order) {
+    const outcome = outcomes.get(g.name)!;
+    if (outcome.error !== undefined) continue;
+    rmSync(g.outDir, { recursive: true, force: true });
+    mkdirSync(g.outDir, { recursive: true });
+    const timing = g.run();
+    if (timing.exitCode !== 0) {
+      outcome.error = `exit ${timing.exitCode}: ${timing.output.trim().split("\n").slice(0, 3).join(" | ")}`;
+      console.log(`${g.name}: failed — ${outcome.error}`);
+      continue;
+    }
+    outcome.generate.push(timing);
+    console.log(`round ${round + 1}/${rounds} generate ${g.name}: ${timing.wallS.toFixed(2)} s`);
+  }
+}
+
+for (let round = 0; round < rounds; round++) {
+  for (const g of runnable) {
+    const outcome = outcomes.get(g.name)!;
+    if (outcome.error !== undefined) continue;
+    const tsconfig = writeTsconfig(g.outDir);
+    const timing = timed(process.execPath, [tscBin, "--noEmit", "-p", tsconfig], g.outDir);
+    outcome.typecheck.push(timing);
+    outcome.typeErrors = countErrors(timing.output);
+    console.log(`round ${round + 1}/${rounds} tsc ${g.name}: ${timing.wallS.toFixed(2)} s, ${outcome.typeErrors} errors`);
+  }
+}
+for (const g of runnable) outcomes.get(g.name)!.size = outputSize(g.outDir);
+
+/** In-process `generate()` of the codegen API, first (cold) call and warm calls, in its own process. */
+interface InProcess {
+  readonly coldMs: number;
+  readonly warmMs: number;
+  readonly error?: string;
+}
+function measureInProcess(schemaDir: string): InProcess {
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(benchRoot, "codegen", "in-process.ts"), schemaDir, join(outRoot, "in-process"), String(Math.max(3, rounds))],
+    { cwd: repoRoot, encoding: "utf8" },
+  );
+  const line = result.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    const parsed = JSON.parse(line) as { coldMs?: number; warmMs?: number[]; error?: string };
+    if (parsed.error !== undefined) return { coldMs: Number.NaN, warmMs: Number.NaN, error: parsed.error };
+    return { coldMs: parsed.coldMs ?? Number.NaN, warmMs: median(parsed.warmMs ?? []) };
+  } catch {
+    return { coldMs: Number.NaN, warmMs: Number.NaN, error: (result.stderr || line).trim().split("\n")[0] ?? "failed" };
+  }
+}
+const inProcess = { proto: measureInProcess(corpus.protoDir), yaml: measureInProcess(corpus.yamlDir) };
+
+interface Summary {
+  readonly name: string;
+  readonly label: string;
+  readonly generateWallS: number;
+  readonly generateCpuS: number;
+  readonly generateMaxRssMb: number;
+  readonly typecheckWallS: number;
+  readonly typecheckMaxRssMb: number;
+  readonly typeErrors: number;
+  readonly files: number;
+  readonly outputMb: number;
+  readonly outputLines: number;
+  readonly error?: string;
+}
+
+const summaries = generators.map((g): Summary => {
+  const o = outcomes.get(g.name)!;
+  const base = {
+    name: g.name,
+    label: g.label,
+    generateWallS: median(o.generate.map((t) => t.wallS)),
+    generateCpuS: median(o.generate.map((t) => t.cpuS)),
+    generateMaxRssMb: median(o.generate.map((t) => t.maxRssMb)),
+    typecheckWallS: median(o.typecheck.map((t) => t.wallS)),
+    typecheckMaxRssMb: median(o.typecheck.map((t) => t.maxRssMb)),
+    typeErrors: o.typeErrors ?? Number.NaN,
+    files: o.size?.files ?? Number.NaN,
+    outputMb: (o.size?.bytes ?? Number.NaN) / 1e6,
+    outputLines: o.size?.lines ?? Number.NaN,
+  };
+  return o.error === undefined ? base : { ...base, error: o.error };
+});
+const get = (name: string): Summary => summaries.find((s) => s.name === name)!;
+
+const goals: GoalResult[] = [
+  judge(
+    "mqgen CLI (.proto) ≥ 2× faster than protoc-gen-es (wall, end to end)",
+    get("protoc-gen-es").generateWallS,
+    get("mqgen-proto").generateWallS,
+    "atLeast",
+    2,
+  ),
+  judge(
+    "mqgen CLI (YAML) ≥ 2× faster than protoc-gen-es (wall, end to end)",
+    get("protoc-gen-es").generateWallS,
+    get("mqgen-yaml").generateWallS,
+    "atLeast",
+    2,
+  ),
+  judge(
+    "tsc --noEmit of mqgen output (.proto) < 1 s (TypeScript 5.9)",
+    get("mqgen-proto").typeErrors === 0 ? get("mqgen-proto").typecheckWallS : Number.NaN,
+    1,
+    "atMost",
+    1,
+    `${formatNumber(get("mqgen-proto").typecheckWallS, 2)} s, ${formatNumber(get("mqgen-proto").typeErrors)} type errors`,
+  ),
+  judge(
+    "tsc --noEmit of mqgen output (YAML) < 1 s (TypeScript 5.9)",
+    get("mqgen-yaml").typeErrors === 0 ? get("mqgen-yaml").typecheckWallS : Number.NaN,
+    1,
+    "atMost",
+    1,
+    `${formatNumber(get("mqgen-yaml").typecheckWallS, 2)} s, ${formatNumber(get("mqgen-yaml").typeErrors)} type errors`,
+  ),
+];
+
+console.log(
+  `\nbench:codegen — ${corpus.files} modules × ${corpus.handlers / corpus.files} handlers (${corpus.messages} messages), median of ${rounds} rounds\n`,
+);
+console.log(
+  formatTable(
+    ["generator", "gen wall s", "gen CPU s", "gen RSS MB", "files", "output MB", "lines", "tsc s", "tsc RSS MB", "type errors"],
+    summaries.map((s) =>
+      s.error !== undefined && !Number.isFinite(s.generateWallS)
+        ? [s.label, "—", "—", "—", "—", "—", "—", "—", "—", "not measured"]
+        : [
+            s.label,
+            formatNumber(s.generateWallS, 2),
+            formatNumber(s.generateCpuS, 2),
+            formatNumber(s.generateMaxRssMb),
+            formatNumber(s.files),
+            formatNumber(s.outputMb, 2),
+            formatNumber(s.outputLines),
+            formatNumber(s.typecheckWallS, 2),
+            formatNumber(s.typecheckMaxRssMb),
+            formatNumber(s.typeErrors),
+          ],
+    ),
+  ),
+);
+for (const s of summaries) if (s.error !== undefined) console.log(`${s.label}: ${s.error}`);
+for (const [variant, r] of Object.entries(inProcess)) {
+  console.log(
+    r.error === undefined
+      ? `mqgen generate() in process (${variant}): first call ${formatNumber(r.coldMs)} ms, warm ${formatNumber(r.warmMs)} ms`
+      : `mqgen generate() in process (${variant}): not measured — ${r.error}`,
+  );
+}
+console.log(`\n${formatGoals(goals)}\n`);
+
+const path = writeResult("codegen", {
+  benchmark: "codegen",
+  environment: env,
+  method: {
+    corpus: { ...corpus, protoDir: "bench/work/corpus/proto", yamlDir: "bench/work/corpus/yaml" },
+    rounds,
+    timing: "GNU time per process (wall, user+sys CPU incl. plugin children, peak RSS); median over rounds",
+    typescript: "5.9 (node_modules/typescript), strict, skipLibCheck, one tsconfig per output dir",
+  },
+  generators: summaries.map((s) => ({
+    ...s,
+    perRound: { generate: outcomes.get(s.name)!.generate.map(({ output: _o, ...t }) => t), typecheck: outcomes.get(s.name)!.typecheck.map(({ output: _o, ...t }) => t) },
+  })),
+  inProcessGenerate: inProcess,
+  goals,
+});
+console.log(`wrote ${path}`);
