@@ -1,0 +1,19 @@
+import { EtcdRegistry } from "../../runtime/registry/etcd.js";
+import { EtcdServer, etcdAvailable } from "../support/etcd-server.js";
+import { registryContract } from "./contract.js";
+
+registryContract(
+  "etcd v3 on a real etcd",
+  async () => {
+    const server = await EtcdServer.start();
+    return {
+      // etcd's minimum lease TTL is about 2 s with default election settings.
+      ttlMs: 2000,
+      expirySlackMs: 2500,
+      open: async () => new EtcdRegistry({ hosts: server.endpoint, requestTimeoutMs: 1000 }),
+      restart: () => server.restart(),
+      dispose: () => server.dispose(),
+    };
+  },
+  etcdAvailable() ? undefined : "etcd is not installed (Debian package etcd-server)",
+);
