@@ -17,3 +17,4 @@ export * from "./rpc/args.js";
 export * from "./rpc/session-codec.js";
 export * from "./rpc/trace.js";
 export * from "./rpc/ids.js";
+export * from "./gate/session.js";
