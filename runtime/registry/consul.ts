@@ -106,6 +106,12 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && /abort/i.test(error.name + " " + error.message);
 }
 
+function isStaleConnection(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "ECONNRESET" || code === "EPIPE" || /socket hang up/i.test(error.message);
+}
+
 function headerValue(response: PapiResponse, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -199,8 +205,16 @@ export class ConsulRegistry implements Registry {
       ...(extra.body !== undefined ? { type: "json" as const, body: extra.body } : {}),
       ...(extra.ctx !== undefined ? { ctx: extra.ctx } : {}),
     };
+    const send = () => (method === "GET" ? this.client._get(request) : this.client._put(request));
     try {
-      return method === "GET" ? await this.client._get(request) : await this.client._put(request);
+      try {
+        return await send();
+      } catch (error) {
+        // A kept-alive connection the agent closed (e.g. it restarted) fails once; these requests are
+        // idempotent, so one retry on a fresh connection is safe.
+        if (!isStaleConnection(error)) throw error;
+        return await send();
+      }
     } catch (error) {
       if (isAbort(error)) throw error;
       const status = statusOf(error);
