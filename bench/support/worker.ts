@@ -67,7 +67,7 @@ export class Worker {
         ? spawn(process.execPath, nodeArgs, { cwd: repoRoot, env, stdio: ["pipe", "pipe", "pipe"] })
         : spawn(
             "bash",
-            ["-c", `ulimit -n ${options.fileLimit}; exec "$0" "$@"`, process.execPath, ...nodeArgs],
+            ["-c", `ulimit -n ${options.fileLimit} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...nodeArgs],
             { cwd: repoRoot, env, stdio: ["pipe", "pipe", "pipe"] },
           );
     const label = options.script.replace(/^.*\/bench\//, "").replace(/^bench\//, "");

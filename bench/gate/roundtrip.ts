@@ -1,0 +1,71 @@
+/**
+ * Round-trip client of bench:gate: `roundtrip.ts <echo-subscription|gate-request> <port>`, one MQTT.js
+ * connection. Runs one measurement round per `{"type":"run"}` line from the parent.
+ *
+ * - gate-request: PUBLISH QoS 1 `helloworld/HD_say/<n>` with `{"name":"x"}`; done when the gate publishes
+ *   the reply on the same topic (mqant's request/response convention).
+ * - echo-subscription: the client is subscribed (QoS 1) to `bench/<clientId>/+`; PUBLISH QoS 1
+ *   `bench/<clientId>/<n>`; done when the broker delivers that message back to the same client — the
+ *   request/response equivalent through a plain broker.
+ */
+import type { Socket } from "node:net";
+import mqtt from "mqtt";
+import { runLoad, type LoadOptions } from "../support/measure.js";
+import { emit, parentMessages, reportFailures } from "../support/worker.js";
+
+reportFailures();
+const [mode = "", portText = ""] = process.argv.slice(2);
+const clientId = `bench-${process.pid}`;
+const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${portText}`, {
+  clientId,
+  protocolVersion: 4,
+  clean: true,
+  keepalive: 60,
+  reconnectPeriod: 0,
+});
+// MQTT.js leaves Nagle on; with a PUBACK and the next PUBLISH as separate small writes, Nagle plus the peer's
+// delayed ACK would add ~40 ms per round trip and measure TCP timers instead of the servers.
+(client.stream as Socket).setNoDelay(true);
+const pending = new Map<string, (payload: Buffer) => void>();
+client.on("message", (topic, payload) => {
+  const resolve = pending.get(topic);
+  if (resolve !== undefined) {
+    pending.delete(topic);
+    resolve(payload);
+  }
+});
+const prefix = mode === "gate-request" ? "helloworld/HD_say/" : `bench/${clientId}/`;
+if (mode === "echo-subscription") await client.subscribeAsync(`bench/${clientId}/+`, { qos: 1 });
+else if (mode !== "gate-request") throw new Error(`unknown round-trip mode ${mode}`);
+
+const body = Buffer.from(JSON.stringify({ name: "x" }));
+let next = 0;
+const call = (): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    const topic = `${prefix}${++next}`;
+    pending.set(topic, (payload) => {
+      if (mode === "gate-request") {
+        // A gate reply is mqant's {"Trace","Error","Result"} envelope; an error reply is not a round trip.
+        const reply = JSON.parse(payload.toString()) as { Error?: string };
+        if (reply.Error !== undefined && reply.Error !== "") {
+          reject(new Error(`gate replied with error: ${reply.Error}`));
+          return;
+        }
+      }
+      resolve();
+    });
+    client.publish(topic, body, { qos: 1 });
+  });
+
+await Promise.race([
+  call(),
+  new Promise((_, reject) => setTimeout(() => reject(new Error("first round trip did not answer in 10 s")), 10_000)),
+]);
+emit({ type: "ready" });
+for await (const message of parentMessages()) {
+  if (message.type !== "run") continue;
+  const result = await runLoad(call, message["options"] as LoadOptions);
+  emit({ type: "result", ...result });
+}
+await client.endAsync();
+process.exit(0);

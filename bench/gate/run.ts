@@ -1,0 +1,235 @@
+/**
+ * bench:gate — the mqgen gate against Aedes. Every server runs in its own child process; clients are other
+ * processes. Two measurements:
+ *  1. round trip at 1 and 64 in flight over one MQTT.js connection (see roundtrip.ts for the exact
+ *     definition per server);
+ *  2. resident memory per idle connection: a fresh server process, RSS after forced GC, then N raw TCP
+ *     MQTT connections (CONNECT, CONNACK, then silence) from a client process, RSS after forced GC again;
+ *     (after − before) / N.
+ *
+ * Env: BENCH_ROUNDS (default 3), BENCH_PHASE_MS (default 2000), BENCH_CONNECTIONS (default 10000).
+ */
+import { NatsServer } from "../../test/support/nats-server.js";
+import {
+  environment,
+  formatGoals,
+  formatNumber,
+  formatTable,
+  judge,
+  median,
+  sleep,
+  writeResult,
+  type GoalResult,
+  type LoadOptions,
+  type LoadResult,
+} from "../support/measure.js";
+import { Worker } from "../support/worker.js";
+import { serverKinds, type ServerKind } from "./servers.js";
+
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const phaseMs = Number(process.env["BENCH_PHASE_MS"] ?? 2000);
+const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 10_000);
+const loadOptions: LoadOptions = { warmupMs: 500, serialMs: phaseMs, loadMs: phaseMs, concurrency: 64 };
+const fileLimit = 65_536;
+
+interface Started {
+  readonly kind: ServerKind;
+  readonly nats: NatsServer | undefined;
+  readonly server: Worker;
+  readonly port: number;
+}
+
+async function startServer(kind: ServerKind): Promise<Started> {
+  const nats = kind.needsNats ? await NatsServer.start() : undefined;
+  const server = Worker.start({
+    script: "bench/gate/server.ts",
+    args: [kind.name, nats?.url ?? ""],
+    nodeFlags: ["--expose-gc"],
+    fileLimit,
+  });
+  try {
+    const ready = await server.next("ready", 30_000);
+    return { kind, nats, server, port: Number(ready["port"]) };
+  } catch (error) {
+    await server.stop();
+    await nats?.dispose();
+    throw error;
+  }
+}
+
+async function stopServer(started: Started): Promise<void> {
+  await started.server.stop();
+  await started.nats?.dispose();
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split("\n").filter((l) => l.trim().length > 0);
+  return (lines.find((l) => /Error[:\s]/.test(l)) ?? lines[0] ?? "failed").trim().slice(0, 200);
+}
+
+interface Outcome {
+  readonly roundTrips: LoadResult[];
+  readonly idleBytesPerConnection: number[];
+  readonly connectSeconds: number[];
+  roundTripError?: string;
+  idleError?: string;
+}
+
+const env = await environment();
+const outcomes = new Map<string, Outcome>(
+  serverKinds.map((k) => [k.name, { roundTrips: [], idleBytesPerConnection: [], connectSeconds: [] }]),
+);
+
+// 1. Round trips: one server and one client per kind, rounds interleaved across kinds.
+const running: Array<{ started: Started; client: Worker }> = [];
+for (const kind of serverKinds) {
+  const outcome = outcomes.get(kind.name)!;
+  let started: Started | undefined;
+  try {
+    started = await startServer(kind);
+    const client = Worker.start({ script: "bench/gate/roundtrip.ts", args: [kind.roundTrip, String(started.port)] });
+    running.push({ started, client });
+    await client.next("ready", 30_000);
+  } catch (error) {
+    outcome.roundTripError = firstLine(error);
+    console.log(`${kind.name}: round trip not measured — ${outcome.roundTripError}`);
+  }
+}
+for (let round = 0; round < rounds; round++) {
+  const order = running.map((_, i) => running[(i + round) % running.length]!);
+  for (const { started, client } of order) {
+    const outcome = outcomes.get(started.kind.name)!;
+    if (outcome.roundTripError !== undefined) continue;
+    try {
+      client.send({ type: "run", options: loadOptions });
+      const result = (await client.next("result", 2 * phaseMs + 60_000)) as unknown as LoadResult;
+      outcome.roundTrips.push(result);
+      console.log(
+        `round ${round + 1}/${rounds} ${started.kind.name}: p50 ${formatNumber(result.p50Us)} µs, ${formatNumber(result.concurrentPerSec)}/s at 64`,
+      );
+    } catch (error) {
+      outcome.roundTripError = firstLine(error);
+      console.log(`${started.kind.name}: round trip failed — ${outcome.roundTripError}`);
+    }
+  }
+}
+for (const { started, client } of running) {
+  await client.stop();
+  await stopServer(started);
+}
+
+// 2. Idle memory: a fresh server process per kind and round, so RSS never carries over.
+for (let round = 0; round < rounds; round++) {
+  for (const kind of serverKinds) {
+    const outcome = outcomes.get(kind.name)!;
+    if (outcome.idleError !== undefined) continue;
+    let started: Started | undefined;
+    let idle: Worker | undefined;
+    try {
+      started = await startServer(kind);
+      started.server.send({ type: "rss" });
+      const before = Number((await started.server.next("rss")).rss);
+      idle = Worker.start({ script: "bench/gate/idle.ts", args: [String(started.port), String(connections)], fileLimit });
+      const connected = await idle.next("connected", 180_000);
+      if (Number(connected["count"]) !== connections) throw new Error(`only ${String(connected["count"])} connections`);
+      await sleep(1000);
+      started.server.send({ type: "rss" });
+      const after = Number((await started.server.next("rss")).rss);
+      const perConnection = (after - before) / connections;
+      outcome.idleBytesPerConnection.push(perConnection);
+      outcome.connectSeconds.push(Number(connected["seconds"]));
+      console.log(
+        `round ${round + 1}/${rounds} idle ${kind.name}: ${formatNumber(perConnection)} B/connection (RSS ${formatNumber(before / 1e6, 1)} → ${formatNumber(after / 1e6, 1)} MB)`,
+      );
+    } catch (error) {
+      outcome.idleError = firstLine(error);
+      console.log(`${kind.name}: idle memory not measured — ${outcome.idleError}`);
+    } finally {
+      await idle?.stop();
+      if (started !== undefined) await stopServer(started);
+    }
+  }
+}
+
+interface Summary {
+  readonly name: string;
+  readonly label: string;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly serialPerSec: number;
+  readonly concurrentPerSec: number;
+  readonly idleBytesPerConnection: number;
+  readonly roundTripError?: string;
+  readonly idleError?: string;
+}
+
+const summaries = serverKinds.map((kind): Summary => {
+  const o = outcomes.get(kind.name)!;
+  const rt = o.roundTripError === undefined ? o.roundTrips : [];
+  return {
+    name: kind.name,
+    label: kind.label,
+    p50Us: median(rt.map((r) => r.p50Us)),
+    p99Us: median(rt.map((r) => r.p99Us)),
+    serialPerSec: median(rt.map((r) => r.serialPerSec)),
+    concurrentPerSec: median(rt.map((r) => r.concurrentPerSec)),
+    idleBytesPerConnection: o.idleError === undefined ? median(o.idleBytesPerConnection) : Number.NaN,
+    ...(o.roundTripError === undefined ? {} : { roundTripError: o.roundTripError }),
+    ...(o.idleError === undefined ? {} : { idleError: o.idleError }),
+  };
+});
+const get = (name: string): Summary => summaries.find((s) => s.name === name)!;
+const aedes = get("aedes");
+
+const goals: GoalResult[] = [];
+for (const name of ["gate-inproc", "gate-nats"]) {
+  const s = get(name);
+  goals.push(
+    judge(`${s.label}: idle RSS per connection ≤ 0.8× Aedes`, s.idleBytesPerConnection, aedes.idleBytesPerConnection, "atMost", 0.8),
+    judge(`${s.label}: round-trip p50 at 1 in flight ≤ 2× Aedes`, s.p50Us, aedes.p50Us, "atMost", 2),
+  );
+}
+
+console.log(
+  `\nbench:gate — median of ${rounds} rounds (${phaseMs} ms per phase), ${formatNumber(connections)} idle connections, ${env["cpus"]} CPUs, node ${env["node"]}\n`,
+);
+console.log(
+  formatTable(
+    ["server", "p50 µs", "p99 µs", "1 in flight /s", "64 in flight /s", "idle B/conn"],
+    summaries.map((s) => [
+      s.label,
+      formatNumber(s.p50Us, 1),
+      formatNumber(s.p99Us, 1),
+      formatNumber(s.serialPerSec),
+      formatNumber(s.concurrentPerSec),
+      formatNumber(s.idleBytesPerConnection),
+    ]),
+  ),
+);
+for (const s of summaries) {
+  if (s.roundTripError !== undefined) console.log(`${s.label}: round trip not measured — ${s.roundTripError}`);
+  if (s.idleError !== undefined) console.log(`${s.label}: idle memory not measured — ${s.idleError}`);
+}
+console.log(`\n${formatGoals(goals)}\n`);
+
+const path = writeResult("gate", {
+  benchmark: "gate",
+  environment: env,
+  method: {
+    rounds,
+    warmupMs: loadOptions.warmupMs,
+    serialMs: loadOptions.serialMs,
+    loadMs: loadOptions.loadMs,
+    concurrency: loadOptions.concurrency,
+    idleConnections: connections,
+    roundTrip: {
+      gate: 'MQTT.js, one connection, PUBLISH QoS 1 helloworld/HD_say/<n> {"name":"x"}, until the reply PUBLISH on the same topic',
+      aedes: "MQTT.js, one connection subscribed QoS 1 to bench/<clientId>/+, PUBLISH QoS 1 bench/<clientId>/<n>, until delivered back",
+    },
+    idle: "fresh server process; RSS after 4× gc(); raw CONNECT (keepalive 60) per connection; RSS after gc(); (after − before) / N",
+  },
+  servers: summaries.map((s) => ({ ...s, perRound: outcomes.get(s.name)! })),
+  goals,
+});
+console.log(`wrote ${path}`);

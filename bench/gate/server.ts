@@ -1,0 +1,28 @@
+/**
+ * Server child of bench:gate: `server.ts <kind> <natsUrl>`. Reports its port, then answers
+ * `{"type":"rss"}` with its resident set size after forced garbage collection (needs --expose-gc).
+ */
+import { emit, parentMessages, reportFailures } from "../support/worker.js";
+import { sleep } from "../support/measure.js";
+import { serverKindNamed } from "./servers.js";
+
+reportFailures();
+const [name = "", natsUrl = ""] = process.argv.slice(2);
+const server = await serverKindNamed(name).start(natsUrl);
+emit({ type: "ready", port: server.port });
+
+async function settledRss(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("run the gate server with --expose-gc");
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await sleep(100);
+  }
+  return process.memoryUsage().rss;
+}
+
+for await (const message of parentMessages()) {
+  if (message.type === "rss") emit({ type: "rss", rss: await settledRss() });
+}
+await server.stop();
+process.exit(0);

@@ -1,0 +1,76 @@
+/**
+ * The MQTT servers of bench:gate, each started inside a server child process: Aedes (the peer), and the
+ * mqgen gate with its backend in process or over NATS.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { Aedes } from "aedes";
+import { startGateInProcess, startGateOverNats } from "./mqgen.js";
+
+export interface RunningServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface ServerKind {
+  readonly name: string;
+  readonly label: string;
+  /** How a client asks for one round trip on this server. */
+  readonly roundTrip: "echo-subscription" | "gate-request";
+  readonly needsNats: boolean;
+  start(natsUrl: string): Promise<RunningServer>;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") reject(new Error("no port"));
+      else resolve(address.port);
+    });
+  });
+}
+
+async function startAedes(): Promise<RunningServer> {
+  const broker = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  const port = await listen(server);
+  return {
+    port,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}
+
+export const serverKinds: readonly ServerKind[] = [
+  { name: "aedes", label: "Aedes 1.2 (QoS 1 echo)", roundTrip: "echo-subscription", needsNats: false, start: () => startAedes() },
+  {
+    name: "gate-inproc",
+    label: "mqgen gate, backend in process",
+    roundTrip: "gate-request",
+    needsNats: false,
+    start: () => startGateInProcess(),
+  },
+  {
+    name: "gate-nats",
+    label: "mqgen gate, backend over NATS",
+    roundTrip: "gate-request",
+    needsNats: true,
+    start: (natsUrl) => startGateOverNats(natsUrl),
+  },
+];
+
+export function serverKindNamed(name: string): ServerKind {
+  const kind = serverKinds.find((k) => k.name === name);
+  if (kind === undefined) throw new Error(`unknown gate server ${name}`);
+  return kind;
+}
