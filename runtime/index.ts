@@ -18,3 +18,6 @@ export * from "./rpc/session-codec.js";
 export * from "./rpc/trace.js";
 export * from "./rpc/ids.js";
 export * from "./gate/session.js";
+export { ConsulRegistry, type ConsulRegistryOptions } from "./registry/consul.js";
+export { NatsKvRegistry, type NatsKvRegistryOptions } from "./registry/nats-kv.js";
+export { EtcdRegistry, type EtcdRegistryOptions } from "./registry/etcd.js";
