@@ -1,0 +1,290 @@
+/**
+ * One client connection: checks each fixed header before buffering (first packet CONNECT, size cap),
+ * cuts whole frames for the parser, dispatches packets to one handler per packet type, caps unsent bytes,
+ * and runs the CONNECT and keepalive timers.
+ */
+import type { Packet } from "mqtt-packet";
+import { parseConnectFrame, parseFrame } from "./framing.js";
+import { PacketType, publishQos0, readFixedHeader } from "./packets.js";
+import type { ConnectInfo, ResolvedGateOptions } from "./options.js";
+import type { GateSessionData } from "./session-state.js";
+import { handleConnect } from "./handlers/connect.js";
+import { handlePublish } from "./handlers/publish.js";
+import { handlePuback } from "./handlers/puback.js";
+import { handlePubrec } from "./handlers/pubrec.js";
+import { handlePubrel } from "./handlers/pubrel.js";
+import { handlePubcomp } from "./handlers/pubcomp.js";
+import { handleSubscribe } from "./handlers/subscribe.js";
+import { handleUnsubscribe } from "./handlers/unsubscribe.js";
+import { handlePingreq } from "./handlers/pingreq.js";
+import { handleDisconnect } from "./handlers/disconnect.js";
+
+/** A byte stream to one client: a TCP (or TLS) socket, or a WebSocket carrying MQTT as a stream. */
+export interface ConnectionTransport {
+  readonly network: "tcp" | "websocket";
+  /** mqant's session IP: `host:port` for TCP, the client address for WebSocket. */
+  readonly ip: string;
+  readonly userAgent: string | undefined;
+  write(bytes: Buffer): void;
+  /** Bytes accepted by `write` but not yet handed to the kernel. */
+  readonly unsentBytes: number;
+  /** Flushes what was written, then closes. */
+  end(): void;
+  /** Closes at once, dropping unsent bytes. */
+  destroy(): void;
+}
+
+export interface GateLog {
+  debug(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+/** What a connection needs from its gate. */
+export interface ConnectionHost {
+  readonly options: ResolvedGateOptions;
+  readonly nodeId: string;
+  readonly log: GateLog;
+  authenticate(info: ConnectInfo): number | Promise<number>;
+  /** The CONNECT was accepted and the CONNACK written. */
+  connectionOpened(connection: Connection): void;
+  /** Called once for every connection that was opened, when it closes. */
+  connectionClosed(connection: Connection): void;
+  /** A PUBLISH from the client. */
+  route(connection: Connection, topic: string, payload: Buffer): void;
+  /** A bound session processed a packet (paces StorageHandler.heartbeat). */
+  activity(connection: Connection): void;
+}
+
+export type ConnectionState = "awaiting-connect" | "authenticating" | "connected" | "closed";
+
+/** Packets that may arrive while the auth hook decides; more closes the connection. */
+const MAX_PACKETS_DURING_AUTH = 32;
+
+export class Connection {
+  readonly host: ConnectionHost;
+  readonly transport: ConnectionTransport;
+  state: ConnectionState = "awaiting-connect";
+  /** Set when the CONNECT is accepted. */
+  session: GateSessionData | undefined;
+  clientId = "";
+  /** Backend calls of this connection not yet answered. */
+  inFlight = 0;
+  /** Why the connection was closed (for logs and tests). */
+  closeReason: string | undefined;
+  private opened = false;
+  private pendingChunks: Buffer[] = [];
+  private pendingLength = 0;
+  /** Bytes needed before the pending chunks hold a whole frame; 0 while the header is incomplete. */
+  private neededLength = 0;
+  private queuedDuringAuth: Packet[] = [];
+  private connectTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private keepaliveMs = 0;
+  private lastActivity = 0;
+
+  constructor(host: ConnectionHost, transport: ConnectionTransport) {
+    this.host = host;
+    this.transport = transport;
+    this.connectTimer = setTimeout(() => this.destroy("no CONNECT within the connect timeout"), host.options.connectTimeoutMs);
+  }
+
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    this.lastActivity = Date.now();
+    let data = chunk;
+    if (this.pendingLength > 0) {
+      this.pendingChunks.push(chunk);
+      this.pendingLength += chunk.length;
+      if (this.pendingLength < this.neededLength) return;
+      data = Buffer.concat(this.pendingChunks, this.pendingLength);
+      this.pendingChunks = [];
+      this.pendingLength = 0;
+    }
+    const maxPackSize = this.host.options.maxPackSize;
+    let offset = 0;
+    this.neededLength = 0;
+    while (offset < data.length) {
+      // Checked on the very first byte: a non-CONNECT opener never gets anything buffered (CVE-2023-0809).
+      if (this.state === "awaiting-connect" && data[offset] >> 4 !== PacketType.connect) {
+        this.destroy("first packet is not CONNECT");
+        return;
+      }
+      const header = readFixedHeader(data, offset);
+      if (header.state === "incomplete") break;
+      if (header.state === "malformed") {
+        this.destroy("malformed remaining length");
+        return;
+      }
+      if (header.remainingLength > maxPackSize) {
+        this.destroy(`packet of ${header.remainingLength} bytes exceeds MaxPackSize ${maxPackSize}`);
+        return;
+      }
+      const frameLength = header.headerLength + header.remainingLength;
+      if (data.length - offset < frameLength) {
+        this.neededLength = frameLength;
+        break;
+      }
+      this.onFrame(header.type, data.subarray(offset, offset + frameLength));
+      offset += frameLength;
+      if (this.closed) return;
+    }
+    if (offset < data.length) {
+      // Copied so a partial frame never pins the (possibly large) chunk it arrived in.
+      const rest = Buffer.from(data.subarray(offset));
+      this.pendingChunks = [rest];
+      this.pendingLength = rest.length;
+    }
+  }
+
+  private onFrame(type: number, frame: Buffer): void {
+    const parsed = type === PacketType.connect ? parseConnectFrame(frame) : parseFrame(frame);
+    if (!parsed.ok) {
+      this.destroy(`malformed packet: ${parsed.reason}`);
+      return;
+    }
+    if (this.state === "authenticating") {
+      if (this.queuedDuringAuth.length >= MAX_PACKETS_DURING_AUTH) {
+        this.destroy("too many packets before CONNACK");
+        return;
+      }
+      this.queuedDuringAuth.push(parsed.packet);
+      return;
+    }
+    this.dispatch(parsed.packet);
+  }
+
+  private dispatch(packet: Packet): void {
+    switch (packet.cmd) {
+      case "connect":
+        handleConnect(this, packet);
+        return;
+      case "publish":
+        handlePublish(this, packet);
+        break;
+      case "puback":
+        handlePuback(this, packet);
+        break;
+      case "pubrec":
+        handlePubrec(this, packet);
+        break;
+      case "pubrel":
+        handlePubrel(this, packet);
+        break;
+      case "pubcomp":
+        handlePubcomp(this, packet);
+        break;
+      case "subscribe":
+        handleSubscribe(this, packet);
+        break;
+      case "unsubscribe":
+        handleUnsubscribe(this, packet);
+        break;
+      case "pingreq":
+        handlePingreq(this, packet);
+        break;
+      case "disconnect":
+        handleDisconnect(this, packet);
+        return;
+      default:
+        // CONNACK, SUBACK, UNSUBACK, PINGRESP, AUTH are server-to-client only.
+        this.destroy(`unexpected ${packet.cmd} from a client`);
+        return;
+    }
+    if (this.session !== undefined && this.session.userId !== "") this.host.activity(this);
+  }
+
+  /** Called by the CONNECT handler once it has decided to run the auth hook. */
+  beginAuthentication(): void {
+    this.state = "authenticating";
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+  }
+
+  /** Called by the CONNECT handler after writing an accepting CONNACK. */
+  accept(session: GateSessionData, keepaliveSec: number): void {
+    if (this.state === "closed") return;
+    this.state = "connected";
+    this.session = session;
+    this.opened = true;
+    const maxKeepalive = this.host.options.maxKeepaliveSec;
+    const effective = keepaliveSec <= 0 ? maxKeepalive : Math.min(keepaliveSec, maxKeepalive);
+    // MQTT 3.1.1 §3.1.2.10: one and a half times the keepalive.
+    this.keepaliveMs = Math.ceil(effective * 1500);
+    this.lastActivity = Date.now();
+    this.armKeepalive(this.keepaliveMs);
+    this.host.connectionOpened(this);
+    const queued = this.queuedDuringAuth;
+    this.queuedDuringAuth = [];
+    for (const packet of queued) {
+      if (this.state !== "connected") return;
+      this.dispatch(packet);
+    }
+  }
+
+  private armKeepalive(delayMs: number): void {
+    this.keepaliveTimer = setTimeout(() => {
+      const idle = Date.now() - this.lastActivity;
+      if (idle >= this.keepaliveMs) {
+        this.destroy("keepalive expired");
+        return;
+      }
+      this.armKeepalive(this.keepaliveMs - idle);
+    }, delayMs);
+  }
+
+  /** Writes one packet; a client that lets more than `maxUnsentBytes` pile up is dropped. */
+  write(bytes: Buffer): void {
+    if (this.state === "closed") return;
+    this.transport.write(bytes);
+    if (this.transport.unsentBytes > this.host.options.maxUnsentBytes) {
+      this.destroy(`more than ${this.host.options.maxUnsentBytes} unsent bytes (client not reading)`);
+    }
+  }
+
+  /** Down-link message (QoS 0, as mqant). */
+  publish(topic: string, payload: Uint8Array): void {
+    this.write(publishQos0(topic, payload));
+  }
+
+  /** Flushes pending writes (e.g. a refusing CONNACK), then closes. */
+  end(reason: string): void {
+    if (this.state === "closed") return;
+    this.closeReason = reason;
+    this.transport.end();
+    this.cleanup();
+  }
+
+  destroy(reason: string): void {
+    if (this.state === "closed") return;
+    this.closeReason = reason;
+    this.host.log.debug({ reason, clientId: this.clientId, ip: this.transport.ip }, "gate connection closed");
+    this.transport.destroy();
+    this.cleanup();
+  }
+
+  /** The transport closed underneath (client went away). */
+  transportClosed(): void {
+    if (this.state === "closed") return;
+    this.closeReason ??= "closed by client";
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    this.state = "closed";
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    if (this.keepaliveTimer !== undefined) clearTimeout(this.keepaliveTimer);
+    this.connectTimer = undefined;
+    this.keepaliveTimer = undefined;
+    this.pendingChunks = [];
+    this.pendingLength = 0;
+    this.queuedDuringAuth = [];
+    if (this.opened) {
+      this.opened = false;
+      this.host.connectionClosed(this);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+/** What a listener needs from the gate: admission (limits) and a Connection per accepted transport. */
+import type { Connection, ConnectionTransport } from "../connection.js";
+
+export interface ConnectionAcceptor {
+  /** Counts the socket against max connections and the connection rate; false = close it at once. */
+  admit(): boolean;
+  /** Called once for every admitted socket when it closes. */
+  release(): void;
+  open(transport: ConnectionTransport): Connection;
+  /** TLS / WebSocket handshakes must finish within this. */
+  readonly handshakeTimeoutMs: number;
+  /** Largest WebSocket message accepted (a frame may carry a whole MQTT packet plus its header). */
+  readonly maxFrameBytes: number;
+}

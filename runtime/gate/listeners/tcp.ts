@@ -1,0 +1,70 @@
+/** MQTT over TCP (or TLS): one Connection per socket, bytes handed over as they arrive. */
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import type { ConnectionTransport } from "../connection.js";
+import type { ConnectionAcceptor } from "./acceptor.js";
+
+/** Go's `host:port` text for a peer, which mqant stores as the session IP. */
+export function peerAddress(address: string | undefined, port: number | undefined): string {
+  let host = address ?? "";
+  if (host.startsWith("::ffff:") && host.includes(".")) host = host.slice(7);
+  if (host.includes(":")) host = `[${host}]`;
+  return `${host}:${port ?? 0}`;
+}
+
+function socketTransport(socket: Socket): ConnectionTransport {
+  return {
+    network: "tcp",
+    ip: peerAddress(socket.remoteAddress, socket.remotePort),
+    userAgent: undefined,
+    write: (bytes) => {
+      socket.write(bytes);
+    },
+    get unsentBytes() {
+      return socket.writableLength;
+    },
+    end: () => {
+      socket.end();
+      // A peer that never reads would keep a half-closed socket open forever.
+      setTimeout(() => socket.destroy(), 5_000).unref();
+    },
+    destroy: () => {
+      socket.destroy();
+    },
+  };
+}
+
+export function handleSocket(acceptor: ConnectionAcceptor, socket: Socket): void {
+  socket.setNoDelay(true);
+  socket.on("error", () => {});
+  if (!acceptor.admit()) {
+    socket.destroy();
+    return;
+  }
+  const connection = acceptor.open(socketTransport(socket));
+  socket.on("data", (chunk: Buffer) => connection.onData(chunk));
+  socket.once("close", () => {
+    connection.transportClosed();
+    acceptor.release();
+  });
+}
+
+export async function listenTcp(
+  acceptor: ConnectionAcceptor,
+  address: { host: string | undefined; port: number },
+  tls: { cert: string | Uint8Array; key: string | Uint8Array } | undefined,
+): Promise<Server> {
+  const onSocket = (socket: Socket): void => handleSocket(acceptor, socket);
+  const server: Server =
+    tls === undefined
+      ? createNetServer({ noDelay: true }, onSocket)
+      : createTlsServer({ cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), handshakeTimeout: acceptor.handshakeTimeoutMs }, onSocket);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(address.port, address.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}
