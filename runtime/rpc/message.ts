@@ -81,7 +81,8 @@ export function readBytesCopy(reader: Reader): Uint8Array {
   const end = start + length;
   if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
   reader.pos = end;
-  return reader.buf.slice(start, end);
+  // new Uint8Array(view) copies into a plain Uint8Array even when the input is a Node Buffer.
+  return new Uint8Array(reader.buf.subarray(start, end));
 }
 
 export function readString(reader: Reader): string {
@@ -809,7 +810,7 @@ function readMessage(reader: Reader, type: MessageType<object>, existing: Fields
   const end = lengthEnd(reader);
   const reflect = asReflect(type);
   if (reflect === undefined) {
-    const bytes = reader.buf.slice(reader.pos, end);
+    const bytes = new Uint8Array(reader.buf.subarray(reader.pos, end));
     reader.pos = end;
     return type.decode(bytes) as Fields;
   }
