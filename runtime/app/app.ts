@@ -1,0 +1,560 @@
+/**
+ * The app: mqant's App and ModuleManager in one. It loads server.json (or the embedded default that runs
+ * every given module here), starts logging, connects NATS when asked, runs the modules of this process's
+ * ProcessID group, registers each module instance as a node, and routes calls to them in process or over
+ * NATS. Stopping is graceful and bounded: stop taking calls, deregister, drain in-flight calls, destroy
+ * modules in reverse order, close NATS — and if killWait runs out, a clear log line instead of a panic.
+ */
+import { existsSync } from "node:fs";
+import { hostname as osHostname } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import type { NatsConnection } from "nats";
+import type { Logger } from "pino";
+import { ConfigError, MqgenError } from "../errors.js";
+import { createLogger, type AppLogger } from "../log/logger.js";
+import { MemoryRegistry } from "../registry/memory.js";
+import { Registrar } from "../registry/registrar.js";
+import type { Registry, Service, ServiceNode } from "../registry/types.js";
+import { decodeArg, encodeArg } from "../rpc/args.js";
+import { RpcClient } from "../rpc/client.js";
+import type {
+  ArgSerializer,
+  CallOptions,
+  HandlerDescriptor,
+  ModuleDescriptor,
+  RawHandler,
+  RawResult,
+  SelectOptions,
+} from "../rpc/descriptor.js";
+import { newId16 } from "../rpc/ids.js";
+import { RpcServer, type CompleteInfo, type HandleInfo, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
+import { cloneValue } from "../rpc/values.js";
+import { Selector } from "../selector/selector.js";
+import { LocalTransport } from "../transport/local.js";
+import { NatsTransport, connectNats } from "../transport/nats.js";
+import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
+import { parseFlags, type AppFlags } from "./flags.js";
+import type { AppHandle, Module, ModuleContext, ModuleSettings } from "./types.js";
+
+export interface AppOptions {
+  /** Console logging (mqant Debug; default true as mqant). */
+  readonly debug?: boolean;
+  /** Module group of this process (default "development", or -pid). */
+  readonly processId?: string;
+  readonly workDir?: string;
+  /** server.json path; a given path that does not exist is a ConfigError. */
+  readonly configPath?: string;
+  /** server.json content inline (wins over any path). */
+  readonly config?: object;
+  readonly logDir?: string;
+  /** A NATS connection, servers to connect to, or nothing for in-process only. */
+  readonly nats?: NatsConnection | { readonly servers: string | string[]; readonly reconnectTimeWaitMs?: number };
+  /** Default: a MemoryRegistry private to this app. */
+  readonly registry?: Registry;
+  /** App-wide node selection (strategy and filters). */
+  readonly selector?: SelectOptions;
+  readonly registerTtlMs?: number;
+  readonly registerIntervalMs?: number;
+  /** Default call timeout; overrides Rpc.RpcExpired. */
+  readonly rpcTimeoutMs?: number;
+  readonly killWaitMs?: number;
+  /** Read -wd -conf -pid -log from the command line (default true). */
+  readonly parseFlags?: boolean;
+  /** Arguments to parse instead of process.argv.slice(2). */
+  readonly argv?: readonly string[];
+  /** Fixed node ids per module type (16 hex or `type@id`); default random 16 hex. */
+  readonly nodeIds?: Readonly<Record<string, string>>;
+  /** What a contract check does on a schema hash mismatch (used by schema-aware callers). */
+  readonly schemaMismatch?: "reject" | "warn";
+  /** Extra registry metadata for every node of this app. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Console destination (tests); default stdout. */
+  readonly console?: { write(line: string): unknown };
+}
+
+export interface BeforeHandleInfo extends HandleInfo {}
+export type { CompleteInfo };
+
+type Hook<A extends unknown[]> = (...args: A) => void | Promise<void>;
+
+interface RunningModule {
+  readonly module: Module;
+  readonly settings: ModuleSettings;
+  readonly nodeId: string;
+  readonly address: string;
+  readonly server: RpcServer;
+  readonly registrar: Registrar;
+  readonly metadata: Record<string, string>;
+  readonly log: Logger;
+  run: Promise<void> | undefined;
+}
+
+export interface App extends AppHandle {
+  start(modules: readonly Module[]): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  run(modules: readonly Module[]): Promise<void>;
+  onConfigurationLoaded(hook: Hook<[App]>): void;
+  onModuleInited(hook: Hook<[App, Module]>): void;
+  onStartup(hook: Hook<[App]>): void;
+  onDestroy(hook: Hook<[App]>): void;
+  onBeforeHandle(hook: (info: BeforeHandleInfo) => unknown): void;
+  onComplete(hook: (info: CompleteInfo) => void): void;
+  onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void;
+  invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown>;
+  invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void>;
+  getServerById(nodeId: string): Promise<ServiceNode>;
+  getServersByType(type: string): Promise<readonly ServiceNode[]>;
+  /** Module type → node id, for the modules running in this process. */
+  readonly nodeIds: Readonly<Record<string, string>>;
+  readonly config: AppConfig;
+  readonly workDir: string;
+  readonly registry: Registry;
+  /** The NATS connection (mqant Transport()), when configured. */
+  readonly nats: NatsConnection | undefined;
+  readonly schemaMismatch: "reject" | "warn";
+  /** Default call timeout in ms in effect. */
+  readonly rpcTimeoutMs: number;
+}
+
+function isNatsConnection(value: unknown): value is NatsConnection {
+  return typeof value === "object" && value !== null && typeof (value as NatsConnection).publish === "function";
+}
+
+async function within<T>(promise: Promise<T>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class DefaultApp implements App {
+  readonly processId: string;
+  readonly workDir: string;
+  readonly schemaMismatch: "reject" | "warn";
+  private readonly flags: AppFlags;
+  private readonly serializers: ArgSerializer[] = [];
+  private readonly hooks: ServerHooks = {};
+  private readonly configurationLoaded: Hook<[App]>[] = [];
+  private readonly moduleInited: Hook<[App, Module]>[] = [];
+  private readonly startup: Hook<[App]>[] = [];
+  private readonly destroy: Hook<[App]>[] = [];
+  private readonly running: RunningModule[] = [];
+  private readonly local = new LocalTransport();
+  private readonly untyped: UntypedCodec;
+  private readonly ownsRegistry: boolean;
+  readonly registry: Registry;
+  private loadedConfig: AppConfig | undefined;
+  private appLogger: AppLogger | undefined;
+  private bootLog: Logger;
+  private selectorInstance: Selector | undefined;
+  private client: RpcClient | undefined;
+  private transport: NatsTransport | undefined;
+  private connection: NatsConnection | undefined;
+  private ownsConnection = false;
+  private readonly runAbort = new AbortController();
+  private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  private stopping: Promise<void> | undefined;
+  private readonly stopWaiters: (() => void)[] = [];
+  private timeoutMs = 10_000;
+
+  constructor(private readonly options: AppOptions) {
+    this.flags = options.parseFlags === false ? {} : parseFlags(options.argv ?? process.argv.slice(2));
+    this.workDir = resolve(options.workDir ?? this.flags.workDir ?? process.cwd());
+    this.processId = options.processId ?? this.flags.processId ?? "development";
+    this.schemaMismatch = options.schemaMismatch ?? "reject";
+    this.registry = options.registry ?? new MemoryRegistry();
+    this.ownsRegistry = options.registry === undefined;
+    this.bootLog = createLogger({
+      debug: options.debug ?? true,
+      processId: this.processId,
+      logDir: undefined,
+      config: { json: false, file: undefined, console: false },
+      console: options.console,
+    }).logger;
+    const serializers = this.serializers;
+    this.untyped = {
+      encode: (value) => encodeArg(value, serializers),
+      decode: (tag, bytes) => decodeArg(tag, bytes, serializers),
+      clone: (value) => cloneValue(value),
+    };
+  }
+
+  // --- accessors ---
+
+  get config(): AppConfig {
+    if (this.loadedConfig === undefined) throw new MqgenError("CONFIG", "config not loaded yet (app not started)");
+    return this.loadedConfig;
+  }
+
+  get settings(): Readonly<Record<string, unknown>> {
+    return this.loadedConfig?.settings ?? {};
+  }
+
+  get log(): Logger {
+    return this.appLogger?.logger ?? this.bootLog;
+  }
+
+  get nats(): NatsConnection | undefined {
+    return this.connection;
+  }
+
+  get rpcTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  get nodeIds(): Readonly<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const m of this.running) out[m.module.type] = m.nodeId;
+    return out;
+  }
+
+  private get selector(): Selector {
+    if (this.selectorInstance === undefined) throw new MqgenError("CLOSED", "app not started");
+    return this.selectorInstance;
+  }
+
+  private get rpc(): RpcClient {
+    if (this.client === undefined) throw new MqgenError("CLOSED", "app not started: call start() or run() first");
+    return this.client;
+  }
+
+  // --- hooks ---
+
+  onConfigurationLoaded(hook: Hook<[App]>): void {
+    this.configurationLoaded.push(hook);
+  }
+  onModuleInited(hook: Hook<[App, Module]>): void {
+    this.moduleInited.push(hook);
+  }
+  onStartup(hook: Hook<[App]>): void {
+    this.startup.push(hook);
+  }
+  onDestroy(hook: Hook<[App]>): void {
+    this.destroy.push(hook);
+  }
+  onBeforeHandle(hook: (info: BeforeHandleInfo) => unknown): void {
+    this.hooks.onBeforeHandle = hook;
+  }
+  onComplete(hook: (info: CompleteInfo) => void): void {
+    this.hooks.onComplete = hook;
+  }
+  onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void {
+    this.hooks.onNotFound = hook;
+  }
+
+  addSerializer(serializer: ArgSerializer): void {
+    if (this.serializers.some((s) => s.name === serializer.name)) {
+      throw new ConfigError(`The name(${serializer.name}) has been occupied`);
+    }
+    this.serializers.push(serializer);
+  }
+
+  // --- RPC (delegates to the client) ---
+
+  call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+    return this.rpc.call(target, fn, args, options);
+  }
+  callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    return this.rpc.callNR(target, fn, args, options);
+  }
+  callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+    return this.rpc.callHandler<R>(module, handler, args, options);
+  }
+  callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    return this.rpc.callHandlerNR(module, handler, args, options);
+  }
+  callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+    return this.rpc.callArgs(target, fn, argsType, args, options);
+  }
+  callArgsNR(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
+    return this.rpc.callArgsNR(target, fn, argsType, args, options);
+  }
+  /** mqant Invoke: call with the default timeout. */
+  invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown> {
+    return this.rpc.call(target, fn, args);
+  }
+  /** mqant InvokeNR: fire-and-forget. */
+  invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void> {
+    return this.rpc.callNR(target, fn, args);
+  }
+  getServerById(nodeId: string): Promise<ServiceNode> {
+    return this.selector.getNode(nodeId);
+  }
+  getServersByType(type: string): Promise<readonly ServiceNode[]> {
+    return this.selector.nodes(type);
+  }
+
+  // --- lifecycle ---
+
+  private loadConfig(modules: readonly Module[]): AppConfig {
+    if (this.options.config !== undefined) return parseConfig(this.options.config);
+    const explicit = this.options.configPath ?? this.flags.configPath;
+    if (explicit !== undefined) {
+      return loadConfigFile(isAbsolute(explicit) ? explicit : join(this.workDir, explicit));
+    }
+    const conventional = join(this.workDir, "bin", "conf", "server.json");
+    if (existsSync(conventional)) return loadConfigFile(conventional);
+    return defaultConfig(
+      modules.map((m) => m.type),
+      this.processId,
+    );
+  }
+
+  async start(modules: readonly Module[]): Promise<void> {
+    if (this.state !== "new") throw new MqgenError("CLOSED", `app already ${this.state}`);
+    this.state = "starting";
+    try {
+      await this.startInner(modules);
+      this.state = "running";
+    } catch (err) {
+      this.log.error({ err }, `start failed: ${(err as Error).message}`);
+      await this.stop("start failed").catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startInner(modules: readonly Module[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const m of modules) {
+      if (seen.has(m.type)) throw new ConfigError(`module type ${JSON.stringify(m.type)} given twice to the app`);
+      seen.add(m.type);
+    }
+    const config = this.loadConfig(modules);
+    this.loadedConfig = config;
+    this.timeoutMs = this.options.rpcTimeoutMs ?? config.rpc.rpcExpired * 1000;
+    for (const hook of this.configurationLoaded) await hook(this);
+
+    const logDir = this.options.logDir ?? this.flags.logDir ?? join(this.workDir, "bin", "logs");
+    this.appLogger = createLogger({
+      debug: this.options.debug ?? true,
+      processId: this.processId,
+      logDir: isAbsolute(logDir) ? logDir : join(this.workDir, logDir),
+      config: config.log,
+      console: this.options.console,
+    });
+
+    const natsOption = this.options.nats;
+    if (natsOption !== undefined) {
+      if (isNatsConnection(natsOption)) {
+        this.connection = natsOption;
+      } else {
+        this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+        this.ownsConnection = true;
+      }
+      this.watchConnection(this.connection);
+    }
+
+    this.selectorInstance = new Selector({
+      registry: this.registry,
+      defaults: this.options.selector,
+      deadMs: this.options.registerTtlMs ?? 20_000,
+      log: this.log,
+    });
+    if (this.connection !== undefined) {
+      this.transport = new NatsTransport(this.connection, this.log, (nodeId) => this.selectorInstance?.markDead(nodeId));
+    }
+    this.client = new RpcClient({
+      selector: this.selectorInstance,
+      local: this.local,
+      nats: this.transport,
+      serializers: this.serializers,
+      timeoutMs: () => this.timeoutMs,
+      log: this.log,
+    });
+
+    for (const m of modules) await m.onAppConfigurationLoaded?.(this);
+
+    for (const m of modules) {
+      const entries = config.modules[m.type];
+      const entry = entries?.find((e) => e.processId === this.processId);
+      if (entry === undefined) {
+        this.log.debug(`module ${m.type}: not in process group ${this.processId}, not run here`);
+        continue;
+      }
+      await this.startModule(m, entry, config);
+    }
+    for (const hook of this.startup) await hook(this);
+    this.log.info(
+      `app started: process ${this.processId}, modules ${this.running.map((r) => r.nodeId).join(", ") || "(none)"}${this.connection ? "" : " (in process, no NATS)"}`,
+    );
+  }
+
+  private nodeIdFor(m: Module): string {
+    const fixed = this.options.nodeIds?.[m.type] ?? (m as { nodeId?: unknown }).nodeId;
+    if (typeof fixed === "string" && fixed !== "") return fixed.includes("@") ? fixed : `${m.type}@${fixed}`;
+    return `${m.type}@${newId16()}`;
+  }
+
+  private async startModule(m: Module, entry: ModuleSettings, config: AppConfig): Promise<void> {
+    const nodeId = this.nodeIdFor(m);
+    const log = this.log.child({ module: m.type });
+    const server = new RpcServer({
+      type: m.type,
+      nodeId,
+      maxConcurrent: config.rpc.maxCoroutine,
+      maxQueue: config.rpc.maxQueue,
+      untyped: this.untyped,
+      caller: this,
+      hooks: this.hooks,
+      log,
+      logCalls: config.rpc.log,
+    });
+    const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
+    const metadata: Record<string, string> = {
+      ...this.options.metadata,
+      hostname: osHostname(),
+      pid: String(process.pid),
+      version: m.version,
+    };
+    const registrar = new Registrar({
+      registry: this.registry,
+      ttlMs: this.options.registerTtlMs ?? 20_000,
+      intervalMs: this.options.registerIntervalMs ?? 10_000,
+      log,
+      service: (): Service => ({
+        name: m.type,
+        version: m.version,
+        metadata: null,
+        nodes: [{ id: nodeId, address, port: 0, metadata: { ...metadata } }],
+      }),
+    });
+    const running: RunningModule = { module: m, settings: entry, nodeId, address, server, registrar, metadata, log, run: undefined };
+    const ctx: ModuleContext = {
+      app: this,
+      settings: entry,
+      server,
+      nodeId,
+      log,
+      metadata,
+      serviceRegister: () => registrar.update(),
+    };
+    await m.onInit(ctx);
+    if (server.schemaHash !== undefined) metadata.schema = server.schemaHash;
+    this.running.push(running);
+    this.local.add(server);
+    this.transport?.serve(address, server);
+    await registrar.start();
+    for (const hook of this.moduleInited) await hook(this, m);
+    if (m.run !== undefined) {
+      running.run = Promise.resolve()
+        .then(() => m.run?.(this.runAbort.signal))
+        .catch((err: unknown) => log.error({ err }, `module ${m.type} run() failed`));
+    }
+    log.info(`module ${m.type} started as ${nodeId} at ${address}`);
+  }
+
+  private watchConnection(nc: NatsConnection): void {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === "disconnect") this.log.warn(`nats: disconnected from ${String(status.data)}, reconnecting`);
+        else if (status.type === "reconnect") this.log.info(`nats: reconnected to ${String(status.data)}`);
+      }
+    })().catch(() => undefined);
+  }
+
+  stop(reason = "stop requested"): Promise<void> {
+    if (this.stopping !== undefined) return this.stopping;
+    this.stopping = this.stopInner(reason);
+    return this.stopping;
+  }
+
+  private async stopInner(reason: string): Promise<void> {
+    const wasStarted = this.state !== "new";
+    this.state = "stopping";
+    const killWait = this.options.killWaitMs ?? 60_000;
+    const deadline = Date.now() + killWait;
+    const remaining = (): number => Math.max(0, deadline - Date.now());
+    const log = this.log;
+    if (wasStarted) log.info(`app stopping (${reason})`);
+    let timedOut = false;
+    const modules = [...this.running].reverse();
+
+    // 1. Stop taking calls: leave the registry first so callers stop choosing us, then the subjects.
+    if (!(await within(Promise.all(modules.map((m) => m.registrar.stop())), remaining()))) timedOut = true;
+    for (const m of modules) {
+      m.server.stopAccepting();
+      this.transport?.unserve(m.address);
+    }
+    // 2. Drain calls already accepted.
+    const drained = await Promise.all(modules.map((m) => m.server.drain(remaining())));
+    if (drained.includes(false)) {
+      timedOut = true;
+      for (const m of modules) m.server.abortAll();
+    }
+    // 3. Modules: signal run() to return, then destroy in reverse order.
+    this.runAbort.abort();
+    for (const m of modules) {
+      if (m.run !== undefined && !(await within(m.run, remaining()))) {
+        timedOut = true;
+        log.error(`module ${m.module.type}: run() did not return within the kill-wait`);
+      }
+      try {
+        if (m.module.onDestroy !== undefined && !(await within(Promise.resolve(m.module.onDestroy()), remaining()))) {
+          timedOut = true;
+          log.error(`module ${m.module.type}: onDestroy() did not finish within the kill-wait`);
+        }
+      } catch (err) {
+        log.error({ err }, `module ${m.module.type}: onDestroy() failed`);
+      }
+      this.local.remove(m.nodeId);
+    }
+    for (const hook of this.destroy) {
+      try {
+        await within(Promise.resolve(hook(this)), remaining());
+      } catch (err) {
+        log.error({ err }, "onDestroy hook failed");
+      }
+    }
+    // 4. Transports.
+    this.client?.close();
+    this.transport?.close();
+    this.local.close();
+    this.selectorInstance?.close();
+    if (this.connection !== undefined && this.ownsConnection) {
+      const nc = this.connection;
+      if (!(await within(nc.drain().catch(() => nc.close()), remaining()))) {
+        timedOut = true;
+        await nc.close().catch(() => undefined);
+      }
+    }
+    if (this.ownsRegistry) await this.registry.close();
+    if (timedOut) {
+      const pending = modules.reduce((n, m) => n + m.server.pending, 0);
+      log.error(`app stop: kill-wait of ${killWait} ms reached with ${pending} call(s) still running; stopped anyway`);
+    } else if (wasStarted) {
+      log.info("app stopped");
+    }
+    this.state = "stopped";
+    this.appLogger?.close();
+    for (const waiter of this.stopWaiters.splice(0)) waiter();
+  }
+
+  async run(modules: readonly Module[]): Promise<void> {
+    await this.start(modules);
+    await new Promise<void>((resolveRun) => {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        void this.stop(`received ${signal}`).finally(resolveRun);
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      // stop() called directly also ends run().
+      this.stopWaiters.push(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        resolveRun();
+      });
+    });
+  }
+}
+
+/** mqant CreateApp. Configuration is read when the app starts. */
+export function createApp(options: AppOptions = {}): App {
+  return new DefaultApp(options);
+}

@@ -1,0 +1,239 @@
+/**
+ * The caller side: picks a node (selector), then calls it in process when it runs here (LocalTransport)
+ * or over NATS. Errors are the typed classes of errors.ts with mqant's wording. The hot path (cached
+ * selection, one reply subscription, pending calls in a Map by Cid) avoids per-call closures and awaits
+ * where it can.
+ */
+import { hostname as osHostname } from "node:os";
+import type { Logger } from "pino";
+import { AbortedError, BusyError, ClosedError, NoneAvailableError, RemoteError } from "../errors.js";
+import type { ServiceNode } from "../registry/types.js";
+import { parseTarget, type Selector } from "../selector/selector.js";
+import { NodeGoneError, type NatsTransport } from "../transport/nats.js";
+import type { LocalTransport } from "../transport/local.js";
+import type { RpcReply, RpcRequest } from "../transport/wire.js";
+import { decodeArg, encodeArgs } from "./args.js";
+import type {
+  ArgSerializer,
+  CallOptions,
+  HandlerDescriptor,
+  ModuleDescriptor,
+  RawResult,
+  RpcCaller,
+} from "./descriptor.js";
+import { newCid } from "./ids.js";
+
+export interface RpcClientOptions {
+  readonly selector: Selector;
+  readonly local: LocalTransport;
+  /** Undefined when the app runs in process only. */
+  readonly nats: NatsTransport | undefined;
+  readonly serializers: readonly ArgSerializer[];
+  /** Default call timeout in ms when neither the call nor the schema sets one. */
+  readonly timeoutMs: () => number;
+  readonly log: Logger;
+  /** Attempts for retry-safe calls whose node vanished (default 3). */
+  readonly maxAttempts?: number;
+  readonly hostname?: string;
+}
+
+const BUSY = / rpc func\(.*\) busy: /;
+
+/** A remote error string → the error class a caller can branch on. */
+export function remoteError(message: string): Error {
+  if (BUSY.test(message)) return new BusyError(message);
+  return new RemoteError(message);
+}
+
+export class RpcClient implements RpcCaller {
+  private readonly hostname: string;
+  private readonly maxAttempts: number;
+  private closed = false;
+
+  constructor(private readonly options: RpcClientOptions) {
+    this.hostname = options.hostname ?? osHostname();
+    this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  // --- RpcCaller ---
+
+  async call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+    const encoded = encodeArgs(args, this.options.serializers);
+    const reply = await this.send(target, fn, encoded.argsType, encoded.args, options, false);
+    if (reply.error !== "") throw remoteError(reply.error);
+    return decodeArg(reply.resultType, reply.result, this.options.serializers);
+  }
+
+  async callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    const encoded = encodeArgs(args, this.options.serializers);
+    await this.sendNR(target, fn, encoded.argsType, encoded.args, options);
+  }
+
+  async callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+    if (this.closed) throw new ClosedError();
+    const params = handler.params;
+    const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
+    const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
+    const deadline = Date.now() + timeout;
+    for (let attempt = 1; ; attempt++) {
+      const node = await this.pick(target, options);
+      const server = this.options.local.get(node.id);
+      if (server !== undefined && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
+        const copies = new Array<unknown>(args.length);
+        for (let i = 0; i < args.length; i++) {
+          const param = params[i];
+          copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
+        }
+        const cid = newCid();
+        const [traceId, spanId] = traceOf(cid);
+        try {
+          return (await this.options.local.requestValues(
+            server,
+            handler.wireName,
+            copies,
+            deadline,
+            options?.signal,
+            this.hostname,
+            traceId,
+            spanId,
+          )) as R;
+        } catch (err) {
+          throw err instanceof BusyError || !(err instanceof RemoteError) ? err : remoteError(err.message);
+        }
+      }
+      const argsType = new Array<string>(args.length);
+      const encoded = new Array<Uint8Array>(args.length);
+      for (let i = 0; i < args.length; i++) {
+        const codec = (params[i] ?? params[params.length - 1])?.codec;
+        if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
+        argsType[i] = codec.tag;
+        encoded[i] = codec.encode(args[i]);
+      }
+      let reply: RpcReply;
+      try {
+        reply = await this.sendTo(node, handler.wireName, argsType, encoded, deadline, options?.signal);
+      } catch (err) {
+        if (err instanceof NodeGoneError && handler.retrySafe && attempt < this.maxAttempts && !target.includes("@")) continue;
+        throw err;
+      }
+      if (reply.error !== "") throw remoteError(reply.error);
+      return handler.result.decode(reply.result, reply.resultType) as R;
+    }
+  }
+
+  async callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    const params = handler.params;
+    const argsType = new Array<string>(args.length);
+    const encoded = new Array<Uint8Array>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const codec = (params[i] ?? params[params.length - 1])?.codec;
+      if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
+      argsType[i] = codec.tag;
+      encoded[i] = codec.encode(args[i]);
+    }
+    const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
+    await this.sendNR(target, handler.wireName, argsType, encoded, options);
+  }
+
+  // --- pre-encoded (gate, HTTP gateway) ---
+
+  async callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+    const reply = await this.send(target, fn, [...argsType], [...args], options, false);
+    return { resultType: reply.resultType, result: reply.result, error: reply.error };
+  }
+
+  async callArgsNR(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
+    await this.sendNR(target, fn, [...argsType], [...args], options);
+  }
+
+  // --- plumbing ---
+
+  private pick(target: string, options: CallOptions | undefined): Promise<ServiceNode> | ServiceNode {
+    if (options?.node !== undefined && !target.includes("@")) target = nodeTarget(target, options.node);
+    const { type, nodeId } = parseTarget(target);
+    if (nodeId !== undefined) return this.options.selector.getNode(nodeId);
+    return this.options.selector.trySelect(type, options?.select) ?? this.options.selector.select(type, options?.select);
+  }
+
+  private async send(
+    target: string,
+    fn: string,
+    argsType: string[],
+    args: Uint8Array[],
+    options: CallOptions | undefined,
+    retrySafe: boolean,
+  ): Promise<RpcReply> {
+    if (this.closed) throw new ClosedError();
+    const timeout = options?.timeout ?? this.options.timeoutMs();
+    const deadline = Date.now() + timeout;
+    for (let attempt = 1; ; attempt++) {
+      const node = await this.pick(target, options);
+      try {
+        return await this.sendTo(node, fn, argsType, args, deadline, options?.signal);
+      } catch (err) {
+        if (err instanceof NodeGoneError && retrySafe && attempt < this.maxAttempts && !target.includes("@")) continue;
+        throw err;
+      }
+    }
+  }
+
+  private sendTo(node: ServiceNode, fn: string, argsType: string[], args: Uint8Array[], deadline: number, signal: AbortSignal | undefined): Promise<RpcReply> {
+    const req = this.request(fn, argsType, args, deadline);
+    const server = this.options.local.get(node.id);
+    if (server !== undefined) return this.options.local.requestEncoded(server, req, signal);
+    const nats = this.options.nats;
+    if (nats === undefined || isLocalAddress(node.address)) {
+      // A local-only node of another process cannot be reached.
+      return Promise.reject(new NoneAvailableError(`none available: ${node.id} is in-process only elsewhere (${node.address})`));
+    }
+    return nats.request(node.address, node.id, req, deadline, signal);
+  }
+
+  private async sendNR(target: string, fn: string, argsType: string[], args: Uint8Array[], options: CallOptions | undefined): Promise<void> {
+    if (this.closed) throw new ClosedError();
+    if (options?.signal?.aborted) throw new AbortedError();
+    const timeout = options?.timeout ?? this.options.timeoutMs();
+    const node = await this.pick(target, options);
+    const req = this.request(fn, argsType, args, Date.now() + timeout);
+    const server = this.options.local.get(node.id);
+    if (server !== undefined) {
+      this.options.local.sendEncoded(server, req);
+      return;
+    }
+    const nats = this.options.nats;
+    if (nats === undefined || isLocalAddress(node.address)) throw new NoneAvailableError();
+    nats.publishNR(node.address, req);
+  }
+
+  private request(fn: string, argsType: string[], args: Uint8Array[], deadline: number): RpcRequest {
+    return {
+      cid: newCid(),
+      fn,
+      replyTo: "",
+      track: "",
+      expired: deadline,
+      reply: true,
+      argsType,
+      args,
+      caller: this.hostname,
+      hostname: this.hostname,
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function nodeTarget(type: string, node: string): string {
+  return node.includes("@") ? node : `${type}@${node}`;
+}
+
+function isLocalAddress(address: string): boolean {
+  return address.startsWith("local:");
+}
+
+export function traceOf(cid: string): [string, string] {
+  const hex = cid.replaceAll("-", "");
+  return [hex.slice(0, 16), hex.slice(16, 32)];
+}

@@ -1,0 +1,152 @@
+/**
+ * The in-process fast path: calls to a node running in this process go straight into its RpcServer's
+ * queue, skipping NATS and the protobuf envelope, with the same deadline, abort and error behaviour as a
+ * NATS call. Typed calls hand over codec-cloned values; everything else travels as encoded mqant
+ * arguments, so the handler sees exactly what it would have decoded from the wire.
+ */
+import { AbortedError, DeadlineExceededError, ClosedError } from "../errors.js";
+import type { RpcServer, WireResponder } from "../rpc/server.js";
+import type { RpcReply, RpcRequest } from "./wire.js";
+
+class LocalPending {
+  resolve!: (reply: RpcReply) => void;
+  reject!: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+function onTimeout(transport: LocalTransport, cid: string): void {
+  transport.settleError(cid, new DeadlineExceededError());
+}
+
+export class LocalTransport {
+  private readonly servers = new Map<string, RpcServer>();
+  private readonly pending = new Map<string, LocalPending>();
+  private closed = false;
+  private readonly respond: WireResponder = (_replyTo, reply) => {
+    const call = this.pending.get(reply.cid);
+    if (call === undefined) return;
+    this.pending.delete(reply.cid);
+    this.cleanup(call);
+    call.resolve(reply);
+  };
+
+  add(server: RpcServer): void {
+    this.servers.set(server.nodeId, server);
+  }
+
+  remove(nodeId: string): void {
+    this.servers.delete(nodeId);
+  }
+
+  /** The server of a node running in this process. */
+  get(nodeId: string): RpcServer | undefined {
+    return this.servers.get(nodeId);
+  }
+
+  /** A call with encoded arguments (untyped and pre-encoded calls). */
+  requestEncoded(server: RpcServer, req: RpcRequest, signal: AbortSignal | undefined): Promise<RpcReply> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (signal?.aborted) return Promise.reject(new AbortedError());
+    const call = new LocalPending();
+    const promise = new Promise<RpcReply>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
+    });
+    const cid = req.cid;
+    this.pending.set(cid, call);
+    call.timer = setTimeout(onTimeout, Math.max(0, req.expired - Date.now()), this, cid);
+    if (signal !== undefined) {
+      call.signal = signal;
+      call.onAbort = () => this.settleError(cid, new AbortedError());
+      signal.addEventListener("abort", call.onAbort, { once: true });
+    }
+    req.reply = true;
+    server.handleWire(req, this.respond);
+    return promise;
+  }
+
+  /** Fire-and-forget with encoded arguments. */
+  sendEncoded(server: RpcServer, req: RpcRequest): void {
+    if (this.closed) throw new ClosedError();
+    req.reply = false;
+    server.handleWire(req, this.respond);
+  }
+
+  /**
+   * A typed call with already cloned arguments. The caller's deadline and signal are enforced here, so a
+   * slow handler cannot hold the caller past its deadline.
+   */
+  requestValues(
+    server: RpcServer,
+    fn: string,
+    args: unknown[],
+    deadline: number,
+    signal: AbortSignal | undefined,
+    caller: string,
+    traceId: string,
+    spanId: string,
+  ): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (signal?.aborted) return Promise.reject(new AbortedError());
+    const work = server.handleLocal(fn, args, deadline, true, caller, traceId, spanId);
+    return new Promise<unknown>((resolve, reject) => {
+      let finished = false;
+      const finish = (): void => {
+        finished = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const timer = setTimeout(() => {
+        if (finished) return;
+        finish();
+        reject(new DeadlineExceededError());
+      }, Math.max(0, deadline - Date.now()));
+      const onAbort = (): void => {
+        if (finished) return;
+        finish();
+        reject(new AbortedError());
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      work.then(
+        (value) => {
+          if (finished) return;
+          finish();
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (finished) return;
+          finish();
+          reject(error as Error);
+        },
+      );
+    });
+  }
+
+  /** Typed fire-and-forget with cloned arguments. */
+  sendValues(server: RpcServer, fn: string, args: unknown[], deadline: number, caller: string, traceId: string, spanId: string): void {
+    if (this.closed) throw new ClosedError();
+    server.handleLocal(fn, args, deadline, false, caller, traceId, spanId).catch(() => undefined);
+  }
+
+  /** @internal */
+  settleError(cid: string, error: Error): void {
+    const call = this.pending.get(cid);
+    if (call === undefined) return;
+    this.pending.delete(cid);
+    this.cleanup(call);
+    call.reject(error);
+  }
+
+  private cleanup(call: LocalPending): void {
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const cid of [...this.pending.keys()]) this.settleError(cid, new ClosedError());
+    this.servers.clear();
+  }
+}
