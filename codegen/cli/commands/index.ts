@@ -1,0 +1,9 @@
+/** The dispatch table of `mqgen <command>`; add a command by adding its file and one entry here. */
+import type { Command } from "../command.js";
+import { checkCommand } from "./check.js";
+import { generateCommand } from "./generate.js";
+
+export const commands: readonly Command[] = [generateCommand, checkCommand];
+
+/** The command that runs when the first argument names no command. */
+export const defaultCommand: Command = generateCommand;

@@ -1,0 +1,202 @@
+/**
+ * The one plain intermediate model both schema languages are parsed into. Plain objects only (no class
+ * instances), so handlebars can read them and tests can compare them; every node carries its source position
+ * so diagnostics point at the schema, not at generated code.
+ */
+import type { ScalarKind, HandlerMode } from "../runtime/rpc/descriptor.js";
+
+export type { ScalarKind, HandlerMode };
+
+export interface SourcePos {
+  /** Path relative to the schema directory's parent as given on the command line, with `/` separators. */
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly col: number;
+}
+
+export const SCALAR_KINDS: readonly ScalarKind[] = [
+  "bool",
+  "int32",
+  "int64",
+  "uint32",
+  "uint64",
+  "float",
+  "double",
+  "string",
+  "bytes",
+];
+
+/**
+ * A type as written in a schema. `ref` names a message or enum, resolved by the validator (`resolved`), which
+ * is why it is the only mutable part of the model. `map` / `mapstr` are mqant's untyped JSON objects and are
+ * only valid as handler params or results; `void` only as a result.
+ */
+export type TypeRef =
+  | { readonly kind: "scalar"; readonly scalar: ScalarKind }
+  | {
+      readonly kind: "ref";
+      /** As written: `SayReply`, `common.Page`, `.pkg.Msg` (proto fully qualified). */
+      readonly name: string;
+      /** Package the name is looked up from (the referencing file's package). */
+      readonly scope: string;
+      resolved?: { readonly target: "message" | "enum"; readonly fullName: string };
+    }
+  | { readonly kind: "map" }
+  | { readonly kind: "mapstr" }
+  | { readonly kind: "void" };
+
+export type Cardinality = "singular" | "optional" | "repeated" | "map";
+
+export interface FieldModel {
+  readonly name: string;
+  readonly no: number;
+  readonly type: TypeRef;
+  readonly cardinality: Cardinality;
+  readonly mapKey?: ScalarKind;
+  /** A key type that cannot be a map key, kept so the validator can report it. */
+  readonly invalidMapKey?: string;
+  readonly doc: string;
+  readonly pos: SourcePos;
+}
+
+export interface MessageModel {
+  /** `chat.SayReply` (package + name; nested proto messages are `pkg.Outer.Inner`). */
+  readonly fullName: string;
+  readonly package: string;
+  /** TypeScript name: `SayReply`, nested `Outer_Inner`. */
+  readonly name: string;
+  readonly doc: string;
+  readonly fields: readonly FieldModel[];
+  /** Made by mqgen from a YAML gate handler's named params (the request object). */
+  readonly synthetic: boolean;
+  readonly pos: SourcePos;
+}
+
+export interface EnumValueModel {
+  readonly name: string;
+  readonly number: number;
+  readonly doc: string;
+  readonly pos: SourcePos;
+}
+
+export interface EnumModel {
+  readonly fullName: string;
+  readonly package: string;
+  readonly name: string;
+  readonly doc: string;
+  readonly values: readonly EnumValueModel[];
+  /** proto3 requires the first value to be 0; YAML enums follow the same rule so they map to proto. */
+  readonly pos: SourcePos;
+}
+
+export interface ParamModel {
+  readonly name: string;
+  readonly type: TypeRef;
+  /** A YAML `T[]` / `map<…>` param, kept so the validator can tell the user to wrap it in a message. */
+  readonly collection?: "repeated" | "map";
+  readonly doc: string;
+  readonly pos: SourcePos;
+}
+
+export interface HandlerModel {
+  /** TypeScript method name (`sayHi`). */
+  readonly method: string;
+  readonly wireName: string;
+  readonly mode: HandlerMode;
+  readonly gate: boolean;
+  /**
+   * Positional params. A gate handler has exactly one, the request message (YAML named params were turned
+   * into a synthetic `<Method>Request` message); the session is implied.
+   */
+  readonly params: readonly ParamModel[];
+  readonly result: TypeRef;
+  readonly resultCollection?: "repeated" | "map";
+  readonly timeoutMs?: number;
+  readonly retrySafe: boolean;
+  readonly doc: string;
+  readonly pos: SourcePos;
+  /** Position of the wire name (the `wire:` value or the option), for duplicate and prefix errors. */
+  readonly wirePos: SourcePos;
+}
+
+export interface PushModel {
+  /** TypeScript name (`message`), used in `on<Name>` of the gate client. */
+  readonly name: string;
+  readonly topic: string;
+  readonly type: TypeRef;
+  readonly doc: string;
+  readonly pos: SourcePos;
+}
+
+export interface ModuleModel {
+  /** Module type as used in routing (`helloworld`). */
+  readonly type: string;
+  readonly version: string;
+  readonly doc: string;
+  /** Package of the module's own messages. */
+  readonly package: string;
+  readonly source: string;
+  readonly handlers: readonly HandlerModel[];
+  readonly pushes: readonly PushModel[];
+  readonly pos: SourcePos;
+}
+
+export interface SchemaFileModel {
+  /** Relative path with `/` separators, as printed in `// source:` lines and diagnostics. */
+  readonly path: string;
+  readonly syntax: "yaml" | "proto";
+  readonly package: string;
+}
+
+export interface SchemaModel {
+  readonly files: readonly SchemaFileModel[];
+  readonly modules: readonly ModuleModel[];
+  readonly messages: readonly MessageModel[];
+  readonly enums: readonly EnumModel[];
+}
+
+export interface Diagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.message}`;
+}
+
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  return compareStrings(a.file, b.file) || a.line - b.line || a.col - b.col || compareStrings(a.message, b.message);
+}
+
+/** Code-unit order, independent of locale, so output is the same on every machine. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function byKey<T>(key: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => compareStrings(key(a), key(b));
+}
+
+/** Sorts every list of the model so that the order of input files or declarations never shows in output. */
+export function sortModel(model: SchemaModel): SchemaModel {
+  return {
+    files: [...model.files].sort(byKey((f) => f.path)),
+    modules: [...model.modules]
+      .map((m) => ({
+        ...m,
+        handlers: [...m.handlers].sort(byKey((h) => h.method)),
+        pushes: [...m.pushes].sort(byKey((p) => p.name)),
+      }))
+      .sort(byKey((m) => m.type)),
+    messages: [...model.messages]
+      .map((m) => ({ ...m, fields: [...m.fields].sort((a, b) => a.no - b.no || compareStrings(a.name, b.name)) }))
+      .sort(byKey((m) => m.fullName)),
+    enums: [...model.enums]
+      .map((e) => ({ ...e, values: [...e.values].sort((a, b) => a.number - b.number || compareStrings(a.name, b.name)) }))
+      .sort(byKey((e) => e.fullName)),
+  };
+}

@@ -1,0 +1,344 @@
+/**
+ * .proto schemas → model, through protobufjs reflection plus a token scan for source positions.
+ * `service` → module, `rpc` → handler taking its request message as the single param `request`; handler
+ * properties come from the custom options in `mqgen/options.proto`, which resolves from this package.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import protobuf from "protobufjs";
+import type {
+  Cardinality,
+  Diagnostic,
+  EnumModel,
+  FieldModel,
+  HandlerModel,
+  HandlerMode,
+  MessageModel,
+  ModuleModel,
+  PushModel,
+  ScalarKind,
+  SchemaFileModel,
+  SchemaModel,
+  SourcePos,
+  TypeRef,
+} from "../model.js";
+import { SCALAR_KINDS } from "../model.js";
+import { camelCase } from "../names.js";
+import { scanProtoPositions } from "./proto-positions.js";
+import type { PositionTable } from "./proto-positions.js";
+import { isMapKeyKind } from "./yaml.js";
+
+export interface ProtoSource {
+  /** Display path (relative, `/`-separated), used in diagnostics and `// source:` lines. */
+  readonly path: string;
+  /** Absolute path on disk. */
+  readonly absolutePath: string;
+  readonly text: string;
+}
+
+const PACKAGE_PROTO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../proto");
+const PROTOBUFJS_DIR = dirname(createRequire(import.meta.url).resolve("protobufjs/package.json"));
+
+/** Proto scalar types mqgen does not map; the message names the type to use instead. */
+const UNSUPPORTED_SCALARS: Readonly<Record<string, string>> = {
+  sint32: "int32",
+  sfixed32: "int32",
+  fixed32: "uint32",
+  sint64: "int64",
+  sfixed64: "int64",
+  fixed64: "uint64",
+};
+
+const EMPTY = "google.protobuf.Empty";
+
+export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSource[]): {
+  model: SchemaModel;
+  diagnostics: Diagnostic[];
+} {
+  const diagnostics: Diagnostic[] = [];
+  const empty: SchemaModel = { files: [], modules: [], messages: [], enums: [] };
+  if (sources.length === 0) return { model: empty, diagnostics };
+  const byAbsolute = new Map(sources.map((s) => [resolve(s.absolutePath), s]));
+  const root = new protobuf.Root();
+  root.resolvePath = (origin: string, target: string): string => {
+    if (!origin) return target;
+    if (target === "mqgen/options.proto") return join(PACKAGE_PROTO_DIR, target);
+    if (target.startsWith("google/protobuf/")) {
+      const bundled = join(PROTOBUFJS_DIR, target);
+      return existsSync(bundled) ? bundled : target;
+    }
+    const besideOrigin = resolve(dirname(origin), target);
+    return existsSync(besideOrigin) ? besideOrigin : resolve(schemaDir, target);
+  };
+  const loadOptions = { keepCase: true, alternateCommentMode: true };
+  for (const source of sources) {
+    try {
+      // Parse our own text (already read) so the loader never re-reads it; imports are fetched by loadSync.
+      const parsed = protobuf.parse(source.text, root, loadOptions);
+      stampFilename(root, source.absolutePath);
+      const imports = [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])];
+      for (const target of imports) {
+        const resolved = root.resolvePath(source.absolutePath, target) ?? target;
+        if (byAbsolute.has(resolve(resolved))) continue;
+        if (!existsSync(resolved) && !resolved.startsWith("google/")) {
+          const pos = findImport(source.text, target);
+          diagnostics.push({ file: source.path, ...pos, message: `import "${target}" not found` });
+          continue;
+        }
+        root.loadSync(resolved, loadOptions);
+      }
+    } catch (error) {
+      diagnostics.push(parseErrorDiagnostic(source, error));
+    }
+  }
+  if (diagnostics.length > 0) return { model: empty, diagnostics };
+
+  const positions = new Map<string, PositionTable>();
+  for (const source of sources) positions.set(source.path, scanProtoPositions(source.text));
+  const files: SchemaFileModel[] = [];
+  const modules: ModuleModel[] = [];
+  const messages: MessageModel[] = [];
+  const enums: EnumModel[] = [];
+  const packageOf = new Map<string, string>();
+  const pushTopics = new Map<string, PushModel[]>();
+
+  const sourceOf = (obj: protobuf.ReflectionObject): ProtoSource | undefined =>
+    obj.filename ? byAbsolute.get(resolve(obj.filename)) : undefined;
+  const posIn = (source: ProtoSource, key: string): SourcePos => {
+    const p = positions.get(source.path)?.get(key);
+    return { file: source.path, line: p?.line ?? 1, col: p?.col ?? 1 };
+  };
+  const report = (pos: SourcePos, message: string): void => {
+    diagnostics.push({ file: pos.file, line: pos.line, col: pos.col, message });
+  };
+  const fullNameOf = (obj: protobuf.ReflectionObject): string => obj.fullName.replace(/^\./, "");
+
+  const walk = (ns: protobuf.NamespaceBase, pkg: string | undefined, prefix: string[]): void => {
+    for (const nested of ns.nestedArray) {
+      const source = sourceOf(nested);
+      if (nested instanceof protobuf.Type) {
+        if (source) addMessage(nested, source, pkg ?? "", prefix);
+        walk(nested, pkg, [...prefix, nested.name]);
+      } else if (nested instanceof protobuf.Enum) {
+        if (source) addEnum(nested, source, pkg ?? "", prefix);
+      } else if (nested instanceof protobuf.Service) {
+        if (source) addService(nested, source, pkg ?? "");
+      } else if (nested instanceof protobuf.Namespace) {
+        walk(nested, pkg === undefined ? fullNameOf(nested) : `${pkg}.${nested.name}`, []);
+      }
+    }
+  };
+
+  function addMessage(type: protobuf.Type, source: ProtoSource, pkg: string, prefix: string[]): void {
+    const fullName = fullNameOf(type);
+    packageOf.set(source.path, pkg);
+    const pos = posIn(source, `message:${fullName}`);
+    const fields: FieldModel[] = [];
+    for (const field of type.fieldsArray) {
+      const fieldPos = posIn(source, `field:${fullName}.${field.name}`);
+      if (field.partOf && !field.options?.["proto3_optional"]) {
+        report(fieldPos, `field '${field.name}' is in oneof '${field.partOf.name}'; oneofs are not supported, use optional fields`);
+        continue;
+      }
+      if (field.required) {
+        report(fieldPos, `field '${field.name}' is proto2 required; use proto3 fields`);
+        continue;
+      }
+      const type = fieldType(field, pkg, fieldPos);
+      if (!type) continue;
+      let cardinality: Cardinality = "singular";
+      let mapKey: { mapKey?: ScalarKind; invalidMapKey?: string } = {};
+      if (field instanceof protobuf.MapField) {
+        cardinality = "map";
+        mapKey = isMapKeyKind(field.keyType) ? { mapKey: field.keyType } : { invalidMapKey: field.keyType };
+      } else if (field.repeated) cardinality = "repeated";
+      else if (field.options?.["proto3_optional"]) cardinality = "optional";
+      fields.push({
+        name: field.name,
+        no: field.id,
+        type,
+        cardinality,
+        ...mapKey,
+        doc: cleanComment(field.comment),
+        pos: fieldPos,
+      });
+    }
+    messages.push({
+      fullName,
+      package: pkg,
+      name: [...prefix, type.name].join("_"),
+      doc: cleanComment(type.comment),
+      fields,
+      synthetic: false,
+      pos,
+    });
+    const topic = type.options?.["(mqgen.push_topic)"];
+    if (typeof topic === "string") {
+      const list = pushTopics.get(source.path) ?? [];
+      list.push({
+        name: camelCase(type.name),
+        topic,
+        type: { kind: "ref", name: fullName, scope: pkg },
+        doc: cleanComment(type.comment),
+        pos,
+      });
+      pushTopics.set(source.path, list);
+    }
+  }
+
+  function fieldType(field: protobuf.Field, pkg: string, pos: SourcePos): TypeRef | undefined {
+    if ((SCALAR_KINDS as readonly string[]).includes(field.type)) {
+      return { kind: "scalar", scalar: field.type as ScalarKind };
+    }
+    const instead = UNSUPPORTED_SCALARS[field.type];
+    if (instead) {
+      report(pos, `field '${field.name}': type '${field.type}' is not supported, use ${instead}`);
+      return undefined;
+    }
+    try {
+      field.resolve();
+    } catch {
+      return { kind: "ref", name: field.type, scope: pkg };
+    }
+    const resolved = field.resolvedType;
+    return { kind: "ref", name: resolved ? fullNameOf(resolved) : field.type, scope: pkg };
+  }
+
+  function addEnum(e: protobuf.Enum, source: ProtoSource, pkg: string, prefix: string[]): void {
+    const fullName = fullNameOf(e);
+    packageOf.set(source.path, pkg);
+    enums.push({
+      fullName,
+      package: pkg,
+      name: [...prefix, e.name].join("_"),
+      doc: cleanComment(e.comment),
+      values: Object.entries(e.values).map(([name, number]) => ({
+        name,
+        number,
+        doc: cleanComment(e.comments[name] ?? null),
+        pos: posIn(source, `value:${fullName}.${name}`),
+      })),
+      pos: posIn(source, `enum:${fullName}`),
+    });
+  }
+
+  function addService(service: protobuf.Service, source: ProtoSource, pkg: string): void {
+    const fullName = fullNameOf(service);
+    packageOf.set(source.path, pkg);
+    const pos = posIn(source, `service:${fullName}`);
+    const options = service.options ?? {};
+    const moduleType = stringOption(options["(mqgen.module_type)"]) ?? service.name.toLowerCase();
+    const handlers: HandlerModel[] = [];
+    for (const method of service.methodsArray) {
+      const rpcKey = `rpc:${fullName}.${method.name}`;
+      const methodPos = posIn(source, rpcKey);
+      if (method.requestStream || method.responseStream) {
+        report(methodPos, `rpc '${method.name}' streams; mqant handlers take and return one value`);
+        continue;
+      }
+      const mo = method.options ?? {};
+      const gate = mo["(mqgen.gate)"] === true;
+      const wireOption = stringOption(mo["(mqgen.wire_name)"]);
+      const modeOption = stringOption(mo["(mqgen.mode)"]);
+      let mode: HandlerMode = "concurrent";
+      if (modeOption === "serial" || modeOption === "concurrent") mode = modeOption;
+      else if (modeOption !== undefined) {
+        report(posIn(source, `option:${rpcKey}.mqgen.mode`), `mode of '${method.name}' must be serial or concurrent, not '${modeOption}'`);
+      }
+      const timeout = mo["(mqgen.timeout_ms)"];
+      const requestName = resolveName(method, method.requestType);
+      const responseName = resolveName(method, method.responseType);
+      handlers.push({
+        method: camelCase(method.name),
+        wireName: wireOption ?? (gate ? `HD_${method.name}` : `/${method.name}`),
+        mode,
+        gate,
+        params:
+          requestName === EMPTY
+            ? []
+            : [{ name: "request", type: { kind: "ref", name: requestName, scope: pkg }, doc: "", pos: methodPos }],
+        result: responseName === EMPTY ? { kind: "void" } : { kind: "ref", name: responseName, scope: pkg },
+        ...(typeof timeout === "number" && timeout > 0 ? { timeoutMs: timeout } : {}),
+        retrySafe: mo["(mqgen.retry_safe)"] === true,
+        doc: cleanComment(method.comment),
+        pos: methodPos,
+        wirePos: wireOption !== undefined ? posIn(source, `option:${rpcKey}.mqgen.wire_name`) : methodPos,
+      });
+    }
+    modules.push({
+      type: moduleType,
+      version: stringOption(options["(mqgen.version)"]) ?? "1.0.0",
+      doc: cleanComment(service.comment),
+      package: pkg,
+      source: source.path,
+      handlers,
+      pushes: [],
+      pos,
+    });
+  }
+
+  function resolveName(method: protobuf.Method, typeName: string): string {
+    try {
+      return fullNameOf(method.parent?.lookupTypeOrEnum(typeName) ?? root.lookupTypeOrEnum(typeName));
+    } catch {
+      return typeName;
+    }
+  }
+
+  walk(root, undefined, []);
+
+  for (const source of sources) {
+    const pushes = pushTopics.get(source.path) ?? [];
+    const owners = modules.filter((m) => m.source === source.path);
+    if (pushes.length === 0) continue;
+    if (owners.length !== 1) {
+      for (const push of pushes) {
+        report(push.pos, `push_topic needs exactly one service in ${source.path} to belong to (found ${owners.length})`);
+      }
+      continue;
+    }
+    const owner = owners[0] as ModuleModel;
+    modules[modules.indexOf(owner)] = { ...owner, pushes: [...owner.pushes, ...pushes] };
+  }
+  for (const source of sources) {
+    files.push({ path: source.path, syntax: "proto", package: packageOf.get(source.path) ?? "" });
+  }
+  return { model: { files, modules, messages, enums }, diagnostics };
+}
+
+function stringOption(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** protobufjs keeps the comment text without markers; trim and drop blank edges. */
+function cleanComment(comment: string | null | undefined): string {
+  return (comment ?? "").trim();
+}
+
+function stampFilename(ns: protobuf.NamespaceBase, filename: string): void {
+  for (const nested of ns.nestedArray) {
+    const declared = nested instanceof protobuf.Type || nested instanceof protobuf.Enum || nested instanceof protobuf.Service;
+    if (declared && nested.filename == null) {
+      nested.filename = filename;
+    }
+    if (nested instanceof protobuf.Type || nested instanceof protobuf.Namespace) stampFilename(nested, filename);
+  }
+}
+
+function findImport(text: string, target: string): { line: number; col: number } {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const col = (lines[i] as string).indexOf(`"${target}"`);
+    if (col >= 0) return { line: i + 1, col: col + 1 };
+  }
+  return { line: 1, col: 1 };
+}
+
+function parseErrorDiagnostic(source: ProtoSource, error: unknown): Diagnostic {
+  const message = error instanceof Error ? error.message : String(error);
+  const lineMatch = /line (\d+)/.exec(message);
+  const clean = message.replace(/\s*\([^()]*line \d+\)\s*$/, "");
+  return { file: source.path, line: lineMatch ? Number(lineMatch[1]) : 1, col: 1, message: clean };
+}

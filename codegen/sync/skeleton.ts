@@ -1,0 +1,187 @@
+/**
+ * Skeleton sync: keeps hand-written module implementations in step with the schema. A module without an
+ * implementation file gets a starter file; an existing class gets a method stub for each handler it lacks.
+ * ts-morph is used only to read the user's code (find the class, its members, its imports); changes are
+ * text insertions at positions it reports, so every byte the user wrote stays as it was.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { Project } from "ts-morph";
+import type { ClassDeclaration, SourceFile } from "ts-morph";
+import type { HandlerModel, ModuleModel, SchemaModel, TypeRef } from "../model.js";
+import { compareStrings } from "../model.js";
+import { moduleNames } from "../emit/index.js";
+import type { ModuleNames } from "../emit/index.js";
+import { tsScalar } from "../emit/naming.js";
+import { indexTypes } from "../types-index.js";
+import type { TypeIndex } from "../types-index.js";
+
+export interface SyncOptions {
+  /** Folder of the implementation files (`<module>.module.ts`). */
+  readonly implDir: string;
+  /** Folder of the generated code, imported by relative path. */
+  readonly outDir: string;
+}
+
+/** Needed names, split by where they are imported from. */
+interface Needs {
+  readonly runtimeTypes: Set<string>;
+  readonly generatedTypes: Set<string>;
+}
+
+function typeName(ref: TypeRef, index: TypeIndex, needs: Needs): string {
+  switch (ref.kind) {
+    case "scalar":
+      return tsScalar(ref.scalar);
+    case "map":
+      return "Record<string, unknown>";
+    case "mapstr":
+      return "Record<string, string>";
+    case "void":
+      return "void";
+    case "ref": {
+      const fullName = ref.resolved?.fullName ?? ref.name;
+      const decl = index.messages.get(fullName) ?? index.enums.get(fullName);
+      const name = decl?.name ?? fullName;
+      needs.generatedTypes.add(name);
+      return name;
+    }
+  }
+}
+
+/** The method stub for one handler, indented for a class body, without surrounding blank lines. */
+function methodStub(module: ModuleModel, handler: HandlerModel, index: TypeIndex, needs: Needs): string {
+  const params: string[] = [];
+  if (handler.gate) {
+    needs.runtimeTypes.add("Session");
+    params.push("session: Session");
+  }
+  for (const p of handler.params) params.push(`${p.name}: ${typeName(p.type, index, needs)}`);
+  needs.runtimeTypes.add("CallContext");
+  params.push("ctx: CallContext");
+  const result = typeName(handler.result, index, needs);
+  return [
+    `  ${handler.method}(${params.join(", ")}): ${result} {`,
+    `    throw new Error("not implemented: ${module.type}.${handler.method}");`,
+    "  }",
+  ].join("\n");
+}
+
+function importSpecifier(implDir: string, outDir: string, names: ModuleNames): string {
+  const rel = relative(implDir, join(outDir, `${names.file}.js`)).split(sep).join("/");
+  return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+function sortedList(names: Iterable<string>): string {
+  return [...names].sort(compareStrings).join(", ");
+}
+
+function starterFile(module: ModuleModel, index: TypeIndex, names: ModuleNames, specifier: string): string {
+  const needs: Needs = { runtimeTypes: new Set(["Module", "ModuleContext"]), generatedTypes: new Set([names.handlersInterface]) };
+  const methods = module.handlers.map((h) => methodStub(module, h, index, needs));
+  const doc = module.doc.trim() === "" ? "" : `/** ${module.doc.trim().replace(/\*\//g, "*\\/").split("\n").join("\n * ")} */\n`;
+  const lines = [
+    `import type { ${sortedList(needs.runtimeTypes)} } from "mqgen/runtime";`,
+    `import { ${names.registerFunction} } from "${specifier}";`,
+    `import type { ${sortedList(needs.generatedTypes)} } from "${specifier}";`,
+    "",
+    `${doc}export class ${names.moduleClass} implements Module, ${names.handlersInterface} {`,
+    `  readonly type = "${module.type}";`,
+    `  readonly version = "${module.version}";`,
+    "",
+    "  onInit(ctx: ModuleContext): void {",
+    `    ${names.registerFunction}(ctx.server, this);`,
+    "  }",
+    ...methods.flatMap((m) => ["", m]),
+    "}",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+function findClass(file: SourceFile, names: ModuleNames): ClassDeclaration | undefined {
+  const classes = file.getClasses();
+  return (
+    classes.find((c) => c.getImplements().some((i) => i.getExpression().getText() === names.handlersInterface)) ??
+    classes.find((c) => c.getName() === names.moduleClass)
+  );
+}
+
+interface Insertion {
+  readonly at: number;
+  readonly text: string;
+}
+
+/** Adds stubs for missing handlers; returns the new text, or undefined when nothing was missing. */
+export function addMissingMethods(
+  text: string,
+  module: ModuleModel,
+  index: TypeIndex,
+  names: ModuleNames,
+  specifier: string,
+  project: Project = new Project({ useInMemoryFileSystem: true }),
+): string | undefined {
+  const file = project.createSourceFile(`/impl/${names.file}.module.ts`, text, { overwrite: true });
+  const cls = findClass(file, names);
+  if (!cls) return undefined;
+  const existing = new Set(cls.getMembers().flatMap((m) => ("getName" in m && typeof m.getName === "function" ? [String(m.getName())] : [])));
+  const missing = module.handlers.filter((h) => !existing.has(h.method));
+  if (missing.length === 0) return undefined;
+  const needs: Needs = { runtimeTypes: new Set(), generatedTypes: new Set() };
+  const stubs = missing.map((h) => methodStub(module, h, index, needs));
+
+  const insertions: Insertion[] = [];
+  const closing = cls.getEnd() - 1;
+  const lineStart = text.lastIndexOf("\n", closing - 1) + 1;
+  const onOwnLine = text.slice(lineStart, closing).trim() === "";
+  const body = stubs.map((s) => `\n${s}\n`).join("");
+  insertions.push(onOwnLine ? { at: lineStart, text: body } : { at: closing, text: `${body}` });
+
+  const imported = new Set<string>();
+  for (const decl of file.getImportDeclarations()) {
+    for (const named of decl.getNamedImports()) imported.add(named.getAliasNode()?.getText() ?? named.getName());
+  }
+  const runtimeMissing = [...needs.runtimeTypes].filter((n) => !imported.has(n));
+  const generatedMissing = [...needs.generatedTypes].filter((n) => !imported.has(n));
+  const newImports: string[] = [];
+  if (runtimeMissing.length > 0) newImports.push(`import type { ${sortedList(runtimeMissing)} } from "mqgen/runtime";`);
+  if (generatedMissing.length > 0) newImports.push(`import type { ${sortedList(generatedMissing)} } from "${specifier}";`);
+  if (newImports.length > 0) {
+    const imports = file.getImportDeclarations();
+    const last = imports[imports.length - 1];
+    if (last) {
+      const end = last.getEnd();
+      insertions.push({ at: end, text: `\n${newImports.join("\n")}` });
+    } else {
+      insertions.push({ at: 0, text: `${newImports.join("\n")}\n\n` });
+    }
+  }
+  let out = text;
+  for (const ins of insertions.sort((a, b) => b.at - a.at)) out = out.slice(0, ins.at) + ins.text + out.slice(ins.at);
+  return out;
+}
+
+/** Creates or updates `<implDir>/<module>.module.ts` for every module; returns the files it wrote. */
+export function syncSkeletons(model: SchemaModel, options: SyncOptions): string[] {
+  const index = indexTypes(model);
+  const project = new Project({ useInMemoryFileSystem: true });
+  const written: string[] = [];
+  for (const module of model.modules) {
+    const names = moduleNames(module);
+    const path = join(options.implDir, `${names.file}.module.ts`);
+    const specifier = importSpecifier(options.implDir, options.outDir, names);
+    if (!existsSync(path)) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, starterFile(module, index, names, specifier));
+      written.push(path);
+      continue;
+    }
+    const text = readFileSync(path, "utf8");
+    const updated = addMissingMethods(text, module, index, names, specifier, project);
+    if (updated !== undefined && updated !== text) {
+      writeFileSync(path, updated);
+      written.push(path);
+    }
+  }
+  return written;
+}
