@@ -4,8 +4,7 @@
  * record is put under a newly granted lease; an unchanged one only keeps its lease alive. Go mqant nodes and
  * mqgen nodes on one etcd see each other.
  */
-import { noop } from "cockatiel";
-import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type Lease, type Watcher as EtcdWatcher } from "etcd3";
+import type { Etcd3, IKeyValue, Lease, Watcher as EtcdWatcher } from "etcd3";
 import { BadArgumentError, RegistryError } from "../errors.js";
 import { decodeServiceRecord, encodeServiceRecord, etcdNodeKey } from "./encoding.js";
 import type { RegisterOptions, Registry, RegistryWatcher, Service, ServiceNode } from "./types.js";
@@ -55,7 +54,8 @@ function groupByVersion(records: readonly Service[]): Service[] {
 export class EtcdRegistry implements Registry {
   readonly name = "etcd";
   readonly prefix: string;
-  private readonly client: Etcd3;
+  /** etcd3 (with gRPC) takes ~300 ms to load, so it is loaded on first use, not when mqgen/runtime is imported. */
+  private readonly clientPromise: Promise<Etcd3>;
   private readonly requestTimeoutMs: number;
   private readonly registrations = new Map<string, Registration>();
   private readonly watchers = new Set<WatchQueue>();
@@ -66,14 +66,17 @@ export class EtcdRegistry implements Registry {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     const hosts = options.hosts ?? "127.0.0.1:2379";
     const timeoutMs = this.requestTimeoutMs;
-    this.client = new Etcd3({
-      hosts: typeof hosts === "string" ? hosts : [...hosts],
-      ...(options.auth !== undefined ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
-      // The registrar above retries every interval; etcd3's circuit breaker would keep refusing calls for 5 s
-      // after etcd comes back, delaying re-registration past one interval.
-      faultHandling: { host: () => noop, global: noop },
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + timeoutMs) }),
-    });
+    this.clientPromise = Promise.all([import("etcd3"), import("cockatiel")]).then(
+      ([{ Etcd3: Client }, { noop }]) =>
+        new Client({
+          hosts: typeof hosts === "string" ? hosts : [...hosts],
+          ...(options.auth !== undefined ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
+          // The registrar above retries every interval; etcd3's circuit breaker would keep refusing calls for
+          // 5 s after etcd comes back, delaying re-registration past one interval.
+          faultHandling: { host: () => noop, global: noop },
+          defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + timeoutMs) }),
+        }),
+    );
   }
 
   private wrap(error: unknown, what: string): RegistryError {
@@ -96,13 +99,15 @@ export class EtcdRegistry implements Registry {
       try {
         await withTimeout(existing.lease.keepaliveOnce(), this.requestTimeoutMs, "lease keep-alive");
       } catch (error) {
+        const { EtcdLeaseInvalidError } = await import("etcd3");
         if (!(error instanceof EtcdLeaseInvalidError)) throw this.wrap(error, "lease keep-alive");
         leaseLost = true;
       }
       if (existing.value === value && !leaseLost) return;
     }
     const ttlSeconds = Math.max(1, Math.round(options.ttlMs / 1000));
-    const lease = this.client.lease(ttlSeconds, { autoKeepAlive: false });
+    const client = await this.clientPromise;
+    const lease = client.lease(ttlSeconds, { autoKeepAlive: false });
     // A lease whose grant failed reports it through "lost"; the failed put below reports it to the caller.
     lease.on("lost", () => undefined);
     try {
@@ -122,7 +127,7 @@ export class EtcdRegistry implements Registry {
       this.registrations.delete(key);
       if (existing !== undefined) void existing.lease.release();
       try {
-        await this.client.delete().key(key).exec();
+        await (await this.clientPromise).delete().key(key).exec();
       } catch (error) {
         throw this.wrap(error, `delete ${key}`);
       }
@@ -131,7 +136,7 @@ export class EtcdRegistry implements Registry {
 
   private async readPrefix(prefix: string): Promise<{ records: Service[]; revision: string }> {
     try {
-      const response = await this.client.getAll().prefix(prefix).exec();
+      const response = await (await this.clientPromise).getAll().prefix(prefix).exec();
       const records: Service[] = [];
       for (const kv of response.kvs) {
         const record = decodeServiceRecord(kv.value.toString("utf8"));
@@ -181,7 +186,7 @@ export class EtcdRegistry implements Registry {
         known.set(key, record);
         queue.push({ action: "create", service: record });
       }
-      const watcher = await this.client
+      const watcher = await (await this.clientPromise)
         .watch()
         .prefix(prefix)
         .startRevision(String(BigInt(revision) + 1n))
@@ -220,7 +225,7 @@ export class EtcdRegistry implements Registry {
   }
 
   private async readPrefixWithKeys(prefix: string): Promise<{ records: { key: string; record: Service }[]; revision: string }> {
-    const response = await this.client.getAll().prefix(prefix).exec();
+    const response = await (await this.clientPromise).getAll().prefix(prefix).exec();
     const records: { key: string; record: Service }[] = [];
     for (const kv of response.kvs) {
       const record = decodeServiceRecord(kv.value.toString("utf8"));
@@ -235,6 +240,6 @@ export class EtcdRegistry implements Registry {
     for (const watcher of [...this.watchers]) watcher.stop();
     for (const registration of this.registrations.values()) void registration.lease.release();
     this.registrations.clear();
-    this.client.close();
+    (await this.clientPromise).close();
   }
 }
