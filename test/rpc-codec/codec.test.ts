@@ -1,0 +1,137 @@
+// RPCInfo / ResultInfo against protobufjs compiling mqant's rpc/pb/mqant_rpc.proto, plus ids and spans.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import protobuf from "protobufjs";
+import {
+  createRPCInfo,
+  createResultInfo,
+  decodeRPCInfo,
+  decodeResultInfo,
+  encodeRPCInfo,
+  encodeResultInfo,
+  type RPCInfo,
+} from "../../runtime/rpc/codec.js";
+import { isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
+import { TraceSpan, traceCodec } from "../../runtime/rpc/trace.js";
+import { BadArgumentError, ProtocolError } from "../../runtime/errors.js";
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+
+const root = protobuf.parse(
+  `syntax = "proto3"; package rpcpb;
+   message RPCInfo { string Cid = 1; string Fn = 2; string ReplyTo = 3; string track = 4; int64 Expired = 5;
+     bool Reply = 6; repeated string ArgsType = 7; repeated bytes Args = 8; string caller = 9; string hostname = 10; }
+   message ResultInfo { string Cid = 1; string Error = 2; string ResultType = 4; bytes Result = 5; }`,
+  { keepCase: true },
+).root;
+root.resolveAll();
+const OracleRPCInfo = root.lookupType("rpcpb.RPCInfo");
+const OracleResultInfo = root.lookupType("rpcpb.ResultInfo");
+
+const sample: RPCInfo = {
+  cid: newCid(),
+  fn: "/say/hi",
+  replyTo: "_INBOX.nG2hZUaDD6pK4deJoHTKgV",
+  track: "t",
+  expired: 1795568467730,
+  reply: true,
+  argsType: ["string", "null", "bytes"],
+  args: [new TextEncoder().encode("héllo"), new Uint8Array(0), Uint8Array.of(0, 255)],
+  caller: "vm",
+  hostname: "vm",
+};
+
+test("RPCInfo encodes exactly as protobufjs does for mqant's message, empty repeated elements included", () => {
+  const oracle = OracleRPCInfo.encode(
+    OracleRPCInfo.fromObject({
+      Cid: sample.cid, Fn: sample.fn, ReplyTo: sample.replyTo, track: sample.track, Expired: String(sample.expired),
+      Reply: true, ArgsType: sample.argsType, Args: sample.args, caller: "vm", hostname: "vm",
+    }),
+  ).finish();
+  assert.equal(hex(encodeRPCInfo(sample)), hex(oracle));
+  assert.deepEqual(decodeRPCInfo(oracle), sample);
+});
+
+test("empty and zero RPCInfo fields are omitted", () => {
+  assert.equal(encodeRPCInfo(createRPCInfo()).length, 0);
+  assert.deepEqual(decodeRPCInfo(new Uint8Array(0)), createRPCInfo());
+  // CallNR: no Reply, no ReplyTo.
+  const nr = encodeRPCInfo(createRPCInfo({ cid: "c", fn: "f", expired: 1 }));
+  assert.equal(hex(nr), "0a01631201662801");
+});
+
+test("Expired round-trips at the limits of unix ms as a number", () => {
+  for (const expired of [1, Date.now(), Number.MAX_SAFE_INTEGER, -1]) {
+    assert.equal(decodeRPCInfo(encodeRPCInfo(createRPCInfo({ expired }))).expired, expired);
+  }
+  assert.throws(() => encodeRPCInfo(createRPCInfo({ expired: 1.5 })), ProtocolError);
+  const tooLarge = OracleRPCInfo.encode(OracleRPCInfo.fromObject({ Expired: "9223372036854775807" })).finish();
+  assert.throws(() => decodeRPCInfo(tooLarge), (e: unknown) => e instanceof ProtocolError && /Expired 9223372036854775807/.test(e.message));
+});
+
+test("ResultInfo encodes like protobufjs; field 3 stays unused", () => {
+  const result = createResultInfo({ cid: "c1", error: "boom", resultType: "string", result: Uint8Array.of(0x78) });
+  const oracle = OracleResultInfo.encode(OracleResultInfo.fromObject({ Cid: "c1", Error: "boom", ResultType: "string", Result: Uint8Array.of(0x78) })).finish();
+  assert.equal(hex(encodeResultInfo(result)), hex(oracle));
+  assert.equal(hex(encodeResultInfo(result)), "0a0263311204626f6f6d2206737472696e672a0178");
+  assert.deepEqual(decodeResultInfo(oracle), result);
+  assert.equal(encodeResultInfo(createResultInfo()).length, 0);
+});
+
+test("unknown fields are skipped (a newer peer may add some)", () => {
+  const bytes = Uint8Array.from([...encodeResultInfo(createResultInfo({ cid: "c" })), 0x1a, 0x01, 0x41, 0x30, 0x01]);
+  assert.deepEqual(decodeResultInfo(bytes), createResultInfo({ cid: "c" }));
+});
+
+test("malformed envelopes are ProtocolErrors", () => {
+  const good = encodeRPCInfo(sample);
+  for (const bad of [
+    good.subarray(0, good.length - 1),
+    Uint8Array.from([0x0a, 0x05, 0x61]),
+    Uint8Array.from([0x08, 0x01]), // Cid with a varint wire type
+    Uint8Array.from([0x07]), // wire type 7
+    Uint8Array.from([0x3a, 0x01, 0x61]), // an ArgsType without its Args entry
+  ]) {
+    assert.throws(() => decodeRPCInfo(bad), ProtocolError, hex(bad));
+  }
+  assert.throws(() => decodeResultInfo(Uint8Array.from([0x2a, 0x09, 0x00])), ProtocolError);
+  assert.throws(() => encodeRPCInfo({ ...sample, args: [] }), ProtocolError);
+});
+
+test("decoded args do not alias the input buffer", () => {
+  const bytes = encodeRPCInfo(sample);
+  const decoded = decodeRPCInfo(bytes);
+  bytes.fill(0);
+  assert.deepEqual(decoded.args[2], Uint8Array.of(0, 255));
+});
+
+test("ids have mqant's formats", () => {
+  const cids = new Set(Array.from({ length: 200 }, () => newCid()));
+  assert.equal(cids.size, 200);
+  for (const cid of cids) {
+    assert.match(cid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.ok(isCid(cid));
+  }
+  const id = newId16();
+  assert.match(id, /^[0-9a-f]{16}$/);
+  assert.ok(isId16(id));
+  assert.ok(!isId16("ABCDEF0123456789"));
+  const node = newNodeId("helloworld");
+  assert.match(node, /^helloworld@[0-9a-f]{16}$/);
+  assert.deepEqual(parseNodeId("Gate@a1bb7e3828834ac5"), { moduleType: "Gate", id: "a1bb7e3828834ac5" });
+  assert.throws(() => parseNodeId("nohex"), (e: unknown) => e instanceof BadArgumentError && e.message === "serverID is error nohex");
+});
+
+test("trace codec: struct field order on the wire, new span on decode, rejects bad JSON", () => {
+  const span = TraceSpan.create();
+  assert.ok(isId16(span.Trace) && isId16(span.Span));
+  const bytes = traceCodec.encode(span);
+  assert.equal(new TextDecoder().decode(bytes), `{"Trace":"${span.Trace}","Span":"${span.Span}"}`);
+  const next = traceCodec.decode(bytes, "trace");
+  assert.equal(next.Trace, span.Trace);
+  assert.notEqual(next.Span, span.Span);
+  assert.deepEqual(traceCodec.clone(span), span);
+  assert.throws(() => traceCodec.decode(new TextEncoder().encode("{"), "trace"), BadArgumentError);
+  assert.throws(() => traceCodec.decode(new TextEncoder().encode('{"Trace":1}'), "trace"), BadArgumentError);
+  assert.throws(() => traceCodec.decode(bytes, "string"), BadArgumentError);
+});
