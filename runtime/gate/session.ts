@@ -174,9 +174,12 @@ export class Session implements CallerBindable {
     await this.call("Close", []);
   }
 
+  /** Takes the gate's view of the connection; the topic and trace of this call stay (as mqant's update). */
   private adopt(result: unknown): void {
     const data = sessionDataOf(result);
-    if (data !== undefined) this.#data = data;
+    if (data === undefined) return;
+    const { topic, traceId, spanId } = this.#data;
+    this.#data = { ...data, topic, traceId, spanId };
   }
 
   private requireCaller(): RpcCaller {
