@@ -225,7 +225,7 @@ interface InProcess {
 function measureInProcess(schemaDir: string): InProcess {
   const result = spawnSync(
     process.execPath,
-    ["--import", "tsx", join(benchRoot, "codegen", "in-process.ts"), schemaDir, join(outRoot, "in-process"), String(Math.max(3, rounds))],
+    ["--import", "tsx", join(benchRoot, "codegen", "in-process.ts"), schemaDir, String(Math.max(3, rounds))],
     { cwd: repoRoot, encoding: "utf8" },
   );
   const line = result.stdout.trim().split("\n").at(-1) ?? "";
