@@ -134,4 +134,7 @@ test("trace codec: struct field order on the wire, new span on decode, rejects b
   assert.throws(() => traceCodec.decode(new TextEncoder().encode("{"), "trace"), BadArgumentError);
   assert.throws(() => traceCodec.decode(new TextEncoder().encode('{"Trace":1}'), "trace"), BadArgumentError);
   assert.throws(() => traceCodec.decode(bytes, "string"), BadArgumentError);
+  // A null trace argument gives the handler a fresh root span rather than nothing.
+  const fresh = traceCodec.decode(new Uint8Array(0), "null");
+  assert.ok(isId16(fresh.Trace) && isId16(fresh.Span));
 });
