@@ -96,6 +96,9 @@ export interface ParamModel {
   readonly type: TypeRef;
   /** A YAML `T[]` / `map<…>` param, kept so the validator can tell the user to wrap it in a message. */
   readonly collection?: "repeated" | "map";
+  /** Key type of a `map<K, V>` param (only meaningful as a gate request field). */
+  readonly mapKey?: ScalarKind;
+  readonly invalidMapKey?: string;
   readonly doc: string;
   readonly pos: SourcePos;
 }
@@ -119,6 +122,8 @@ export interface HandlerModel {
   readonly pos: SourcePos;
   /** Position of the wire name (the `wire:` value or the option), for duplicate and prefix errors. */
   readonly wirePos: SourcePos;
+  /** Position of the result type (the `returns:` value), for type errors. */
+  readonly resultPos: SourcePos;
 }
 
 export interface PushModel {

@@ -205,7 +205,7 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
         report(param.pos, `the request of gate handler '${handler.method}' must be a message (it travels as one JSON object)`);
       }
     }
-    const resultPos = handler.pos;
+    const resultPos = handler.resultPos;
     resolve(handler.result, resultPos);
     if (handler.resultCollection) {
       report(resultPos, `result of '${handler.method}' is a ${handler.resultCollection === "map" ? "map" : "list"}; mqant has no such result type, wrap it in a message`);

@@ -128,7 +128,7 @@ export function snapshotFromModel(model: SchemaModel, reserved: ReservedTable = 
     const params: ParamSnapshot[] = syntheticRequest
       ? [...syntheticRequest.fields]
           .sort((a, b) => a.no - b.no)
-          .map((f) => ({ name: f.name, type: withCollection(typeName(f.type), collectionOf(f)), pos: f.pos }))
+          .map((f) => ({ name: f.name, type: f.cardinality === "map" ? fieldType(f) : withCollection(typeName(f.type), collectionOf(f)), pos: f.pos }))
       : handler.params.map((p) => ({ name: p.name, type: withCollection(typeName(p.type), p.collection), pos: p.pos }));
     return {
       method: handler.method,

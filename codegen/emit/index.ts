@@ -10,7 +10,7 @@ import { handlerHash, moduleHash } from "../hash.js";
 import { indexTypes } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 import { gateTemplate, indexTemplate, moduleTemplate, typesTemplate } from "../templates/index.js";
-import { FileImports, jsdoc, resolvedName } from "./naming.js";
+import { FileImports, jsdoc, resolvedName, wrapList } from "./naming.js";
 
 export const RUNTIME = "mqgen/runtime";
 export const GATE_CLIENT = "mqgen/gate-client";
@@ -250,10 +250,10 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames): 
       resultType,
       clientJsdoc: jsdoc(docs, "  "),
       serverJsdoc: jsdoc(docs, "  "),
-      clientParams: params.map((p) => `${p.name}: ${p.tsType}, `).join(""),
-      serverParams: params.map((p) => `${p.name}: ${p.tsType}, `).join(""),
+      clientSignature: wrapList("  ", h.method, [...params.map((p) => `${p.name}: ${p.tsType}`), "options?: CallOptions"], `: Promise<${resultType}> {`),
+      serverSignature: wrapList("  ", h.method, [...params.map((p) => `${p.name}: ${p.tsType}`), "ctx: CallContext"], `: ${resultType} | Promise<${resultType}>;`),
       argList: params.map((p) => p.name).join(", "),
-      castArgs: params.map((p, i) => `args[${i}] as ${p.tsType}, `).join(""),
+      implCall: wrapList("    ", `impl.${h.method}`, [...params.map((p, i) => `args[${i}] as ${p.tsType}`), "ctx"], ","),
     };
   });
   const pushes = module.pushes.map((p) => ({

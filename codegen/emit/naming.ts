@@ -105,15 +105,15 @@ export class FileImports {
     const out: string[] = [];
     for (const module of [...this.external.keys()].sort(compareStrings)) {
       const entry = this.external.get(module) as { values: Set<string>; types: Set<string> };
-      if (entry.values.size > 0) out.push(`import { ${[...entry.values].sort(compareStrings).join(", ")} } from "${module}";`);
-      if (entry.types.size > 0) out.push(`import type { ${[...entry.types].sort(compareStrings).join(", ")} } from "${module}";`);
+      if (entry.values.size > 0) out.push(importLine("import", [...entry.values].sort(compareStrings), module));
+      if (entry.types.size > 0) out.push(importLine("import type", [...entry.types].sort(compareStrings), module));
     }
     for (const pkg of [...this.fromPackages.keys()].sort(compareStrings)) {
       const names = this.fromPackages.get(pkg) as Map<string, string>;
       const specifiers = [...names.entries()]
         .sort((a, b) => compareStrings(a[0], b[0]))
         .map(([name, local]) => (name === local ? name : `${name} as ${local}`));
-      out.push(`import { ${specifiers.join(", ")} } from "./${packageFileStem(pkg)}.types.js";`);
+      out.push(importLine("import", specifiers, `./${packageFileStem(pkg)}.types.js`));
     }
     return out;
   }
@@ -132,4 +132,23 @@ export function jsdoc(doc: string, indent: string): string {
   const lines = text.split(/\r?\n/).map((l) => l.trimEnd());
   if (lines.length === 1) return `${indent}/** ${lines[0]} */\n`;
   return `${indent}/**\n${lines.map((l) => (l === "" ? `${indent} *` : `${indent} * ${l}`)).join("\n")}\n${indent} */\n`;
+}
+
+/** Longest line the emitters write before breaking a list over several lines. */
+export const MAX_LINE = 120;
+
+function importLine(keyword: string, names: readonly string[], from: string): string {
+  const flat = `${keyword} { ${names.join(", ")} } from "${from}";`;
+  if (flat.length <= MAX_LINE) return flat;
+  return `${keyword} {\n${names.map((n) => `  ${n},`).join("\n")}\n} from "${from}";`;
+}
+
+/**
+ * `head(a, b, c)tail` on one line when it fits at `indent`, else one item per line (with trailing commas),
+ * the way a formatter would lay it out.
+ */
+export function wrapList(indent: string, head: string, items: readonly string[], tail: string): string {
+  const flat = `${indent}${head}(${items.join(", ")})${tail}`;
+  if (flat.length <= MAX_LINE || items.length === 0) return flat;
+  return `${indent}${head}(\n${items.map((i) => `${indent}  ${i},`).join("\n")}\n${indent})${tail}`;
 }

@@ -73,22 +73,29 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     return existsSync(besideOrigin) ? besideOrigin : resolve(schemaDir, target);
   };
   const loadOptions = { keepCase: true, alternateCommentMode: true };
+  // Imports load first: protobufjs resolves the whole root after each load, which must not see our files'
+  // references half-declared. Our own files are parsed afterwards and never resolved as a whole.
+  const loaded = new Set<string>();
+  for (const source of sources) {
+    for (const { target, line, col } of importsOf(source.text)) {
+      const resolved = root.resolvePath(source.absolutePath, target) ?? target;
+      if (byAbsolute.has(resolve(resolved)) || loaded.has(resolved)) continue;
+      if (!existsSync(resolved) && !resolved.startsWith("google/")) {
+        diagnostics.push({ file: source.path, line, col, message: `import "${target}" not found` });
+        continue;
+      }
+      loaded.add(resolved);
+      try {
+        root.loadSync(resolved, loadOptions);
+      } catch (error) {
+        diagnostics.push({ file: source.path, line, col, message: `import "${target}": ${error instanceof Error ? error.message : String(error)}` });
+      }
+    }
+  }
   for (const source of sources) {
     try {
-      // Parse our own text (already read) so the loader never re-reads it; imports are fetched by loadSync.
-      const parsed = protobuf.parse(source.text, root, loadOptions);
+      protobuf.parse(source.text, root, loadOptions);
       stampFilename(root, source.absolutePath);
-      const imports = [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])];
-      for (const target of imports) {
-        const resolved = root.resolvePath(source.absolutePath, target) ?? target;
-        if (byAbsolute.has(resolve(resolved))) continue;
-        if (!existsSync(resolved) && !resolved.startsWith("google/")) {
-          const pos = findImport(source.text, target);
-          diagnostics.push({ file: source.path, ...pos, message: `import "${target}" not found` });
-          continue;
-        }
-        root.loadSync(resolved, loadOptions);
-      }
     } catch (error) {
       diagnostics.push(parseErrorDiagnostic(source, error));
     }
@@ -264,6 +271,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
         retrySafe: mo["(mqgen.retry_safe)"] === true,
         doc: cleanComment(method.comment),
         pos: methodPos,
+        resultPos: methodPos,
         wirePos: wireOption !== undefined ? posIn(source, `option:${rpcKey}.mqgen.wire_name`) : methodPos,
       });
     }
@@ -327,13 +335,14 @@ function stampFilename(ns: protobuf.NamespaceBase, filename: string): void {
   }
 }
 
-function findImport(text: string, target: string): { line: number; col: number } {
+function importsOf(text: string): { target: string; line: number; col: number }[] {
+  const out: { target: string; line: number; col: number }[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const col = (lines[i] as string).indexOf(`"${target}"`);
-    if (col >= 0) return { line: i + 1, col: col + 1 };
+    const match = /^\s*import\s+(?:weak\s+|public\s+)?(["'])([^"']+)\1/.exec(lines[i] as string);
+    if (match) out.push({ target: match[2] as string, line: i + 1, col: (lines[i] as string).indexOf(match[1] as string) + 1 });
   }
-  return { line: 1, col: 1 };
+  return out;
 }
 
 function parseErrorDiagnostic(source: ProtoSource, error: unknown): Diagnostic {

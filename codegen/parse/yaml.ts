@@ -64,7 +64,7 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
 
   for (const error of doc.errors) {
     const pos = posOf(error.pos[0]);
-    report(pos, `YAML: ${error.message.split("\n")[0]}`);
+    report(pos, `YAML: ${(error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}`);
   }
   if (doc.errors.length > 0) return { model: empty, diagnostics };
   const root = doc.contents;
@@ -403,6 +403,8 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
         no: index + 1,
         type: p.type,
         cardinality: p.collection ?? "singular",
+        ...(p.mapKey !== undefined ? { mapKey: p.mapKey } : {}),
+        ...(p.invalidMapKey !== undefined ? { invalidMapKey: p.invalidMapKey } : {}),
         doc: p.doc,
         pos: p.pos,
       }));
@@ -433,6 +435,7 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
       doc: docValue(h.get("doc")),
       pos,
       wirePos,
+      resultPos: returnsPair ? valuePos(returnsPair) : pos,
     };
   }
 
@@ -470,7 +473,7 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
       report(typePos, `param '${name}' of '${method}' cannot be optional ('${typeText}'); mqant params are positional`);
       return undefined;
     }
-    return { name, type: expr.type, doc, pos, ...collectionOf(expr) };
+    return { name, type: expr.type, doc, pos, ...collectionOf(expr), ...mapKeyOf(expr) };
   }
 
   return {

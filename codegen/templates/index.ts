@@ -104,7 +104,7 @@ export class {{clientClass}} {
   }
 {{#each handlers}}
 
-{{clientJsdoc}}  {{method}}({{clientParams}}options?: CallOptions): Promise<{{resultType}}> {
+{{clientJsdoc}}{{clientSignature}}
     return this.rpc.callHandler<{{resultType}}>({{../binding}}, {{../binding}}.handlers.{{method}}, [{{argList}}], options);
   }
 {{/each}}
@@ -113,14 +113,14 @@ export class {{clientClass}} {
 /** What a \`{{type}}\` module implements; \`{{registerFunction}}\` registers it with each handler's mode. */
 export interface {{handlersInterface}} {
 {{#each handlers}}
-{{serverJsdoc}}  {{method}}({{serverParams}}ctx: CallContext): {{resultType}} | Promise<{{resultType}}>;
+{{serverJsdoc}}{{serverSignature}}
 {{/each}}
 }
 
 export function {{registerFunction}}(server: ModuleServer, impl: {{handlersInterface}}): void {
 {{#each handlers}}
   server.registerHandler({{../binding}}, {{../binding}}.handlers.{{method}}, (args, ctx) =>
-    impl.{{method}}({{castArgs}}ctx),
+{{implCall}}
   );
 {{/each}}
 }
