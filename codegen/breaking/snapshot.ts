@@ -275,16 +275,29 @@ export function serializeLock(snapshot: ContractSnapshot): string {
       sorted.enums.map((e) => [e.fullName, { file: e.file, values: Object.fromEntries(e.values.map((v) => [v.name, v.number])) }]),
     ),
   };
-  return `${JSON.stringify(sortKeys(lock), null, 2)}\n`;
+  // Keys are in a fixed order already: names sorted by sortSnapshot, field numbers ascending (JS orders
+  // integer-like keys numerically), and properties in the order written above.
+  return `${printJson(lock, "")}\n`;
 }
 
-/** Object keys in code-unit order at every level (numeric-looking keys included, which JS would reorder). */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort(compareStrings)) out[key] = sortKeys((value as Record<string, unknown>)[key]);
-  return out;
+/**
+ * JSON.stringify with two-space indentation, except that an object or list holding only scalars stays on
+ * one line: a field, a param or a reserved range is one line of the lock, so its diff is one line too.
+ */
+function printJson(value: unknown, indent: string): string {
+  const isScalar = (v: unknown): boolean => v === null || typeof v !== "object";
+  const flat = (v: unknown): boolean => isScalar(v) || (Array.isArray(v) ? v.every((x) => isScalar(x) || (Array.isArray(x) && x.every(isScalar))) : Object.values(v as object).every(isScalar));
+  if (isScalar(value)) return JSON.stringify(value);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    if (flat(value)) return `[${value.map((v) => JSON.stringify(v)).join(", ").replace(/,(?=\S)/g, ", ")}]`;
+    return `[\n${value.map((v) => inner + printJson(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return "{}";
+  if (flat(value)) return `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(", ")} }`;
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${printJson(v, inner)}`).join(",\n")}\n${indent}}`;
 }
 
 export class LockFormatError extends Error {}
