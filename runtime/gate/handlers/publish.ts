@@ -1,6 +1,8 @@
 /**
  * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) before the message is routed, as
  * mqant does; QoS 2 is dispatched at once rather than on PUBREL (no exactly-once store, as in mqant).
+ * A topic with wildcards or NUL, empty, or longer than maxTopicLength is a protocol violation
+ * (MQTT 3.1.1 §4.7.3) and closes the connection; mqant routes whatever arrives.
  */
 import type { IPublishPacket } from "mqtt-packet";
 import type { Connection } from "../connection.js";
@@ -8,7 +10,20 @@ import { puback, pubrec } from "../packets.js";
 
 const EMPTY = Buffer.alloc(0);
 
+export function isValidTopicName(topic: string, maxLength: number): boolean {
+  if (topic.length === 0 || topic.length > maxLength) return false;
+  for (let i = 0; i < topic.length; i++) {
+    const c = topic.charCodeAt(i);
+    if (c === 0x23 || c === 0x2b || c === 0) return false;
+  }
+  return Buffer.byteLength(topic) <= maxLength;
+}
+
 export function handlePublish(connection: Connection, packet: IPublishPacket): void {
+  if (!isValidTopicName(packet.topic, connection.host.options.maxTopicLength)) {
+    connection.destroy("invalid PUBLISH topic");
+    return;
+  }
   if (packet.qos === 1 && packet.messageId !== undefined) connection.write(puback(packet.messageId));
   else if (packet.qos === 2 && packet.messageId !== undefined) connection.write(pubrec(packet.messageId));
   if (connection.closed) return;
