@@ -1,18 +1,79 @@
-/** mqgen side of bench:rpc. Filled in once the runtime's createApp lands. */
+/**
+ * mqgen side of bench:rpc: the generated `helloworld` module (`registerHelloworld`, `HelloworldClient`) on
+ * the runtime's app. Over NATS, server and client apps discover each other through the NATS KV registry
+ * (the registry that needs nothing but the nats-server the calls already use).
+ */
+import { connect, type NatsConnection } from "nats";
+import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
+import { createApp, type App } from "../../runtime/app/app.js";
+import type { Module } from "../../runtime/app/types.js";
+import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { sleep } from "../support/measure.js";
 import type { Client, StopServer } from "./peers.js";
 
-export class MqgenUnavailableError extends Error {
-  override readonly name = "MqgenUnavailableError";
+const REGISTRY_BUCKET = "bench_rpc";
+const REGISTRY_TTL_MS = 30_000;
+
+/** Echoes the name, as the peers do, so every scenario moves the same bytes. */
+const helloworldModule: Module = {
+  type: "helloworld",
+  version: "1.0.0",
+  onInit(ctx) {
+    registerHelloworld(ctx.server, { sayHi: (name) => name });
+  },
+};
+
+async function natsApp(natsUrl: string): Promise<{ app: App; close(): Promise<void> }> {
+  const nc: NatsConnection = await connect({ servers: natsUrl });
+  const registry = new NatsKvRegistry({ connection: nc, bucket: REGISTRY_BUCKET, ttlMs: REGISTRY_TTL_MS });
+  const app = createApp({
+    nats: nc,
+    registry,
+    registerTtlMs: REGISTRY_TTL_MS,
+    parseFlags: false,
+    debug: false,
+  });
+  return {
+    app,
+    close: async () => {
+      await app.stop();
+      await registry.close();
+      await nc.close();
+    },
+  };
 }
 
-export async function startMqgenServer(_natsUrl: string): Promise<StopServer> {
-  throw new MqgenUnavailableError("runtime/app createApp is not available yet");
+export async function startMqgenServer(natsUrl: string): Promise<StopServer> {
+  const { app, close } = await natsApp(natsUrl);
+  await app.start([helloworldModule]);
+  return close;
 }
 
-export async function startMqgenClient(_natsUrl: string): Promise<Client> {
-  throw new MqgenUnavailableError("runtime/app createApp is not available yet");
+function checkReply(reply: string): void {
+  if (reply !== "x") throw new Error(`mqgen echo mismatch: ${reply}`);
+}
+
+export async function startMqgenClient(natsUrl: string): Promise<Client> {
+  const { app, close } = await natsApp(natsUrl);
+  await app.start([]);
+  const helloworld = new HelloworldClient(app);
+  // The server registered before we started; wait until this app's registry view has it.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      checkReply(await helloworld.sayHi("x", { timeout: 2000 }));
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+  return { call: async () => checkReply(await helloworld.sayHi("x")), close };
 }
 
 export async function startMqgenLocal(): Promise<Client> {
-  throw new MqgenUnavailableError("runtime/app createApp is not available yet");
+  const app = createApp({ parseFlags: false, debug: false });
+  await app.start([helloworldModule]);
+  const helloworld = new HelloworldClient(app);
+  return { call: async () => checkReply(await helloworld.sayHi("x")), close: () => app.stop() };
 }

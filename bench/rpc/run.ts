@@ -40,7 +40,8 @@ interface ScenarioOutcome {
 }
 
 async function startScenario(scenario: Scenario): Promise<Running> {
-  const nats = scenario.startServer === undefined ? undefined : await NatsServer.start();
+  const nats =
+    scenario.startServer === undefined ? undefined : await NatsServer.start({ jetstream: scenario.jetstream ?? false });
   const natsUrl = nats?.url ?? "";
   let server: Worker | undefined;
   let client: Worker | undefined;

@@ -17,6 +17,8 @@ export interface Scenario {
   /** Absent for in-process scenarios. */
   readonly startServer?: (natsUrl: string) => Promise<StopServer>;
   readonly startClient: (natsUrl: string) => Promise<Client>;
+  /** The nats-server needs JetStream (mqgen's NATS KV registry). */
+  readonly jetstream?: boolean;
 }
 
 export const scenarios: readonly Scenario[] = [
@@ -33,7 +35,13 @@ export const scenarios: readonly Scenario[] = [
     startServer: startMoleculerServer,
     startClient: startMoleculerClient,
   },
-  { name: "mqgen-nats", label: "mqgen over NATS", startServer: startMqgenServer, startClient: startMqgenClient },
+  {
+    name: "mqgen-nats",
+    label: "mqgen over NATS",
+    startServer: startMqgenServer,
+    startClient: startMqgenClient,
+    jetstream: true,
+  },
   { name: "moleculer-local", label: "Moleculer 0.15 local (in process)", startClient: () => startMoleculerLocal() },
   { name: "mqgen-local", label: "mqgen in process", startClient: () => startMqgenLocal() },
 ];
