@@ -47,8 +47,8 @@ export interface ConnectionHost {
   authenticate(info: ConnectInfo): number | Promise<number>;
   /** The CONNECT was accepted and the CONNACK written. */
   connectionOpened(connection: Connection): void;
-  /** Called once for every connection that was opened, when it closes. */
-  connectionClosed(connection: Connection): void;
+  /** Called once for every connection when it closes; `opened` says whether its CONNECT was accepted. */
+  connectionClosed(connection: Connection, opened: boolean): void;
   /** A PUBLISH from the client. */
   route(connection: Connection, topic: string, payload: Buffer): void;
   /** A bound session processed a packet (paces StorageHandler.heartbeat). */
@@ -282,9 +282,8 @@ export class Connection {
     this.pendingChunks = [];
     this.pendingLength = 0;
     this.queuedDuringAuth = [];
-    if (this.opened) {
-      this.opened = false;
-      this.host.connectionClosed(this);
-    }
+    const opened = this.opened;
+    this.opened = false;
+    this.host.connectionClosed(this, opened);
   }
 }

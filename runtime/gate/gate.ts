@@ -192,10 +192,19 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     }
   }
 
-  connectionClosed(connection: Connection): void {
+  connectionClosed(connection: Connection, opened: boolean): void {
     this.allConnections.delete(connection);
     const session = connection.session;
-    if (session === undefined) return;
+    try {
+      this.options.onConnectionClosed?.({
+        clientId: connection.clientId,
+        reason: connection.closeReason ?? "closed",
+        session: session === undefined ? undefined : copyOf(session),
+      });
+    } catch (error) {
+      this.log.warn({ err: error }, "gate onConnectionClosed hook failed");
+    }
+    if (!opened || session === undefined) return;
     this.bySessionId.delete(session.sessionId);
     for (const listener of this.options.listeners) {
       try {

@@ -93,6 +93,15 @@ export interface GateOptions {
   readonly listeners?: readonly SessionListener[];
   /** mqant SetSendMessageHook: rewrite (return bytes) or block (return null) a down-link message. */
   readonly sendMessageHook?: (session: GateSessionData, topic: string, body: Uint8Array) => Uint8Array | null;
+  /** Every closed socket with the reason (limits hit, protocol errors, client gone): for logs and metrics. */
+  readonly onConnectionClosed?: (details: ClosedConnectionInfo) => void;
+}
+
+export interface ClosedConnectionInfo {
+  readonly clientId: string;
+  readonly reason: string;
+  /** Undefined when the socket closed before its CONNECT was accepted. */
+  readonly session: GateSessionData | undefined;
 }
 
 export interface ResolvedGateOptions {
@@ -115,6 +124,7 @@ export interface ResolvedGateOptions {
   readonly heartbeatMs: number;
   readonly listeners: readonly SessionListener[];
   readonly sendMessageHook: ((session: GateSessionData, topic: string, body: Uint8Array) => Uint8Array | null) | undefined;
+  readonly onConnectionClosed: ((details: ClosedConnectionInfo) => void) | undefined;
 }
 
 export const gateDefaults = {
@@ -185,6 +195,7 @@ export function resolveGateOptions(
     heartbeatMs: options.heartbeatMs ?? gateDefaults.heartbeatMs,
     listeners: options.listeners ?? [],
     sendMessageHook: options.sendMessageHook,
+    onConnectionClosed: options.onConnectionClosed,
   };
   if (resolved.maxPackSize < 16) throw new ConfigError("Gate MaxPackSize must be at least 16");
   if (resolved.concurrentTasks < 1) throw new ConfigError("Gate ConcurrentTasks must be at least 1");

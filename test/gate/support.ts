@@ -68,21 +68,25 @@ export interface GateHarness {
   stop(): Promise<void>;
 }
 
-export async function startGateApp(options: GateOptions = {}, extra: { nats?: string } = {}): Promise<GateHarness> {
+export async function startGateApp(
+  options: GateOptions = {},
+  extra: { nats?: string; modules?: readonly Module[] } = {},
+): Promise<GateHarness> {
   const control = { parked: [] as (() => void)[], calls: [] as HelloworldControl["calls"] };
   const gate = new Gate({ tcpAddr: "127.0.0.1:0", wsAddr: "127.0.0.1:0", ...options });
+  const extraModules = extra.modules ?? [];
+  const moduleConfig: Record<string, unknown[]> = {
+    Gate: [{ Id: "Gate001", ProcessID: "development", Settings: {} }],
+    helloworld: [{ Id: "helloworld001", ProcessID: "development", Settings: {} }],
+  };
+  for (const m of extraModules) moduleConfig[m.type] = [{ Id: `${m.type}001`, ProcessID: "development", Settings: {} }];
   const app = createApp({
     parseFlags: false,
     debug: false,
-    config: {
-      Module: {
-        Gate: [{ Id: "Gate001", ProcessID: "development", Settings: {} }],
-        helloworld: [{ Id: "helloworld001", ProcessID: "development", Settings: {} }],
-      },
-    },
+    config: { Module: moduleConfig },
     ...(extra.nats === undefined ? {} : { nats: { servers: extra.nats } }),
   });
-  await app.start([gate, helloworldModule(control)]);
+  await app.start([gate, helloworldModule(control), ...extraModules]);
   return {
     app,
     gate,

@@ -1,0 +1,100 @@
+/**
+ * Resource limits: the CONNECT timeout on silent sockets, a client that floods QoS 1 and never reads,
+ * max connections and the connection rate.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import mqttPacket from "mqtt-packet";
+import type { ClosedConnectionInfo } from "../../runtime/gate/options.js";
+import { CONNACK_OK_HEX, CONNECT_HEX, RawClient, startGateApp } from "./support.js";
+
+test("1000 silent sockets are closed by the CONNECT timeout", { timeout: 30_000 }, async () => {
+  const harness = await startGateApp({ connectTimeoutMs: 500, tcpAddr: "127.0.0.1:0", wsAddr: undefined });
+  try {
+    const clients = await Promise.all(Array.from({ length: 1000 }, () => RawClient.connect(harness.tcpPort)));
+    const deadline = Date.now() + 10_000;
+    while (harness.gate.server.socketCount < 1000 && Date.now() < deadline && clients.some((c) => !c.closed)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const closedAll = await Promise.all(clients.map((client) => client.waitForClose(8_000)));
+    assert.equal(closedAll.filter(Boolean).length, 1000);
+    assert.equal(harness.gate.server.socketCount, 0);
+    assert.ok(clients.every((client) => client.bytes.length === 0), "no bytes are sent to a socket that never sent CONNECT");
+  } finally {
+    await harness.stop();
+  }
+});
+
+test("a client flooding QoS 1 that never reads is dropped, with the gate's memory bounded", { timeout: 60_000 }, async () => {
+  const closed: ClosedConnectionInfo[] = [];
+  const maxUnsentBytes = 256 * 1024;
+  const harness = await startGateApp({ maxUnsentBytes, onConnectionClosed: (info) => closed.push(info) });
+  try {
+    const client = await RawClient.connect(harness.tcpPort);
+    client.write(CONNECT_HEX);
+    assert.equal((await client.waitForBytes(4)).subarray(0, 4).toString("hex"), CONNACK_OK_HEX);
+    client.socket.pause();
+    const publish = mqttPacket.generate({
+      cmd: "publish",
+      topic: "helloworld/HD_raw/1",
+      payload: Buffer.alloc(64, 0x61),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    });
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => publish));
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    let sent = 0;
+    while (!client.closed && sent < 400) {
+      const flushed = client.socket.write(batch);
+      sent++;
+      if (!flushed) {
+        await Promise.race([
+          new Promise((resolve) => client.socket.once("drain", resolve)),
+          client.closedPromise,
+          new Promise((resolve) => setTimeout(resolve, 2_000)),
+        ]);
+      }
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }
+    assert.equal(await client.waitForClose(10_000), true, "the non-reading client was dropped");
+    const info = closed.find((c) => c.clientId === "raw1");
+    assert.ok(info, "the gate reported the closed connection");
+    assert.match(info.reason, /unsent bytes/);
+    assert.ok(rssPeak - rssBefore < 128 * 1024 * 1024, `RSS grew by ${Math.round((rssPeak - rssBefore) / 1048576)} MiB`);
+    assert.equal(harness.gate.server.connectionCount, 0);
+  } finally {
+    await harness.stop();
+  }
+});
+
+test("sockets beyond maxConnections are closed at accept", async () => {
+  const harness = await startGateApp({ maxConnections: 3 });
+  try {
+    const kept = await Promise.all(Array.from({ length: 3 }, () => RawClient.connect(harness.tcpPort)));
+    await new Promise((r) => setTimeout(r, 100));
+    const extra = await RawClient.connect(harness.tcpPort);
+    assert.equal(await extra.waitForClose(2_000), true);
+    kept[0].write(CONNECT_HEX);
+    assert.equal((await kept[0].waitForBytes(4)).toString("hex"), CONNACK_OK_HEX);
+    for (const client of kept) client.destroy();
+  } finally {
+    await harness.stop();
+  }
+});
+
+test("connections above connectionsPerSecond are closed at accept", async () => {
+  const harness = await startGateApp({ connectionsPerSecond: 5 });
+  try {
+    const clients = await Promise.all(Array.from({ length: 12 }, () => RawClient.connect(harness.tcpPort)));
+    const closedFlags = await Promise.all(clients.map((client) => client.waitForClose(500)));
+    const refused = closedFlags.filter(Boolean).length;
+    assert.ok(refused >= 5, `${refused} of 12 refused`);
+    assert.ok(refused <= 7, `${refused} of 12 refused`);
+    for (const client of clients) client.destroy();
+  } finally {
+    await harness.stop();
+  }
+});
