@@ -4,7 +4,7 @@
  * call goes through here twice; the reflective codec in message.ts would cost an allocation per field.
  */
 import { ProtocolError } from "../errors.js";
-import { newReader, newWriter, readBytesCopy, readString, readVarint64, writeString, writeVarint64 } from "./message.js";
+import { newReader, newWriter, readBytesCopy, readInt64AsNumber, readString, readVarint64, writeString } from "./message.js";
 
 /** rpcpb.RPCInfo. */
 export interface RPCInfo {
@@ -66,7 +66,8 @@ export function encodeRPCInfo(info: RPCInfo): Uint8Array {
   if (info.fn !== "") writeString(w.uint32(18), info.fn);
   if (info.replyTo !== "") writeString(w.uint32(26), info.replyTo);
   if (info.track !== "") writeString(w.uint32(34), info.track);
-  if (info.expired !== 0) writeVarint64(w.uint32(40), BigInt(info.expired));
+  // protobufjs converts a safe-integer number to 64 bits exactly, negative ones included.
+  if (info.expired !== 0) w.uint32(40).int64(info.expired);
   if (info.reply) w.uint32(48).bool(true);
   for (const tag of info.argsType) writeString(w.uint32(58), tag);
   // Go writes every element of a repeated bytes field, empty ones included (`42 00` for a nil argument).
@@ -125,16 +126,18 @@ export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
           break;
         case 5: {
           expect("RPCInfo", field, wireType, 0);
-          const expired = BigInt.asIntN(64, readVarint64(reader));
-          if (expired > BigInt(Number.MAX_SAFE_INTEGER) || expired < BigInt(Number.MIN_SAFE_INTEGER)) {
-            throw new ProtocolError(`RPCInfo: Expired ${expired} is not a unix time in ms`);
+          const start = reader.pos;
+          const expired = readInt64AsNumber(reader);
+          if (expired === undefined) {
+            reader.pos = start;
+            throw new ProtocolError(`RPCInfo: Expired ${BigInt.asIntN(64, readVarint64(reader))} is not a unix time in ms`);
           }
-          info.expired = Number(expired);
+          info.expired = expired;
           break;
         }
         case 6:
           expect("RPCInfo", field, wireType, 0);
-          info.reply = readVarint64(reader) !== 0n;
+          info.reply = readInt64AsNumber(reader) !== 0;
           break;
         case 7:
           expect("RPCInfo", field, wireType, 2);

@@ -36,8 +36,11 @@ export function newWriter(): Writer {
   return new protobuf.Writer();
 }
 
-/** Reads a varint as an unsigned 64-bit value (protobufjs would give a Long or a lossy number). */
-export function readVarint64(reader: Reader): bigint {
+// The two 32-bit halves of the last varint read; module state avoids an allocation per read.
+let varintLow = 0;
+let varintHigh = 0;
+
+function readVarint64Halves(reader: Reader): void {
   const buf = reader.buf;
   const len = reader.len;
   let pos = reader.pos;
@@ -50,7 +53,9 @@ export function readVarint64(reader: Reader): bigint {
     low |= (byte & 0x7f) << shift;
     if (byte < 0x80) {
       reader.pos = pos;
-      return BigInt(low >>> 0);
+      varintLow = low >>> 0;
+      varintHigh = 0;
+      return;
     }
   }
   if (pos >= len) throw new RangeError("varint runs past the end of the buffer");
@@ -71,7 +76,21 @@ export function readVarint64(reader: Reader): bigint {
     if (!done) throw new RangeError("varint longer than 10 bytes");
   }
   reader.pos = pos;
-  return (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
+  varintLow = low >>> 0;
+  varintHigh = high >>> 0;
+}
+
+/** Reads a varint as an unsigned 64-bit value (protobufjs would give a Long or a lossy number). */
+export function readVarint64(reader: Reader): bigint {
+  readVarint64Halves(reader);
+  return varintHigh === 0 ? BigInt(varintLow) : (BigInt(varintHigh) << 32n) | BigInt(varintLow);
+}
+
+/** Reads an int64 varint as a number; undefined when it is outside the safe-integer range. */
+export function readInt64AsNumber(reader: Reader): number | undefined {
+  readVarint64Halves(reader);
+  const value = (varintHigh | 0) * 4294967296 + varintLow;
+  return Number.isSafeInteger(value) ? value : undefined;
 }
 
 /** A copy, so decoded values never alias the (possibly pooled) network buffer. */
@@ -105,8 +124,15 @@ export function readString(reader: Reader): string {
   return utf8Decoder.decode(buf.subarray(start, end));
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+const isWellFormed: (value: string) => boolean =
+  typeof nativeIsWellFormed === "function" ? (value) => nativeIsWellFormed.call(value) : (value) => !LONE_SURROGATE.test(value);
+
 export function writeString(writer: Writer, value: string): Writer {
-  return writer.bytes(utf8Encoder.encode(value));
+  // protobufjs' own UTF-8 writer is the fast path, but it writes a lone surrogate as invalid UTF-8
+  // (which Go's protobuf rejects); TextEncoder writes U+FFFD there instead.
+  return isWellFormed(value) ? writer.string(value) : writer.bytes(utf8Encoder.encode(value));
 }
 
 export function newReader(bytes: Uint8Array): Reader {
