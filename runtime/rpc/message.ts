@@ -232,7 +232,7 @@ function writeScalar(writer: Writer, scalar: ScalarKind, value: unknown): void {
 function readScalar(reader: Reader, scalar: ScalarKind): unknown {
   switch (scalar) {
     case "bool":
-      return readVarint64(reader) !== 0n;
+      return readInt64AsNumber(reader) !== 0;
     case "int32":
       return reader.int32();
     case "uint32":

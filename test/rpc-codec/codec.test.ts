@@ -78,6 +78,13 @@ test("ResultInfo encodes like protobufjs; field 3 stays unused", () => {
   assert.equal(encodeResultInfo(createResultInfo()).length, 0);
 });
 
+test("strings are always valid UTF-8 on the wire: a lone surrogate becomes U+FFFD", () => {
+  const bytes = encodeRPCInfo(createRPCInfo({ fn: "a\ud800b", caller: "😀" }));
+  assert.equal(hex(bytes), "1205" + "61efbfbd62" + "4a04" + "f09f9880");
+  assert.equal(decodeRPCInfo(bytes).fn, "a\ufffdb");
+  assert.equal(decodeRPCInfo(bytes).caller, "😀");
+});
+
 test("unknown fields are skipped (a newer peer may add some)", () => {
   const bytes = Uint8Array.from([...encodeResultInfo(createResultInfo({ cid: "c" })), 0x1a, 0x01, 0x41, 0x30, 0x01]);
   assert.deepEqual(decodeResultInfo(bytes), createResultInfo({ cid: "c" }));
