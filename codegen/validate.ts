@@ -34,7 +34,13 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
   for (const declared of [...model.messages, ...model.enums]) {
     const previous = types.get(declared.fullName);
     if (previous) {
-      report(declared.pos, `duplicate type '${declared.fullName}' (first declared at ${at(previous.pos)})`);
+      const synthetic = [previous, declared].find((d) => "synthetic" in d && d.synthetic);
+      const written = [previous, declared].find((d) => d !== synthetic);
+      if (synthetic && written) {
+        report(written.pos, `message '${written.name}' has the name mqgen gives the request of the gate handler at ${at(synthetic.pos)}; rename it, or use it as that handler's request: ${written.name}`);
+      } else {
+        report(declared.pos, `duplicate type '${declared.fullName}' (first declared at ${at(previous.pos)})`);
+      }
       continue;
     }
     types.set(declared.fullName, declared);

@@ -4,6 +4,8 @@
 import type { GateCallOptions, GateClient } from "mqgen/gate-client";
 import { ChatMessage, JoinRequest, SayReply, SayRequest } from "./chat.types.js";
 
+export * from "./chat.types.js";
+
 /** Typed client of the `chat` module for gate clients (browsers, apps) over MQTT. */
 export class ChatGateClient {
   private readonly gate: GateClient;

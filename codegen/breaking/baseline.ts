@@ -75,7 +75,8 @@ export function loadBaseline(against: string, schemaDir: string, cwd: string = p
   if (against.startsWith("git:")) return loadGitBaseline(against.slice("git:".length), resolve(cwd, schemaDir), cwd);
   against = resolve(cwd, against);
   if (!existsSync(against)) throw new BreakingCheckError(`${against}: no such lock file or schema folder`);
-  if (statSync(against).isDirectory()) return loadSchemas(against, basename(resolve(schemaDir))).snapshot;
+  // A folder keeps its own display paths: what was removed is reported where it was.
+  if (statSync(against).isDirectory()) return loadSchemas(against).snapshot;
   return readLockFile(against);
 }
 

@@ -313,6 +313,7 @@ function emitGate(module: ModuleModel, index: TypeIndex, names: ModuleNames): st
     templates().gate({
       sources: [module.source],
       imports: imports.lines(),
+      typesFile: packageHasTypes(index, module.package) ? `${packageFileStem(module.package)}.types.js` : "",
       type: module.type,
       gateClass: names.gateClass,
       handlers,

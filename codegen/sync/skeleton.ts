@@ -12,7 +12,8 @@ import type { HandlerModel, ModuleModel, SchemaModel, TypeRef } from "../model.j
 import { compareStrings } from "../model.js";
 import { moduleNames } from "../emit/index.js";
 import type { ModuleNames } from "../emit/index.js";
-import { tsScalar } from "../emit/naming.js";
+import { jsdoc, tsScalar, wrapList } from "../emit/naming.js";
+import { packageFileStem } from "../names.js";
 import { indexTypes } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 
@@ -23,10 +24,19 @@ export interface SyncOptions {
   readonly outDir: string;
 }
 
-/** Needed names, split by where they are imported from. */
-interface Needs {
+/** Needed type names, by the module specifier they are imported from. */
+export interface Needs {
   readonly runtimeTypes: Set<string>;
-  readonly generatedTypes: Set<string>;
+  /** specifier → names; the module's own package comes from its module file, others from their types file. */
+  readonly generatedTypes: Map<string, Set<string>>;
+  /** The import specifier of a package's declarations, seen from the implementation file. */
+  readonly specifierOf: (pkg: string) => string;
+}
+
+function need(needs: Needs, specifier: string, name: string): void {
+  const names = needs.generatedTypes.get(specifier) ?? new Set<string>();
+  names.add(name);
+  needs.generatedTypes.set(specifier, names);
 }
 
 function typeName(ref: TypeRef, index: TypeIndex, needs: Needs): string {
@@ -43,7 +53,7 @@ function typeName(ref: TypeRef, index: TypeIndex, needs: Needs): string {
       const fullName = ref.resolved?.fullName ?? ref.name;
       const decl = index.messages.get(fullName) ?? index.enums.get(fullName);
       const name = decl?.name ?? fullName;
-      needs.generatedTypes.add(name);
+      need(needs, needs.specifierOf(decl?.package ?? ""), name);
       return name;
     }
   }
@@ -61,29 +71,52 @@ function methodStub(module: ModuleModel, handler: HandlerModel, index: TypeIndex
   params.push("ctx: CallContext");
   const result = typeName(handler.result, index, needs);
   return [
-    `  ${handler.method}(${params.join(", ")}): ${result} {`,
+    wrapList("  ", handler.method, params, `: ${result} {`),
     `    throw new Error("not implemented: ${module.type}.${handler.method}");`,
     "  }",
   ].join("\n");
 }
 
-function importSpecifier(implDir: string, outDir: string, names: ModuleNames): string {
-  const rel = relative(implDir, join(outDir, `${names.file}.js`)).split(sep).join("/");
+function fileSpecifier(implDir: string, outDir: string, file: string): string {
+  const rel = relative(implDir, join(outDir, file)).split(sep).join("/");
   return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+function needsFor(module: ModuleModel, options: SyncOptions, moduleSpecifier: string): Needs {
+  return {
+    runtimeTypes: new Set(),
+    generatedTypes: new Map(),
+    specifierOf: (pkg) =>
+      pkg === module.package ? moduleSpecifier : fileSpecifier(options.implDir, options.outDir, `${packageFileStem(pkg)}.types.js`),
+  };
+}
+
+function importLines(needs: Needs, imported: ReadonlySet<string> = new Set()): string[] {
+  const lines: string[] = [];
+  const runtime = [...needs.runtimeTypes].filter((n) => !imported.has(n));
+  if (runtime.length > 0) lines.push(`import type { ${sortedList(runtime)} } from "mqgen/runtime";`);
+  for (const specifier of [...needs.generatedTypes.keys()].sort(compareStrings)) {
+    const names = [...(needs.generatedTypes.get(specifier) as Set<string>)].filter((n) => !imported.has(n));
+    if (names.length > 0) lines.push(`import type { ${sortedList(names)} } from "${specifier}";`);
+  }
+  return lines;
 }
 
 function sortedList(names: Iterable<string>): string {
   return [...names].sort(compareStrings).join(", ");
 }
 
-function starterFile(module: ModuleModel, index: TypeIndex, names: ModuleNames, specifier: string): string {
-  const needs: Needs = { runtimeTypes: new Set(["Module", "ModuleContext"]), generatedTypes: new Set([names.handlersInterface]) };
+function starterFile(module: ModuleModel, index: TypeIndex, names: ModuleNames, needs: Needs, specifier: string): string {
+  needs.runtimeTypes.add("Module");
+  needs.runtimeTypes.add("ModuleContext");
+  need(needs, specifier, names.handlersInterface);
   const methods = module.handlers.map((h) => methodStub(module, h, index, needs));
-  const doc = module.doc.trim() === "" ? "" : `/** ${module.doc.trim().replace(/\*\//g, "*\\/").split("\n").join("\n * ")} */\n`;
+  const types = importLines(needs);
+  const doc = jsdoc(module.doc, "");
   const lines = [
-    `import type { ${sortedList(needs.runtimeTypes)} } from "mqgen/runtime";`,
+    types[0] as string,
     `import { ${names.registerFunction} } from "${specifier}";`,
-    `import type { ${sortedList(needs.generatedTypes)} } from "${specifier}";`,
+    ...types.slice(1),
     "",
     `${doc}export class ${names.moduleClass} implements Module, ${names.handlersInterface} {`,
     `  readonly type = "${module.type}";`,
@@ -118,7 +151,7 @@ export function addMissingMethods(
   module: ModuleModel,
   index: TypeIndex,
   names: ModuleNames,
-  specifier: string,
+  needs: Needs,
   project: Project = new Project({ useInMemoryFileSystem: true }),
 ): string | undefined {
   const file = project.createSourceFile(`/impl/${names.file}.module.ts`, text, { overwrite: true });
@@ -127,7 +160,6 @@ export function addMissingMethods(
   const existing = new Set(cls.getMembers().flatMap((m) => ("getName" in m && typeof m.getName === "function" ? [String(m.getName())] : [])));
   const missing = module.handlers.filter((h) => !existing.has(h.method));
   if (missing.length === 0) return undefined;
-  const needs: Needs = { runtimeTypes: new Set(), generatedTypes: new Set() };
   const stubs = missing.map((h) => methodStub(module, h, index, needs));
 
   const insertions: Insertion[] = [];
@@ -141,11 +173,7 @@ export function addMissingMethods(
   for (const decl of file.getImportDeclarations()) {
     for (const named of decl.getNamedImports()) imported.add(named.getAliasNode()?.getText() ?? named.getName());
   }
-  const runtimeMissing = [...needs.runtimeTypes].filter((n) => !imported.has(n));
-  const generatedMissing = [...needs.generatedTypes].filter((n) => !imported.has(n));
-  const newImports: string[] = [];
-  if (runtimeMissing.length > 0) newImports.push(`import type { ${sortedList(runtimeMissing)} } from "mqgen/runtime";`);
-  if (generatedMissing.length > 0) newImports.push(`import type { ${sortedList(generatedMissing)} } from "${specifier}";`);
+  const newImports = importLines(needs, imported);
   if (newImports.length > 0) {
     const imports = file.getImportDeclarations();
     const last = imports[imports.length - 1];
@@ -169,15 +197,16 @@ export function syncSkeletons(model: SchemaModel, options: SyncOptions): string[
   for (const module of model.modules) {
     const names = moduleNames(module);
     const path = join(options.implDir, `${names.file}.module.ts`);
-    const specifier = importSpecifier(options.implDir, options.outDir, names);
+    const specifier = fileSpecifier(options.implDir, options.outDir, `${names.file}.js`);
+    const needs = needsFor(module, options, specifier);
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, starterFile(module, index, names, specifier));
+      writeFileSync(path, starterFile(module, index, names, needs, specifier));
       written.push(path);
       continue;
     }
     const text = readFileSync(path, "utf8");
-    const updated = addMissingMethods(text, module, index, names, specifier, project);
+    const updated = addMissingMethods(text, module, index, names, needs, project);
     if (updated !== undefined && updated !== text) {
       writeFileSync(path, updated);
       written.push(path);

@@ -128,6 +128,10 @@ export function {{registerFunction}}(server: ModuleServer, impl: {{handlersInter
 
 export const gateTemplate = `${header}
 ${imports}
+{{#if typesFile}}
+export * from "./{{typesFile}}";
+
+{{/if}}
 /** Typed client of the \`{{type}}\` module for gate clients (browsers, apps) over MQTT. */
 export class {{gateClass}} {
   private readonly gate: GateClient;
@@ -168,20 +172,4 @@ export type { {{handlersInterface}} } from "./{{file}}";
 
 /** Every module descriptor generated from the schemas, sorted by module type. */
 export const modules: readonly ModuleDescriptor[] = [{{moduleList}}];
-`;
-
-export const skeletonTemplate = `${"{{#each imports}}\n{{this}}\n{{/each}}"}
-
-{{jsdoc}}export class {{className}} implements Module, {{handlersInterface}} {
-  readonly type = "{{type}}";
-  readonly version = "{{version}}";
-
-  onInit(ctx: ModuleContext): void {
-    {{registerFunction}}(ctx.server, this);
-  }
-{{#each methods}}
-
-{{this}}
-{{/each}}
-}
 `;

@@ -1,0 +1,95 @@
+// The generated code type-checks under strict, and its types reject wrong calls and wrong implementations:
+// every `@ts-expect-error` below must be used, or tsc fails.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { test } from "node:test";
+import { generate } from "../../codegen/index.js";
+import { syncSkeletons } from "../../codegen/sync/skeleton.js";
+
+const ROOT = resolve(".");
+
+const NEGATIVE = `import type { CallContext, RpcCaller } from "mqgen/runtime";
+import { HelloworldClient } from "./generated/helloworld.js";
+import type { HelloworldHandlers } from "./generated/helloworld.js";
+import { ChatGateClient, SayRequest } from "./generated/chat.gate.js";
+
+declare const rpc: RpcCaller;
+const helloworld = new HelloworldClient(rpc);
+
+// @ts-expect-error sayHi takes a string name
+void helloworld.sayHi(42);
+// @ts-expect-error the reply is a string, not a number
+export const wrongReply: Promise<number> = helloworld.sayHi("mqant");
+export const reply: Promise<string> = helloworld.sayHi("mqant", { timeout: 500, signal: AbortSignal.timeout(1000) });
+
+export class WrongReturn implements HelloworldHandlers {
+  // @ts-expect-error an implementation must return a string (or a promise of one)
+  sayHi(name: string, ctx: CallContext): number {
+    return name.length + ctx.deadline;
+  }
+}
+
+export const asyncImpl: HelloworldHandlers = {
+  sayHi: async (name) => \`hi \${name}\`,
+};
+
+declare const gateClient: ChatGateClient;
+export const said = gateClient.say({ text: "hello" });
+// @ts-expect-error the request needs its text
+void gateClient.say({});
+// @ts-expect-error a push listener receives a ChatMessage
+gateClient.onMessage((push: { nope: string }) => push);
+export const request: SayRequest = { text: "x" };
+`;
+
+test("generated code (examples and kitchen sink), starter implementations and a negative-type file pass tsc --noEmit under strict", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mqgen-typecheck-"));
+  try {
+    const write = (folder: string, files: Map<string, string>): void => {
+      mkdirSync(join(dir, folder), { recursive: true });
+      for (const [path, text] of files) writeFileSync(join(dir, folder, path), text);
+    };
+    const examples = generate({ schemaDir: "schemas" });
+    const kitchen = generate({ schemaDir: "test/fixtures/codegen/kitchen" });
+    assert.deepEqual([...examples.diagnostics, ...kitchen.diagnostics], []);
+    write("generated", examples.files);
+    write("kitchen", kitchen.files);
+    const starters = syncSkeletons(examples.model, { implDir: join(dir, "impl"), outDir: join(dir, "generated") });
+    assert.equal(starters.length, 3);
+    syncSkeletons(kitchen.model, { implDir: join(dir, "kitchen-impl"), outDir: join(dir, "kitchen") });
+    writeFileSync(join(dir, "negative.ts"), NEGATIVE);
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["ES2023", "DOM"],
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          isolatedModules: true,
+          verbatimModuleSyntax: true,
+          types: ["node"],
+          typeRoots: [join(ROOT, "node_modules/@types")],
+          paths: {
+            "mqgen/runtime": [join(ROOT, "runtime/index.ts")],
+            "mqgen/gate-client": [join(ROOT, "runtime/gate/client/index.ts")],
+          },
+        },
+        include: ["**/*.ts"],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", dir], {
+      encoding: "utf8",
+    });
+    assert.equal(tsc.status, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

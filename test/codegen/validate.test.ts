@@ -1,0 +1,175 @@
+// Parser and validator: bad schemas and the exact `file:line:col: message` lines they produce, all at once.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { formatDiagnostic, loadModel } from "../../codegen/index.js";
+import type { SchemaSource } from "../../codegen/index.js";
+
+function diagnose(sources: SchemaSource[]): string[] {
+  return loadModel({ schemaDir: "/nonexistent/schemas", sources }).diagnostics.map(formatDiagnostic);
+}
+
+const BAD_YAML = `module: bad
+version: 1.0.0
+handlers:
+  sayHi:
+    params:
+      - name: string
+      - name: int32
+      - class: string
+      - list: string[]
+      - options: string
+    returns: Missing
+  sayHi2:
+    wire: /sayHi
+  sayHi3:
+    wire: /sayHi
+  say:
+    gate: true
+    wire: say
+    returns: int64
+  HD_thing:
+    wire: HD_thing
+  delete: {}
+  colors:
+    params:
+      - c: Color
+    returns: Reply[]
+  unknownKey:
+    wires: /x
+messages:
+  Reply:
+    fields:
+      a: string
+      b:
+        type: int32
+        no: 1
+      c:
+        type: string
+        no: 19001
+      d: map<double, string>
+      e: common.Nope
+      f: google.protobuf.Timestamp
+enums:
+  Color:
+    values:
+      RED: 1
+      BLUE: 1
+pushes:
+  pushed: string
+`;
+
+test("a bad YAML schema reports every problem with its position", () => {
+  assert.deepEqual(diagnose([{ path: "schemas/bad.yaml", text: BAD_YAML }]), [
+    "schemas/bad.yaml:7:9: duplicate param 'name' of 'sayHi' (first at schemas/bad.yaml:6:9)",
+    "schemas/bad.yaml:8:9: param 'class' of 'sayHi' is a reserved word",
+    "schemas/bad.yaml:9:9: param 'list' of 'sayHi' is a list; mqant has no such argument type, wrap it in a message",
+    "schemas/bad.yaml:10:9: param 'options' of 'sayHi' shadows a name the generated code uses; rename it",
+    "schemas/bad.yaml:11:14: unknown type 'Missing'",
+    "schemas/bad.yaml:13:11: wire name '/sayHi' of 'sayHi2' is already used by 'sayHi' in module 'bad'",
+    "schemas/bad.yaml:15:11: wire name '/sayHi' of 'sayHi3' is already used by 'sayHi' in module 'bad'",
+    "schemas/bad.yaml:18:11: gate handler 'say' must have a wire name starting with HD_ (mqant routes only HD_ handlers from clients), not 'say'",
+    "schemas/bad.yaml:19:14: result of gate handler 'say' must be a message, void or one of string, bool, int32, uint32, float, double (it travels inside the gate's JSON reply)",
+    "schemas/bad.yaml:21:11: wire name 'HD_thing' starts with HD_ but 'HD_thing' is not a gate handler; set gate: true or rename it",
+    "schemas/bad.yaml:22:3: handler name 'delete' is a reserved word",
+    "schemas/bad.yaml:25:9: param 'c' of 'colors' is an enum; mqant has no enum argument type, use int32 or wrap it in a message",
+    "schemas/bad.yaml:26:14: result of 'colors' is a list; mqant has no such result type, wrap it in a message",
+    "schemas/bad.yaml:28:5: unknown key 'wires' in handler 'unknownKey' (expected one of: wire, doc, mode, gate, params, request, returns, timeoutMs, retrySafe)",
+    "schemas/bad.yaml:33:7: field number 1 of 'b' is already used by 'a' in Reply",
+    "schemas/bad.yaml:36:7: field number 19001 of 'c' is in the range 19000-19999 reserved by protobuf",
+    "schemas/bad.yaml:39:7: field 'd': map key type 'double' cannot be a key (use string, bool or an integer type)",
+    "schemas/bad.yaml:40:7: unknown type 'common.Nope'",
+    "schemas/bad.yaml:41:7: well-known type 'google.protobuf.Timestamp' is not supported; declare a message of your own",
+    "schemas/bad.yaml:45:7: the first value of enum 'Color' must be 0 (proto3), not 1",
+    "schemas/bad.yaml:46:7: enum value BLUE = 1 repeats the number of RED",
+    "schemas/bad.yaml:48:3: push 'pushed' must carry a message",
+  ]);
+});
+
+const BAD_PROTO = `syntax = "proto3";
+package p;
+import "mqgen/options.proto";
+service Svc {
+  option (mqgen.module_type) = "bad";
+  rpc Say(Req) returns (Res) { option (mqgen.gate) = true; option (mqgen.wire_name) = "say"; }
+  rpc Stream(stream Req) returns (Req);
+}
+message Req {
+  sint32 a = 1;
+  oneof choice {
+    string b = 2;
+    string c = 3;
+  }
+  Unknown u = 4;
+  int32 big = 536870912;
+}
+enum E { ONE = 1; }
+`;
+
+test("a bad .proto schema reports every problem at the declaration's line and column", () => {
+  assert.deepEqual(diagnose([{ path: "schemas/p.proto", text: BAD_PROTO, absolutePath: "/nonexistent/schemas/p.proto" }]), [
+    "schemas/p.proto:6:7: unknown type 'Res'",
+    "schemas/p.proto:6:87: gate handler 'say' must have a wire name starting with HD_ (mqant routes only HD_ handlers from clients), not 'say'",
+    "schemas/p.proto:7:7: rpc 'Stream' streams; mqant handlers take and return one value",
+    "schemas/p.proto:10:3: field 'a': type 'sint32' is not supported, use int32",
+    "schemas/p.proto:12:5: field 'b' is in oneof 'choice'; oneofs are not supported, use optional fields",
+    "schemas/p.proto:13:5: field 'c' is in oneof 'choice'; oneofs are not supported, use optional fields",
+    "schemas/p.proto:15:3: unknown type 'Unknown'",
+    "schemas/p.proto:16:3: field number 536870912 of 'big' is out of range 1..536870911",
+    "schemas/p.proto:18:10: the first value of enum 'E' must be 0 (proto3), not 1",
+  ]);
+});
+
+test("problems across files are reported together: duplicate module types and duplicate types", () => {
+  const a = "module: shop\nmessages:\n  Item:\n    fields:\n      name: string\n";
+  const b = "module: shop\npackage: shop\nmessages:\n  Item:\n    fields:\n      id: int32\n";
+  assert.deepEqual(diagnose([{ path: "schemas/b.yaml", text: b }, { path: "schemas/a.yaml", text: a }]), [
+    "schemas/b.yaml:1:9: duplicate module type 'shop' (first declared at schemas/a.yaml:1:9)",
+    "schemas/b.yaml:4:3: duplicate type 'shop.Item' (first declared at schemas/a.yaml:3:3)",
+  ]);
+});
+
+test("YAML syntax errors and shape errors point at the offending node", () => {
+  assert.deepEqual(diagnose([{ path: "schemas/broken.yaml", text: "module: [\n" }]), [
+    "schemas/broken.yaml:2:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+  ]);
+  const shape = "module: m\nhandlers:\n  a:\n    params:\n      name: string\n    mode: fast\n    timeoutMs: -5\n  b:\n    returns: 'list<int>'\n";
+  assert.deepEqual(diagnose([{ path: "schemas/shape.yaml", text: shape }]), [
+    "schemas/shape.yaml:5:7: params of 'a' must be a list (its order is the wire order), e.g. - name: string",
+    "schemas/shape.yaml:6:11: mode of 'a' must be serial or concurrent, not 'fast'",
+    "schemas/shape.yaml:7:16: timeoutMs of 'a' must be a positive number of milliseconds",
+    "schemas/shape.yaml:9:14: cannot parse type 'list<int>' (expected e.g. string, Foo, pkg.Foo, Foo[], string?, map<string, Foo>)",
+  ]);
+});
+
+test("gate handlers: named params become one request message, whose field names must be identifiers", () => {
+  const gate = "module: g\nhandlers:\n  say:\n    gate: true\n    params:\n      - text: string\n      - 'two words': string\n";
+  assert.deepEqual(diagnose([{ path: "schemas/g.yaml", text: gate }]), [
+    "schemas/g.yaml:7:9: param 'two words' of SayRequest: 'two words' is not a valid identifier",
+  ]);
+  const clash = "module: g\nhandlers:\n  say:\n    gate: true\nmessages:\n  SayRequest:\n    fields: {}\n";
+  assert.deepEqual(diagnose([{ path: "schemas/g.yaml", text: clash }]), [
+    "schemas/g.yaml:6:3: message 'SayRequest' has the name mqgen gives the request of the gate handler at schemas/g.yaml:3:3; rename it, or use it as that handler's request: SayRequest",
+  ]);
+});
+
+test("a valid schema set loads into a sorted model with resolved references", () => {
+  const { model, diagnostics } = loadModel({ schemaDir: "schemas" });
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(model.modules.map((m) => m.type), ["chat", "helloworld", "rpctest"]);
+  const hello = model.modules.find((m) => m.type === "helloworld");
+  assert.ok(hello);
+  const sayHi = hello.handlers[0];
+  assert.ok(sayHi);
+  assert.equal(sayHi.wireName, "/say/hi");
+  assert.equal(sayHi.mode, "concurrent");
+  assert.deepEqual(sayHi.params.map((p) => [p.name, p.type.kind]), [["name", "scalar"]]);
+  assert.deepEqual(sayHi.pos, { file: "schemas/helloworld.yaml", line: 6, col: 3 });
+  const rpctest = model.modules.find((m) => m.type === "rpctest");
+  assert.deepEqual(rpctest?.handlers.map((h) => [h.method, h.wireName, h.timeoutMs ?? null, h.retrySafe]), [
+    ["testMarshal", "/test/marshal", null, true],
+    ["testProto", "/test/proto", 3000, false],
+  ]);
+  const request = rpctest?.handlers[1]?.params[0]?.type;
+  assert.deepEqual(request?.kind === "ref" ? request.resolved : undefined, { target: "message", fullName: "rpctest.ResultInfo" });
+  assert.deepEqual(rpctest?.pos, { file: "schemas/rpctest.proto", line: 9, col: 9 });
+});
