@@ -24,8 +24,10 @@ function socketTransport(socket: Socket): ConnectionTransport {
       return socket.writableLength;
     },
     end: () => {
+      // Fully closed once flushed: clients (MQTT.js among them) may not close their side on a FIN.
+      socket.once("finish", () => socket.destroy());
       socket.end();
-      // A peer that never reads would keep a half-closed socket open forever.
+      // A peer that never reads never lets the flush finish.
       setTimeout(() => socket.destroy(), 5_000).unref();
     },
     destroy: () => {
