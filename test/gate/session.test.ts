@@ -127,7 +127,7 @@ describe("gate-side hooks and local API", () => {
     const sessionId = (await op(gate, { op: "noop" })).sessionId;
     await new Promise((r) => setTimeout(r, 20));
     assert.ok(connected.some((s) => s.sessionId === sessionId));
-    const closedEvent = new Promise((resolve) => mqtt.once("close", resolve));
+    const closedEvent = new Promise<void>((resolve) => mqtt.once("close", () => resolve()));
     // The connection closes before the reply could be published, so this call never settles by itself.
     const pending = gate.request("helloworld", "HD_session", { op: "close" }).catch((error: unknown) => error);
     await closedEvent;
