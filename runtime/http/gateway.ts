@@ -427,7 +427,10 @@ class JsonMapper {
       case "long": {
         // int64/uint64 codecs hold bigint, uint32 holds number; the zero value tells which.
         const wantsBigint = typeof zeroValue(codec) === "bigint";
-        return integerFromJson(value, -(2n ** 63n), 2n ** 64n - 1n, wantsBigint);
+        const parsed = integerFromJson(value, -(2n ** 63n), 2n ** 64n - 1n, wantsBigint);
+        // The codec knows its own range (uint32 and uint64 share the tag with int64).
+        codec.encode(parsed);
+        return parsed;
       }
       case "float":
       case "double":
