@@ -33,6 +33,7 @@ if (filter.length > 0) files = files.filter((f) => filter.some((p) => f.includes
 if (filter.length === 0) {
   run("type-check (tsc --noEmit, strict)", process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"]);
   run("generated code is up to date (mqgen check)", process.execPath, ["bin/mqgen.js", "check", "schemas/"]);
+  run("no breaking schema change against mqgen.lock.json (mqgen breaking)", process.execPath, ["bin/mqgen.js", "breaking", "schemas/", "--against", "mqgen.lock.json"]);
 }
 run(`tests (${files.length} files)`, process.execPath, [
   "--import",
