@@ -7,7 +7,8 @@
  *     MQTT connections (CONNECT, CONNACK, then silence) from a client process, RSS after forced GC again;
  *     (after − before) / N.
  *
- * Env: BENCH_ROUNDS (default 3), BENCH_PHASE_MS (default 2000), BENCH_CONNECTIONS (default 10000).
+ * Env: BENCH_ROUNDS (default 3), BENCH_PHASE_MS (default 2000), BENCH_CONNECTIONS (default 10000),
+ * BENCH_PROFILE_DIR (CPU-profile the server processes).
  */
 import { NatsServer } from "../../test/support/nats-server.js";
 import {
@@ -31,6 +32,9 @@ const phaseMs = Number(process.env["BENCH_PHASE_MS"] ?? 2000);
 const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 10_000);
 const loadOptions: LoadOptions = { warmupMs: 500, serialMs: phaseMs, loadMs: phaseMs, concurrency: 64 };
 const fileLimit = 65_536;
+/** BENCH_PROFILE_DIR: write a CPU profile of every server process there (for naming hot spots). */
+const profileDir = process.env["BENCH_PROFILE_DIR"];
+const profileFlags = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
 
 interface Started {
   readonly kind: ServerKind;
@@ -40,11 +44,11 @@ interface Started {
 }
 
 async function startServer(kind: ServerKind): Promise<Started> {
-  const nats = kind.needsNats ? await NatsServer.start() : undefined;
+  const nats = kind.needsNats ? await NatsServer.start({ jetstream: true }) : undefined;
   const server = Worker.start({
     script: "bench/gate/server.ts",
     args: [kind.name, nats?.url ?? ""],
-    nodeFlags: ["--expose-gc"],
+    nodeFlags: ["--expose-gc", ...profileFlags],
     fileLimit,
   });
   try {

@@ -1,0 +1,15 @@
+/** The `helloworld` backend of the gate-over-NATS variant: `backend.ts <natsUrl>`, runs until stdin closes. */
+import { emit, reportFailures, untilParentCloses } from "../support/worker.js";
+import { gateSerializer } from "../../runtime/gate/session.js";
+import { helloworldBackend, natsApp } from "./mqgen.js";
+
+reportFailures();
+const { app, close } = await natsApp(process.argv[2] ?? "");
+// As in mqant, a backend without a gate in its process registers the gate's SESSION serializer itself.
+app.addSerializer(gateSerializer);
+await app.start([helloworldBackend]);
+emit({ type: "ready" });
+await untilParentCloses();
+await app.stop();
+await close();
+process.exit(0);
