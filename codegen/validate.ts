@@ -14,7 +14,7 @@ import type {
   TypeRef,
 } from "./model.js";
 import { compareDiagnostics } from "./model.js";
-import { isGeneratedBinding, isIdentifier, isReservedWord } from "./names.js";
+import { isGeneratedBinding, isIdentifier, isReservedWord, moduleBinding } from "./names.js";
 
 const MODULE_TYPE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const MAX_FIELD_NUMBER = 536_870_911;
@@ -183,18 +183,18 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
       } else if (!handler.gate && handler.wireName.startsWith("HD_")) {
         report(handler.wirePos, `wire name '${handler.wireName}' starts with HD_ but '${handler.method}' is not a gate handler; set gate: true or rename it`);
       }
-      validateSignature(handler);
+      validateSignature(handler, moduleBinding(module.type));
     }
   }
 
-  function validateSignature(handler: HandlerModel): void {
+  function validateSignature(handler: HandlerModel, binding: string): void {
     const names = new Map<string, SourcePos>();
     for (const param of handler.params) {
       if (!isIdentifier(param.name)) {
         report(param.pos, `param '${param.name}' of '${handler.method}' is not a valid identifier`);
       } else if (isReservedWord(param.name)) {
         report(param.pos, `param '${param.name}' of '${handler.method}' is a reserved word`);
-      } else if (isGeneratedBinding(param.name) && !(handler.gate || param.name === "request")) {
+      } else if ((isGeneratedBinding(param.name) || param.name === binding) && !(handler.gate || param.name === "request")) {
         report(param.pos, `param '${param.name}' of '${handler.method}' shadows a name the generated code uses; rename it`);
       }
       const previous = names.get(param.name);
