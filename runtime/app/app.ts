@@ -86,6 +86,8 @@ interface RunningModule {
   readonly registrar: Registrar;
   readonly metadata: Record<string, string>;
   readonly log: Logger;
+  /** Aborted when this module should leave run(). */
+  readonly abort: AbortController;
   run: Promise<void> | undefined;
 }
 
@@ -156,7 +158,6 @@ class DefaultApp implements App {
   private transport: NatsTransport | undefined;
   private connection: NatsConnection | undefined;
   private ownsConnection = false;
-  private readonly runAbort = new AbortController();
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private stopping: Promise<void> | undefined;
   private readonly stopWaiters: (() => void)[] = [];
@@ -423,7 +424,7 @@ class DefaultApp implements App {
         nodes: [{ id: nodeId, address, port: 0, metadata: { ...metadata } }],
       }),
     });
-    const running: RunningModule = { module: m, settings: entry, nodeId, address, server, registrar, metadata, log, run: undefined };
+    const running: RunningModule = { module: m, settings: entry, nodeId, address, server, registrar, metadata, log, abort: new AbortController(), run: undefined };
     const ctx: ModuleContext = {
       app: this,
       settings: entry,
@@ -442,7 +443,7 @@ class DefaultApp implements App {
     for (const hook of this.moduleInited) await hook(this, m);
     if (m.run !== undefined) {
       running.run = Promise.resolve()
-        .then(() => m.run?.(this.runAbort.signal))
+        .then(() => m.run?.(running.abort.signal))
         .catch((err: unknown) => log.error({ err }, `module ${m.type} run() failed`));
     }
     log.info(`module ${m.type} started as ${nodeId} at ${address}`);
@@ -474,21 +475,22 @@ class DefaultApp implements App {
     let timedOut = false;
     const modules = [...this.running].reverse();
 
-    // 1. Stop taking calls: leave the registry first so callers stop choosing us, then the subjects.
-    if (!(await within(Promise.all(modules.map((m) => m.registrar.stop())), remaining()))) timedOut = true;
+    // 1. Stop taking calls at once: unsubscribed node subjects make NATS callers fail over (no-responders),
+    //    in-process callers get ClosedError. Then leave the registry so nobody picks these nodes again.
     for (const m of modules) {
       m.server.stopAccepting();
       this.transport?.unserve(m.address);
     }
+    if (!(await within(Promise.all(modules.map((m) => m.registrar.stop())), remaining()))) timedOut = true;
     // 2. Drain calls already accepted.
     const drained = await Promise.all(modules.map((m) => m.server.drain(remaining())));
     if (drained.includes(false)) {
       timedOut = true;
       for (const m of modules) m.server.abortAll();
     }
-    // 3. Modules: signal run() to return, then destroy in reverse order.
-    this.runAbort.abort();
+    // 3. In reverse order, as mqant: tell run() to return, wait for it, then onDestroy().
     for (const m of modules) {
+      m.abort.abort();
       if (m.run !== undefined && !(await within(m.run, remaining()))) {
         timedOut = true;
         log.error(`module ${m.module.type}: run() did not return within the kill-wait`);

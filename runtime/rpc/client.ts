@@ -38,10 +38,12 @@ export interface RpcClientOptions {
 }
 
 const BUSY = / rpc func\(.*\) busy: /;
+const SERVER_CLOSED = /^\S+ rpc server closed$/;
 
 /** A remote error string → the error class a caller can branch on. */
 export function remoteError(message: string): Error {
   if (BUSY.test(message)) return new BusyError(message);
+  if (SERVER_CLOSED.test(message)) return new ClosedError(message);
   return new RemoteError(message);
 }
 
@@ -98,7 +100,7 @@ export class RpcClient implements RpcCaller {
             spanId,
           )) as R;
         } catch (err) {
-          throw err instanceof BusyError || !(err instanceof RemoteError) ? err : remoteError(err.message);
+          throw err instanceof RemoteError ? remoteError(err.message) : err;
         }
       }
       const argsType = new Array<string>(args.length);
