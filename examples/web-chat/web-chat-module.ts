@@ -18,9 +18,10 @@ export interface WebChatModuleOptions {
   readonly type?: string;
   /**
    * Where the browser reaches the gate's WebSocket listener. A port number means "same host as the page"
-   * (`ws://<page host>:<port>/mqtt`). Default: Settings `GateWSPort`, else 3653 (the examples' WSAddr).
+   * (`ws://<page host>:<port>/mqtt`). A function is asked on every page load (a gate on port 0 learns its
+   * port at start). Default: Settings `GateWSPort`, else 3653 (the examples' WSAddr).
    */
-  readonly gateWs?: string | number;
+  readonly gateWs?: string | number | (() => string | number);
 }
 
 /** Folders whose TypeScript the page may load as modules; nothing else of the project is served. */
@@ -54,7 +55,7 @@ export class WebChatModule implements Module {
   private readonly root = findProjectRoot();
   private readonly transpiled = new Map<string, { mtimeMs: number; code: string }>();
   private server: Server | undefined;
-  private gateWs: string | number = 3653;
+  private gateWs: string | number | (() => string | number) = 3653;
 
   constructor(options: WebChatModuleOptions = {}) {
     this.type = options.type ?? "WebChat";
@@ -101,10 +102,11 @@ export class WebChatModule implements Module {
   }
 
   private gateUrlFor(req: IncomingMessage): string {
-    if (typeof this.gateWs === "string") return this.gateWs;
+    const gateWs = typeof this.gateWs === "function" ? this.gateWs() : this.gateWs;
+    if (typeof gateWs === "string") return gateWs;
     const hostHeader = req.headers.host ?? "127.0.0.1";
     const hostname = hostHeader.startsWith("[") ? hostHeader.slice(0, hostHeader.indexOf("]") + 1) : hostHeader.split(":")[0];
-    return `ws://${hostname}:${this.gateWs}/mqtt`;
+    return `ws://${hostname}:${gateWs}/mqtt`;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
