@@ -1,0 +1,251 @@
+/**
+ * Contract checks at run time. Every node advertises the schema it was built from in its registry metadata;
+ * a typed call compares that with the hash its generated stub was built from, prefers nodes that match, and
+ * fails with SchemaMismatchError (or only logs, by policy) when no node does — instead of a timeout or a
+ * decode error deep in a codec.
+ *
+ * Metadata (decided here, documented in docs/contract-checks.md):
+ *   schema           the module's schema hash (ModuleDescriptor.schemaHash)
+ *   schema.handlers  `<wireName>=<handler hash>` for every typed handler, sorted, comma-separated; `%`, `,`
+ *                    and `=` in wire names are percent-encoded.
+ * One key for all handlers, not one `schema.<wireName>` key each: Consul stores every metadata pair as its
+ * own tag (`t-<hex(zlib(json))>`, ~90 characters for one handler), and every watcher of the service
+ * re-reads all tags of all nodes on each change; one key costs one tag and compresses the shared text.
+ *
+ * Verdicts: `compatible` (same handler hash, or same module hash when the node only gives that),
+ * `mismatch` (another hash, or the handler is missing from a node that lists its handlers), `unknown`
+ * (no hashes: Go mqant nodes, untyped registrations — allowed, ranked after compatible nodes).
+ */
+import type { Logger } from "pino";
+import { SchemaMismatchError } from "../errors.js";
+import type { ServiceNode } from "../registry/types.js";
+import type { Selector } from "../selector/selector.js";
+import type { CallOptions, HandlerDescriptor, ModuleDescriptor, SelectOptions } from "./descriptor.js";
+
+export const SCHEMA_KEY = "schema";
+export const HANDLER_SCHEMAS_KEY = "schema.handlers";
+
+export type SchemaMismatchPolicy = "reject" | "warn";
+
+export type SchemaVerdict =
+  | { readonly compatibility: "compatible" }
+  | { readonly compatibility: "unknown" }
+  | {
+      readonly compatibility: "mismatch";
+      /** What the node serves: its handler hash, `absent` when it lacks the handler, or its module hash. */
+      readonly actualHash: string;
+      /** The caller's side of the same comparison (handler or module hash). */
+      readonly expectedHash: string;
+    };
+
+const COMPATIBLE: SchemaVerdict = { compatibility: "compatible" };
+const UNKNOWN: SchemaVerdict = { compatibility: "unknown" };
+
+function escapeWire(wire: string): string {
+  return wire.replace(/[%,=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+function unescapeWire(text: string): string {
+  return text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** The metadata a node serving `module` advertises; merge it into the node's registry metadata. */
+export function schemaMetadata(
+  schemaHash: string | undefined,
+  handlerHashes: Iterable<readonly [wireName: string, hash: string]>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (schemaHash !== undefined && schemaHash !== "") out[SCHEMA_KEY] = schemaHash;
+  const pairs = [...handlerHashes]
+    .filter(([, hash]) => hash !== "")
+    .map(([wire, hash]) => `${escapeWire(wire)}=${hash}`)
+    .sort();
+  if (pairs.length > 0) out[HANDLER_SCHEMAS_KEY] = pairs.join(",");
+  return out;
+}
+
+/** Same as schemaMetadata, from a descriptor (for nodes that register every handler of it). */
+export function moduleSchemaMetadata(module: ModuleDescriptor): Record<string, string> {
+  return schemaMetadata(
+    module.schemaHash,
+    Object.values(module.handlers).map((h) => [h.wireName, h.hash] as const),
+  );
+}
+
+// Parsed `schema.handlers` values, by the text itself: nodes of one build share it, and a registry
+// refresh that creates new metadata objects does not cost a re-parse.
+const parsedHandlers = new Map<string, ReadonlyMap<string, string>>();
+
+function handlerHashesOf(text: string): ReadonlyMap<string, string> {
+  let parsed = parsedHandlers.get(text);
+  if (parsed === undefined) {
+    const map = new Map<string, string>();
+    for (const pair of text.split(",")) {
+      const eq = pair.lastIndexOf("=");
+      if (eq > 0) map.set(unescapeWire(pair.slice(0, eq)), pair.slice(eq + 1));
+    }
+    if (parsedHandlers.size >= 1024) parsedHandlers.clear();
+    parsedHandlers.set(text, map);
+    parsed = map;
+  }
+  return parsed;
+}
+
+export function checkNodeSchema(
+  module: ModuleDescriptor,
+  handler: HandlerDescriptor,
+  metadata: Readonly<Record<string, string>>,
+): SchemaVerdict {
+  const listed = metadata[HANDLER_SCHEMAS_KEY];
+  if (listed !== undefined && handler.hash !== "") {
+    const actual = handlerHashesOf(listed).get(handler.wireName);
+    if (actual === handler.hash) return COMPATIBLE;
+    return { compatibility: "mismatch", actualHash: actual ?? "absent", expectedHash: handler.hash };
+  }
+  const moduleHash = metadata[SCHEMA_KEY];
+  if (moduleHash !== undefined && moduleHash !== "" && module.schemaHash !== "") {
+    if (moduleHash === module.schemaHash) return COMPATIBLE;
+    return { compatibility: "mismatch", actualHash: moduleHash, expectedHash: module.schemaHash };
+  }
+  return UNKNOWN;
+}
+
+/** SchemaMismatchError with the versions and node ids behind the hashes, for the operator reading the log. */
+export class HandlerSchemaMismatchError extends SchemaMismatchError {
+  readonly callerVersion: string;
+  readonly nodeVersion: string | undefined;
+  readonly nodeIds: readonly string[];
+  constructor(module: ModuleDescriptor, handler: HandlerDescriptor, nodes: readonly ServiceNode[], verdict: Extract<SchemaVerdict, { compatibility: "mismatch" }>) {
+    super({ module: module.type, handler: handler.method, expectedHash: verdict.expectedHash, actualHash: verdict.actualHash });
+    this.callerVersion = module.version;
+    this.nodeVersion = nodes[0]?.metadata.version;
+    this.nodeIds = nodes.map((n) => n.id);
+    const serves = verdict.actualHash === "absent" ? `no ${handler.wireName}` : `${verdict.actualHash} (version ${this.nodeVersion ?? "?"})`;
+    this.message =
+      `schema mismatch calling ${module.type}.${handler.method} (${handler.wireName}): caller built from ` +
+      `${verdict.expectedHash} (version ${module.version}), node${nodes.length === 1 ? "" : "s"} ` +
+      `${this.nodeIds.join(", ")} serve${nodes.length === 1 ? "s" : ""} ${serves}`;
+  }
+}
+
+export interface SchemaGuardOptions {
+  readonly policy: SchemaMismatchPolicy;
+  readonly log?: Logger;
+}
+
+/**
+ * The client side of the check. `select` narrows a typed call's node choice to the best tier present
+ * (compatible, else unknown, else — only under "warn" — the mismatching ones) while the selector keeps its
+ * strategy and the caller's own filters; `checkNode` covers calls addressed to one node.
+ */
+export class SchemaGuard {
+  private readonly warned = new Set<string>();
+  /** Node lists (the selector cache's arrays, replaced on every change) whose nodes all match a handler. */
+  private readonly allCompatible = new WeakMap<readonly ServiceNode[], WeakSet<HandlerDescriptor>>();
+
+  constructor(private readonly options: SchemaGuardOptions) {}
+
+  get policy(): SchemaMismatchPolicy {
+    return this.options.policy;
+  }
+
+  /**
+   * Select options for a typed call given the type's current nodes (after the caller's own filters are
+   * applied by the selector, this filter keeps only the best tier). Returns `select` unchanged when every
+   * node is compatible. Throws HandlerSchemaMismatchError when only mismatching nodes exist under "reject".
+   */
+  select(
+    module: ModuleDescriptor,
+    handler: HandlerDescriptor,
+    nodes: readonly ServiceNode[],
+    select: SelectOptions | undefined,
+  ): SelectOptions | undefined {
+    if (nodes.length === 0) return select;
+    const known = select === undefined ? this.allCompatible.get(nodes) : undefined;
+    if (known?.has(handler)) return select;
+    const candidates = select === undefined ? nodes : nodes.filter((n) => passes(n, select));
+    if (candidates.length === 0) return select;
+    let compatible = 0;
+    let unknown = 0;
+    let firstMismatch: Extract<SchemaVerdict, { compatibility: "mismatch" }> | undefined;
+    const mismatching: ServiceNode[] = [];
+    for (const node of candidates) {
+      const verdict = checkNodeSchema(module, handler, node.metadata);
+      if (verdict.compatibility === "compatible") compatible++;
+      else if (verdict.compatibility === "unknown") unknown++;
+      else {
+        firstMismatch ??= verdict;
+        mismatching.push(node);
+      }
+    }
+    if (mismatching.length === 0) {
+      if (select === undefined && unknown === 0) {
+        let set = this.allCompatible.get(nodes);
+        if (set === undefined) this.allCompatible.set(nodes, (set = new WeakSet()));
+        set.add(handler);
+      }
+      return select;
+    }
+    if (compatible > 0 || unknown > 0) {
+      const keep = compatible > 0 ? "compatible" : "unknown";
+      const filter = select?.filter;
+      return {
+        ...select,
+        filter: (node) => checkNodeSchema(module, handler, node.metadata).compatibility === keep && (filter === undefined || filter(node)),
+      };
+    }
+    const error = new HandlerSchemaMismatchError(module, handler, mismatching, firstMismatch as Extract<SchemaVerdict, { compatibility: "mismatch" }>);
+    if (this.options.policy === "reject") throw error;
+    this.warnOnce(error);
+    return select;
+  }
+
+  /** For a call addressed to one node: throws (reject) or logs (warn) when it mismatches. */
+  checkNode(module: ModuleDescriptor, handler: HandlerDescriptor, node: ServiceNode): void {
+    const verdict = checkNodeSchema(module, handler, node.metadata);
+    if (verdict.compatibility !== "mismatch") return;
+    const error = new HandlerSchemaMismatchError(module, handler, [node], verdict);
+    if (this.options.policy === "reject") throw error;
+    this.warnOnce(error);
+  }
+
+  private warnOnce(error: HandlerSchemaMismatchError): void {
+    const key = `${error.module}\u0000${error.handler}\u0000${error.actualHash}`;
+    if (this.warned.has(key)) return;
+    if (this.warned.size >= 1024) this.warned.clear();
+    this.warned.add(key);
+    this.options.log?.warn(`${error.message}; calling anyway (schemaMismatch: warn)`);
+  }
+}
+
+/** The per-call part of the selector's filters, so tiers are counted over the nodes the call may use. */
+function passes(node: ServiceNode, select: SelectOptions): boolean {
+  if (select.version !== undefined && node.metadata.version !== select.version) return false;
+  if (select.metadata !== undefined) {
+    for (const key in select.metadata) if (node.metadata[key] !== select.metadata[key]) return false;
+  }
+  return select.filter === undefined || select.filter(node);
+}
+
+/**
+ * The node for a typed call, as RpcClient.callHandler picks it with a guard: `pick` is the client's own
+ * selection (explicit node or selector), given narrowed select options.
+ */
+export async function pickNodeForHandler(
+  guard: SchemaGuard,
+  selector: Pick<Selector, "cache" | "nodes">,
+  module: ModuleDescriptor,
+  handler: HandlerDescriptor,
+  target: string,
+  options: CallOptions | undefined,
+  pick: (options: CallOptions | undefined) => Promise<ServiceNode> | ServiceNode,
+): Promise<ServiceNode> {
+  if (options?.node !== undefined || target.includes("@")) {
+    const node = await pick(options);
+    guard.checkNode(module, handler, node);
+    return node;
+  }
+  const nodes = selector.cache.peek(module.type) ?? (await selector.nodes(module.type));
+  const select = guard.select(module, handler, nodes, options?.select);
+  return pick(select === options?.select ? options : { ...options, select });
+}
