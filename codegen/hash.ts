@@ -1,53 +1,84 @@
 /**
  * Schema hashes: sha256 over a canonical rendering of what travels on the wire (wire name, argument and
- * result types, the structure of every message they reach). Docs, declaration order and TypeScript names do
- * not take part, so a comment edit never changes a hash but renumbering a field does.
+ * result types, the structure of every message and enum they reach). Docs, declaration order and TypeScript
+ * names do not take part, so a comment edit never changes a hash but renumbering a field does.
  */
 import { createHash } from "node:crypto";
 import type { HandlerModel, ModuleModel, TypeRef } from "./model.js";
+import { compareStrings } from "./model.js";
 import type { TypeIndex } from "./types-index.js";
 
-export function typeSignature(ref: TypeRef, index: TypeIndex, seen: Set<string> = new Set()): string {
+function refName(ref: TypeRef): string {
   switch (ref.kind) {
     case "scalar":
       return ref.scalar;
-    case "map":
-    case "mapstr":
-    case "void":
+    case "ref":
+      return ref.resolved?.fullName ?? ref.name;
+    default:
       return ref.kind;
-    case "ref": {
-      const fullName = ref.resolved?.fullName ?? ref.name;
-      if (seen.has(fullName)) return fullName;
-      const message = index.messages.get(fullName);
-      if (message) {
-        const inner = new Set(seen).add(fullName);
-        const fields = [...message.fields]
-          .sort((a, b) => a.no - b.no)
-          .map((f) => `${f.no}:${f.name}:${f.cardinality}${f.mapKey ? `<${f.mapKey}>` : ""}:${typeSignature(f.type, index, inner)}`);
-        return `${fullName}{${fields.join(",")}}`;
-      }
-      const e = index.enums.get(fullName);
-      if (e) {
-        const values = [...e.values].sort((a, b) => a.number - b.number).map((v) => `${v.name}=${v.number}`);
-        return `${fullName}(${values.join(",")})`;
-      }
-      return fullName;
+  }
+}
+
+/** Renders one declaration with references by name only, so renderings can be cached and cycles are fine. */
+export class ContractHasher {
+  private readonly index: TypeIndex;
+  private readonly shallow = new Map<string, string>();
+  private readonly handlers = new Map<HandlerModel, string>();
+
+  constructor(index: TypeIndex) {
+    this.index = index;
+  }
+
+  private declaration(fullName: string): string {
+    const cached = this.shallow.get(fullName);
+    if (cached !== undefined) return cached;
+    let text = fullName;
+    const message = this.index.messages.get(fullName);
+    const e = this.index.enums.get(fullName);
+    if (message) {
+      const fields = [...message.fields]
+        .sort((a, b) => a.no - b.no)
+        .map((f) => `${f.no}:${f.name}:${f.cardinality}${f.mapKey ? `<${f.mapKey}>` : ""}:${refName(f.type)}`);
+      text = `${fullName}{${fields.join(",")}}`;
+    } else if (e) {
+      text = `${fullName}(${[...e.values].sort((a, b) => a.number - b.number).map((v) => `${v.name}=${v.number}`).join(",")})`;
     }
+    this.shallow.set(fullName, text);
+    return text;
+  }
+
+  /** Every message and enum reachable from `roots`, rendered and sorted. */
+  private reachable(roots: readonly TypeRef[]): string[] {
+    const seen = new Set<string>();
+    const queue = roots.filter((r) => r.kind === "ref").map(refName);
+    while (queue.length > 0) {
+      const name = queue.pop() as string;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      for (const f of this.index.messages.get(name)?.fields ?? []) if (f.type.kind === "ref") queue.push(refName(f.type));
+    }
+    return [...seen].map((n) => this.declaration(n)).sort(compareStrings);
+  }
+
+  handlerHash(handler: HandlerModel): string {
+    const cached = this.handlers.get(handler);
+    if (cached !== undefined) return cached;
+    const params = handler.params.map((p) => refName(p.type));
+    if (handler.gate) params.unshift("SESSION");
+    const types = this.reachable([...handler.params.map((p) => p.type), handler.result]);
+    const hash = sha256(`${handler.wireName}(${params.join(";")})->${refName(handler.result)}\n${types.join("\n")}`);
+    this.handlers.set(handler, hash);
+    return hash;
+  }
+
+  moduleHash(module: ModuleModel): string {
+    const handlers = module.handlers.map((h) => `${h.wireName}=${this.handlerHash(h)}`).sort(compareStrings);
+    const pushes = module.pushes.map((p) => `${p.topic}=${refName(p.type)}`).sort(compareStrings);
+    const types = this.reachable(module.pushes.map((p) => p.type));
+    return sha256(`${module.type}\n${handlers.join("\n")}\n${pushes.join("\n")}\n${types.join("\n")}`);
   }
 }
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
-}
-
-export function handlerHash(handler: HandlerModel, index: TypeIndex): string {
-  const params = handler.params.map((p) => typeSignature(p.type, index));
-  if (handler.gate) params.unshift("SESSION");
-  return sha256(`${handler.wireName}(${params.join(";")})->${typeSignature(handler.result, index)}`);
-}
-
-export function moduleHash(module: ModuleModel, index: TypeIndex): string {
-  const handlers = module.handlers.map((h) => `${h.wireName}=${handlerHash(h, index)}`).sort();
-  const pushes = module.pushes.map((p) => `${p.topic}=${typeSignature(p.type, index)}`).sort();
-  return sha256(`${module.type}\n${handlers.join("\n")}\n${pushes.join("\n")}`);
 }

@@ -14,7 +14,7 @@ export * from "./chat.types.js";
 export const chat: ModuleDescriptor = {
   type: "chat",
   version: "1.0.0",
-  schemaHash: "d538da4ccfa9d673",
+  schemaHash: "00b587e4cfb4217e",
   handlers: {
     join: {
       method: "join",
@@ -27,7 +27,7 @@ export const chat: ModuleDescriptor = {
       ],
       result: voidCodec,
       retrySafe: false,
-      hash: "436479f9475d020c",
+      hash: "2e745f11cdde96bd",
     },
     say: {
       method: "say",
@@ -40,7 +40,7 @@ export const chat: ModuleDescriptor = {
       ],
       result: SayReply.jsonCodec,
       retrySafe: false,
-      hash: "4f1e6703bd853dbb",
+      hash: "8c8b5212283e216c",
     },
   },
   pushes: {

@@ -11,7 +11,7 @@ import type { CallContext, CallOptions, ModuleDescriptor, ModuleServer, RpcCalle
 export const helloworld: ModuleDescriptor = {
   type: "helloworld",
   version: "1.0.0",
-  schemaHash: "e31dabd3f96b4234",
+  schemaHash: "cf59407a934062f9",
   handlers: {
     sayHi: {
       method: "sayHi",
@@ -23,7 +23,7 @@ export const helloworld: ModuleDescriptor = {
       ],
       result: stringCodec,
       retrySafe: true,
-      hash: "15c775aab7389952",
+      hash: "b889d6ae1e27c44e",
     },
   },
   pushes: {},

@@ -13,7 +13,7 @@ export * from "./rpctest.types.js";
 export const rpctest: ModuleDescriptor = {
   type: "rpctest",
   version: "1.0.0",
-  schemaHash: "12dcb3ff05c98c99",
+  schemaHash: "4653f5c8971ab2e4",
   handlers: {
     testMarshal: {
       method: "testMarshal",
@@ -25,7 +25,7 @@ export const rpctest: ModuleDescriptor = {
       ],
       result: Rsp.codec,
       retrySafe: true,
-      hash: "f9526c741d084511",
+      hash: "3689706c664f682f",
     },
     testProto: {
       method: "testProto",
@@ -38,7 +38,7 @@ export const rpctest: ModuleDescriptor = {
       result: ResultInfo.codec,
       timeoutMs: 3000,
       retrySafe: false,
-      hash: "aae777db27fd07cf",
+      hash: "7a549150adc6013d",
     },
   },
   pushes: {},

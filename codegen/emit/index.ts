@@ -6,7 +6,7 @@ import Handlebars from "handlebars";
 import type { FieldModel, HandlerModel, ModuleModel, SchemaModel, TypeRef } from "../model.js";
 import { compareStrings } from "../model.js";
 import { moduleBinding, moduleFileStem, packageFileStem, pascalCase } from "../names.js";
-import { handlerHash, moduleHash } from "../hash.js";
+import { ContractHasher } from "../hash.js";
 import { indexTypes } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 import { gateTemplate, indexTemplate, moduleTemplate, typesTemplate } from "../templates/index.js";
@@ -79,9 +79,10 @@ export function emitAll(model: SchemaModel): Map<string, string> {
   for (const pkg of [...packages].sort(compareStrings)) {
     files.set(`${packageFileStem(pkg)}.types.ts`, emitTypes(model, index, pkg));
   }
+  const hasher = new ContractHasher(index);
   for (const module of model.modules) {
     const names = moduleNames(module);
-    files.set(`${names.file}.ts`, emitModule(module, index, names));
+    files.set(`${names.file}.ts`, emitModule(module, index, names, hasher));
     if (hasGateSurface(module)) files.set(`${names.file}.gate.ts`, emitGate(module, index, names));
   }
   if (model.modules.length > 0) files.set("index.ts", emitIndex(model));
@@ -226,7 +227,7 @@ function packageHasTypes(index: TypeIndex, pkg: string): boolean {
   return false;
 }
 
-function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames): string {
+function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, hasher: ContractHasher): string {
   const imports = new FileImports(index, module.package, false);
   imports.use(RUNTIME, "ModuleDescriptor", "type");
   if (module.handlers.length > 0) imports.use(RUNTIME, "CallContext", "type");
@@ -246,7 +247,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames): 
       resultCodec: codecOf(h.result, imports, h.gate),
       timeoutMs: h.timeoutMs ?? 0,
       retrySafe: h.retrySafe,
-      hash: handlerHash(h, index),
+      hash: hasher.handlerHash(h),
       resultType,
       clientJsdoc: jsdoc(docs, "  "),
       serverJsdoc: jsdoc(docs, "  "),
@@ -271,7 +272,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames): 
     binding: names.binding,
     type: module.type,
     version: module.version,
-    schemaHash: moduleHash(module, index),
+    schemaHash: hasher.moduleHash(module),
     handlers,
     pushes,
     clientClass: names.clientClass,

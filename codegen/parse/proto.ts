@@ -95,15 +95,25 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
   for (const source of sources) {
     try {
       protobuf.parse(source.text, root, loadOptions);
-      stampFilename(root, source.absolutePath);
     } catch (error) {
       diagnostics.push(parseErrorDiagnostic(source, error));
     }
   }
   if (diagnostics.length > 0) return { model: empty, diagnostics };
 
+  // The scan also tells which schema file declares each message, enum and service (protobufjs.parse sets no
+  // filename); anything not declared in a schema file (options.proto, descriptor.proto) is skipped.
   const positions = new Map<string, PositionTable>();
-  for (const source of sources) positions.set(source.path, scanProtoPositions(source.text));
+  const declaredIn = new Map<string, ProtoSource>();
+  for (const source of sources) {
+    const table = scanProtoPositions(source.text);
+    positions.set(source.path, table);
+    for (const key of table.keys()) {
+      const colon = key.indexOf(":");
+      const kind = key.slice(0, colon);
+      if (kind === "message" || kind === "enum" || kind === "service") declaredIn.set(key.slice(colon + 1), source);
+    }
+  }
   const files: SchemaFileModel[] = [];
   const modules: ModuleModel[] = [];
   const messages: MessageModel[] = [];
@@ -112,7 +122,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
   const pushTopics = new Map<string, PushModel[]>();
 
   const sourceOf = (obj: protobuf.ReflectionObject): ProtoSource | undefined =>
-    obj.filename ? byAbsolute.get(resolve(obj.filename)) : undefined;
+    obj.filename ? undefined : declaredIn.get(obj.fullName.slice(1));
   const posIn = (source: ProtoSource, key: string): SourcePos => {
     const p = positions.get(source.path)?.get(key);
     return { file: source.path, line: p?.line ?? 1, col: p?.col ?? 1 };
@@ -323,16 +333,6 @@ function stringOption(value: unknown): string | undefined {
 /** protobufjs keeps the comment text without markers; trim and drop blank edges. */
 function cleanComment(comment: string | null | undefined): string {
   return (comment ?? "").trim();
-}
-
-function stampFilename(ns: protobuf.NamespaceBase, filename: string): void {
-  for (const nested of ns.nestedArray) {
-    const declared = nested instanceof protobuf.Type || nested instanceof protobuf.Enum || nested instanceof protobuf.Service;
-    if (declared && nested.filename == null) {
-      nested.filename = filename;
-    }
-    if (nested instanceof protobuf.Type || nested instanceof protobuf.Namespace) stampFilename(nested, filename);
-  }
 }
 
 function importsOf(text: string): { target: string; line: number; col: number }[] {
