@@ -101,8 +101,21 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
   const json = new JsonMapper(options.messages ?? []);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? "/", "http://gateway.invalid");
-    let path = url.pathname;
+    const target = req.url ?? "/";
+    // Origin-form targets are resolved against a dummy base; `//x/y` must stay a path, not become a host.
+    let url: URL;
+    try {
+      url = target.startsWith("/") ? new URL(`http://gateway.invalid${target}`) : new URL(target);
+    } catch {
+      throw new HttpGatewayError(400, `malformed request target ${JSON.stringify(target)}`);
+    }
+    let path: string;
+    try {
+      // Go's r.URL.Path is unescaped, and mqant's handler names are that path.
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      throw new HttpGatewayError(400, `malformed percent-encoding in ${JSON.stringify(url.pathname)}`);
+    }
     if (prefix !== "") {
       if (path !== prefix && !path.startsWith(`${prefix}/`)) {
         if (options.fallback !== undefined) {

@@ -258,6 +258,14 @@ function sharedSuite(name: string, start: () => Promise<Running>): void {
       assert.match((seen["host"] as string[])[0], /^127\.0\.0\.1:\d+$/);
     });
 
+    test("mqant route: the handler name is the unescaped path, as Go's r.URL.Path", async () => {
+      const spaced = await fetch(`${running.base}/web/hello%20world?x=1`);
+      assert.equal(spaced.status, 200);
+      assert.equal(await spaced.json(), "/web/hello world");
+      const malformed = await fetch(`${running.base}/web/%zz`);
+      assertError({ status: malformed.status, json: await malformed.json() }, 400, /percent-encoding/);
+    });
+
     test("mqant route: form bodies arrive as post fields with an empty body", async () => {
       const response = await fetch(`${running.base}/web/echo`, {
         method: "POST",

@@ -149,6 +149,7 @@ export function webModule(): Module {
       registerHttpRoute(ctx.server, "web", "/web/teapot", () =>
         apiResponse(418, "short and stout", { "Content-Type": "text/plain", "X-Kettle": ["a", "b"], "Content-Length": "999" }),
       );
+      registerHttpRoute(ctx.server, "web", "/web/hello world", (request) => apiResponse(200, JSON.stringify(request.path)));
       registerHttpRoute(ctx.server, "web", "/web/binary", (request) => apiResponse(0, new Uint8Array([...request.body].reverse()), { "Content-Type": "application/octet-stream" }));
       registerHttpRoute(ctx.server, "web", "/web/fail", () => {
         throw new RemoteError("web backend exploded");
