@@ -30,7 +30,7 @@ export { Registrar, type RegistrarOptions } from "./registry/registrar.js";
 export { Selector, parseTarget, random as randomStrategy, roundRobin as roundRobinStrategy, weighted as weightedStrategy } from "./selector/selector.js";
 export { RpcServer, type ServerHooks, type CompleteInfo, type HandleInfo } from "./rpc/server.js";
 export { RpcClient, remoteError } from "./rpc/client.js";
-export { HandlerContext } from "./rpc/context.js";
+export { HandlerContext, callLogger } from "./rpc/context.js";
 export { NatsTransport, NodeGoneError, connectNats } from "./transport/nats.js";
 export { LocalTransport } from "./transport/local.js";
 export * from "./gate/gate.js";

@@ -2,6 +2,7 @@
  * The CallContext a handler receives. The AbortSignal (and its deadline timer) is created only when the
  * handler reads `signal`, so handlers that never look at it cost no timer per call.
  */
+import type { Logger } from "pino";
 import { AbortedError, DeadlineExceededError } from "../errors.js";
 import type { CallContext } from "./descriptor.js";
 
@@ -9,6 +10,7 @@ export class HandlerContext implements CallContext {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopReason: Error | undefined;
+  private childLog: Logger | undefined;
 
   constructor(
     readonly handler: string,
@@ -16,7 +18,16 @@ export class HandlerContext implements CallContext {
     readonly caller: string,
     readonly traceId: string,
     readonly spanId: string,
+    private readonly baseLog?: Logger,
   ) {}
+
+  /** The module's logger with this call's trace and span ids on every line (created on first use). */
+  get log(): Logger | undefined {
+    if (this.childLog === undefined && this.baseLog !== undefined) {
+      this.childLog = this.baseLog.child({ traceId: this.traceId, spanId: this.spanId, fn: this.handler });
+    }
+    return this.childLog;
+  }
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
@@ -48,4 +59,9 @@ export class HandlerContext implements CallContext {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** The per-call logger of a handler's context (trace and span ids on every line), if the runtime made it. */
+export function callLogger(ctx: CallContext): Logger | undefined {
+  return ctx instanceof HandlerContext ? ctx.log : undefined;
 }

@@ -245,7 +245,7 @@ export class RpcServer implements ModuleServer {
     }
     if (traceId === undefined) [traceId, spanId] = traceOf(req.cid);
     const deadline = req.expired > 0 ? req.expired : Date.now() + 10_000;
-    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId ?? "");
+    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId ?? "", this.options.log);
     this.enqueue({
       entry,
       args,
@@ -285,7 +285,7 @@ export class RpcServer implements ModuleServer {
       );
     }
     return new Promise<unknown>((resolve, reject) => {
-      const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId);
+      const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId, this.options.log);
       this.enqueue({
         entry,
         args,
@@ -442,8 +442,8 @@ export class RpcServer implements ModuleServer {
       }
     }
     if (this.options.logCalls) {
-      this.options.log.info(
-        { traceId: ctx.traceId, spanId: ctx.spanId, fn: job.entry.name, durationMs: Math.round(durationMs * 1000) / 1000, caller: ctx.caller },
+      (ctx.log ?? this.options.log).info(
+        { durationMs: Math.round(durationMs * 1000) / 1000, caller: ctx.caller },
         error === undefined ? `rpc ${job.entry.name} ok` : `rpc ${job.entry.name} error: ${error}`,
       );
     }

@@ -5,6 +5,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  BIND_CALLER,
+  callLogger,
+  type ArgSerializer,
+  type RpcCaller,
   Float32,
   Int64,
   MapStr,
@@ -24,6 +28,21 @@ import {
 } from "../../runtime/index.js";
 import { NatsServer } from "../support/nats-server.js";
 import { startPair, testModule, type AppPair, type Mode } from "../support/apps.js";
+
+/** A value that needs the receiving app's caller, like the gate's Session. */
+class Ticket {
+  caller: RpcCaller | undefined;
+  constructor(readonly id: string) {}
+  [BIND_CALLER](caller: RpcCaller): void {
+    this.caller = caller;
+  }
+}
+const ticketSerializer: ArgSerializer = {
+  name: "ticket",
+  tags: ["TICKET"],
+  serialize: (value) => (value instanceof Ticket ? { tag: "TICKET", bytes: new TextEncoder().encode(value.id) } : undefined),
+  deserialize: (_tag, bytes) => new Ticket(new TextDecoder().decode(bytes)),
+};
 
 const nested = { a: 1, b: "two", c: [1, 2, { d: null }], e: { f: { g: "深い" } }, h: true, i: -0.5 };
 
@@ -113,6 +132,14 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
             return args[0];
           });
           ctx.server.registerGo("/count", (args) => args.length);
+          ctx.server.registerGo("/ticket", async (args, call) => {
+            const ticket = args[0] as Ticket;
+            assert.ok(ticket instanceof Ticket);
+            assert.ok(ticket.caller !== undefined, "bound before the handler ran");
+            assert.ok(callLogger(call) !== undefined);
+            // The bound caller works: call back into the app.
+            return `${ticket.id}:${String(await ticket.caller.call("echo", "/count", [1, 2]))}`;
+          });
           ctx.server.registerGo("/trace", (args) => {
             const span = args[0] as TraceSpan;
             return `${span.Trace} ${span.Span}`;
@@ -123,6 +150,8 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         }),
       ];
       pair = await startPair(mode, modules, { natsUrl: nats.url });
+      pair.server.addSerializer(ticketSerializer);
+      if (pair.client !== pair.server) pair.client.addSerializer(ticketSerializer);
     });
     after(async () => {
       await pair.stop();
@@ -136,6 +165,10 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         assert.deepEqual(result, expected, `${name}: caller got`);
         if (Object.is(expected, -0)) assert.ok(Object.is(result, -0), `${name}: sign kept`);
       }
+    });
+
+    test("serializer values (mqant AddRPCSerialize) are bound to the receiving app's caller", async () => {
+      assert.equal(await pair.client.call("echo", "/ticket", [new Ticket("t-1")]), "t-1:2");
     });
 
     test("many arguments and none", async () => {
