@@ -128,7 +128,14 @@ export class Connection {
         this.neededLength = frameLength;
         break;
       }
-      this.onFrame(header.type, data.subarray(offset, offset + frameLength));
+      try {
+        this.onFrame(header.type, data.subarray(offset, offset + frameLength));
+      } catch (error) {
+        // One client's bad packet must never take the gate down: drop that client only.
+        this.host.log.warn({ err: error, clientId: this.clientId }, "gate packet handling failed");
+        this.destroy(`packet handling failed: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
       offset += frameLength;
       if (this.closed) return;
     }
@@ -197,16 +204,16 @@ export class Connection {
     if (this.session !== undefined && this.session.userId !== "") this.host.activity(this);
   }
 
-  /** Called by the CONNECT handler once it has decided to run the auth hook. */
+  /** Called by the CONNECT handler once it has decided to run the auth hook (the CONNECT timer keeps running). */
   beginAuthentication(): void {
     this.state = "authenticating";
-    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
-    this.connectTimer = undefined;
   }
 
   /** Called by the CONNECT handler after writing an accepting CONNACK. */
   accept(session: GateSessionData, keepaliveSec: number): void {
     if (this.state === "closed") return;
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
     this.state = "connected";
     this.session = session;
     this.opened = true;

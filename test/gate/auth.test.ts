@@ -106,3 +106,15 @@ test("a module handler decides over RPC; packets sent before the CONNACK wait fo
     await harness.stop();
   }
 });
+
+test("a hook that never answers is cut off by the CONNECT timeout, without a CONNACK", async () => {
+  const harness = await startGateApp({ connectTimeoutMs: 300, authenticate: () => new Promise<number>(() => {}) });
+  try {
+    const client = await RawClient.connect(harness.tcpPort);
+    client.write(connect("slow", "x"));
+    assert.equal(await client.waitForClose(3_000), true);
+    assert.equal(client.bytes.length, 0);
+  } finally {
+    await harness.stop();
+  }
+});
