@@ -61,6 +61,13 @@ describe("rule corpus", () => {
     assert.ok(CONTRACT_RULES.length >= 25);
   });
 
+  test("docs/contract-checks.md lists every rule with its category and severity", () => {
+    const docs = readFileSync("docs/contract-checks.md", "utf8");
+    for (const info of Object.values(RULES)) {
+      assert.ok(docs.includes(`| \`${info.id}\` | ${info.category} | ${info.severity} |`), `${info.id} missing from the rules table`);
+    }
+  });
+
   test("safe changes trigger nothing: new handler, module, optional field, enum value, push, reserved deletion", () => {
     const report = checkBreaking({ schemaDir: "new", against: "old", cwd: join(FIXTURES, "safe") });
     assert.deepEqual(report.violations.map((v) => formatViolation(v, "text")), []);

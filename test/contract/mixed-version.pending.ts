@@ -87,7 +87,8 @@ function greeterNode(build: GreeterBuild, label: string): Parameters<App["start"
     onInit(ctx) {
       build.registerGreeter(ctx.server, {
         ping: () => `${label} pong`,
-        sayHi: (name: string, times?: number) => `${label} hi ${name}${times === undefined ? "" : ` x${times}`}`,
+        // Generated registration passes the call context after the arguments: build 1 has one, build 2 two.
+        sayHi: (name: string, times: unknown) => `${label} hi ${name}${typeof times === "number" ? ` x${times}` : ""}`,
         sayBye: (name: string) => `${label} bye ${name}`,
       } as Record<string, (...args: never[]) => unknown>);
     },
