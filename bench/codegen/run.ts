@@ -4,7 +4,8 @@
  * every output with the repo's TypeScript. Every step is a separate process timed end to end with GNU time
  * (wall, CPU, peak RSS); rounds are interleaved and the table shows medians.
  *
- * Env: BENCH_ROUNDS (default 3).
+ * Env: BENCH_ROUNDS (default 3); BENCH_TSPROTO_TSC_ROUNDS (type-checks of ts-proto's output, default 1);
+ * BENCH_NO_TS7=1 (skip TypeScript 7).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import {
 import { makeCorpus } from "./make-corpus.js";
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const peerTypecheckRounds = Number(process.env["BENCH_TSPROTO_TSC_ROUNDS"] ?? 1);
 const workDir = join(benchRoot, "work");
 const outRoot = join(workDir, "out");
 const corpus = makeCorpus(join(workDir, "corpus"), { modules: 50, handlers: 10 });
@@ -172,16 +174,62 @@ function countErrors(output: string): number {
   return (output.match(/error TS\d+/g) ?? []).length;
 }
 
+/**
+ * TypeScript 7 (native) lives outside the repo's dependencies: installed on first use into bench/work/ts7
+ * with its own package.json, so the repo's package.json and lock file stay untouched. BENCH_NO_TS7=1 skips it.
+ */
+function typescript7(): { bin: string; version: string } | { unavailable: string } {
+  if (process.env["BENCH_NO_TS7"] === "1") return { unavailable: "skipped (BENCH_NO_TS7=1)" };
+  const dir = join(workDir, "ts7");
+  const binPath = join(dir, "node_modules", ".bin", "tsc");
+  if (!existsSync(binPath)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "package.json"), '{ "name": "bench-typescript7", "private": true }\n');
+    const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "typescript@7.0.2"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    if (install.status !== 0 || !existsSync(binPath)) {
+      return { unavailable: `npm install typescript@7.0.2 failed: ${(install.stderr ?? "").trim().split("\n").at(-1) ?? ""}` };
+    }
+  }
+  const pkg = JSON.parse(readFileSync(join(dir, "node_modules", "typescript", "package.json"), "utf8")) as { version: string };
+  return { bin: binPath, version: pkg.version };
+}
+
+interface Checker {
+  readonly name: string;
+  readonly label: string;
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+const ts5version = (JSON.parse(readFileSync(join(repoRoot, "node_modules", "typescript", "package.json"), "utf8")) as { version: string }).version;
+const ts7 = typescript7();
+const checkers: Checker[] = [{ name: "tsc5", label: `tsc ${ts5version}`, command: process.execPath, args: [tscBin] }];
+if ("bin" in ts7) checkers.push({ name: "tsc7", label: `tsc ${ts7.version} (native)`, command: ts7.bin, args: [] });
+else console.log(`TypeScript 7 not measured: ${ts7.unavailable}`);
+
+interface TypecheckTarget {
+  readonly name: string;
+  readonly label: string;
+  readonly dir: string;
+}
+
+/** What mqgen's rows cost without any generated code: the runtime they import, alone. */
+const runtimeBaselineDir = join(outRoot, "runtime-only");
+rmSync(runtimeBaselineDir, { recursive: true, force: true });
+mkdirSync(runtimeBaselineDir, { recursive: true });
+writeFileSync(join(runtimeBaselineDir, "index.ts"), 'export type { ModuleDescriptor } from "mqgen/runtime";\n');
+
 interface GeneratorOutcome {
   readonly generate: Timing[];
-  readonly typecheck: Timing[];
   size?: OutputSize;
-  typeErrors?: number;
   error?: string;
 }
 
 const env = await environment();
-const outcomes = new Map<string, GeneratorOutcome>(generators.map((g) => [g.name, { generate: [], typecheck: [] }]));
+const outcomes = new Map<string, GeneratorOutcome>(generators.map((g) => [g.name, { generate: [] }]));
 for (const g of generators) if (g.unavailable !== undefined) outcomes.get(g.name)!.error = g.unavailable;
 const runnable = generators.filter((g) => g.unavailable === undefined);
 
@@ -202,19 +250,46 @@ for (let round = 0; round < rounds; round++) {
     console.log(`round ${round + 1}/${rounds} generate ${g.name}: ${timing.wallS.toFixed(2)} s`);
   }
 }
+for (const g of runnable) outcomes.get(g.name)!.size = outputSize(g.outDir);
 
+const targets: TypecheckTarget[] = [
+  ...runnable.filter((g) => outcomes.get(g.name)!.error === undefined).map((g) => ({ name: g.name, label: g.label, dir: g.outDir })),
+  { name: "runtime-only", label: "mqgen/runtime alone (no generated code)", dir: runtimeBaselineDir },
+];
+/** target → checker → timings */
+const typechecks = new Map<string, Map<string, { timings: Timing[]; errors: number }>>();
 for (let round = 0; round < rounds; round++) {
-  for (const g of runnable) {
-    const outcome = outcomes.get(g.name)!;
-    if (outcome.error !== undefined) continue;
-    const tsconfig = writeTsconfig(g.outDir);
-    const timing = timed(process.execPath, [tscBin, "--noEmit", "-p", tsconfig], g.outDir);
-    outcome.typecheck.push(timing);
-    outcome.typeErrors = countErrors(timing.output);
-    console.log(`round ${round + 1}/${rounds} tsc ${g.name}: ${timing.wallS.toFixed(2)} s, ${outcome.typeErrors} errors`);
+  for (const target of targets) {
+    // ts-proto's output takes tens of seconds to check and is in no goal: one run keeps the bench bounded.
+    if (target.name === "ts-proto" && round >= peerTypecheckRounds) continue;
+    const tsconfig = writeTsconfig(target.dir);
+    for (const checker of checkers) {
+      const timing = timed(checker.command, [...checker.args, "--noEmit", "-p", tsconfig], target.dir);
+      const perTarget = typechecks.get(target.name) ?? new Map<string, { timings: Timing[]; errors: number }>();
+      typechecks.set(target.name, perTarget);
+      const entry = perTarget.get(checker.name) ?? { timings: [], errors: 0 };
+      perTarget.set(checker.name, entry);
+      entry.timings.push(timing);
+      entry.errors = countErrors(timing.output) + (timing.exitCode !== 0 && countErrors(timing.output) === 0 ? 1 : 0);
+      console.log(`round ${round + 1}/${rounds} ${checker.label} ${target.name}: ${timing.wallS.toFixed(2)} s, ${entry.errors} errors`);
+    }
   }
 }
-for (const g of runnable) outcomes.get(g.name)!.size = outputSize(g.outDir);
+
+interface TypecheckSummary {
+  readonly wallS: number;
+  readonly maxRssMb: number;
+  readonly errors: number;
+}
+function typecheckOf(target: string, checker: string): TypecheckSummary {
+  const entry = typechecks.get(target)?.get(checker);
+  if (entry === undefined) return { wallS: Number.NaN, maxRssMb: Number.NaN, errors: Number.NaN };
+  return {
+    wallS: median(entry.timings.map((t) => t.wallS)),
+    maxRssMb: median(entry.timings.map((t) => t.maxRssMb)),
+    errors: entry.errors,
+  };
+}
 
 /** In-process `generate()` of the codegen API, first (cold) call and warm calls, in its own process. */
 interface InProcess {
@@ -245,14 +320,15 @@ interface Summary {
   readonly generateWallS: number;
   readonly generateCpuS: number;
   readonly generateMaxRssMb: number;
-  readonly typecheckWallS: number;
-  readonly typecheckMaxRssMb: number;
-  readonly typeErrors: number;
   readonly files: number;
   readonly outputMb: number;
   readonly outputLines: number;
+  readonly typecheck: Readonly<Record<string, TypecheckSummary>>;
   readonly error?: string;
 }
+
+const typecheckRecord = (target: string): Record<string, TypecheckSummary> =>
+  Object.fromEntries(checkers.map((c) => [c.name, typecheckOf(target, c.name)]));
 
 const summaries = generators.map((g): Summary => {
   const o = outcomes.get(g.name)!;
@@ -262,15 +338,14 @@ const summaries = generators.map((g): Summary => {
     generateWallS: median(o.generate.map((t) => t.wallS)),
     generateCpuS: median(o.generate.map((t) => t.cpuS)),
     generateMaxRssMb: median(o.generate.map((t) => t.maxRssMb)),
-    typecheckWallS: median(o.typecheck.map((t) => t.wallS)),
-    typecheckMaxRssMb: median(o.typecheck.map((t) => t.maxRssMb)),
-    typeErrors: o.typeErrors ?? Number.NaN,
     files: o.size?.files ?? Number.NaN,
     outputMb: (o.size?.bytes ?? Number.NaN) / 1e6,
     outputLines: o.size?.lines ?? Number.NaN,
+    typecheck: typecheckRecord(g.name),
   };
   return o.error === undefined ? base : { ...base, error: o.error };
 });
+const runtimeOnly = typecheckRecord("runtime-only");
 const get = (name: string): Summary => summaries.find((s) => s.name === name)!;
 
 const goals: GoalResult[] = [
@@ -288,33 +363,38 @@ const goals: GoalResult[] = [
     "atLeast",
     2,
   ),
-  judge(
-    "tsc --noEmit of mqgen output (.proto) < 1 s (TypeScript 5.9)",
-    get("mqgen-proto").typeErrors === 0 ? get("mqgen-proto").typecheckWallS : Number.NaN,
-    1,
-    "atMost",
-    1,
-    `${formatNumber(get("mqgen-proto").typecheckWallS, 2)} s, ${formatNumber(get("mqgen-proto").typeErrors)} type errors`,
-  ),
-  judge(
-    "tsc --noEmit of mqgen output (YAML) < 1 s (TypeScript 5.9)",
-    get("mqgen-yaml").typeErrors === 0 ? get("mqgen-yaml").typecheckWallS : Number.NaN,
-    1,
-    "atMost",
-    1,
-    `${formatNumber(get("mqgen-yaml").typecheckWallS, 2)} s, ${formatNumber(get("mqgen-yaml").typeErrors)} type errors`,
-  ),
 ];
+for (const variant of ["mqgen-proto", "mqgen-yaml"]) {
+  for (const checker of checkers) {
+    const t = get(variant).typecheck[checker.name] ?? { wallS: Number.NaN, errors: Number.NaN, maxRssMb: Number.NaN };
+    goals.push(
+      judge(
+        `${checker.label} --noEmit of ${variant} output < 1 s`,
+        t.errors === 0 ? t.wallS : Number.NaN,
+        1,
+        "atMost",
+        1,
+        `${formatNumber(t.wallS, 2)} s, ${formatNumber(t.errors)} errors`,
+      ),
+    );
+  }
+}
 
+/** bin/mqgen.js runs dist/ when it is at least as new as the sources, else the sources through tsx. */
+const compiledCli = join(repoRoot, "dist", "codegen", "cli", "main.js");
+const cliMode =
+  existsSync(compiledCli) && statSync(compiledCli).mtimeMs >= statSync(join(repoRoot, "codegen", "cli", "main.ts")).mtimeMs
+    ? "the compiled dist/ build"
+    : "the TypeScript sources through tsx";
 console.log(
-  `\nbench:codegen — ${corpus.files} modules × ${corpus.handlers / corpus.files} handlers (${corpus.messages} messages), median of ${rounds} rounds\n`,
+  `\nbench:codegen — ${corpus.files} modules × ${corpus.handlers / corpus.files} handlers (${corpus.messages} messages), median of ${rounds} rounds; mqgen CLI ran ${cliMode}\n`,
 );
 console.log(
   formatTable(
-    ["generator", "gen wall s", "gen CPU s", "gen RSS MB", "files", "output MB", "lines", "tsc s", "tsc RSS MB", "type errors"],
+    ["generator", "wall s", "CPU s", "peak RSS MB", "files", "output MB", "lines"],
     summaries.map((s) =>
-      s.error !== undefined && !Number.isFinite(s.generateWallS)
-        ? [s.label, "—", "—", "—", "—", "—", "—", "—", "—", "not measured"]
+      !Number.isFinite(s.generateWallS)
+        ? [s.label, "—", "—", "—", "—", "—", "not measured"]
         : [
             s.label,
             formatNumber(s.generateWallS, 2),
@@ -323,9 +403,6 @@ console.log(
             formatNumber(s.files),
             formatNumber(s.outputMb, 2),
             formatNumber(s.outputLines),
-            formatNumber(s.typecheckWallS, 2),
-            formatNumber(s.typecheckMaxRssMb),
-            formatNumber(s.typeErrors),
           ],
     ),
   ),
@@ -334,11 +411,28 @@ for (const s of summaries) if (s.error !== undefined) console.log(`${s.label}: $
 for (const [variant, r] of Object.entries(inProcess)) {
   console.log(
     r.error === undefined
-      ? `mqgen generate() in process (${variant}): first call ${formatNumber(r.coldMs)} ms, warm ${formatNumber(r.warmMs)} ms`
+      ? `mqgen generate() in process (${variant}, no file writes): first call ${formatNumber(r.coldMs)} ms, warm ${formatNumber(r.warmMs)} ms`
       : `mqgen generate() in process (${variant}): not measured — ${r.error}`,
   );
 }
+console.log("");
+console.log(
+  formatTable(
+    ["type-check (--noEmit, strict)", ...checkers.flatMap((c) => [`${c.label} s`, "RSS MB", "errors"])],
+    [
+      ...summaries
+        .filter((s) => Number.isFinite(s.generateWallS))
+        .map((s) => [s.label, ...checkers.flatMap((c) => typecheckCells(s.typecheck[c.name]))]),
+      ["mqgen/runtime alone (included in the mqgen rows)", ...checkers.flatMap((c) => typecheckCells(runtimeOnly[c.name]))],
+    ],
+  ),
+);
 console.log(`\n${formatGoals(goals)}\n`);
+
+function typecheckCells(t: TypecheckSummary | undefined): string[] {
+  if (t === undefined) return ["—", "—", "—"];
+  return [formatNumber(t.wallS, 2), formatNumber(t.maxRssMb), formatNumber(t.errors)];
+}
 
 const path = writeResult("codegen", {
   benchmark: "codegen",
@@ -347,12 +441,23 @@ const path = writeResult("codegen", {
     corpus: { ...corpus, protoDir: "bench/work/corpus/proto", yamlDir: "bench/work/corpus/yaml" },
     rounds,
     timing: "GNU time per process (wall, user+sys CPU incl. plugin children, peak RSS); median over rounds",
-    typescript: "5.9 (node_modules/typescript), strict, skipLibCheck, one tsconfig per output dir",
+    typescript: checkers.map((c) => c.label),
+    typecheckConfig: "strict, skipLibCheck, NodeNext, one tsconfig per output dir, mqgen/runtime mapped to the repo's runtime sources",
+    mqgenCli: cliMode,
   },
   generators: summaries.map((s) => ({
     ...s,
-    perRound: { generate: outcomes.get(s.name)!.generate.map(({ output: _o, ...t }) => t), typecheck: outcomes.get(s.name)!.typecheck.map(({ output: _o, ...t }) => t) },
+    perRound: {
+      generate: outcomes.get(s.name)!.generate.map(({ output: _o, ...t }) => t),
+      typecheck: Object.fromEntries(
+        [...(typechecks.get(s.name) ?? new Map<string, { timings: Timing[] }>()).entries()].map(([k, v]) => [
+          k,
+          v.timings.map(({ output: _o, ...t }) => t),
+        ]),
+      ),
+    },
   })),
+  runtimeOnlyTypecheck: runtimeOnly,
   inProcessGenerate: inProcess,
   goals,
 });
