@@ -148,7 +148,7 @@ export function decodeApiRequest(bytes: Uint8Array): ApiRequest {
           break;
         }
         case 6:
-          request.body = reader.bytes();
+          request.body = new Uint8Array(reader.bytes());
           break;
         case 7:
           request.url = reader.string();
@@ -184,7 +184,7 @@ export function decodeApiResponse(bytes: Uint8Array): ApiResponse {
           break;
         }
         case 3:
-          response.body = reader.bytes();
+          response.body = new Uint8Array(reader.bytes());
           break;
         default:
           reader.skipType(tag & 7);
