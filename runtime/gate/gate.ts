@@ -27,7 +27,7 @@ import {
 import { Router, type GateBackend } from "./router.js";
 export type { GateBackend } from "./router.js";
 import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
-import { gateSerializer } from "./session.js";
+import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../rpc/session-codec.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
@@ -300,7 +300,7 @@ export class Gate implements Module {
 
   onAppConfigurationLoaded(app: AppHandle): void {
     // Every process needs the SESSION serializer, to decode what the gate sends and to return sessions.
-    app.addSerializer(gateSerializer);
+    ensureGateSerializer(app);
   }
 
   async onInit(ctx: ModuleContext): Promise<void> {

@@ -43,6 +43,9 @@ export class Session implements CallerBindable {
 
   [BIND_CALLER](caller: RpcCaller): void {
     this.#caller = caller;
+    // Bind, Update, … answer with a SESSION value, which the caller's app must be able to decode.
+    const app = caller as Partial<SerializerHost>;
+    if (typeof app.addSerializer === "function") ensureGateSerializer(app as SerializerHost);
   }
 
   get ip(): string {
@@ -226,6 +229,23 @@ export const gateSerializer: ArgSerializer = {
     return new Session(decodeSessionData(bytes));
   },
 };
+
+interface SerializerHost {
+  addSerializer(serializer: ArgSerializer): void;
+}
+
+const appsWithGateSerializer = new WeakSet<object>();
+
+/**
+ * Registers the gate serializer on an app once. The Gate module does it for its app; a backend-only process
+ * with untyped `HD_` handlers calls it itself (typed handlers decode the session with sessionCodec, and the
+ * Session registers it on first use for the sessions the gate sends back).
+ */
+export function ensureGateSerializer(app: SerializerHost): void {
+  if (appsWithGateSerializer.has(app)) return;
+  appsWithGateSerializer.add(app);
+  app.addSerializer(gateSerializer);
+}
 
 /** Gate side: the bytes of a session argument. */
 export function encodeGateSession(data: SessionData): Uint8Array {

@@ -86,19 +86,8 @@ export class RpcClient implements RpcCaller {
           const param = params[i];
           copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
         }
-        const cid = newCid();
-        const [traceId, spanId] = traceOf(cid);
         try {
-          return (await this.options.local.requestValues(
-            server,
-            handler.wireName,
-            copies,
-            deadline,
-            options?.signal,
-            this.hostname,
-            traceId,
-            spanId,
-          )) as R;
+          return (await this.options.local.requestValues(server, handler.wireName, copies, deadline, options?.signal, this.hostname)) as R;
         } catch (err) {
           throw err instanceof RemoteError ? remoteError(err.message) : err;
         }

@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import { AbortedError, DeadlineExceededError } from "../errors.js";
 import type { CallContext } from "./descriptor.js";
+import { newId16 } from "./ids.js";
 
 export class HandlerContext implements CallContext {
   private controller: AbortController | undefined;
@@ -12,14 +13,29 @@ export class HandlerContext implements CallContext {
   private stopReason: Error | undefined;
   private childLog: Logger | undefined;
 
+  private trace: string | undefined;
+  private span: string | undefined;
+
   constructor(
     readonly handler: string,
     readonly deadline: number,
     readonly caller: string,
-    readonly traceId: string,
-    readonly spanId: string,
+    traceId: string | undefined,
+    spanId: string | undefined,
     private readonly baseLog?: Logger,
-  ) {}
+  ) {
+    this.trace = traceId;
+    this.span = spanId;
+  }
+
+  /** From the call's `trace` argument or Cid; in-process calls get fresh ids on first use. */
+  get traceId(): string {
+    return (this.trace ??= newId16());
+  }
+
+  get spanId(): string {
+    return (this.span ??= newId16());
+  }
 
   /** The module's logger with this call's trace and span ids on every line (created on first use). */
   get log(): Logger | undefined {

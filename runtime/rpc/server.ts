@@ -93,8 +93,13 @@ interface Job {
   readonly cid: string;
   readonly replyTo: string;
   readonly respond: WireResponder | undefined;
-  readonly resolve: ((value: unknown) => void) | undefined;
-  readonly reject: ((error: Error) => void) | undefined;
+  readonly sink: LocalSink | undefined;
+}
+
+/** Receives the outcome of an in-process call. */
+export interface LocalSink {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -113,10 +118,6 @@ function goBytesList(args: readonly Uint8Array[]): string {
   return `[${args.map((a) => `[${Array.from(a).join(" ")}]`).join(" ")}]`;
 }
 
-function traceOf(cid: string): [string, string] {
-  const hex = cid.replaceAll("-", "").padEnd(32, "0");
-  return [hex.slice(0, 16), hex.slice(16, 32)];
-}
 
 class Fifo<T> {
   private items: (T | undefined)[] = [];
@@ -243,9 +244,8 @@ export class RpcServer implements ModuleServer {
       this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`);
       return;
     }
-    if (traceId === undefined) [traceId, spanId] = traceOf(req.cid);
     const deadline = req.expired > 0 ? req.expired : Date.now() + 10_000;
-    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId ?? "", this.options.log);
+    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log);
     this.enqueue({
       entry,
       args,
@@ -255,8 +255,7 @@ export class RpcServer implements ModuleServer {
       cid: req.cid,
       replyTo: req.replyTo,
       respond,
-      resolve: undefined,
-      reject: undefined,
+      sink: undefined,
     });
   }
 
@@ -273,32 +272,23 @@ export class RpcServer implements ModuleServer {
    * An in-process call. `args` must already be private copies (the local transport clones them). Resolves
    * with a private copy of the result; rejects with the same error classes a NATS caller would see.
    */
-  handleLocal(fn: string, args: unknown[], deadline: number, reply: boolean, caller: string, traceId: string, spanId: string): Promise<unknown> {
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined): void {
     const entry = this.lookup(fn);
-    if (entry === undefined) return Promise.reject(new RemoteError(`Remote function(${fn}) not found`));
+    if (entry === undefined) {
+      sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
+      return;
+    }
     const descriptor = entry.descriptor;
     if (descriptor !== undefined && args.length !== descriptor.params.length) {
-      return Promise.reject(
+      sink?.reject(
         new RemoteError(
           `The number of params ${args.length} is not adapted.<${descriptor.wireName}(${descriptor.params.map((p) => p.codec.tag).join(", ")})>`,
         ),
       );
+      return;
     }
-    return new Promise<unknown>((resolve, reject) => {
-      const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId, this.options.log);
-      this.enqueue({
-        entry,
-        args,
-        ctx,
-        reply,
-        started: 0,
-        cid: "",
-        replyTo: "",
-        respond: undefined,
-        resolve,
-        reject,
-      });
-    });
+    const ctx = new HandlerContext(entry.name, deadline, caller, undefined, undefined, this.options.log);
+    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
   }
 
   /** Clones in-process arguments with the handler's param codecs (untyped: by value). */
@@ -367,7 +357,7 @@ export class RpcServer implements ModuleServer {
     if (job.respond !== undefined) {
       if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
     } else {
-      job.reject?.(error);
+      job.sink?.reject(error);
     }
   }
 
@@ -449,7 +439,7 @@ export class RpcServer implements ModuleServer {
     }
     if (Date.now() > ctx.deadline) {
       this.options.log.debug({ traceId: ctx.traceId, spanId: ctx.spanId }, `rpc ${job.entry.name}: result after the caller's deadline dropped`);
-      if (job.reject !== undefined) job.reject(new DeadlineExceededError());
+      job.sink?.reject(new DeadlineExceededError());
     } else {
       this.complete(job, result, error);
     }
@@ -483,17 +473,17 @@ export class RpcServer implements ModuleServer {
       return;
     }
     if (error !== undefined) {
-      job.reject?.(new RemoteError(error));
+      job.sink?.reject(new RemoteError(error));
       return;
     }
     let copy: unknown;
     try {
       copy = descriptor !== undefined ? descriptor.result.clone(result) : this.options.untyped.clone(result);
     } catch (err) {
-      job.reject?.(new RemoteError(`${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`));
+      job.sink?.reject(new RemoteError(`${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`));
       return;
     }
-    job.resolve?.(copy);
+    job.sink?.resolve(copy);
   }
 
   private next(mode: HandlerMode): void {

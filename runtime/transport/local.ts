@@ -5,7 +5,7 @@
  * arguments, so the handler sees exactly what it would have decoded from the wire.
  */
 import { AbortedError, DeadlineExceededError, ClosedError } from "../errors.js";
-import type { RpcServer, WireResponder } from "../rpc/server.js";
+import type { LocalSink, RpcServer, WireResponder } from "../rpc/server.js";
 import type { RpcReply, RpcRequest } from "./wire.js";
 
 class LocalPending {
@@ -14,6 +14,41 @@ class LocalPending {
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+}
+
+/** One in-process typed call: settles once, by result, error, deadline or abort. */
+class ValueCall implements LocalSink {
+  onResolve!: (value: unknown) => void;
+  onReject!: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  private finished = false;
+  private signal: AbortSignal | undefined;
+  private readonly onAbort = (): void => this.reject(new AbortedError());
+
+  watch(signal: AbortSignal): void {
+    this.signal = signal;
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  private finish(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+    return true;
+  }
+
+  resolve(value: unknown): void {
+    if (this.finish()) this.onResolve(value);
+  }
+
+  reject(error: Error): void {
+    if (this.finish()) this.onReject(error);
+  }
+}
+
+function onValueTimeout(call: ValueCall): void {
+  call.reject(new DeadlineExceededError());
 }
 
 function onTimeout(transport: LocalTransport, cid: string): void {
@@ -78,56 +113,24 @@ export class LocalTransport {
    * A typed call with already cloned arguments. The caller's deadline and signal are enforced here, so a
    * slow handler cannot hold the caller past its deadline.
    */
-  requestValues(
-    server: RpcServer,
-    fn: string,
-    args: unknown[],
-    deadline: number,
-    signal: AbortSignal | undefined,
-    caller: string,
-    traceId: string,
-    spanId: string,
-  ): Promise<unknown> {
+  requestValues(server: RpcServer, fn: string, args: unknown[], deadline: number, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
-    const work = server.handleLocal(fn, args, deadline, true, caller, traceId, spanId);
-    return new Promise<unknown>((resolve, reject) => {
-      let finished = false;
-      const finish = (): void => {
-        finished = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const timer = setTimeout(() => {
-        if (finished) return;
-        finish();
-        reject(new DeadlineExceededError());
-      }, Math.max(0, deadline - Date.now()));
-      const onAbort = (): void => {
-        if (finished) return;
-        finish();
-        reject(new AbortedError());
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      work.then(
-        (value) => {
-          if (finished) return;
-          finish();
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (finished) return;
-          finish();
-          reject(error as Error);
-        },
-      );
+    const call = new ValueCall();
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call.onResolve = resolve;
+      call.onReject = reject;
     });
+    call.timer = setTimeout(onValueTimeout, Math.max(0, deadline - Date.now()), call);
+    if (signal !== undefined) call.watch(signal);
+    server.handleLocal(fn, args, deadline, caller, call);
+    return promise;
   }
 
   /** Typed fire-and-forget with cloned arguments. */
-  sendValues(server: RpcServer, fn: string, args: unknown[], deadline: number, caller: string, traceId: string, spanId: string): void {
+  sendValues(server: RpcServer, fn: string, args: unknown[], deadline: number, caller: string): void {
     if (this.closed) throw new ClosedError();
-    server.handleLocal(fn, args, deadline, false, caller, traceId, spanId).catch(() => undefined);
+    server.handleLocal(fn, args, deadline, caller, undefined);
   }
 
   /** @internal */

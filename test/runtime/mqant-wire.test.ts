@@ -140,6 +140,7 @@ async function replay(vector: Vector, reply = true): Promise<Uint8Array | undefi
   const request = decodeRPCInfo(hex(vector.request.bytes_hex));
   const inbox = createInbox();
   const sub = raw.subscribe(inbox, { max: 1 });
+  await raw.flush();
   request.replyTo = reply ? inbox : "";
   request.reply = reply;
   request.expired = Date.now() + 5000;
@@ -227,6 +228,7 @@ test("an mqgen caller sends Go's tags and bytes and decodes Go's replies", async
       raw.publish(request.replyTo, encodeResultInfo(reply));
     },
   });
+  await raw.flush();
   try {
     for (const [id, args, expected] of cases) {
       const fn = vectors.get(id)?.request?.fields.Fn as string;
@@ -243,6 +245,7 @@ test("a result after the caller's deadline is not published", async () => {
   const inbox = createInbox();
   const received: string[] = [];
   const sub = raw.subscribe(inbox, { callback: (_e, msg) => received.push(decodeResultInfo(msg.data).cid) });
+  await raw.flush();
   const send = (cid: string, ms: number, expiresIn: number): void =>
     raw.publish(
       address,
