@@ -4,7 +4,7 @@
  */
 import { connect } from "nats";
 import { createApp } from "../../runtime/app/app.js";
-import { gateSerializer } from "../../runtime/gate/session.js";
+import { ensureGateSerializer } from "../../runtime/gate/session.js";
 import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
 import { helloworldModule } from "./support.js";
 
@@ -20,7 +20,7 @@ const app = createApp({
   config: { Module: { helloworld: [{ Id: "helloworld001", ProcessID: "backend", Settings: {} }] } },
 });
 // Gate-facing untyped handlers receive their session through the gate serializer.
-app.addSerializer(gateSerializer);
+ensureGateSerializer(app);
 await app.start([helloworldModule({ parked: [], calls: [] })]);
 process.stdout.write("ready\n");
 process.once("SIGTERM", () => {

@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import type { MqttClient } from "mqtt";
 import { GateCallError, GateClient } from "../../runtime/gate/client/index.js";
 import type { GateSessionData } from "../../runtime/gate/session-state.js";
+import { BIND_CALLER, type ArgSerializer, type RpcCaller } from "../../runtime/rpc/descriptor.js";
 import { Session, sessionCodec, gateSerializer } from "../../runtime/gate/session.js";
 import { connectMqtt, nextMessage, startGateApp, type GateHarness } from "./support.js";
 
@@ -209,6 +210,14 @@ describe("SESSION values", () => {
       assert.equal(Buffer.from(sessionCodec.encode(sessionCodec.clone(viaSerializer))).toString("hex"), example.bytes_hex);
     });
   }
+
+  test("a Session bound to an app registers the gate serializer there once, so gate replies decode", () => {
+    const added: ArgSerializer[] = [];
+    const app = { addSerializer: (serializer: ArgSerializer) => added.push(serializer) } as unknown as RpcCaller;
+    new Session()[BIND_CALLER](app);
+    new Session()[BIND_CALLER](app);
+    assert.deepEqual(added, [gateSerializer]);
+  });
 
   test("a Session without a caller explains itself instead of calling", async () => {
     await assert.rejects(new Session({ sessionId: "x", serverId: "Gate@1" }).bind("u"), /no RPC caller/);
