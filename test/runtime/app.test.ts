@@ -250,3 +250,14 @@ test("serviceRegister pushes metadata changes to the registry at once", async ()
     await app.stop();
   }
 });
+
+test("registering a handler name twice fails start with a clear error and leaves nothing running", async () => {
+  const registry = new MemoryRegistry();
+  const m = testModule("dup", (ctx) => {
+    ctx.server.registerGo("/x", () => 1);
+    ctx.server.register("/x", () => 2);
+  });
+  const app = createApp({ parseFlags: false, debug: false, registry, config: configFor([m]) });
+  await assert.rejects(app.start([m]), (err: unknown) => err instanceof Error && err.message === "dup rpc func(/x) already registered");
+  assert.deepEqual(await registry.listServices(), []);
+});
