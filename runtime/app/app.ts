@@ -47,7 +47,10 @@ export interface AppOptions {
   /** server.json content inline (wins over any path). */
   readonly config?: object;
   readonly logDir?: string;
-  /** A NATS connection, servers to connect to, or nothing for in-process only. */
+  /**
+   * A NATS connection, servers to connect to, or nothing for in-process only. A connection made from
+   * `servers` reconnects forever and is drained at stop; a connection you pass stays open after stop.
+   */
   readonly nats?: NatsConnection | { readonly servers: string | string[]; readonly reconnectTimeWaitMs?: number };
   /** Default: a MemoryRegistry private to this app. */
   readonly registry?: Registry;
@@ -344,7 +347,13 @@ class DefaultApp implements App {
       if (isNatsConnection(natsOption)) {
         this.connection = natsOption;
       } else {
-        this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+        // Like a node that starts before its registry, a node that starts before NATS waits for it.
+        const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
+        try {
+          this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+        } finally {
+          clearTimeout(waiting);
+        }
         this.ownsConnection = true;
       }
       this.watchConnection(this.connection);
