@@ -66,7 +66,7 @@ async function openChat(): Promise<Page> {
   });
   page.on("pageerror", (err) => consoleErrors.push(err.message));
   await page.goto(pageUrl);
-  await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]', { timeout: 15_000 });
+  await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]', { timeout: 30_000 });
   assert.equal(await page.getAttribute("#status", "data-state"), "ready", `page did not connect: ${await page.textContent("#status")}; console: ${consoleErrors.join(" | ")}`);
   return page;
 }
@@ -80,11 +80,11 @@ async function linesOf(page: Page, text: string): Promise<void> {
   await page.waitForFunction(
     (expected) => Array.from(document.querySelectorAll("#messages .message .text")).some((node) => node.textContent === expected),
     text,
-    { timeout: 10_000 },
+    { timeout: 20_000 },
   );
 }
 
-test("two Chromium pages chat through the gate over WebSocket", { timeout: 60_000 }, async () => {
+test("two Chromium pages chat through the gate over WebSocket", { timeout: 120_000 }, async () => {
   const alice = await openChat();
   const bob = await openChat();
 
