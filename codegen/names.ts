@@ -17,6 +17,19 @@ const RESERVED = new Set([
 /** Names the generated client and server code uses next to schema params. */
 const GENERATED_BINDINGS = new Set(["options", "ctx", "args", "session", "rpc", "impl", "server"]);
 
+/**
+ * Names generated files declare or import next to schema types; a message or enum may not take them.
+ */
+const GENERATED_DECLARATIONS = new Set([
+  "field", "scalar", "defineMessage", "defineEnum", "MessageType", "EnumType", "FieldDescriptor", "FieldType",
+  "ScalarKind", "ModuleDescriptor", "ModuleServer", "RpcCaller", "CallContext", "CallOptions", "Session",
+  "GateClient", "GateCallOptions", "Module", "ModuleContext",
+]);
+
+export function isGeneratedDeclaration(name: string): boolean {
+  return GENERATED_DECLARATIONS.has(name);
+}
+
 export function isIdentifier(name: string): boolean {
   return IDENTIFIER.test(name);
 }

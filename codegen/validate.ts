@@ -14,7 +14,7 @@ import type {
   TypeRef,
 } from "./model.js";
 import { compareDiagnostics } from "./model.js";
-import { isGeneratedBinding, isIdentifier, isReservedWord, moduleBinding } from "./names.js";
+import { isGeneratedBinding, isGeneratedDeclaration, isIdentifier, isReservedWord, moduleBinding } from "./names.js";
 
 const MODULE_TYPE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const MAX_FIELD_NUMBER = 536_870_911;
@@ -68,6 +68,10 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
   for (const declared of [...model.messages, ...model.enums]) {
     if (!isIdentifier(declared.name) || isReservedWord(declared.name)) {
       report(declared.pos, `'${declared.name}' is not a valid type name`);
+      continue;
+    }
+    if (isGeneratedDeclaration(declared.name)) {
+      report(declared.pos, `'${declared.name}' is a name the generated code declares or imports; rename the type`);
       continue;
     }
     const names = "fields" in declared ? [declared.name] : [declared.name, `${declared.name}Type`];

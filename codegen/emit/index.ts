@@ -97,7 +97,7 @@ function sourcesOfPackage(model: SchemaModel, pkg: string): string[] {
 }
 
 function fieldTypeDescriptor(ref: TypeRef, imports: FileImports): string {
-  if (ref.kind === "scalar") return `{ kind: "scalar", scalar: "${ref.scalar}" }`;
+  if (ref.kind === "scalar") return `scalar.${ref.scalar}`;
   const fullName = resolvedName(ref);
   if (ref.kind === "ref" && ref.resolved?.target === "enum") return `{ kind: "enum", enum: ${imports.declared(fullName, "Type")} }`;
   return `{ kind: "message", message: () => ${imports.declared(fullName)} }`;
@@ -122,8 +122,10 @@ function fieldView(field: FieldModel, imports: FileImports): { jsdoc: string; pr
       tsType = `Record<string, ${base}>`;
       break;
   }
-  const mapKey = field.cardinality === "map" && field.mapKey ? `, mapKey: "${field.mapKey}"` : "";
-  const descriptor = `{ no: ${field.no}, name: "${field.name}", type: ${fieldTypeDescriptor(field.type, imports)}, cardinality: "${field.cardinality}"${mapKey} }`;
+  const args = [String(field.no), `"${field.name}"`, fieldTypeDescriptor(field.type, imports)];
+  if (field.cardinality !== "singular" || field.mapKey) args.push(`"${field.cardinality}"`);
+  if (field.cardinality === "map" && field.mapKey) args.push(`"${field.mapKey}"`);
+  const descriptor = `field(${args.join(", ")})`;
   return { jsdoc: jsdoc(field.doc, "  "), property, tsType, descriptor };
 }
 
@@ -151,9 +153,17 @@ function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
     }));
   if (messages.length > 0) {
     imports.use(GATE_CLIENT, "defineMessage", "value");
-    imports.use(GATE_CLIENT, "MessageType", "type");
+    for (const name of ["FieldDescriptor", "FieldType", "MessageType", "ScalarKind"]) imports.use(GATE_CLIENT, name, "type");
   }
-  return tidy(templates().types({ sources: sourcesOfPackage(model, pkg), imports: imports.lines(), enums, messages }));
+  return tidy(
+    templates().types({
+      sources: sourcesOfPackage(model, pkg),
+      imports: imports.lines(),
+      hasMessages: messages.length > 0,
+      enums,
+      messages,
+    }),
+  );
 }
 
 const CODEC_OF_SCALAR: Readonly<Record<string, string>> = {

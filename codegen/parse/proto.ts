@@ -38,7 +38,15 @@ export interface ProtoSource {
   readonly text: string;
 }
 
-const PACKAGE_PROTO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../proto");
+/** The package's `proto/` folder, from the sources (codegen/parse) or from a build (dist/codegen/parse). */
+const PACKAGE_PROTO_DIR = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    if (existsSync(join(dir, "proto", "mqgen", "options.proto"))) return join(dir, "proto");
+    dir = dirname(dir);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../proto");
+})();
 const PROTOBUFJS_DIR = dirname(createRequire(import.meta.url).resolve("protobufjs/package.json"));
 
 /** Proto scalar types mqgen does not map; the message names the type to use instead. */

@@ -152,6 +152,14 @@ test("gate handlers: named params become one request message, whose field names 
   ]);
 });
 
+test("type names the generated code uses itself are rejected", () => {
+  const text = "package: t\nmessages:\n  Session:\n    fields:\n      id: string\nenums:\n  field: [A]\n";
+  assert.deepEqual(diagnose([{ path: "schemas/t.yaml", text }]), [
+    "schemas/t.yaml:3:3: 'Session' is a name the generated code declares or imports; rename the type",
+    "schemas/t.yaml:7:3: 'field' is a name the generated code declares or imports; rename the type",
+  ]);
+});
+
 test("a valid schema set loads into a sorted model with resolved references", () => {
   const { model, diagnostics } = loadModel({ schemaDir: "schemas" });
   assert.deepEqual(diagnostics, []);
