@@ -350,3 +350,52 @@ describe("over NATS", () => {
     }
   });
 });
+
+describe("prefix, fallback and typed-only gateways", () => {
+  let app: App;
+  let base: string;
+  let typedOnlyBase: string;
+  before(async () => {
+    const prefixed = new HttpGatewayModule({
+      descriptors: [helloworld],
+      prefix: "/api/",
+      fallback: (req, res) => {
+        res.setHeader("Content-Type", "text/plain");
+        res.end(`static ${req.url}`);
+      },
+    });
+    const typedOnly = new HttpGatewayModule({ type: "TypedGateway", descriptors: [helloworld], mqantRoutes: false });
+    const modules: Module[] = [helloworldModule(), webModule(), prefixed, typedOnly];
+    const config = moduleConfig(modules, "development", { Addr: "127.0.0.1:0" });
+    config["TypedGateway"] = [{ Id: "typed001", ProcessID: "development", Settings: { Addr: "127.0.0.1:0" } }];
+    app = createApp({ parseFlags: false, debug: false, config: { Module: config } });
+    await app.start(modules);
+    base = `http://127.0.0.1:${prefixed.address()?.port}`;
+    typedOnlyBase = `http://127.0.0.1:${typedOnly.address()?.port}`;
+  });
+  after(async () => {
+    await app.stop();
+  });
+
+  test("routes live under the prefix, which is stripped from handler names", async () => {
+    assert.equal((await post(base, "/api/helloworld/sayHi", { name: "p" })).json, "hi p");
+    const echoed = await fetch(`${base}/api/web/echo`);
+    assert.equal(((await echoed.json()) as { path: string }).path, "/web/echo");
+  });
+
+  test("paths outside the prefix go to the fallback", async () => {
+    const page = await fetch(`${base}/index.html`);
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), "static /index.html");
+    const lookalike = await fetch(`${base}/apix/helloworld/sayHi`);
+    assert.equal(await lookalike.text(), "static /apix/helloworld/sayHi");
+  });
+
+  test("with mqantRoutes off, only typed routes answer", async () => {
+    assert.equal((await post(typedOnlyBase, "/helloworld/sayHi", { name: "t" })).json, "hi t");
+    const echo = await fetch(`${typedOnlyBase}/web/echo`);
+    assertError({ status: echo.status, json: await echo.json() }, 404, /unknown module "web"/);
+    const unknownHandler = await fetch(`${typedOnlyBase}/helloworld/other`);
+    assertError({ status: unknownHandler.status, json: await unknownHandler.json() }, 404, /unknown handler \/helloworld\/other/);
+  });
+});
