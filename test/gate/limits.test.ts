@@ -88,11 +88,15 @@ test("sockets beyond maxConnections are closed at accept", async () => {
 test("connections above connectionsPerSecond are closed at accept", async () => {
   const harness = await startGateApp({ connectionsPerSecond: 5 });
   try {
+    const started = Date.now();
     const clients = await Promise.all(Array.from({ length: 12 }, () => RawClient.connect(harness.tcpPort)));
-    const closedFlags = await Promise.all(clients.map((client) => client.waitForClose(500)));
-    const refused = closedFlags.filter(Boolean).length;
-    assert.ok(refused >= 5, `${refused} of 12 refused`);
-    assert.ok(refused <= 7, `${refused} of 12 refused`);
+    const elapsedSec = (Date.now() - started) / 1000;
+    const closedFlags = await Promise.all(clients.map((client) => client.waitForClose(1_000)));
+    const accepted = closedFlags.filter((closed) => !closed).length;
+    // A full bucket of 5, plus what refilled while the sockets were being opened.
+    assert.ok(accepted >= 5, `${accepted} of 12 accepted`);
+    assert.ok(accepted <= 5 + Math.ceil(5 * elapsedSec) + 1, `${accepted} of 12 accepted in ${elapsedSec} s`);
+    if (elapsedSec < 0.5) assert.ok(accepted <= 8, `${accepted} of 12 accepted`);
     for (const client of clients) client.destroy();
   } finally {
     await harness.stop();

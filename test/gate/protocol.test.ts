@@ -261,7 +261,8 @@ describe("timers", () => {
 
   test("keepalive: a client that keeps pinging stays connected", async () => {
     const client = await RawClient.connect(harness.tcpPort);
-    client.write(connectPacket({ keepalive: 1 }));
+    // 2 s keepalive (3 s limit) pinged every 0.5 s: 2 s of traffic, far from the limit even on a loaded machine.
+    client.write(connectPacket({ keepalive: 2 }));
     await client.waitForBytes(4);
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, 500));
