@@ -437,7 +437,9 @@ export class RpcServer implements ModuleServer {
         error === undefined ? `rpc ${job.entry.name} ok` : `rpc ${job.entry.name} error: ${error}`,
       );
     }
-    if (Date.now() > ctx.deadline) {
+    // >= because the handler's signal fires when the clock reaches the deadline: a handler that stops on
+    // its signal must not get its "aborted" outcome sent as a late reply.
+    if (Date.now() >= ctx.deadline) {
       this.options.log.debug({ traceId: ctx.traceId, spanId: ctx.spanId }, `rpc ${job.entry.name}: result after the caller's deadline dropped`);
       job.sink?.reject(new DeadlineExceededError());
     } else {
