@@ -1,8 +1,8 @@
 /**
- * The gate under fuzz, in its own process: a Gate on a free TCP port and a `fuzzecho` backend whose
- * HD_echo answers what it got. Prints `READY <port>`; exits 0 on SIGTERM after a graceful stop. Uncaught
- * exceptions and unhandled rejections keep node's default (print and exit non-zero), which is the crash
- * the test looks for.
+ * The gate under fuzz, in its own process: a Gate on free TCP and WebSocket ports and a `fuzzecho` backend
+ * whose HD_echo answers what it got. Prints `READY <tcp port> <ws port>`; exits 0 on SIGTERM after a
+ * graceful stop. Uncaught exceptions and unhandled rejections keep node's default (print and exit
+ * non-zero), which is the crash the test looks for.
  */
 import { createApp } from "../../runtime/app/app.js";
 import type { Module } from "../../runtime/app/types.js";
@@ -16,7 +16,7 @@ const echo: Module = {
   },
 };
 
-const gate = new Gate({ tcpAddr: "127.0.0.1:0", connectTimeoutMs: 2_000 });
+const gate = new Gate({ tcpAddr: "127.0.0.1:0", wsAddr: "127.0.0.1:0", connectTimeoutMs: 2_000 });
 const app = createApp({
   parseFlags: false,
   debug: false,
@@ -28,7 +28,7 @@ const app = createApp({
   },
 });
 await app.start([gate, echo]);
-process.stdout.write(`READY ${gate.server.tcpPort}\n`);
+process.stdout.write(`READY ${gate.server.tcpPort} ${gate.server.wsPort}\n`);
 
 process.once("SIGTERM", () => {
   app.stop("SIGTERM").then(
