@@ -9,6 +9,7 @@ import type { Server as NetServer } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { WebSocketServer } from "ws";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
+import { ClosedError } from "../errors.js";
 import type { RpcCaller } from "../rpc/descriptor.js";
 import { Connection, type ConnectionHost, type ConnectionTransport, type GateLog } from "./connection.js";
 import type { ConnectionAcceptor } from "./listeners/acceptor.js";
@@ -294,7 +295,7 @@ export class Gate implements Module {
 
   /** The running server (after onInit). */
   get server(): GateServer {
-    if (this.gateServer === undefined) throw new Error("the gate has not been initialised");
+    if (this.gateServer === undefined) throw new ClosedError("the gate is not running (before onInit or after onDestroy)");
     return this.gateServer;
   }
 

@@ -4,7 +4,7 @@
  * IsConnect, Close`, each taking mqant's `(trace, sessionId, …)` (BroadCast: `(trace, topic, body)`).
  * Results that are sessions travel as `SESSION` through the gate serializer.
  */
-import { BadArgumentError, MqgenError } from "../errors.js";
+import { BadArgumentError, NotFoundError } from "../errors.js";
 import type { ModuleServer } from "../rpc/descriptor.js";
 import type { Connection } from "./connection.js";
 import { Session } from "./session.js";
@@ -49,7 +49,7 @@ export function registerSessionHandlers(server: ModuleServer, host: SessionHost)
   const sessionOf = (args: readonly unknown[]): GateSessionData => {
     const connection = host.findConnection(stringArg(args, 1, "sessionId"));
     if (connection === undefined || connection.session === undefined || connection.closed) {
-      throw new MqgenError("NOT_FOUND", NO_SESSION_FOUND);
+      throw new NotFoundError(NO_SESSION_FOUND);
     }
     return connection.session;
   };
@@ -103,7 +103,7 @@ export function registerSessionHandlers(server: ModuleServer, host: SessionHost)
 
   server.registerGo("Send", (args) => {
     const connection = host.findConnection(stringArg(args, 1, "sessionId"));
-    if (connection === undefined || connection.closed) throw new MqgenError("NOT_FOUND", NO_SESSION_FOUND);
+    if (connection === undefined || connection.closed) throw new NotFoundError(NO_SESSION_FOUND);
     host.sendTo(connection, stringArg(args, 2, "topic"), bytesArg(args, 3, "body"));
     return "success";
   });
@@ -126,7 +126,7 @@ export function registerSessionHandlers(server: ModuleServer, host: SessionHost)
 
   server.registerGo("Close", (args) => {
     const connection = host.findConnection(stringArg(args, 1, "sessionId"));
-    if (connection === undefined) throw new MqgenError("NOT_FOUND", NO_SESSION_FOUND);
+    if (connection === undefined) throw new NotFoundError(NO_SESSION_FOUND);
     connection.end("closed by a backend (Session.close)");
     return undefined;
   });

@@ -4,11 +4,11 @@
  * Browser-safe on purpose: no node: imports, no NATS, no MQTT library. The caller creates an MQTT.js client
  * (over WebSocket in a browser, TCP or WebSocket in Node) and hands it in; anything with the same shape works.
  */
-import { AbortedError, ClosedError, DeadlineExceededError, MqgenError } from "../../errors.js";
+import { AbortedError, ClosedError, DeadlineExceededError, ProtocolError, RemoteError } from "../../errors.js";
 
 export { defineMessage, defineEnum } from "../../rpc/message.js";
 export type { MessageType, EnumType, FieldDescriptor, FieldType, ScalarKind } from "../../rpc/descriptor.js";
-export { MqgenError, DeadlineExceededError, AbortedError, ClosedError } from "../../errors.js";
+export { MqgenError, DeadlineExceededError, AbortedError, ClosedError, ProtocolError, RemoteError } from "../../errors.js";
 
 /** The part of an MQTT.js client the gate client uses (structural, so no import of `mqtt` is needed). */
 export interface MqttLikeClient {
@@ -38,13 +38,13 @@ export interface GateClientOptions {
 }
 
 /** The backend (or the gate) answered with a non-empty `Error` in mqant's reply envelope. */
-export class GateCallError extends MqgenError {
+export class GateCallError extends RemoteError {
   /** The topic the request was published on (`helloworld/HD_say/3`). */
   readonly topic: string;
   /** The connection's trace id as the gate reported it. */
   readonly trace: string;
   constructor(message: string, details: { topic: string; trace: string }) {
-    super("REMOTE", message);
+    super(message);
     this.topic = details.topic;
     this.trace = details.trace;
   }
@@ -190,7 +190,7 @@ function settleFromEnvelope(call: PendingCall, topic: string, payload: Uint8Arra
     if (parsed === null || typeof parsed !== "object") throw new Error("not an object");
     envelope = parsed as ReplyEnvelope;
   } catch (error) {
-    call.reject(new MqgenError("PROTOCOL", `reply on ${topic} is not a gate envelope`, { cause: error }));
+    call.reject(new ProtocolError(`reply on ${topic} is not a gate envelope`, { cause: error }));
     return;
   }
   const trace = typeof envelope.Trace === "string" ? envelope.Trace : "";
