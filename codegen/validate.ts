@@ -14,7 +14,7 @@ import type {
   TypeRef,
 } from "./model.js";
 import { compareDiagnostics } from "./model.js";
-import { isGeneratedBinding, isGeneratedDeclaration, isIdentifier, isReservedWord, moduleBinding } from "./names.js";
+import { isGeneratedBinding, isGeneratedDeclaration, isIdentifier, isReservedWord, moduleBinding, pascalCase } from "./names.js";
 
 const MODULE_TYPE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const MAX_FIELD_NUMBER = 536_870_911;
@@ -145,6 +145,13 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     if (previous) report(module.pos, `duplicate module type '${module.type}' (first declared at ${at(previous.pos)})`);
     else moduleTypes.set(module.type, module);
     if (module.version.trim() === "") report(module.pos, `module '${module.type}' needs a version`);
+    const pascal = pascalCase(module.type);
+    const generated = new Set([moduleBinding(module.type), `${pascal}Client`, `${pascal}Handlers`, `register${pascal}`, `${pascal}GateClient`]);
+    for (const declared of [...model.messages, ...model.enums]) {
+      if (declared.package === module.package && generated.has(declared.name)) {
+        report(declared.pos, `'${declared.name}' clashes with a name generated for module '${module.type}'; rename the type`);
+      }
+    }
     validateHandlers(module);
     const pushNames = new Map<string, SourcePos>();
     const topics = new Map<string, string>();

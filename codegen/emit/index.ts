@@ -237,8 +237,12 @@ function packageHasTypes(index: TypeIndex, pkg: string): boolean {
   return false;
 }
 
+function declaredNames(names: ModuleNames): string[] {
+  return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass];
+}
+
 function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, hasher: ContractHasher): string {
-  const imports = new FileImports(index, module.package, false);
+  const imports = new FileImports(index, module.package, false, declaredNames(names));
   imports.use(RUNTIME, "ModuleDescriptor", "type");
   if (module.handlers.length > 0) imports.use(RUNTIME, "CallContext", "type");
   imports.use(RUNTIME, "CallOptions", "type");
@@ -293,7 +297,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
 }
 
 function emitGate(module: ModuleModel, index: TypeIndex, names: ModuleNames): string {
-  const imports = new FileImports(index, module.package, false);
+  const imports = new FileImports(index, module.package, false, declaredNames(names));
   imports.use(GATE_CLIENT, "GateClient", "type");
   const gateHandlers = module.handlers.filter((h) => h.gate);
   if (gateHandlers.length > 0) imports.use(GATE_CLIENT, "GateCallOptions", "type");

@@ -35,7 +35,8 @@ export class FileImports {
   private readonly fromPackages = new Map<string, Map<string, string>>();
   private readonly external = new Map<string, { values: Set<string>; types: Set<string> }>();
 
-  constructor(index: TypeIndex, homePackage: string, homeIsLocal: boolean) {
+  /** `reserved`: names the file declares itself (client class, descriptor, …), so imports get aliased around them. */
+  constructor(index: TypeIndex, homePackage: string, homeIsLocal: boolean, reserved: readonly string[] = []) {
     this.index = index;
     this.homePackage = homePackage;
     this.homeIsLocal = homeIsLocal;
@@ -48,6 +49,7 @@ export class FileImports {
       }
     }
     for (const name of this.homeNames) this.taken.add(name);
+    for (const name of reserved) this.taken.add(name);
   }
 
   /** Marks a runtime (or gate-client) import as used. */

@@ -160,6 +160,14 @@ test("type names the generated code uses itself are rejected", () => {
   ]);
 });
 
+test("types may not take the names generated for their module", () => {
+  const text = "module: chat\nmessages:\n  ChatClient:\n    fields: {}\n  chat:\n    fields: {}\n";
+  assert.deepEqual(diagnose([{ path: "schemas/chat.yaml", text }]), [
+    "schemas/chat.yaml:3:3: 'ChatClient' clashes with a name generated for module 'chat'; rename the type",
+    "schemas/chat.yaml:5:3: 'chat' clashes with a name generated for module 'chat'; rename the type",
+  ]);
+});
+
 test("a valid schema set loads into a sorted model with resolved references", () => {
   const { model, diagnostics } = loadModel({ schemaDir: "schemas" });
   assert.deepEqual(diagnostics, []);
