@@ -106,3 +106,22 @@ test("two Chromium pages chat through the gate over WebSocket", { timeout: 120_0
   assert.notEqual(senders[0], senders[1]);
   assert.deepEqual(consoleErrors, []);
 });
+
+test("the web module serves only the page, its config, vendored builds and whitelisted modules", async () => {
+  const config = (await (await fetch(`${pageUrl}config.json`)).json()) as { gateUrl: string };
+  assert.match(config.gateUrl, /^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/);
+  const client = await fetch(`${pageUrl}modules/generated/chat.gate.js`);
+  assert.equal(client.status, 200);
+  assert.equal(client.headers.get("content-type"), "text/javascript; charset=utf-8");
+  const source = await client.text();
+  assert.match(source, /class ChatGateClient/);
+  assert.doesNotMatch(source, /import type/, "type-only imports must be erased for the browser");
+  for (const path of ["modules/package.js", "modules/runtime/../package.js", "modules/test/e2e/chat.test.js", "modules/runtime/%2e%2e/package.js", "nothing"]) {
+    const response = await fetch(`${pageUrl}${path}`);
+    assert.equal(response.status, 404, path);
+    await response.body?.cancel();
+  }
+  const post = await fetch(pageUrl, { method: "POST", body: "x" });
+  assert.equal(post.status, 405);
+  await post.body?.cancel();
+});
