@@ -72,6 +72,9 @@ export class NatsKvRegistry implements Registry {
   private readonly requestTimeoutMs: number;
   private kvPromise: Promise<KV> | undefined;
   private readonly watchers = new Set<WatchQueue>();
+  /** Restarts every active KV watch: its consumer does not survive a server restart. */
+  private readonly onReconnect = new Set<() => void>();
+  private monitoring = false;
   private closed = false;
 
   constructor(options: NatsKvRegistryOptions) {
@@ -171,6 +174,7 @@ export class NatsKvRegistry implements Registry {
     let retry: NodeJS.Timeout | undefined;
     const queue = new WatchQueue(() => {
       this.watchers.delete(queue);
+      this.onReconnect.delete(restart);
       iterator?.stop();
       if (sweeper !== undefined) clearInterval(sweeper);
       if (retry !== undefined) clearTimeout(retry);
@@ -206,19 +210,30 @@ export class NatsKvRegistry implements Registry {
     sweeper = setInterval(sweep, Math.max(100, Math.min(1000, this.ttlMs / 4)));
     sweeper.unref();
 
+    let generation = 0;
     const start = async (): Promise<void> => {
+      const mine = ++generation;
       const kv = await this.kv();
       const entries = await kv.watch({ key: filter });
-      if (queue.isStopped) {
+      if (queue.isStopped || mine !== generation) {
         entries.stop();
         return;
       }
       iterator = entries;
       for await (const entry of entries) {
-        if (queue.isStopped) break;
+        if (queue.isStopped || mine !== generation) break;
         onEntry(entry);
       }
     };
+    // After a reconnect the old consumer may be gone without the iterator ending: replace it. The new watch
+    // delivers current values again; unchanged ones produce no event, missing ones expire through the sweep.
+    const restart = (): void => {
+      generation++;
+      iterator?.stop();
+      iterator = undefined;
+    };
+    this.onReconnect.add(restart);
+    this.monitorStatus();
     const attempt = (): void => {
       start()
         .catch(() => undefined)
@@ -231,6 +246,17 @@ export class NatsKvRegistry implements Registry {
     };
     attempt();
     return queue;
+  }
+
+  private monitorStatus(): void {
+    if (this.monitoring) return;
+    this.monitoring = true;
+    void (async () => {
+      for await (const event of this.connection.status()) {
+        if (this.closed) break;
+        if (event.type === "reconnect") for (const restart of [...this.onReconnect]) restart();
+      }
+    })().catch(() => undefined);
   }
 
   async close(): Promise<void> {
