@@ -102,3 +102,28 @@ test("connections above connectionsPerSecond are closed at accept", async () => 
     await harness.stop();
   }
 });
+
+test("WebSocket port: silent sockets (no HTTP upgrade) and upgraded sockets without CONNECT are both closed", { timeout: 20_000 }, async () => {
+  const harness = await startGateApp({ connectTimeoutMs: 500 });
+  try {
+    const silent = await Promise.all(Array.from({ length: 20 }, () => RawClient.connect(harness.wsPort)));
+    const { WebSocket } = await import("ws");
+    const upgraded = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${harness.wsPort}/mqtt`, ["mqtt"]);
+        await new Promise<void>((resolve, reject) => {
+          ws.once("open", () => resolve());
+          ws.once("error", reject);
+        });
+        return new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+      }),
+    );
+    const silentClosed = await Promise.all(silent.map((client) => client.waitForClose(8_000)));
+    assert.equal(silentClosed.filter(Boolean).length, 20);
+    const codes = await Promise.all(upgraded);
+    assert.equal(codes.length, 5);
+    assert.equal(harness.gate.server.socketCount, 0);
+  } finally {
+    await harness.stop();
+  }
+});
