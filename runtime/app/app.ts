@@ -484,12 +484,10 @@ class DefaultApp implements App {
     let timedOut = false;
     const modules = [...this.running].reverse();
 
-    // 1. Stop taking calls at once: unsubscribed node subjects make NATS callers fail over (no-responders),
-    //    in-process callers get ClosedError. Then leave the registry so nobody picks these nodes again.
-    for (const m of modules) {
-      m.server.stopAccepting();
-      this.transport?.unserve(m.address);
-    }
+    // 1. Stop taking calls at once: new calls are refused with "rpc server closed" (never run, so callers
+    //    retry them on another node). The subjects stay subscribed while draining, so callers' liveness
+    //    probes see a node that is still finishing their calls. Then leave the registry.
+    for (const m of modules) m.server.stopAccepting();
     if (!(await within(Promise.all(modules.map((m) => m.registrar.stop())), remaining()))) timedOut = true;
     // 2. Drain calls already accepted.
     const drained = await Promise.all(modules.map((m) => m.server.drain(remaining())));
@@ -497,6 +495,7 @@ class DefaultApp implements App {
       timedOut = true;
       for (const m of modules) m.server.abortAll();
     }
+    for (const m of modules) this.transport?.unserve(m.address);
     // 3. In reverse order, as mqant: tell run() to return, wait for it, then onDestroy().
     for (const m of modules) {
       m.abort.abort();

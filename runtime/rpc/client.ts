@@ -40,6 +40,16 @@ export interface RpcClientOptions {
 const BUSY = / rpc func\(.*\) busy: /;
 const SERVER_CLOSED = /^\S+ rpc server closed$/;
 
+/**
+ * May this failure be retried on another node? A request NATS refused (no responders) or a stopping node
+ * refused never ran, so any call may move on; a node that vanished after receiving the request may have
+ * run it, so only retry-safe calls move on.
+ */
+function mayRetry(err: unknown, retrySafe: boolean): boolean {
+  if (err instanceof NodeGoneError) return !err.delivered || retrySafe;
+  return err instanceof ClosedError && SERVER_CLOSED.test(err.message);
+}
+
 /** A remote error string → the error class a caller can branch on. */
 export function remoteError(message: string): Error {
   if (BUSY.test(message)) return new BusyError(message);
@@ -77,8 +87,9 @@ export class RpcClient implements RpcCaller {
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
     const deadline = Date.now() + timeout;
+    let failure: unknown;
     for (let attempt = 1; ; attempt++) {
-      const node = await this.pick(target, options);
+      const node = failure === undefined ? await this.pick(target, options) : await this.repick(target, options, failure);
       const server = this.options.local.get(node.id);
       if (server !== undefined && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
         const copies = new Array<unknown>(args.length);
@@ -89,7 +100,13 @@ export class RpcClient implements RpcCaller {
         try {
           return (await this.options.local.requestValues(server, handler.wireName, copies, deadline, options?.signal, this.hostname)) as R;
         } catch (err) {
-          throw err instanceof RemoteError ? remoteError(err.message) : err;
+          const mapped = err instanceof RemoteError ? remoteError(err.message) : err;
+          if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
+            this.options.selector.markDead(node.id);
+            failure = mapped;
+            continue;
+          }
+          throw mapped;
         }
       }
       const argsType = new Array<string>(args.length);
@@ -103,11 +120,15 @@ export class RpcClient implements RpcCaller {
       let reply: RpcReply;
       try {
         reply = await this.sendTo(node, handler.wireName, argsType, encoded, deadline, options?.signal);
+        if (reply.error !== "") throw remoteError(reply.error);
       } catch (err) {
-        if (err instanceof NodeGoneError && handler.retrySafe && attempt < this.maxAttempts && !target.includes("@")) continue;
+        if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
+          this.options.selector.markDead(node.id);
+          failure = err;
+          continue;
+        }
         throw err;
       }
-      if (reply.error !== "") throw remoteError(reply.error);
       return handler.result.decode(reply.result, reply.resultType) as R;
     }
   }
@@ -146,6 +167,15 @@ export class RpcClient implements RpcCaller {
     return this.options.selector.trySelect(type, options?.select) ?? this.options.selector.select(type, options?.select);
   }
 
+  /** Another node after a failure; when there is none, the caller sees the original failure. */
+  private async repick(target: string, options: CallOptions | undefined, failure: unknown): Promise<ServiceNode> {
+    try {
+      return await this.pick(target, options);
+    } catch (err) {
+      throw err instanceof NoneAvailableError ? failure : err;
+    }
+  }
+
   private async send(
     target: string,
     fn: string,
@@ -157,12 +187,19 @@ export class RpcClient implements RpcCaller {
     if (this.closed) throw new ClosedError();
     const timeout = options?.timeout ?? this.options.timeoutMs();
     const deadline = Date.now() + timeout;
+    let failure: unknown;
     for (let attempt = 1; ; attempt++) {
-      const node = await this.pick(target, options);
+      const node = failure === undefined ? await this.pick(target, options) : await this.repick(target, options, failure);
       try {
-        return await this.sendTo(node, fn, argsType, args, deadline, options?.signal);
+        const reply = await this.sendTo(node, fn, argsType, args, deadline, options?.signal);
+        if (reply.error !== "" && SERVER_CLOSED.test(reply.error)) throw new ClosedError(reply.error);
+        return reply;
       } catch (err) {
-        if (err instanceof NodeGoneError && retrySafe && attempt < this.maxAttempts && !target.includes("@")) continue;
+        if (mayRetry(err, retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
+          this.options.selector.markDead(node.id);
+          failure = err;
+          continue;
+        }
         throw err;
       }
     }

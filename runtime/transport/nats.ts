@@ -17,11 +17,21 @@ import { decodeReply, decodeRequest, encodeReply, encodeRequest, type RpcReply, 
 /** The callee node disappeared: nothing is subscribed to its subject (NATS no-responders). */
 export class NodeGoneError extends NoneAvailableError {
   readonly nodeId: string;
-  constructor(nodeId: string) {
+  /**
+   * False when NATS refused this very request (it never reached a handler, so any call may be retried);
+   * true when the node vanished after the request reached it (only retry-safe calls may be retried).
+   */
+  readonly delivered: boolean;
+  constructor(nodeId: string, delivered = false) {
     super(`none available: node ${nodeId} is gone (no responders)`);
     this.nodeId = nodeId;
+    this.delivered = delivered;
   }
 }
+
+/** Calls older than this make the transport check that their node still exists. */
+const PROBE_AFTER_MS = 750;
+const PROBE_EVERY_MS = 250;
 
 export interface NatsConnectOptions {
   readonly servers: string | string[];
@@ -50,9 +60,11 @@ class PendingCall {
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  readonly sentAt = Date.now();
   constructor(
     readonly cid: string,
     readonly nodeId: string,
+    readonly subject: string,
   ) {}
 }
 
@@ -61,12 +73,17 @@ function onTimeout(transport: NatsTransport, cid: string): void {
 }
 
 const utf8 = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 export class NatsTransport {
   readonly inbox: string;
   private readonly pending = new Map<string, PendingCall>();
   private readonly subscriptions: Subscription[] = [];
   private readonly served = new Map<string, Subscription>();
+  /** Probe token → the node it checks. */
+  private readonly probes = new Map<string, { nodeId: string; subject: string; sentAt: number }>();
+  private probeSeq = 0;
+  private readonly prober: NodeJS.Timeout;
   private closed = false;
 
   constructor(
@@ -87,6 +104,38 @@ export class NatsTransport {
         },
       }),
     );
+    this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
+    this.prober.unref();
+  }
+
+  /**
+   * A node killed mid-call never answers, and with no new request to its subject NATS never says so. So a
+   * call waiting longer than PROBE_AFTER_MS triggers an empty message to its node's subject with a reply
+   * subject: no-responders means the node is gone, and every call waiting on it fails now (retry-safe ones
+   * are retried elsewhere) instead of at its deadline. mqgen nodes ignore empty messages; a Go mqant node
+   * logs an unknown-function warning for it.
+   */
+  private probe(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const [token, probe] of this.probes) if (now - probe.sentAt > 5000) this.probes.delete(token);
+    if (this.pending.size === 0) return;
+    const due = new Map<string, string>();
+    for (const call of this.pending.values()) {
+      if (now - call.sentAt > PROBE_AFTER_MS) due.set(call.subject, call.nodeId);
+    }
+    for (const probe of this.probes.values()) {
+      if (now - probe.sentAt < PROBE_AFTER_MS) due.delete(probe.subject);
+    }
+    for (const [subject, nodeId] of due) {
+      const token = `p${++this.probeSeq}`;
+      this.probes.set(token, { nodeId, subject, sentAt: now });
+      try {
+        this.nc.publish(subject, EMPTY, { reply: `${this.inbox}.${token}` });
+      } catch {
+        this.probes.delete(token);
+      }
+    }
   }
 
   /** A fresh node subject, as mqant's nats.NewInbox(). */
@@ -114,11 +163,25 @@ export class NatsTransport {
 
   private onStatus(msg: Msg): void {
     if (msg.headers?.code !== 503) return;
-    const cid = msg.subject.slice(this.inbox.length + 1);
-    const call = this.pending.get(cid);
+    const token = msg.subject.slice(this.inbox.length + 1);
+    const probe = this.probes.get(token);
+    if (probe !== undefined) {
+      this.probes.delete(token);
+      this.nodeGone(probe.nodeId, probe.subject);
+      return;
+    }
+    const call = this.pending.get(token);
     if (call === undefined) return;
-    this.onNodeGone(call.nodeId);
-    this.settleError(cid, new NodeGoneError(call.nodeId));
+    this.settleError(token, new NodeGoneError(call.nodeId, false));
+    this.nodeGone(call.nodeId, call.subject);
+  }
+
+  /** Every call still waiting on a vanished node fails now. */
+  private nodeGone(nodeId: string, subject: string): void {
+    this.onNodeGone(nodeId);
+    for (const call of [...this.pending.values()]) {
+      if (call.subject === subject) this.settleError(call.cid, new NodeGoneError(nodeId, true));
+    }
   }
 
   /** @internal used by the deadline timer and aborts. */
@@ -141,7 +204,7 @@ export class NatsTransport {
     if (signal?.aborted) return Promise.reject(new AbortedError());
     req.replyTo = this.inbox;
     req.reply = true;
-    const call = new PendingCall(req.cid, nodeId);
+    const call = new PendingCall(req.cid, nodeId, subject);
     const promise = new Promise<RpcReply>((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
@@ -187,6 +250,8 @@ export class NatsTransport {
           log.warn({ err }, `rpc: subscription ${address} error`);
           return;
         }
+        // Liveness probes from callers (see probe()) carry no payload.
+        if (msg.data.length === 0) return;
         let req: RpcRequest;
         try {
           req = decodeRequest(msg.data);
@@ -221,6 +286,7 @@ export class NatsTransport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.prober);
     for (const sub of this.served.values()) sub.unsubscribe();
     this.served.clear();
     for (const sub of this.subscriptions) sub.unsubscribe();

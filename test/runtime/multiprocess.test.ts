@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { MemoryRegistry, NoneAvailableError, createApp, type App } from "../../runtime/index.js";
+import { MemoryRegistry, NoneAvailableError, NodeGoneError, createApp, type App, type ServiceNode } from "../../runtime/index.js";
 import { NatsServer } from "../support/nats-server.js";
 import { echo } from "./fixtures/echo-descriptor.js";
 
@@ -107,6 +107,21 @@ test("SIGKILL: the dead node fails calls fast and retry-safe calls land on the s
   for (let i = 0; i < 20; i++) {
     assert.equal(await caller.callHandler<string>(echo, echo.handlers.hi as never, ["r"]), `hi r from ${survivor.pid}`);
   }
+  survivor.proc.kill("SIGTERM");
+  assert.equal(await survivor.exited, 0);
+});
+
+test("SIGKILL mid-call: calls waiting on the dead node fail within a second, retry-safe ones finish on the survivor", async () => {
+  const [victim, survivor] = await Promise.all([spawnNode(), spawnNode()]);
+  const preferVictim = (nodes: readonly ServiceNode[]): ServiceNode => nodes.find((n) => n.id === victim.nodeId) ?? (nodes[0] as ServiceNode);
+  const started = Date.now();
+  const untyped = caller.call(victim.nodeId, "/slow", [3000], { timeout: 8000 });
+  const retried = caller.callHandler<string>(echo, echo.handlers.slowHi as never, ["300"], { timeout: 8000, select: { strategy: preferVictim } });
+  await new Promise((r) => setTimeout(r, 150));
+  victim.proc.kill("SIGKILL");
+  await assert.rejects(untyped, (err: unknown) => err instanceof NodeGoneError && err.delivered);
+  assert.equal(await retried, `slept 300 in ${survivor.pid}`);
+  assert.ok(Date.now() - started < 2500, `settled after ${Date.now() - started} ms, not at the 8 s deadline`);
   survivor.proc.kill("SIGTERM");
   assert.equal(await survivor.exited, 0);
 });
