@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import protobuf from "protobufjs";
+import type * as Protobuf from "protobufjs";
 import type {
   Cardinality,
   Diagnostic,
@@ -61,6 +61,15 @@ const UNSUPPORTED_SCALARS: Readonly<Record<string, string>> = {
 
 const EMPTY = "google.protobuf.Empty";
 
+const require = createRequire(import.meta.url);
+let protobufjs: typeof Protobuf | undefined;
+
+/** protobufjs loads on first use, so YAML-only runs do not pay for it. */
+function loadProtobufjs(): typeof Protobuf {
+  protobufjs ??= require("protobufjs") as typeof Protobuf;
+  return protobufjs;
+}
+
 export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSource[]): {
   model: SchemaModel;
   diagnostics: Diagnostic[];
@@ -69,6 +78,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
   const empty: SchemaModel = { files: [], modules: [], messages: [], enums: [] };
   if (sources.length === 0) return { model: empty, diagnostics };
   const byAbsolute = new Map(sources.map((s) => [resolve(s.absolutePath), s]));
+  const protobuf = loadProtobufjs();
   const root = new protobuf.Root();
   root.resolvePath = (origin: string, target: string): string => {
     if (!origin) return target;
@@ -129,7 +139,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
   const packageOf = new Map<string, string>();
   const pushTopics = new Map<string, PushModel[]>();
 
-  const sourceOf = (obj: protobuf.ReflectionObject): ProtoSource | undefined =>
+  const sourceOf = (obj: Protobuf.ReflectionObject): ProtoSource | undefined =>
     obj.filename ? undefined : declaredIn.get(obj.fullName.slice(1));
   const posIn = (source: ProtoSource, key: string): SourcePos => {
     const p = positions.get(source.path)?.get(key);
@@ -138,9 +148,9 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
   const report = (pos: SourcePos, message: string): void => {
     diagnostics.push({ file: pos.file, line: pos.line, col: pos.col, message });
   };
-  const fullNameOf = (obj: protobuf.ReflectionObject): string => obj.fullName.replace(/^\./, "");
+  const fullNameOf = (obj: Protobuf.ReflectionObject): string => obj.fullName.replace(/^\./, "");
 
-  const walk = (ns: protobuf.NamespaceBase, pkg: string | undefined, prefix: string[]): void => {
+  const walk = (ns: Protobuf.NamespaceBase, pkg: string | undefined, prefix: string[]): void => {
     for (const nested of ns.nestedArray) {
       const source = sourceOf(nested);
       if (nested instanceof protobuf.Type) {
@@ -156,7 +166,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     }
   };
 
-  function addMessage(type: protobuf.Type, source: ProtoSource, pkg: string, prefix: string[]): void {
+  function addMessage(type: Protobuf.Type, source: ProtoSource, pkg: string, prefix: string[]): void {
     const fullName = fullNameOf(type);
     packageOf.set(source.path, pkg);
     const pos = posIn(source, `message:${fullName}`);
@@ -213,7 +223,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     }
   }
 
-  function fieldType(field: protobuf.Field, pkg: string, pos: SourcePos): TypeRef | undefined {
+  function fieldType(field: Protobuf.Field, pkg: string, pos: SourcePos): TypeRef | undefined {
     if ((SCALAR_KINDS as readonly string[]).includes(field.type)) {
       return { kind: "scalar", scalar: field.type as ScalarKind };
     }
@@ -231,7 +241,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     return { kind: "ref", name: resolved ? fullNameOf(resolved) : field.type, scope: pkg };
   }
 
-  function addEnum(e: protobuf.Enum, source: ProtoSource, pkg: string, prefix: string[]): void {
+  function addEnum(e: Protobuf.Enum, source: ProtoSource, pkg: string, prefix: string[]): void {
     const fullName = fullNameOf(e);
     packageOf.set(source.path, pkg);
     enums.push({
@@ -249,7 +259,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     });
   }
 
-  function addService(service: protobuf.Service, source: ProtoSource, pkg: string): void {
+  function addService(service: Protobuf.Service, source: ProtoSource, pkg: string): void {
     const fullName = fullNameOf(service);
     packageOf.set(source.path, pkg);
     const pos = posIn(source, `service:${fullName}`);
@@ -305,7 +315,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     });
   }
 
-  function resolveName(method: protobuf.Method, typeName: string): string {
+  function resolveName(method: Protobuf.Method, typeName: string): string {
     try {
       return fullNameOf(method.parent?.lookupTypeOrEnum(typeName) ?? root.lookupTypeOrEnum(typeName));
     } catch {

@@ -3,7 +3,8 @@
  * are reported here with the position of the offending node; meaning (unknown types, duplicates, naming) is
  * the validator's job.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
 import type { Node, Pair, YAMLMap } from "yaml";
 import type {
   Cardinality,
@@ -46,7 +47,17 @@ interface TypeExpr {
 
 const TYPE_EXPR = /^(?:map<\s*([A-Za-z0-9_.]+)\s*,\s*([A-Za-z0-9_.]+)\s*>|([A-Za-z_][A-Za-z0-9_.]*)(\[\]|\?)?)$/;
 
+const require = createRequire(import.meta.url);
+let yamlLib: typeof Yaml | undefined;
+
+/** yaml loads on first use, so .proto-only runs do not pay for it. */
+function loadYaml(): typeof Yaml {
+  yamlLib ??= require("yaml") as typeof Yaml;
+  return yamlLib;
+}
+
 export function parseYamlSchema(path: string, source: string): ParsedFile {
+  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = loadYaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, keepSourceTokens: false, uniqueKeys: true });
   const diagnostics: Diagnostic[] = [];
