@@ -369,11 +369,15 @@ function writeError(req: IncomingMessage, res: ServerResponse, err: unknown): vo
   const detail = err instanceof Error ? err.message : String(err);
   const body: HttpErrorBody = { id: ERROR_ID, code: status, detail, status: STATUS_CODES[status] ?? "Error" };
   if (!req.complete) {
-    // The body was refused unread: close rather than make the client stream it into a keep-alive socket.
-    res.setHeader("Connection", "close");
+    const hasBody = (req.headers["content-length"] ?? "0") !== "0" || req.headers["transfer-encoding"] !== undefined;
+    // A body refused unread: close rather than make the client stream it into a keep-alive socket.
+    if (hasBody) res.setHeader("Connection", "close");
     req.resume();
   }
-  res.removeHeader("Content-Type");
+  // Drop whatever a half-copied backend response left behind (keep Allow, which explains a 405).
+  for (const name of res.getHeaderNames()) {
+    if (name !== "allow" && name !== "connection") res.removeHeader(name);
+  }
   writeJson(res, status, body);
 }
 

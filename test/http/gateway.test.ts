@@ -295,6 +295,9 @@ function sharedSuite(name: string, start: () => Promise<Running>): void {
       assertError({ status: wrong.status, json: await wrong.json() }, 502, /expected a go\.api\.Response/);
       const missing = await fetch(`${running.base}/web/nothing/here`);
       assertError({ status: missing.status, json: await missing.json() }, 404, /not found/);
+      const badHeader = await fetch(`${running.base}/web/badheader`);
+      assertError({ status: badHeader.status, json: await badHeader.json() }, 502, /invalid header "Bad Header"/);
+      assert.equal(badHeader.headers.get("x-good"), null, "headers of the failed response are not leaked");
       const unknown = await fetch(`${running.base}/ghost/path`);
       assertError({ status: unknown.status, json: await unknown.json() }, 404, /unknown module/);
     });

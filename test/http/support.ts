@@ -153,6 +153,9 @@ export function webModule(): Module {
       );
       registerHttpRoute(ctx.server, "web", "/web/hello world", (request) => apiResponse(200, JSON.stringify(request.path)));
       registerHttpRoute(ctx.server, "web", "/web/binary", (request) => apiResponse(0, new Uint8Array([...request.body].reverse()), { "Content-Type": "application/octet-stream" }));
+      registerHttpRoute(ctx.server, "web", "/web/badheader", () =>
+        apiResponse(200, "never sent", { "X-Good": "kept?", "Bad Header": "space in the name" }),
+      );
       registerHttpRoute(ctx.server, "web", "/web/fail", () => {
         throw new RemoteError("web backend exploded");
       });
