@@ -86,8 +86,11 @@ export interface GateOptions {
   readonly rpcTimeoutMs?: number;
   /** Longest accepted topic, bytes. */
   readonly maxTopicLength?: number;
-  /** Decides the CONNACK code; default accepts every CONNECT, as mqant does. */
-  readonly authenticate?: AuthHook | AuthHandlerRef;
+  /**
+   * Decides the CONNACK code: a function, a handler reference, or `"module/handler"` (also Settings key
+   * `AuthHandler`). Default: every CONNECT is accepted, as mqant does.
+   */
+  readonly authenticate?: AuthHook | AuthHandlerRef | string;
   readonly storage?: StorageHandler;
   readonly heartbeatMs?: number;
   readonly listeners?: readonly SessionListener[];
@@ -190,7 +193,7 @@ export function resolveGateOptions(
     maxUnsentBytes: options.maxUnsentBytes ?? settingNumber(settings, "MaxUnsentBytes") ?? gateDefaults.maxUnsentBytes,
     rpcTimeoutMs: options.rpcTimeoutMs ?? settingNumber(settings, "RPCExpired") ?? gateDefaults.rpcTimeoutMs,
     maxTopicLength: options.maxTopicLength ?? gateDefaults.maxTopicLength,
-    authenticate: options.authenticate,
+    authenticate: parseAuthenticate(options.authenticate ?? settingString(settings, "AuthHandler")),
     storage: options.storage,
     heartbeatMs: options.heartbeatMs ?? gateDefaults.heartbeatMs,
     listeners: options.listeners ?? [],
@@ -201,6 +204,15 @@ export function resolveGateOptions(
   if (resolved.concurrentTasks < 1) throw new ConfigError("Gate ConcurrentTasks must be at least 1");
   if (resolved.maxKeepaliveSec < 1) throw new ConfigError("Gate MaxKeepalive must be at least 1 s");
   return resolved;
+}
+
+function parseAuthenticate(value: AuthHook | AuthHandlerRef | string | undefined): AuthHook | AuthHandlerRef | undefined {
+  if (typeof value !== "string") return value;
+  const slash = value.indexOf("/");
+  if (slash <= 0 || slash === value.length - 1) {
+    throw new ConfigError(`Gate auth handler "${value}" must be "module/handler"`);
+  }
+  return { module: value.slice(0, slash), handler: value.slice(slash + 1) };
 }
 
 /** `":3563"`, `"127.0.0.1:3563"`, `"[::1]:3563"` → host (undefined = all interfaces) and port. */

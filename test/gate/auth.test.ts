@@ -95,7 +95,7 @@ test("a module handler decides over RPC; packets sent before the CONNACK wait fo
       });
     },
   };
-  const harness = await startGateApp({ authenticate: { module: "auth", handler: "check" } }, { modules: [authModule] });
+  const harness = await startGateApp({ authenticate: "auth/check" }, { modules: [authModule] });
   try {
     assert.deepEqual(await connackFor(harness.tcpPort, connect("dave", "pw")), { hex: "20020004", closed: true });
     const client = await RawClient.connect(harness.tcpPort);

@@ -42,6 +42,8 @@ test("option parsing: code options win, bad values are ConfigErrors naming the k
   assert.equal(options.tcpAddr, undefined);
   assert.throws(() => resolveGateOptions({}, { MaxPackSize: "big" }), (e: unknown) => e instanceof ConfigError && /MaxPackSize/.test(e.message));
   assert.throws(() => resolveGateOptions({}, { TCPAddr: 3563 }), (e: unknown) => e instanceof ConfigError && /TCPAddr/.test(e.message));
+  assert.deepEqual(resolveGateOptions({}, { AuthHandler: "auth/check" }).authenticate, { module: "auth", handler: "check" });
+  assert.throws(() => resolveGateOptions({}, { AuthHandler: "auth" }), (e: unknown) => e instanceof ConfigError && /module\/handler/.test(e.message));
   assert.deepEqual(parseListenAddress(":3563"), { host: undefined, port: 3563 });
   assert.deepEqual(parseListenAddress("127.0.0.1:0"), { host: "127.0.0.1", port: 0 });
   assert.deepEqual(parseListenAddress("[::1]:3653"), { host: "::1", port: 3653 });
