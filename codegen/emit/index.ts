@@ -218,16 +218,17 @@ function typedParams(handler: HandlerModel, imports: FileImports): TypedParam[] 
 
 function paramDocs(handler: HandlerModel, index: TypeIndex): string {
   const lines = [handler.doc.trim()];
-  const documented = handler.params.filter((p) => p.doc.trim() !== "");
+  const documented: { name: string; doc: string }[] = handler.params.map((p) => ({ name: p.name, doc: p.doc.trim() }));
   if (handler.gate) {
-    const request = handler.params[0];
-    const message = request?.type.kind === "ref" && request.type.resolved ? index.messages.get(request.type.resolved.fullName) : undefined;
-    if (message?.synthetic) documented.push(...message.fields.filter((f) => f.doc.trim() !== "").map((f) => ({ ...f, type: f.type, collection: undefined })));
+    // A YAML gate handler's named params live on as the fields of its request message.
+    const request = handler.params[0]?.type;
+    const message = request?.kind === "ref" && request.resolved ? index.messages.get(request.resolved.fullName) : undefined;
+    if (message?.synthetic) documented.push(...message.fields.map((f) => ({ name: `request.${f.name}`, doc: f.doc.trim() })));
     lines.push(`Wire name \`${handler.wireName}\` (gate handler: the first wire argument is the caller's session).`);
   } else {
     lines.push(`Wire name \`${handler.wireName}\`.`);
   }
-  for (const p of documented) lines.push(`@param ${handler.gate ? `request.${p.name}` : p.name} ${p.doc.trim()}`);
+  for (const p of documented) if (p.doc !== "") lines.push(`@param ${p.name} ${p.doc}`);
   return lines.filter((l) => l !== "").join("\n");
 }
 
