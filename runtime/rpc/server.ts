@@ -154,6 +154,7 @@ export class RpcServer implements ModuleServer {
   private goRunning = 0;
   private readonly active = new Set<HandlerContext>();
   private accepting = true;
+  private lastSkewWarning = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: RpcServerOptions) {
@@ -244,7 +245,16 @@ export class RpcServer implements ModuleServer {
       this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`);
       return;
     }
-    const deadline = req.expired > 0 ? req.expired : Date.now() + 10_000;
+    const now = Date.now();
+    const deadline = req.expired > 0 ? req.expired : now + 10_000;
+    if (deadline < now && now - this.lastSkewWarning > 10_000) {
+      // The deadline is the caller's clock; a request that arrives already expired usually means the
+      // hosts' clocks disagree, which would make this node drop every call from that caller.
+      this.lastSkewWarning = now;
+      this.options.log.warn(
+        `rpc ${req.fn} from ${req.caller || "?"} arrived ${now - deadline} ms after its deadline; dropped (check clock sync between hosts)`,
+      );
+    }
     const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log);
     this.enqueue({
       entry,
@@ -364,8 +374,10 @@ export class RpcServer implements ModuleServer {
   private start(job: Job): void {
     const ctx = job.ctx;
     if (Date.now() > ctx.deadline) {
-      // Queued past its deadline: the caller gave up, so the work is not done at all.
-      this.fail(job, new DeadlineExceededError());
+      // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
+      const error = new DeadlineExceededError();
+      this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
+      job.sink?.reject(error);
       this.next(job.entry.mode);
       return;
     }
