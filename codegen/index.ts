@@ -19,7 +19,7 @@ export interface SchemaSource {
   /** Display path, `/`-separated (`schemas/chat.yaml`); used in diagnostics and `// source:` lines. */
   readonly path: string;
   readonly text: string;
-  /** Absolute path, for resolving .proto imports; defaults to the display path under `schemaDir`'s parent. */
+  /** Absolute path, for resolving .proto imports; defaults to the display path (minus its first segment) under `schemaDir`. */
   readonly absolutePath?: string;
 }
 
