@@ -89,7 +89,9 @@ export class RpcClient implements RpcCaller {
     const deadline = Date.now() + timeout;
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {
-      const node = failure === undefined ? await this.pick(target, options) : await this.repick(target, options, failure);
+      const picked = failure === undefined ? this.pick(target, options) : this.repick(target, options, failure);
+      // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
+      const node = picked instanceof Promise ? await picked : picked;
       const server = this.options.local.get(node.id);
       if (server !== undefined && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
         const copies = new Array<unknown>(args.length);
@@ -189,7 +191,9 @@ export class RpcClient implements RpcCaller {
     const deadline = Date.now() + timeout;
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {
-      const node = failure === undefined ? await this.pick(target, options) : await this.repick(target, options, failure);
+      const picked = failure === undefined ? this.pick(target, options) : this.repick(target, options, failure);
+      // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
+      const node = picked instanceof Promise ? await picked : picked;
       try {
         const reply = await this.sendTo(node, fn, argsType, args, deadline, options?.signal);
         if (reply.error !== "" && SERVER_CLOSED.test(reply.error)) throw new ClosedError(reply.error);
