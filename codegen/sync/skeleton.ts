@@ -22,6 +22,8 @@ export interface SyncOptions {
   readonly implDir: string;
   /** Folder of the generated code, imported by relative path. */
   readonly outDir: string;
+  /** Told about an implementation file that exists but has no class to update. */
+  readonly onSkip?: (path: string, reason: string) => void;
 }
 
 /** Needed type names, by the module specifier they are imported from. */
@@ -140,6 +142,10 @@ function findClass(file: SourceFile, names: ModuleNames): ClassDeclaration | und
   );
 }
 
+function hasModuleClass(text: string, names: ModuleNames, project: Project): boolean {
+  return findClass(project.createSourceFile(`/impl/${names.file}.check.ts`, text, { overwrite: true }), names) !== undefined;
+}
+
 interface Insertion {
   readonly at: number;
   readonly text: string;
@@ -207,6 +213,9 @@ export function syncSkeletons(model: SchemaModel, options: SyncOptions): string[
     }
     const text = readFileSync(path, "utf8");
     const updated = addMissingMethods(text, module, index, names, needs, project);
+    if (updated === undefined && !hasModuleClass(text, names, project)) {
+      options.onSkip?.(path, `no class implementing ${names.handlersInterface} or named ${names.moduleClass}; not updated`);
+    }
     if (updated !== undefined && updated !== text) {
       writeFileSync(path, updated);
       written.push(path);

@@ -114,6 +114,7 @@ test("validation errors print file:line:col lines and exit 1; --format json give
       written: [],
       deleted: [],
       skeletons: [],
+      warnings: [],
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -133,7 +133,10 @@ test("a file without the module's class is left alone", () => {
     syncSkeletons(modelOf(V1), { implDir: join(dir, "src"), outDir: join(dir, "generated") });
     const unrelated = "export const nothingHere = true;\n";
     writeFileSync(path, unrelated);
-    assert.deepEqual(syncSkeletons(modelOf(V2), { implDir: join(dir, "src"), outDir: join(dir, "generated") }), []);
+    const skipped: string[] = [];
+    const options = { implDir: join(dir, "src"), outDir: join(dir, "generated"), onSkip: (p: string, why: string) => skipped.push(`${p}: ${why}`) };
+    assert.deepEqual(syncSkeletons(modelOf(V2), options), []);
+    assert.deepEqual(skipped, [`${path}: no class implementing GreeterHandlers or named GreeterModule; not updated`]);
     assert.equal(readFileSync(path, "utf8"), unrelated);
     assert.ok(existsSync(path));
   } finally {

@@ -42,6 +42,7 @@ export interface GenerateRun {
   readonly written: readonly string[];
   readonly deleted: readonly string[];
   readonly skeletons: readonly string[];
+  readonly warnings: readonly { readonly file: string; readonly message: string }[];
   readonly ms: number;
 }
 
@@ -49,14 +50,15 @@ export async function runGenerateOnce(schemaDir: string, outDir: string, implDir
   const started = performance.now();
   const result = generate({ schemaDir });
   if (result.diagnostics.length > 0) {
-    return { ok: false, diagnostics: result.diagnostics, written: [], deleted: [], skeletons: [], ms: performance.now() - started };
+    return { ok: false, diagnostics: result.diagnostics, written: [], deleted: [], skeletons: [], warnings: [], ms: performance.now() - started };
   }
   const summary = writeGenerated(outDir, result.files);
   let skeletons: string[] = [];
+  const warnings: { file: string; message: string }[] = [];
   if (implDir !== undefined) {
     // ts-morph costs ~300 ms to load, so only sync runs pay for it.
     const { syncSkeletons } = await import("../../sync/skeleton.js");
-    skeletons = syncSkeletons(result.model, { implDir, outDir });
+    skeletons = syncSkeletons(result.model, { implDir, outDir, onSkip: (file, message) => warnings.push({ file, message }) });
   }
   return {
     ok: true,
@@ -64,13 +66,15 @@ export async function runGenerateOnce(schemaDir: string, outDir: string, implDir
     written: summary.written,
     deleted: summary.deleted,
     skeletons,
+    warnings,
     ms: performance.now() - started,
   };
 }
 
 function report(run: GenerateRun, format: OutputFormat, io: CliIO): void {
   if (format === "json") {
-    io.out(`${JSON.stringify({ ok: run.ok, diagnostics: run.diagnostics, written: run.written, deleted: run.deleted, skeletons: run.skeletons })}\n`);
+    const { ok, diagnostics, written, deleted, skeletons, warnings } = run;
+    io.out(`${JSON.stringify({ ok, diagnostics, written, deleted, skeletons, warnings })}\n`);
     return;
   }
   if (!run.ok) {
@@ -78,6 +82,7 @@ function report(run: GenerateRun, format: OutputFormat, io: CliIO): void {
     io.err(`${run.diagnostics.length} error${run.diagnostics.length === 1 ? "" : "s"}\n`);
     return;
   }
+  for (const w of run.warnings) io.err(`mqgen: warning: ${relative(io.cwd, w.file).split(sep).join("/")}: ${w.message}\n`);
   const parts = [`${run.written.length} written`];
   if (run.deleted.length > 0) parts.push(`${run.deleted.length} deleted`);
   if (run.skeletons.length > 0) {
