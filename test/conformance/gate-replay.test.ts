@@ -171,8 +171,11 @@ async function openTcp(port: number): Promise<RawConnection> {
       const deadline = Date.now() + timeoutMs;
       while (connection.packets.length < count && !connection.closed && Date.now() < deadline) {
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     },
@@ -208,8 +211,11 @@ async function openWs(port: number, protocols: string[]): Promise<{ connection: 
       const deadline = Date.now() + timeoutMs;
       while (connection.packets.length < count && !connection.closed && Date.now() < deadline) {
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     },

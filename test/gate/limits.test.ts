@@ -51,11 +51,15 @@ test("a client flooding QoS 1 that never reads is dropped, with the gate's memor
       const flushed = client.socket.write(batch);
       sent++;
       if (!flushed) {
+        let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           new Promise((resolve) => client.socket.once("drain", resolve)),
           client.closedPromise,
-          new Promise((resolve) => setTimeout(resolve, 2_000)),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, 2_000);
+          }),
         ]);
+        clearTimeout(timer);
       }
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     }

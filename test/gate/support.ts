@@ -183,7 +183,15 @@ export class RawClient {
   /** Resolves true if the gate closed the socket within the time. */
   async waitForClose(timeoutMs = 3_000): Promise<boolean> {
     if (this.closed) return true;
-    return Promise.race([this.closedPromise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.closedPromise.then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   destroy(): void {
