@@ -74,6 +74,19 @@ for (const transport of ["tcp", "websocket"] as const) {
       assert.equal(await reply, `{"Trace":"${envelopeOf(await replyTrace(client)).Trace}","Error":"","Result":"cmF3OnJhdy1ieXRlcw=="}`);
     });
 
+    test("a ProtocolMarshal result is published as is, without the envelope", async () => {
+      const reply = new Promise<Buffer>((resolve) => {
+        const onMessage = (topic: string, payload: Buffer): void => {
+          if (topic !== "helloworld/HD_preencoded/1") return;
+          client.removeListener("message", onMessage);
+          resolve(payload);
+        };
+        client.on("message", onMessage);
+      });
+      await client.publishAsync("helloworld/HD_preencoded/1", "{}");
+      assert.deepEqual(await reply, Buffer.from("\u0000raw frame\u00ff"));
+    });
+
     test("no msgid: no reply, but the handler runs (the push arrives)", async () => {
       const pushed = nextMessage(client, "/push/x");
       let replied = false;

@@ -9,6 +9,7 @@ import type { Module, ModuleContext } from "../../runtime/app/types.js";
 import { Gate } from "../../runtime/gate/gate.js";
 import type { GateOptions } from "../../runtime/gate/options.js";
 import { Session } from "../../runtime/gate/session.js";
+import { EncodedArg } from "../../runtime/rpc/args.js";
 
 export interface HelloworldControl {
   /** Resolves parked HD_park calls. */
@@ -34,6 +35,8 @@ export function helloworldModule(control: { parked: (() => void)[]; calls: Hello
         return Buffer.concat([Buffer.from("raw:"), bytes]);
       });
       ctx.server.registerGo("say", () => "not for gate clients");
+      // mqant's module.ProtocolMarshal: the handler pre-encodes what the client receives.
+      ctx.server.registerGo("HD_preencoded", () => new EncodedArg("ProtocolMarshal", Buffer.from("\u0000raw frame\u00ff")));
       ctx.server.registerGo("HD_park", async (args) => {
         control.calls.push({ handler: "HD_park", session: args[0] as Session, payload: args[1] });
         await new Promise<void>((resolve) => control.parked.push(resolve));
