@@ -112,6 +112,17 @@ describe("connection opening", () => {
     assert.equal(client.bytes.toString("hex"), "20020002");
   });
 
+  test("a client id over 64 characters is refused with CONNACK 2 (mqant closes without CONNACK)", async () => {
+    const client = await RawClient.connect(harness.tcpPort);
+    client.write(connectPacket({ clientId: "c".repeat(65) }));
+    assert.equal(await client.waitForClose(), true);
+    assert.equal(client.bytes.toString("hex"), "20020002");
+    const ok = await RawClient.connect(harness.tcpPort);
+    ok.write(connectPacket({ clientId: "c".repeat(64) }));
+    assert.equal((await ok.waitForBytes(4)).toString("hex"), CONNACK_OK_HEX);
+    ok.destroy();
+  });
+
   test("CONNECT and PUBLISH in one write are both processed", async () => {
     const client = await RawClient.connect(harness.tcpPort);
     client.write(Buffer.concat([Buffer.from(CONNECT_HEX, "hex"), generate({ cmd: "publish", topic: "helloworld/HD_raw/1", payload: "x", qos: 0, retain: false, dup: false })]));
