@@ -7,6 +7,17 @@ import { AbortedError, DeadlineExceededError } from "../errors.js";
 import type { CallContext } from "./descriptor.js";
 import { newId16 } from "./ids.js";
 
+/** Who aborts running handlers when the app stops; only contexts whose signal was read are tracked. */
+export interface SignalOwner {
+  readonly stopReason: Error | undefined;
+  track(ctx: HandlerContext): void;
+  untrack(ctx: HandlerContext): void;
+}
+
+function abortAtDeadline(controller: AbortController): void {
+  controller.abort(new DeadlineExceededError());
+}
+
 export class HandlerContext implements CallContext {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -23,6 +34,7 @@ export class HandlerContext implements CallContext {
     traceId: string | undefined,
     spanId: string | undefined,
     private readonly baseLog?: Logger,
+    private readonly owner?: SignalOwner,
   ) {
     this.trace = traceId;
     this.span = spanId;
@@ -49,14 +61,16 @@ export class HandlerContext implements CallContext {
     if (this.controller === undefined) {
       const controller = new AbortController();
       this.controller = controller;
-      if (this.stopReason !== undefined) {
-        controller.abort(this.stopReason);
+      const stopped = this.stopReason ?? this.owner?.stopReason;
+      if (stopped !== undefined) {
+        controller.abort(stopped);
       } else {
         const remaining = this.deadline - Date.now();
         if (remaining <= 0) controller.abort(new DeadlineExceededError());
         else {
-          this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), remaining);
+          this.timer = setTimeout(abortAtDeadline, remaining, controller);
           this.timer.unref();
+          this.owner?.track(this);
         }
       }
     }
@@ -72,8 +86,10 @@ export class HandlerContext implements CallContext {
 
   /** The call finished: drop the deadline timer. */
   release(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
     this.timer = undefined;
+    this.owner?.untrack(this);
   }
 }
 

@@ -14,7 +14,7 @@
  * - A thrown error becomes ResultInfo.Error (its message) with ResultType "null".
  */
 import type { Logger } from "pino";
-import { BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError } from "../errors.js";
+import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError } from "../errors.js";
 import { BIND_CALLER } from "./descriptor.js";
 import type {
   CallerBindable,
@@ -26,7 +26,7 @@ import type {
   RpcCaller,
   ValueCodec,
 } from "./descriptor.js";
-import { HandlerContext } from "./context.js";
+import { HandlerContext, type SignalOwner } from "./context.js";
 import type { RpcReply, RpcRequest } from "../transport/wire.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
@@ -140,7 +140,7 @@ class Fifo<T> {
   }
 }
 
-export class RpcServer implements ModuleServer {
+export class RpcServer implements ModuleServer, SignalOwner {
   readonly type: string;
   readonly nodeId: string;
   /** Wire name → handler hash, for registry metadata and contract checks. */
@@ -152,7 +152,9 @@ export class RpcServer implements ModuleServer {
   private serialBusy = false;
   private readonly goQueue = new Fifo<Job>();
   private goRunning = 0;
+  /** Running calls whose handler watches its signal. */
   private readonly active = new Set<HandlerContext>();
+  stopReason: Error | undefined;
   private accepting = true;
   private lastSkewWarning = 0;
   private idleWaiters: (() => void)[] = [];
@@ -255,7 +257,7 @@ export class RpcServer implements ModuleServer {
         `rpc ${req.fn} from ${req.caller || "?"} arrived ${now - deadline} ms after its deadline; dropped (check clock sync between hosts)`,
       );
     }
-    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log);
+    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log, this);
     this.enqueue({
       entry,
       args,
@@ -297,7 +299,7 @@ export class RpcServer implements ModuleServer {
       );
       return;
     }
-    const ctx = new HandlerContext(entry.name, deadline, caller, undefined, undefined, this.options.log);
+    const ctx = new HandlerContext(entry.name, deadline, caller, undefined, undefined, this.options.log, this);
     this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
   }
 
@@ -381,8 +383,7 @@ export class RpcServer implements ModuleServer {
       this.next(job.entry.mode);
       return;
     }
-    this.active.add(ctx);
-    (job as { started: number }).started = performance.now();
+    if (this.timed) (job as { started: number }).started = performance.now();
     const hooks = this.options.hooks;
     try {
       if (hooks.onBeforeHandle !== undefined) {
@@ -434,8 +435,7 @@ export class RpcServer implements ModuleServer {
   private settle(job: Job, result: unknown, error: string | undefined): void {
     const ctx = job.ctx;
     ctx.release();
-    this.active.delete(ctx);
-    const durationMs = performance.now() - job.started;
+    const durationMs = this.timed ? performance.now() - job.started : 0;
     if (this.options.hooks.onComplete !== undefined) {
       try {
         this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
@@ -547,9 +547,23 @@ export class RpcServer implements ModuleServer {
     });
   }
 
-  /** Fires every running handler's signal (app stopping for good). */
+  /** Fires every running handler's signal (app stopping for good); signals read later fire at once. */
   abortAll(): void {
-    for (const ctx of this.active) ctx.abort();
+    this.stopReason ??= new AbortedError("app stopping");
+    for (const ctx of [...this.active]) ctx.abort(this.stopReason);
+  }
+
+  track(ctx: HandlerContext): void {
+    this.active.add(ctx);
+  }
+
+  untrack(ctx: HandlerContext): void {
+    this.active.delete(ctx);
+  }
+
+  /** Durations are measured only when something reports them. */
+  private get timed(): boolean {
+    return this.options.logCalls || this.options.hooks.onComplete !== undefined;
   }
 }
 

@@ -23,18 +23,23 @@ class ValueCall implements LocalSink {
   timer: NodeJS.Timeout | undefined;
   private finished = false;
   private signal: AbortSignal | undefined;
-  private readonly onAbort = (): void => this.reject(new AbortedError());
+  private onAbort: (() => void) | undefined;
 
   watch(signal: AbortSignal): void {
     this.signal = signal;
+    this.onAbort = () => this.reject(new AbortedError());
     signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
   }
 
   private finish(): boolean {
     if (this.finished) return false;
     this.finished = true;
-    clearTimeout(this.timer);
-    this.signal?.removeEventListener("abort", this.onAbort);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal?.removeEventListener("abort", this.onAbort);
     return true;
   }
 
@@ -121,9 +126,12 @@ export class LocalTransport {
       call.onResolve = resolve;
       call.onReject = reject;
     });
-    call.timer = setTimeout(onValueTimeout, Math.max(0, deadline - Date.now()), call);
-    if (signal !== undefined) call.watch(signal);
     server.handleLocal(fn, args, deadline, caller, call);
+    // Synchronous handlers have already answered: no timer or listener needed for them.
+    if (!call.isFinished) {
+      call.timer = setTimeout(onValueTimeout, Math.max(0, deadline - Date.now()), call);
+      if (signal !== undefined) call.watch(signal);
+    }
     return promise;
   }
 
