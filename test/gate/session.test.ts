@@ -21,6 +21,7 @@ interface SessionView {
 
 const stored = new Map<string, Record<string, string>>();
 const storageCalls: string[] = [];
+const heartbeats: string[] = [];
 const connected: GateSessionData[] = [];
 const disconnected: GateSessionData[] = [];
 let harness: GateHarness;
@@ -37,7 +38,11 @@ before(async () => {
         storageCalls.push(`delete:${session.userId}`);
       },
       query: (userId) => stored.get(userId),
+      heartbeat: (session) => {
+        heartbeats.push(session.userId);
+      },
     },
+    heartbeatMs: 10,
     listeners: [{ connect: (s) => connected.push(s), disconnect: (s) => disconnected.push(s) }],
     sendMessageHook: (_session, topic, body) => (topic === "/blocked" ? null : topic === "/rewritten" ? Buffer.from("changed") : body),
   });
@@ -91,6 +96,10 @@ describe("remote session operations", () => {
   test("update pulls the gate's copy; isConnect looks up user ids on that gate", async () => {
     const view = await op(gate, { op: "update" });
     assert.equal(view.userId, "u-stored");
+    // Packets of a bound session pace the storage heartbeat.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(heartbeats.includes("u-stored"));
+    assert.ok(!heartbeats.includes(""), "no heartbeat for guests");
     assert.equal(await gate.request("helloworld", "HD_session", { op: "isConnect", userId: "u-stored" }), "yes");
     assert.equal(await gate.request("helloworld", "HD_session", { op: "isConnect", userId: "nobody" }), "no");
   });
