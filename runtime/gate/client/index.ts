@@ -177,6 +177,10 @@ export class GateClient {
   }
 }
 
+/**
+ * A string is sent as is, anything else as JSON (what the gate hands backends as `map`). A Uint8Array is
+ * sent as its UTF-8 text, because the MQTT client's publish takes a string everywhere it runs.
+ */
 function encodeBody(body: unknown): string {
   if (typeof body === "string") return body;
   if (body instanceof Uint8Array) return textDecoder.decode(body);
