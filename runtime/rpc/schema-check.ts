@@ -228,24 +228,25 @@ function passes(node: ServiceNode, select: SelectOptions): boolean {
 }
 
 /**
- * The node for a typed call, as RpcClient.callHandler picks it with a guard: `pick` is the client's own
- * selection (explicit node or selector), given narrowed select options.
+ * The call options a typed call should pick its node with (RpcClient.callHandler's hook): `options` itself
+ * when the module's nodes all match (the common case, synchronous once the selector has the type cached),
+ * else options whose `select.filter` keeps the best tier. Throws HandlerSchemaMismatchError when every node
+ * mismatches under "reject". Calls addressed to one node (`options.node`, `type@id`) are left alone here
+ * and checked with `guard.checkNode` once the node is known.
  */
-export async function pickNodeForHandler(
+export function schemaCheckedOptions(
   guard: SchemaGuard,
   selector: Pick<Selector, "cache" | "nodes">,
   module: ModuleDescriptor,
   handler: HandlerDescriptor,
   target: string,
   options: CallOptions | undefined,
-  pick: (options: CallOptions | undefined) => Promise<ServiceNode> | ServiceNode,
-): Promise<ServiceNode> {
-  if (options?.node !== undefined || target.includes("@")) {
-    const node = await pick(options);
-    guard.checkNode(module, handler, node);
-    return node;
-  }
-  const nodes = selector.cache.peek(module.type) ?? (await selector.nodes(module.type));
-  const select = guard.select(module, handler, nodes, options?.select);
-  return pick(select === options?.select ? options : { ...options, select });
+): CallOptions | undefined | Promise<CallOptions | undefined> {
+  if (options?.node !== undefined || target.includes("@")) return options;
+  const narrow = (nodes: readonly ServiceNode[]): CallOptions | undefined => {
+    const select = guard.select(module, handler, nodes, options?.select);
+    return select === options?.select ? options : { ...options, select };
+  };
+  const cached = selector.cache.peek(module.type);
+  return cached !== undefined ? narrow(cached) : selector.nodes(module.type).then(narrow);
 }

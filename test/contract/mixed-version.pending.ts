@@ -76,6 +76,9 @@ async function startApp(modules: Parameters<App["start"]>[0], options: { schemaM
     ...(options.schemaMismatch !== undefined ? { schemaMismatch: options.schemaMismatch } : {}),
   });
   await app.start(modules);
+  // The node registers before the NATS server has surely processed its subscription; a call in between
+  // would find no responder and mark the node dead. A flush round trip closes that window.
+  await app.nats?.flush();
   apps.push(app);
   return app;
 }

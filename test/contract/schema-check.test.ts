@@ -7,14 +7,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Logger } from "pino";
 import { MemoryRegistry, SchemaMismatchError, stringCodec } from "../../runtime/index.js";
-import type { CallOptions, HandlerDescriptor, ModuleDescriptor, ServiceNode } from "../../runtime/index.js";
+import type { HandlerDescriptor, ModuleDescriptor, ServiceNode } from "../../runtime/index.js";
 import {
   HANDLER_SCHEMAS_KEY,
   SCHEMA_KEY,
   SchemaGuard,
   checkNodeSchema,
   moduleSchemaMetadata,
-  pickNodeForHandler,
+  schemaCheckedOptions,
   schemaMetadata,
 } from "../../runtime/rpc/schema-check.js";
 import { Selector } from "../../runtime/selector/selector.js";
@@ -106,7 +106,7 @@ test('under "warn" a mismatch is logged once per handler and version, and the ca
   assert.match(lines[0] as string, /schema mismatch calling greeter\.sayHi .* serves h2 .*; calling anyway \(schemaMismatch: warn\)/);
 });
 
-test("pickNodeForHandler with a Selector over a registry: prefers matching nodes, checks addressed ones", async () => {
+test("schemaCheckedOptions with a Selector over a registry: picks matching nodes, leaves addressed calls to checkNode", async () => {
   const registry = new MemoryRegistry();
   const selector = new Selector({ registry });
   try {
@@ -117,14 +117,25 @@ test("pickNodeForHandler with a Selector over a registry: prefers matching nodes
       );
     }
     const guard = new SchemaGuard({ policy: "reject" });
-    // What RpcClient.pick does for a module-type target.
-    const pick = (options: CallOptions | undefined): Promise<ServiceNode> =>
-      options?.node !== undefined ? selector.getNode(`greeter@${options.node}`) : selector.select("greeter", options?.select);
-    for (let i = 0; i < 20; i++) {
-      assert.equal((await pickNodeForHandler(guard, selector, V1, sayHi1, "greeter", undefined, pick)).id, "greeter@a1");
-      assert.equal((await pickNodeForHandler(guard, selector, V2, V2.handlers.sayHi as HandlerDescriptor, "greeter", undefined, pick)).id, "greeter@b2");
+    const sayHi2 = V2.handlers.sayHi as HandlerDescriptor;
+    const ping = V1.handlers.ping as HandlerDescriptor;
+    const picked = new Map<string, Set<string>>();
+    for (let i = 0; i < 40; i++) {
+      for (const [label, module, h] of [["v1 sayHi", V1, sayHi1], ["v2 sayHi", V2, sayHi2], ["ping", V1, ping]] as const) {
+        const options = await schemaCheckedOptions(guard, selector, module, h, "greeter", undefined);
+        const chosen = await selector.select("greeter", options?.select);
+        picked.set(label, (picked.get(label) ?? new Set()).add(chosen.id));
+      }
     }
-    await assert.rejects(pickNodeForHandler(guard, selector, V1, sayHi1, "greeter", { node: "b2" }, pick), SchemaMismatchError);
+    assert.deepEqual([...(picked.get("v1 sayHi") ?? [])], ["greeter@a1"]);
+    assert.deepEqual([...(picked.get("v2 sayHi") ?? [])], ["greeter@b2"]);
+    assert.deepEqual([...(picked.get("ping") ?? [])].sort(), ["greeter@a1", "greeter@b2"], "an unchanged handler uses every node");
+    // Once cached, the all-compatible case is synchronous and hands the options back untouched.
+    const own = { timeout: 5 };
+    assert.equal(schemaCheckedOptions(guard, selector, V1, ping, "greeter", own), own);
+    const addressed = { node: "b2" };
+    assert.equal(schemaCheckedOptions(guard, selector, V1, sayHi1, "greeter", addressed), addressed);
+    assert.throws(() => guard.checkNode(V1, sayHi1, node("b2", moduleSchemaMetadata(V2))), SchemaMismatchError);
   } finally {
     selector.close();
     await registry.close();
