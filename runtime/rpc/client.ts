@@ -81,7 +81,26 @@ export class RpcClient implements RpcCaller {
     await this.sendNR(target, fn, encoded.argsType, encoded.args, options);
   }
 
-  async callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+  callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+    // Fast path: a cached node of this process serving the same contract — straight into its queue.
+    if (!this.closed && options?.node === undefined && options?.select === undefined) {
+      const node = this.options.selector.trySelect(module.type, undefined);
+      const server = node === undefined ? undefined : this.options.local.get(node.id);
+      if (server !== undefined && server.isAccepting && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
+        const params = handler.params;
+        const copies = new Array<unknown>(args.length);
+        for (let i = 0; i < args.length; i++) {
+          const param = params[i];
+          copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
+        }
+        const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
+        return this.options.local.requestValues(server, handler.wireName, copies, Date.now() + timeout, options?.signal, this.hostname) as Promise<R>;
+      }
+    }
+    return this.callHandlerRouted<R>(module, handler, args, options);
+  }
+
+  private async callHandlerRouted<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
     if (this.closed) throw new ClosedError();
     const params = handler.params;
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;

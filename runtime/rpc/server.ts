@@ -526,6 +526,10 @@ export class RpcServer implements ModuleServer, SignalOwner {
 
   // --- shutdown ---
 
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
   /** Stop taking calls; calls already accepted still run. */
   stopAccepting(): void {
     this.accepting = false;

@@ -29,6 +29,7 @@ export class NodeCache {
   private readonly ttlMs: number;
   private readonly deadMs: number;
   private closed = false;
+  private peeks = 0;
 
   constructor(private readonly options: NodeCacheOptions) {
     this.ttlMs = options.ttlMs ?? 60_000;
@@ -39,8 +40,10 @@ export class NodeCache {
   peek(type: string): readonly ServiceNode[] | undefined {
     const cache = this.types.get(type);
     if (cache === undefined || cache.loading !== undefined) return undefined;
-    if (Date.now() - cache.fetchedAt > this.ttlMs) {
-      void this.load(type, cache);
+    // The watch keeps entries current; the periodic re-read is a safety net, so the clock is read only
+    // every 256th selection to keep the per-call cost down.
+    if ((++this.peeks & 255) === 0 && Date.now() - cache.fetchedAt > this.ttlMs) {
+      void this.load(type, cache).catch((err: unknown) => this.options.log?.warn({ err }, `selector: refresh ${type} failed`));
     }
     return cache.nodes;
   }
