@@ -175,7 +175,13 @@ export function compareSnapshots(previous: ContractSnapshot, next: ContractSnaps
       const now = newByNo.get(old.no);
       if (!now) {
         if (!isNumberReserved(after.reserved, old.no)) {
-          report("FIELD_NO_DELETE", messagePos, `field ${old.no} '${old.name}' was deleted from ${name} without reserving its number`);
+          const moved = after.fields.find((f) => f.name === old.name);
+          if (moved) {
+            const hint = /\.ya?ml$/.test(after.file) ? "; YAML numbers fields by position: give fields an explicit `no:` to keep their numbers" : "";
+            report("FIELD_NO_DELETE", moved.pos ?? messagePos, `field '${old.name}' of ${name} moved from number ${old.no} to ${moved.no} without reserving ${old.no}${hint}`);
+          } else {
+            report("FIELD_NO_DELETE", messagePos, `field ${old.no} '${old.name}' was deleted from ${name} without reserving its number`);
+          }
         }
         if (!newNames.has(old.name) && !after.reserved.names.includes(old.name)) {
           report("FIELD_NAME_NO_DELETE", messagePos, `field ${old.no} '${old.name}' was deleted from ${name} without reserving its name`);
@@ -183,12 +189,15 @@ export function compareSnapshots(previous: ContractSnapshot, next: ContractSnaps
         continue;
       }
       const pos = now.pos ?? messagePos;
+      // YAML numbers fields by position unless `no:` is given, so a deleted or inserted field renumbers the
+      // ones after it; say so where that is the likely cause.
+      const yamlHint = /\.ya?ml$/.test(after.file) && !newNames.has(old.name) ? ` (YAML numbers fields by position: give fields an explicit \`no:\` to keep their numbers)` : "";
       if (now.name !== old.name && now.type !== old.type) {
-        report("FIELD_NUMBER_NO_REUSE", pos, `field number ${old.no} of ${name} was '${old.name}' (${old.type}) and is reused by '${now.name}' (${now.type})`);
+        report("FIELD_NUMBER_NO_REUSE", pos, `field number ${old.no} of ${name} was '${old.name}' (${old.type}) and is reused by '${now.name}' (${now.type})${yamlHint}`);
         continue;
       }
       if (now.name !== old.name) {
-        report("FIELD_SAME_NAME", pos, `field ${old.no} of ${name} was renamed from '${old.name}' to '${now.name}'`);
+        report("FIELD_SAME_NAME", pos, `field ${old.no} of ${name} was renamed from '${old.name}' to '${now.name}'${yamlHint}`);
       }
       const oldShape = shape(old.cardinality);
       const newShape = shape(now.cardinality);

@@ -74,6 +74,24 @@ describe("rule corpus", () => {
     assert.equal(report.exitCode, 0);
   });
 
+  test("a YAML field deleted in the middle renumbers the ones after it, and the message says why", () => {
+    const dir = join(scratch, "yaml-renumber");
+    const message = (fields: string): string => `module: m\nhandlers:\n  get:\n    returns: Reply\nmessages:\n  Reply:\n    fields:\n${fields}`;
+    mkdirSync(join(dir, "old"), { recursive: true });
+    mkdirSync(join(dir, "new"), { recursive: true });
+    writeFileSync(join(dir, "old", "m.yaml"), message("      text: string\n      at: int64\n      delivered: int32\n"));
+    writeFileSync(join(dir, "new", "m.yaml"), message("      text: string\n      delivered: int32\n"));
+    const report = checkBreaking({ schemaDir: "new", against: "old", cwd: dir });
+    assert.deepEqual(report.violations.map((v) => formatViolation(v, "text")), [
+      "new/m.yaml:9:7: FIELD_NO_DELETE field 'delivered' of m.Reply moved from number 3 to 2 without reserving 3; YAML numbers fields by position: give fields an explicit `no:` to keep their numbers",
+      "new/m.yaml:9:7: FIELD_NUMBER_NO_REUSE field number 2 of m.Reply was 'at' (int64) and is reused by 'delivered' (int32) (YAML numbers fields by position: give fields an explicit `no:` to keep their numbers)",
+    ]);
+    // With explicit numbers the same deletion is only the deletion.
+    writeFileSync(join(dir, "old", "m.yaml"), message("      text: string\n      at: { type: int64, no: 2 }\n      delivered: { type: int32, no: 3 }\n"));
+    writeFileSync(join(dir, "new", "m.yaml"), message("      text: string\n      delivered: { type: int32, no: 3 }\n"));
+    assert.deepEqual(checkBreaking({ schemaDir: "new", against: "old", cwd: dir }).violations.map((v) => v.rule), ["FIELD_NAME_NO_DELETE", "FIELD_NO_DELETE"]);
+  });
+
   test("allow comments with a reason suppress the break next to them", () => {
     const report = checkBreaking({ schemaDir: "new", against: "old", cwd: join(FIXTURES, "allowed") });
     assert.deepEqual(report.violations, []);
