@@ -96,8 +96,61 @@ export class RpcClient implements RpcCaller {
         const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
         return this.options.local.requestValues(server, handler.wireName, copies, Date.now() + timeout, options?.signal, this.hostname) as Promise<R>;
       }
+      const nats = this.options.nats;
+      if (node !== undefined && server === undefined && nats !== undefined && !isLocalAddress(node.address)) {
+        return this.callHandlerNats<R>(nats, node, module, handler, args, options);
+      }
     }
     return this.callHandlerRouted<R>(module, handler, args, options);
+  }
+
+  /** Typed call to a cached remote node without the routing loop; failures that allow it take the loop. */
+  private callHandlerNats<R>(
+    nats: NatsTransport,
+    node: ServiceNode,
+    module: ModuleDescriptor,
+    handler: HandlerDescriptor,
+    args: readonly unknown[],
+    options: CallOptions | undefined,
+  ): Promise<R> {
+    const params = handler.params;
+    const argsType = new Array<string>(args.length);
+    const encoded = new Array<Uint8Array>(args.length);
+    try {
+      for (let i = 0; i < args.length; i++) {
+        const codec = (params[i] ?? params[params.length - 1])?.codec;
+        if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
+        argsType[i] = codec.tag;
+        encoded[i] = codec.encode(args[i]);
+      }
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
+    const deadline = Date.now() + timeout;
+    const req = this.request(handler.wireName, argsType, encoded, deadline);
+    return nats.request(node.address, node.id, req, deadline, options?.signal).then(
+      (reply) => {
+        if (reply.error !== "") return this.retryTyped<R>(remoteError(reply.error), node, module, handler, args, options, deadline);
+        return handler.result.decode(reply.result, reply.resultType) as R;
+      },
+      (err: unknown) => this.retryTyped<R>(err, node, module, handler, args, options, deadline),
+    );
+  }
+
+  private retryTyped<R>(
+    err: unknown,
+    node: ServiceNode,
+    module: ModuleDescriptor,
+    handler: HandlerDescriptor,
+    args: readonly unknown[],
+    options: CallOptions | undefined,
+    deadline: number,
+  ): Promise<R> {
+    if (!mayRetry(err, handler.retrySafe)) return Promise.reject(err as Error);
+    this.options.selector.markDead(node.id);
+    const remaining = deadline - Date.now();
+    return this.callHandlerRouted<R>(module, handler, args, { ...options, timeout: remaining > 0 ? remaining : 1 });
   }
 
   private async callHandlerRouted<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
