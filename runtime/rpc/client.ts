@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { AbortedError, BusyError, ClosedError, NoneAvailableError, RemoteError } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";
-import { NodeGoneError, type NatsTransport } from "../transport/nats.js";
+import { NodeGoneError, type NatsTransport, type ReplyHandler } from "../transport/nats.js";
 import type { LocalTransport } from "../transport/local.js";
 import type { RpcReply, RpcRequest } from "../transport/wire.js";
 import { decodeArg, encodeArgs } from "./args.js";
@@ -129,16 +129,11 @@ export class RpcClient implements RpcCaller {
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
     const deadline = Date.now() + timeout;
     const req = this.request(handler.wireName, argsType, encoded, deadline);
-    return nats.request(node.address, node.id, req, deadline, options?.signal).then(
-      (reply) => {
-        if (reply.error !== "") return this.retryTyped<R>(remoteError(reply.error), node, module, handler, args, options, deadline);
-        return handler.result.decode(reply.result, reply.resultType) as R;
-      },
-      (err: unknown) => this.retryTyped<R>(err, node, module, handler, args, options, deadline),
-    );
+    return nats.requestWith(node.address, node.id, req, deadline, options?.signal, new TypedReply<R>(this, node, module, handler, args, options, deadline));
   }
 
-  private retryTyped<R>(
+  /** @internal Retries a failed typed call through the routing loop when the failure allows it. */
+  retryTyped<R>(
     err: unknown,
     node: ServiceNode,
     module: ModuleDescriptor,
@@ -326,6 +321,36 @@ export class RpcClient implements RpcCaller {
 
   close(): void {
     this.closed = true;
+  }
+}
+
+/** One typed remote call's reply handling: decode in the subscription callback, retry when allowed. */
+class TypedReply<R> implements ReplyHandler<R> {
+  constructor(
+    private readonly client: RpcClient,
+    private readonly node: ServiceNode,
+    private readonly module: ModuleDescriptor,
+    private readonly handler: HandlerDescriptor,
+    private readonly args: readonly unknown[],
+    private readonly options: CallOptions | undefined,
+    private readonly deadline: number,
+  ) {}
+
+  onReply(reply: RpcReply): R | Promise<R> {
+    if (reply.error !== "") {
+      const error = remoteError(reply.error);
+      if (!mayRetry(error, this.handler.retrySafe)) throw error;
+      return this.retry(error);
+    }
+    return this.handler.result.decode(reply.result, reply.resultType) as R;
+  }
+
+  onError(error: Error): Promise<R> | undefined {
+    return mayRetry(error, this.handler.retrySafe) ? this.retry(error) : undefined;
+  }
+
+  private retry(error: Error): Promise<R> {
+    return this.client.retryTyped<R>(error, this.node, this.module, this.handler, this.args, this.options, this.deadline);
   }
 }
 

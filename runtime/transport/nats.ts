@@ -54,9 +54,26 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
   });
 }
 
+/**
+ * Turns a reply into the call's value inside the subscription callback, so the caller's continuation is
+ * the next microtask (each extra hop splits nats.js's write batching).
+ */
+export interface ReplyHandler<T> {
+  /** The call's value; throw to fail the call, or return a promise (e.g. a retry) to resolve with. */
+  onReply(reply: RpcReply): T | Promise<T>;
+  /** The call failed before a reply: a promise to resolve with instead (a retry), or undefined to reject. */
+  onError(error: Error): Promise<T> | undefined;
+}
+
+const RAW_REPLY: ReplyHandler<RpcReply> = {
+  onReply: (reply) => reply,
+  onError: () => undefined,
+};
+
 class PendingCall {
-  resolve!: (reply: RpcReply) => void;
+  resolve!: (value: unknown) => void;
   reject!: (error: Error) => void;
+  handler!: ReplyHandler<unknown>;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -158,7 +175,14 @@ export class NatsTransport {
     }
     this.pending.delete(reply.cid);
     this.cleanup(call);
-    call.resolve(reply);
+    let value: unknown;
+    try {
+      value = call.handler.onReply(reply);
+    } catch (err) {
+      call.reject(err as Error);
+      return;
+    }
+    call.resolve(value);
   }
 
   private onStatus(msg: Msg): void {
@@ -190,7 +214,15 @@ export class NatsTransport {
     if (call === undefined) return;
     this.pending.delete(cid);
     this.cleanup(call);
-    call.reject(error);
+    let instead: Promise<unknown> | undefined;
+    try {
+      instead = call.handler.onError(error);
+    } catch (err) {
+      call.reject(err as Error);
+      return;
+    }
+    if (instead === undefined) call.reject(error);
+    else call.resolve(instead);
   }
 
   private cleanup(call: PendingCall): void {
@@ -200,13 +232,26 @@ export class NatsTransport {
 
   /** Sends a request and waits for its reply until `deadline` (unix ms). */
   request(subject: string, nodeId: string, req: RpcRequest, deadline: number, signal: AbortSignal | undefined): Promise<RpcReply> {
+    return this.requestWith(subject, nodeId, req, deadline, signal, RAW_REPLY);
+  }
+
+  /** As request(), with the reply turned into the call's value by `handler`. */
+  requestWith<T>(
+    subject: string,
+    nodeId: string,
+    req: RpcRequest,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    handler: ReplyHandler<T>,
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
     req.replyTo = this.inbox;
     req.reply = true;
     const call = new PendingCall(req.cid, nodeId, subject);
-    const promise = new Promise<RpcReply>((resolve, reject) => {
-      call.resolve = resolve;
+    call.handler = handler as ReplyHandler<unknown>;
+    const promise = new Promise<T>((resolve, reject) => {
+      call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
     });
     this.pending.set(req.cid, call);
