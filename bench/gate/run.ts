@@ -76,13 +76,15 @@ interface Outcome {
   readonly roundTrips: LoadResult[];
   readonly idleBytesPerConnection: number[];
   readonly connectSeconds: number[];
+  /** The first request after the server started, if it failed before a retry succeeded. */
+  readonly firstCallFailures: string[];
   roundTripError?: string;
   idleError?: string;
 }
 
 const env = await environment();
 const outcomes = new Map<string, Outcome>(
-  serverKinds.map((k) => [k.name, { roundTrips: [], idleBytesPerConnection: [], connectSeconds: [] }]),
+  serverKinds.map((k) => [k.name, { roundTrips: [], idleBytesPerConnection: [], connectSeconds: [], firstCallFailures: [] }]),
 );
 
 // 1. Round trips: one server and one client per kind, rounds interleaved across kinds.
@@ -94,7 +96,12 @@ for (const kind of serverKinds) {
     started = await startServer(kind);
     const client = Worker.start({ script: "bench/gate/roundtrip.ts", args: [kind.roundTrip, String(started.port)] });
     running.push({ started, client });
-    await client.next("ready", 30_000);
+    const ready = await client.next("ready", 60_000);
+    const failures = (ready["firstCallFailures"] ?? []) as string[];
+    if (failures.length > 0) {
+      outcome.firstCallFailures.push(...failures);
+      console.log(`${kind.name}: the first request after start failed and was retried — ${failures.join("; ")}`);
+    }
   } catch (error) {
     outcome.roundTripError = firstLine(error);
     console.log(`${kind.name}: round trip not measured — ${outcome.roundTripError}`);
@@ -164,6 +171,7 @@ interface Summary {
   readonly serialPerSec: number;
   readonly concurrentPerSec: number;
   readonly idleBytesPerConnection: number;
+  readonly firstCallFailures: readonly string[];
   readonly roundTripError?: string;
   readonly idleError?: string;
 }
@@ -179,6 +187,7 @@ const summaries = serverKinds.map((kind): Summary => {
     serialPerSec: median(rt.map((r) => r.serialPerSec)),
     concurrentPerSec: median(rt.map((r) => r.concurrentPerSec)),
     idleBytesPerConnection: o.idleError === undefined ? median(o.idleBytesPerConnection) : Number.NaN,
+    firstCallFailures: o.firstCallFailures,
     ...(o.roundTripError === undefined ? {} : { roundTripError: o.roundTripError }),
     ...(o.idleError === undefined ? {} : { idleError: o.idleError }),
   };
@@ -214,6 +223,9 @@ console.log(
 for (const s of summaries) {
   if (s.roundTripError !== undefined) console.log(`${s.label}: round trip not measured — ${s.roundTripError}`);
   if (s.idleError !== undefined) console.log(`${s.label}: idle memory not measured — ${s.idleError}`);
+  if (s.firstCallFailures.length > 0) {
+    console.log(`${s.label}: first request after start failed before a retry: ${s.firstCallFailures.join("; ")}`);
+  }
 }
 console.log(`\n${formatGoals(goals)}\n`);
 

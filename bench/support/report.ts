@@ -133,8 +133,11 @@ if (gate !== undefined) {
       ]),
     ),
     "",
-    goals(gate),
-    "",
   );
+  for (const s of (gate["servers"] ?? []) as Json[]) {
+    const failures = (s["firstCallFailures"] ?? []) as string[];
+    if (failures.length > 0) out.push(`- ${String(s["label"])}: the first request after start failed before a retry (${failures.join("; ")}).`);
+  }
+  out.push("", goals(gate), "");
 }
 console.log(out.join("\n"));
