@@ -22,6 +22,8 @@ export interface WorkerOptions {
   readonly weight?: string;
   readonly ttlMs: number;
   readonly intervalMs: number;
+  /** Registry request timeout of the worker, ms (default 1000). */
+  readonly requestTimeoutMs?: number;
 }
 
 export class Worker {
@@ -45,6 +47,7 @@ export class Worker {
       TTL_MS: String(options.ttlMs),
       INTERVAL_MS: String(options.intervalMs),
     };
+    if (options.requestTimeoutMs !== undefined) env.REQUEST_TIMEOUT_MS = String(options.requestTimeoutMs);
     if (options.etcdEndpoint !== undefined) env.ETCD_ENDPOINT = options.etcdEndpoint;
     if (options.consulAddress !== undefined) env.CONSUL_ADDR = options.consulAddress;
     if (options.kvBucket !== undefined) env.KV_BUCKET = options.kvBucket;

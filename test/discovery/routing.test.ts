@@ -108,6 +108,7 @@ describe("routing across three OS processes (NATS KV registry, real nats-server)
       selector: { filter: (node) => node.metadata.state !== "forbidden", strategy: "roundRobin" },
     });
     try {
+      await eventually("caller sees three nodes", async () => ((await filtered.app.getServersByType("echo")).length === 3 ? true : undefined), 5000);
       const seen: string[] = [];
       for (let i = 0; i < 40; i++) seen.push(await filtered.app.callHandler<string>(echoModule, who, [0]));
       assert.deepEqual([...countBy(seen).values()], [20, 20]);

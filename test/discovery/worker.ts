@@ -17,18 +17,19 @@ const env = process.env;
 const natsUrl = env.NATS_URL ?? "nats://127.0.0.1:4222";
 const ttlMs = Number(env.TTL_MS ?? "20000");
 const intervalMs = Number(env.INTERVAL_MS ?? "10000");
+const requestTimeoutMs = Number(env.REQUEST_TIMEOUT_MS ?? "1000");
 
 const nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
 let registry: Registry;
 switch (env.REGISTRY ?? "nats-kv") {
   case "etcd":
-    registry = new EtcdRegistry({ hosts: env.ETCD_ENDPOINT ?? "127.0.0.1:2379", requestTimeoutMs: 1000 });
+    registry = new EtcdRegistry({ hosts: env.ETCD_ENDPOINT ?? "127.0.0.1:2379", requestTimeoutMs });
     break;
   case "consul":
-    registry = new ConsulRegistry({ address: env.CONSUL_ADDR, requestTimeoutMs: 1000 });
+    registry = new ConsulRegistry({ address: env.CONSUL_ADDR, requestTimeoutMs });
     break;
   default:
-    registry = new NatsKvRegistry({ connection: nc, bucket: env.KV_BUCKET ?? "discovery", ttlMs, requestTimeoutMs: 1000 });
+    registry = new NatsKvRegistry({ connection: nc, bucket: env.KV_BUCKET ?? "discovery", ttlMs, requestTimeoutMs });
 }
 
 const metadata: Record<string, string> = {};
