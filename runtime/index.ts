@@ -35,3 +35,4 @@ export { NatsTransport, NodeGoneError, connectNats } from "./transport/nats.js";
 export { LocalTransport } from "./transport/local.js";
 export * from "./gate/gate.js";
 export * from "./gate/options.js";
+export * from "./rpc/schema-check.js";
