@@ -17,6 +17,7 @@ import {
   RULES,
 } from "../../codegen/breaking/index.js";
 import type { RuleId } from "../../codegen/breaking/index.js";
+import { readReserved } from "../../codegen/breaking/reserved.js";
 import { main } from "../../codegen/cli/main.js";
 
 const FIXTURES = resolve("test/fixtures/breaking");
@@ -155,6 +156,31 @@ describe("lock file", () => {
     const broken = await cli(["breaking", "schemas"], dir);
     assert.equal(broken.code, 100);
     assert.equal(broken.out, "schemas/store.proto:23:3: FIELD_SAME_TYPE field 3 'stock' of store.Item changed type from int32 to int64\n");
+  });
+});
+
+test("reserved numbers and names are read from .proto statements and YAML reserved lists", () => {
+  const table = readReserved([
+    {
+      path: "schemas/a.proto",
+      text: [
+        "syntax = \"proto3\";",
+        "package shop;",
+        "// reserved 99; in a comment does not count",
+        "message Outer {",
+        "  reserved 2, 9 to 11, 40 to max;",
+        "  reserved \"old\", 'older';",
+        "  message Inner { reserved 5; string s = 1; }",
+        "  enum Kind { KIND_UNSPECIFIED = 0; reserved 7; }",
+        "}",
+      ].join("\n"),
+    },
+    { path: "schemas/b.yaml", text: "package: chat\nmessages:\n  Line:\n    reserved: [3, \"5-6\", gone]\n    fields:\n      text: string\n" },
+  ]);
+  assert.deepEqual(Object.fromEntries(table), {
+    "shop.Outer": { numbers: [[2, 2], [9, 11], [40, 536_870_911]], names: ["old", "older"] },
+    "shop.Outer.Inner": { numbers: [[5, 5]], names: [] },
+    "chat.Line": { numbers: [[3, 3], [5, 6]], names: ["gone"] },
   });
 });
 
