@@ -45,6 +45,23 @@ const modules: Module[] = [
   // The MQTT gate and chat modules are added here when they land.
 ];
 
+// ==== begin: web chat demo and HTTP gateway (examples/web-chat) ====
+// Each runs only where server.json lists it: `Gate` (Settings TCPAddr ":3563", WSAddr ":3653"), `chat`,
+// `WebChat` (Settings Port 8081, GateWSPort 3653) and `HttpGateway` (Settings Port 8090; then
+// `curl -d '{"name":"mqant"}' http://127.0.0.1:8090/helloworld/sayHi`).
+import { Gate, HttpGatewayModule } from "mqgen/runtime";
+import { helloworld } from "../generated/helloworld.js";
+import { ResultInfo, Req, Rsp, rpctest } from "../generated/rpctest.js";
+import { ChatModule } from "./web-chat/chat-module.js";
+import { WebChatModule } from "./web-chat/web-chat-module.js";
+modules.push(
+  new Gate(),
+  new ChatModule(),
+  new WebChatModule(),
+  new HttpGatewayModule({ descriptors: [helloworld, rpctest], messages: [Req, Rsp, ResultInfo] }),
+);
+// ==== end: web chat demo and HTTP gateway ====
+
 const connection = nats === undefined ? undefined : await connectNats({ servers: nats, name: "mqgen example" });
 const registerTtlMs = 20_000;
 const app = createApp({
