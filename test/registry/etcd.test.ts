@@ -11,7 +11,8 @@ registryContract(
       ttlMs: 2000,
       expirySlackMs: 2500,
       open: async () => new EtcdRegistry({ hosts: server.endpoint, requestTimeoutMs: 1000 }),
-      restart: () => server.restart(),
+      // Restart from an empty data dir: leases are gone, so the registry must notice and register again.
+      restart: () => server.restart({ wipe: true }),
       dispose: () => server.dispose(),
     };
   },

@@ -3,7 +3,7 @@
  * temporary data dir, stop/restart by PID. A restart keeps the data dir, as a real etcd restart does.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,9 +117,14 @@ export class EtcdServer {
     });
   }
 
-  async restart(downMs = 0): Promise<void> {
+  /** Stops and starts again on the same ports; `wipe` starts from an empty data dir (all keys and leases lost). */
+  async restart(options: { downMs?: number; wipe?: boolean } = {}): Promise<void> {
     await this.stop();
-    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    if (options.wipe === true) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+    }
+    if (options.downMs !== undefined && options.downMs > 0) await new Promise((r) => setTimeout(r, options.downMs));
     await this.spawn();
   }
 
