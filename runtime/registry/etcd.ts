@@ -179,12 +179,25 @@ export class EtcdRegistry implements Registry {
     const accept = (record: Service | undefined): record is Service =>
       record !== undefined && (options.service === undefined || record.name === options.service);
 
-    const start = async (): Promise<void> => {
+    // Reads the prefix, reports the difference to what this watcher already reported, then watches from
+    // that revision. Run at start and again whenever the etcd watch breaks (e.g. etcd lost its data and its
+    // revisions restarted), so a watcher never silently stops.
+    const sync = async (): Promise<void> => {
       const { records, revision } = await this.readPrefixWithKeys(prefix);
+      if (queue.isStopped) return;
+      const seen = new Set<string>();
       for (const { key, record } of records) {
         if (!accept(record)) continue;
+        seen.add(key);
+        const old = known.get(key);
         known.set(key, record);
-        queue.push({ action: "create", service: record });
+        if (old === undefined) queue.push({ action: "create", service: record });
+        else if (JSON.stringify(old) !== JSON.stringify(record)) queue.push({ action: "update", service: record });
+      }
+      for (const [key, record] of [...known]) {
+        if (seen.has(key)) continue;
+        known.delete(key);
+        queue.push({ action: "delete", service: record });
       }
       const watcher = await (await this.clientPromise)
         .watch()
@@ -210,12 +223,26 @@ export class EtcdRegistry implements Registry {
         known.delete(key);
         if (record !== undefined) queue.push({ action: "delete", service: record });
       });
-      // etcd3 reconnects the watch itself after etcd restarts; errors in between are not fatal.
-      watcher.on("error", () => undefined);
+      let resyncing = false;
+      const resync = (): void => {
+        if (resyncing || queue.isStopped || this.closed) return;
+        resyncing = true;
+        if (etcdWatcher === watcher) etcdWatcher = undefined;
+        void watcher.cancel().catch(() => undefined);
+        attempt();
+      };
+      // etcd3 re-attaches the watch after a reconnect by itself; re-reading also covers what changed while
+      // disconnected and a restart that reset revisions (which cancels the watch with an error).
+      let connections = 0;
+      watcher.on("connected", () => {
+        if (++connections > 1) resync();
+      });
+      watcher.on("error", resync);
+      watcher.on("end", resync);
     };
 
     const attempt = (): void => {
-      start().catch(() => {
+      sync().catch(() => {
         if (queue.isStopped || this.closed) return;
         setTimeout(attempt, 500).unref();
       });

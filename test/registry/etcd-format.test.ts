@@ -9,7 +9,7 @@ import { Etcd3 } from "etcd3";
 import { EtcdRegistry } from "../../runtime/registry/etcd.js";
 import type { Service } from "../../runtime/registry/types.js";
 import { EtcdServer, etcdAvailable } from "../support/etcd-server.js";
-import { EventCollector, eventually } from "./contract.js";
+import { EventCollector, eventually, makeService } from "./contract.js";
 
 interface CapturedKey {
   readonly key: string;
@@ -123,6 +123,30 @@ describe("etcd registry writes and reads mqant's records (real etcd)", { skip: s
       assert.equal((await registry.getService(service.name))[0]?.nodes[0]?.id, service.nodes[0]!.id);
       await fresh.deregister(service);
     } finally {
+      await fresh.close();
+    }
+  });
+
+  it("a watcher keeps reporting after etcd restarts, also when etcd comes back empty", async () => {
+    const watcher = new EventCollector(registry.watch());
+    const fresh = new EtcdRegistry({ hosts: server.endpoint, requestTimeoutMs: 500 });
+    try {
+      const before = makeService("survivor");
+      await fresh.register(before, { ttlMs: 10_000 });
+      await watcher.waitFor("create before restart", (e) => e.action === "create" && e.service.nodes[0]?.id === before.nodes[0]!.id, 3000);
+
+      await server.restart();
+      const afterRestart = makeService("after-restart");
+      await eventually("register after restart", async () => (await fresh.register(afterRestart, { ttlMs: 10_000 }), true), 5000, 100);
+      await watcher.waitFor("create after restart", (e) => e.action === "create" && e.service.nodes[0]?.id === afterRestart.nodes[0]!.id, 5000);
+
+      await server.restart({ wipe: true });
+      await watcher.waitFor("lost node reported deleted", (e) => e.action === "delete" && e.service.nodes[0]?.id === before.nodes[0]!.id, 5000);
+      const afterWipe = makeService("after-wipe");
+      await eventually("register after wipe", async () => (await fresh.register(afterWipe, { ttlMs: 10_000 }), true), 5000, 100);
+      await watcher.waitFor("create after wipe", (e) => e.action === "create" && e.service.nodes[0]?.id === afterWipe.nodes[0]!.id, 5000);
+    } finally {
+      await watcher.stop();
       await fresh.close();
     }
   });
