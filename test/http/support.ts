@@ -10,7 +10,7 @@ import { registerHttpRoute } from "../../runtime/http/backend.js";
 import { defineMessage } from "../../runtime/rpc/message.js";
 import type { HandlerDescriptor, MessageType, ModuleDescriptor, ParamDescriptor, ValueCodec } from "../../runtime/rpc/descriptor.js";
 import { bytesCodec, doubleCodec, int32Codec, int64Codec, mapCodec, stringCodec, uint32Codec, voidCodec } from "../../runtime/rpc/values.js";
-import { helloworld, registerHelloworld } from "../../generated/helloworld.js";
+import { registerHelloworld } from "../../generated/helloworld.js";
 
 export interface Greeting {
   text: string;
