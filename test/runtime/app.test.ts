@@ -151,7 +151,7 @@ test("kill-wait bounds the stop with a clear log line instead of a panic; stuck 
   const started = Date.now();
   await app.stop();
   const took = Date.now() - started;
-  assert.ok(took >= 190 && took < 1500, `stop took ${took} ms`);
+  assert.ok(took >= 190 && took < 5000, `stop took ${took} ms`);
   assert.equal(aborted, true);
   assert.ok(
     lines.some((l) => l.includes("[E]") && l.includes("app stop: kill-wait of 200 ms reached with 1 call(s) still running; stopped anyway")),

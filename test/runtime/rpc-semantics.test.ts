@@ -92,7 +92,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
             ctx.server.registerGo("/go", async () => {
               concurrent++;
               maxConcurrent = Math.max(maxConcurrent, concurrent);
-              await sleep(30);
+              await sleep(200);
               concurrent--;
               return null;
             });
@@ -121,7 +121,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
             ctx.server.registerGo("/work", async () => {
               running++;
               peak = Math.max(peak, running);
-              await sleep(40);
+              await sleep(300);
               running--;
               return "done";
             });
@@ -170,9 +170,9 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         const started = Date.now();
         await assert.rejects(pair.client.call("m", "/slow", [], { timeout: 150 }), (err: unknown) => err instanceof DeadlineExceededError && err.message === "deadline exceeded");
         const elapsed = Date.now() - started;
-        assert.ok(elapsed >= 140 && elapsed < 1000, `rejected after ${elapsed} ms`);
-        assert.ok(Math.abs(deadlineSeen - (started + 150)) < 50, "handler saw the caller's deadline");
-        await sleep(80);
+        assert.ok(elapsed >= 140 && elapsed < 2000, `rejected after ${elapsed} ms`);
+        assert.ok(Math.abs(deadlineSeen - (started + 150)) < 100, "handler saw the caller's deadline");
+        for (let i = 0; i < 100 && !finished; i++) await sleep(20);
         assert.equal(sawAbort, true);
         assert.equal(finished, true);
       } finally {
