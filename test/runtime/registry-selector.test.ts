@@ -75,7 +75,8 @@ test("registrar: keeps retrying until the registry answers (mqant #98), re-regis
   assert.equal(registrar.isRegistered, false);
   for (let i = 0; i < 200 && !registrar.isRegistered; i++) await sleep(10);
   assert.equal(registrar.isRegistered, true);
-  assert.equal(registry.attempts, 4);
+  assert.equal(registry.failuresLeft, 0);
+  assert.ok(registry.attempts >= 4, "three failed attempts, then success");
   // The registry loses the entry (restart, expiry): the next renewal puts it back.
   await registry.deregister(service("m", "1"));
   assert.deepEqual(await registry.getService("m"), []);
