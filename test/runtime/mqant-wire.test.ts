@@ -252,8 +252,9 @@ test("a result after the caller's deadline is not published", async () => {
       encodeRPCInfo({ cid, fn: "/test/slow", replyTo: inbox, track: "", expired: Date.now() + expiresIn, reply: true, argsType: ["long"], args: [int64Codec.encode(BigInt(ms))], caller: "t", hostname: "t" }),
     );
   send("late", 200, 80);
-  send("in-time", 10, 2000);
-  await sleep(400);
+  send("in-time", 10, 5000);
+  for (let i = 0; i < 150 && !received.includes("in-time"); i++) await sleep(20);
+  await sleep(300);
   sub.unsubscribe();
   assert.deepEqual(received, ["in-time"]);
 });
@@ -273,8 +274,8 @@ test("a vanished node fails the call at once (no-responders) and leaves the sele
   await registry.register(gone, { ttlMs: 60_000 });
   try {
     const started = Date.now();
-    await assert.rejects(app.call("helloworld@00000000000000dd", "/say/hi", ["x"], { timeout: 5000 }), (err: unknown) => err instanceof NodeGoneError && err.code === "NONE_AVAILABLE");
-    assert.ok(Date.now() - started < 1000, "failed fast, not at the deadline");
+    await assert.rejects(app.call("helloworld@00000000000000dd", "/say/hi", ["x"], { timeout: 10_000 }), (err: unknown) => err instanceof NodeGoneError && err.code === "NONE_AVAILABLE");
+    assert.ok(Date.now() - started < 3000, "failed fast, not at the deadline");
     // The dead node is out of the cache: every typed call lands on the live node.
     for (let i = 0; i < 10; i++) {
       assert.equal(await app.callHandler<string>(hw, hw.handlers.sayHi as HandlerDescriptor, ["y"]), "hi y");
