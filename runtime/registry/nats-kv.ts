@@ -71,6 +71,8 @@ export class NatsKvRegistry implements Registry {
   private readonly connection: NatsConnection;
   private readonly requestTimeoutMs: number;
   private kvPromise: Promise<KV> | undefined;
+  /** The bucket's actual max age once opened (it may predate this client); entries older than this are gone. */
+  private bucketTtlMs: number;
   private readonly watchers = new Set<WatchQueue>();
   /** Restarts every active KV watch: its consumer does not survive a server restart. */
   private readonly onReconnect = new Set<() => void>();
@@ -81,6 +83,7 @@ export class NatsKvRegistry implements Registry {
     this.connection = options.connection;
     this.bucket = options.bucket ?? "mqgen-registry";
     this.ttlMs = options.ttlMs ?? 20_000;
+    this.bucketTtlMs = this.ttlMs;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     if (!/^[-\w]+$/.test(this.bucket)) throw new BadArgumentError(`invalid KV bucket name "${this.bucket}"`);
   }
@@ -90,10 +93,18 @@ export class NatsKvRegistry implements Registry {
     if (this.closed) return Promise.reject(new RegistryError("nats-kv registry is closed"));
     if (this.kvPromise === undefined) {
       const js = this.connection.jetstream({ timeout: this.requestTimeoutMs });
-      this.kvPromise = js.views.kv(this.bucket, { ttl: this.ttlMs, history: 1 }).catch((error: unknown) => {
-        this.kvPromise = undefined;
-        throw this.wrap(error, `open bucket ${this.bucket}`);
-      });
+      this.kvPromise = js.views
+        .kv(this.bucket, { ttl: this.ttlMs, history: 1 })
+        .then(async (kv) => {
+          // An existing bucket keeps the max age it was created with, whatever this client asked for.
+          const ttl = (await kv.status()).ttl;
+          if (ttl > 0) this.bucketTtlMs = ttl;
+          return kv;
+        })
+        .catch((error: unknown) => {
+          this.kvPromise = undefined;
+          throw this.wrap(error, `open bucket ${this.bucket}`);
+        });
     }
     return this.kvPromise;
   }
@@ -202,7 +213,7 @@ export class NatsKvRegistry implements Registry {
     const sweep = (): void => {
       const now = Date.now();
       for (const [key, entry] of known) {
-        if (now - entry.seenAt <= this.ttlMs) continue;
+        if (now - entry.seenAt <= this.bucketTtlMs) continue;
         known.delete(key);
         queue.push({ action: "delete", service: entry.record });
       }
