@@ -11,7 +11,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
 import type { Logger } from "pino";
 import { ConfigError, MqgenError } from "../errors.js";
-import { createLogger, type AppLogger } from "../log/logger.js";
+import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
 import { MemoryRegistry } from "../registry/memory.js";
 import { Registrar } from "../registry/registrar.js";
 import type { Registry, Service, ServiceNode } from "../registry/types.js";
@@ -47,6 +47,8 @@ export interface AppOptions {
   /** server.json content inline (wins over any path). */
   readonly config?: object;
   readonly logDir?: string;
+  /** Where BI report files go (mqant BILogDir; default `-bi` or `<wd>/bin/bi`), when the BI section asks. */
+  readonly biDir?: string;
   /**
    * A NATS connection, servers to connect to, or nothing for in-process only. A connection made from
    * `servers` reconnects forever and is drained at stop; a connection you pass stays open after stop.
@@ -105,6 +107,8 @@ export interface App extends AppHandle {
   onBeforeHandle(hook: (info: BeforeHandleInfo) => unknown): void;
   onComplete(hook: (info: CompleteInfo) => void): void;
   onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void;
+  /** mqant BiReport: a raw line into the BI file (nothing without a BI file section). */
+  biReport(line: string): void;
   invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown>;
   invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void>;
   getServerById(nodeId: string): Promise<ServiceNode>;
@@ -155,6 +159,7 @@ class DefaultApp implements App {
   readonly registry: Registry;
   private loadedConfig: AppConfig | undefined;
   private appLogger: AppLogger | undefined;
+  private bi: BiWriter | undefined;
   private bootLog: Logger;
   private selectorInstance: Selector | undefined;
   private client: RpcClient | undefined;
@@ -278,6 +283,10 @@ class DefaultApp implements App {
   callArgsNR(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
     return this.rpc.callArgsNR(target, fn, argsType, args, options);
   }
+  biReport(line: string): void {
+    this.bi?.report(line);
+  }
+
   /** mqant Invoke: call with the default timeout. */
   invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown> {
     return this.rpc.call(target, fn, args);
@@ -341,6 +350,9 @@ class DefaultApp implements App {
       config: config.log,
       console: this.options.console,
     });
+
+    const biDir = this.options.biDir ?? this.flags.biDir ?? join(this.workDir, "bin", "bi");
+    this.bi = createBiWriter({ processId: this.processId, dir: isAbsolute(biDir) ? biDir : join(this.workDir, biDir), config: config.bi });
 
     const natsOption = this.options.nats;
     if (natsOption !== undefined) {
@@ -541,6 +553,7 @@ class DefaultApp implements App {
     }
     this.state = "stopped";
     this.appLogger?.close();
+    this.bi?.close();
     for (const waiter of this.stopWaiters.splice(0)) waiter();
   }
 

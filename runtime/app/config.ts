@@ -48,7 +48,8 @@ export interface AppConfig {
   /** Module type → its entries, in file order. */
   readonly modules: Readonly<Record<string, readonly ModuleSettings[]>>;
   readonly log: LogConfig;
-  readonly bi: Readonly<Record<string, unknown>>;
+  /** BI section: where `app.biReport()` lines go (same shape as Log). */
+  readonly bi: LogConfig;
   readonly rpc: RpcConfig;
   readonly mqtt: MqttConfig;
 }
@@ -217,25 +218,26 @@ function parseLogFile(section: Json, path: string, multifile: boolean): LogFileC
   };
 }
 
-function parseLog(section: Json | undefined): LogConfig {
+/** The Log section, and the BI section that has the same shape (mqant's second, raw-line logger). */
+function parseLog(section: Json | undefined, name = "Log"): LogConfig {
   const log = section ?? {};
-  checkKnownKeys(log, "Log", LOG_KEYS);
-  const contentType = stringAt(log, "contenttype", "Log");
+  checkKnownKeys(log, name, LOG_KEYS);
+  const contentType = stringAt(log, "contenttype", name);
   if (contentType !== undefined && contentType !== "application/json" && contentType !== "text/plain" && contentType !== "") {
-    throw new ConfigError(`Log.contenttype: expected "application/json" or "text/plain", got ${JSON.stringify(contentType)}`);
+    throw new ConfigError(`${name}.contenttype: expected "application/json" or "text/plain", got ${JSON.stringify(contentType)}`);
   }
-  const multifile = objectAt(log, "multifile", "Log");
-  const file = objectAt(log, "file", "Log");
+  const multifile = objectAt(log, "multifile", name);
+  const file = objectAt(log, "file", name);
   let fileConfig: LogFileConfig | undefined;
   // multifile is file plus per-level files; when both are given mqant writes both, we keep the richer one.
-  if (multifile !== undefined) fileConfig = parseLogFile(multifile, "Log.multifile", true);
+  if (multifile !== undefined) fileConfig = parseLogFile(multifile, `${name}.multifile`, true);
   if (file !== undefined) {
-    const plain = parseLogFile(file, "Log.file", false);
+    const plain = parseLogFile(file, `${name}.file`, false);
     fileConfig ??= plain;
   }
   const consoleFound = pick(log, "console");
   if (consoleFound !== undefined && !isObject(consoleFound.value) && typeof consoleFound.value !== "boolean") {
-    throw new ConfigError(`Log.console: expected an object, got ${describe(consoleFound.value)}`);
+    throw new ConfigError(`${name}.console: expected an object, got ${describe(consoleFound.value)}`);
   }
   return {
     json: contentType === "application/json",
@@ -290,7 +292,7 @@ export function parseConfig(raw: unknown): AppConfig {
     settings: objectAt(raw, "Settings", "") ?? {},
     modules: parseModules(objectAt(raw, "Module", "")),
     log: parseLog(objectAt(raw, "Log", "")),
-    bi: objectAt(raw, "BI", "") ?? {},
+    bi: parseLog(objectAt(raw, "BI", ""), "BI"),
     rpc: parseRpc(objectAt(raw, "Rpc", "")),
     mqtt: parseMqtt(objectAt(raw, "Mqtt", "")),
   };

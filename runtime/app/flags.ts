@@ -1,5 +1,5 @@
 /**
- * mqant's command-line flags: -wd, -conf, -pid, -log (and -bi, accepted and ignored). Go's flag package
+ * mqant's command-line flags: -wd, -conf, -pid, -log, -bi. Go's flag package
  * accepts `-name value`, `-name=value` and the `--` forms; unknown flags are left for the application.
  */
 import { ConfigError } from "../errors.js";

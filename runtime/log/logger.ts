@@ -191,3 +191,29 @@ export function createLogger(options: LoggerOptions): AppLogger {
 export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
+
+/** mqant's BI logger: raw report lines, one daily file per process, no formatting. */
+export interface BiWriter {
+  readonly file: string | undefined;
+  report(line: string): void;
+  close(): void;
+}
+
+export function createBiWriter(options: { readonly processId: string; readonly dir: string; readonly config: LogConfig }): BiWriter {
+  const fileConfig = options.config.file;
+  if (fileConfig === undefined) return { file: undefined, report: () => undefined, close: () => undefined };
+  mkdirSync(options.dir, { recursive: true });
+  const file = new DailyFile(options.dir, `${fileConfig.prefix}${options.processId}`, fileConfig.suffix, fileConfig.daily);
+  let open = true;
+  return {
+    file: file.path,
+    report(line: string): void {
+      if (open) file.write(line.endsWith("\n") ? line : `${line}\n`, Date.now());
+    },
+    close(): void {
+      if (!open) return;
+      open = false;
+      file.close();
+    },
+  };
+}

@@ -261,3 +261,22 @@ test("registering a handler name twice fails start with a clear error and leaves
   await assert.rejects(app.start([m]), (err: unknown) => err instanceof Error && err.message === "dup rpc func(/x) already registered");
   assert.deepEqual(await registry.listServices(), []);
 });
+
+test("BI section: biReport writes raw lines to <biDir>/<prefix><pid><suffix> (mqant BiReport)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mqgen-bi-"));
+  try {
+    const app = createApp({ parseFlags: false, debug: false, workDir: dir, config: { BI: { file: { prefix: "bi-", suffix: ".txt" } } } });
+    await app.start([]);
+    app.biReport('{"event":"login","uid":"u1"}');
+    app.biReport("second line\n");
+    await app.stop();
+    assert.equal(readFileSync(join(dir, "bin", "bi", "bi-development.txt"), "utf8"), '{"event":"login","uid":"u1"}\nsecond line\n');
+    const quiet = createApp({ parseFlags: false, debug: false, workDir: dir, config: {} });
+    await quiet.start([]);
+    quiet.biReport("dropped");
+    await quiet.stop();
+    assert.deepEqual(readdirSync(join(dir, "bin", "bi")), ["bi-development.txt"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
