@@ -4,6 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { ArgSerializer, CallOptions, ModuleServer, RawResult, RpcCaller } from "../rpc/descriptor.js";
+import type { AppConfig } from "./config.js";
 
 /** One entry of `Module.<type>[]` in server.json. */
 export interface ModuleSettings {
@@ -17,6 +18,8 @@ export interface AppHandle extends RpcCaller {
   readonly processId: string;
   /** server.json `Settings`. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** The whole validated server.json (e.g. `config.mqtt.readTimeout` for the gate); set once the app started. */
+  readonly config?: AppConfig;
   readonly log: Logger;
   /** Call with pre-encoded mqant arguments (mqant CallArgs); the gate and the HTTP gateway use it. */
   callArgs(
