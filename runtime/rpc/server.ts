@@ -27,6 +27,7 @@ import type {
   ValueCodec,
 } from "./descriptor.js";
 import { HandlerContext, type SignalOwner } from "./context.js";
+import { TraceSpan } from "./trace.js";
 import type { RpcReply, RpcRequest } from "../transport/wire.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
@@ -231,16 +232,20 @@ export class RpcServer implements ModuleServer, SignalOwner {
       } else {
         args = new Array<unknown>(req.args.length);
         for (let i = 0; i < req.args.length; i++) {
-          const tag = req.argsType[i] as string;
-          const value = this.options.untyped.decode(tag, req.args[i] as Uint8Array);
-          args[i] = value;
-          if (tag === "trace" && traceId === undefined && typeof value === "object" && value !== null) {
-            const t = value as { Trace?: unknown; Span?: unknown; traceId?: unknown; spanId?: unknown };
-            const trace = t.Trace ?? t.traceId;
-            const span = t.Span ?? t.spanId;
-            if (typeof trace === "string") traceId = trace;
-            if (typeof span === "string") spanId = span;
-          }
+          args[i] = this.options.untyped.decode(req.argsType[i] as string, req.args[i] as Uint8Array);
+        }
+      }
+      // A `trace` argument or a gate session carries the caller's trace: log lines of this call use it.
+      for (let i = 0; i < args.length && traceId === undefined; i++) {
+        const value = args[i];
+        if (typeof value !== "object" || value === null) continue;
+        if (value instanceof TraceSpan) {
+          traceId = value.Trace;
+          spanId = value.Span;
+        } else if (req.argsType[i] === "SESSION") {
+          const session = value as { traceId?: unknown; spanId?: unknown };
+          if (typeof session.traceId === "string" && session.traceId !== "") traceId = session.traceId;
+          if (typeof session.spanId === "string" && session.spanId !== "") spanId = session.spanId;
         }
       }
     } catch (err) {

@@ -140,9 +140,9 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
             // The bound caller works: call back into the app.
             return `${ticket.id}:${String(await ticket.caller.call("echo", "/count", [1, 2]))}`;
           });
-          ctx.server.registerGo("/trace", (args) => {
+          ctx.server.registerGo("/trace", (args, call) => {
             const span = args[0] as TraceSpan;
-            return `${span.Trace} ${span.Span}`;
+            return `${span.Trace} ${span.Span} ${call.traceId}`;
           });
         }),
         testModule("typed", (ctx) => {
@@ -178,8 +178,9 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
 
     test("trace argument: same trace id, new span id", async () => {
       const span = new TraceSpan("0123456789abcdef", "fedcba9876543210");
-      const [trace, newSpan] = ((await pair.client.call("echo", "/trace", [span])) as string).split(" ");
+      const [trace, newSpan, contextTrace] = ((await pair.client.call("echo", "/trace", [span])) as string).split(" ");
       assert.equal(trace, "0123456789abcdef");
+      assert.equal(contextTrace, "0123456789abcdef", "the call's context (and its log lines) carry the caller's trace");
       assert.match(newSpan as string, /^[0-9a-f]{16}$/);
       assert.notEqual(newSpan, "fedcba9876543210");
     });
