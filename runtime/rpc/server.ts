@@ -304,7 +304,21 @@ export class RpcServer implements ModuleServer, SignalOwner {
       );
       return;
     }
-    const ctx = new HandlerContext(entry.name, deadline, caller, undefined, undefined, this.options.log, this);
+    let traceId: string | undefined;
+    let spanId: string | undefined;
+    for (let i = 0; i < args.length && traceId === undefined; i++) {
+      const value = args[i];
+      if (value instanceof TraceSpan) {
+        traceId = value.Trace;
+        spanId = value.Span;
+      } else if (typeof value === "object" && value !== null && BIND_CALLER in value) {
+        // A gate session (the bindable argument of gate handlers) carries its connection's trace.
+        const session = value as { traceId?: unknown; spanId?: unknown };
+        if (typeof session.traceId === "string" && session.traceId !== "") traceId = session.traceId;
+        if (typeof session.spanId === "string" && session.spanId !== "") spanId = session.spanId;
+      }
+    }
+    const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId, this.options.log, this);
     this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
   }
 
