@@ -14,7 +14,8 @@
  *
  * Verdicts: `compatible` (same handler hash, or same module hash when the node only gives that),
  * `mismatch` (another hash, or the handler is missing from a node that lists its handlers), `unknown`
- * (no hashes: Go mqant nodes, untyped registrations — allowed, ranked after compatible nodes).
+ * (no hashes: Go mqant nodes, untyped registrations — allowed; ranked after compatible nodes only when
+ * some node of the type mismatches, otherwise all nodes are used as without the check).
  */
 import type { Logger } from "pino";
 import { SchemaMismatchError } from "../errors.js";
@@ -134,14 +135,15 @@ export interface SchemaGuardOptions {
 }
 
 /**
- * The client side of the check. `select` narrows a typed call's node choice to the best tier present
- * (compatible, else unknown, else — only under "warn" — the mismatching ones) while the selector keeps its
- * strategy and the caller's own filters; `checkNode` covers calls addressed to one node.
+ * The client side of the check. When some of a module's nodes mismatch a handler, `select` narrows a typed
+ * call's choice to the best tier present (compatible, else unknown, else — only under "warn" — the
+ * mismatching ones) while the selector keeps its strategy and the caller's own filters; `isPreferred`
+ * vets a node picked on the client's fast path; `checkNode` covers calls addressed to one node.
  */
 export class SchemaGuard {
   private readonly warned = new Set<string>();
-  /** Node lists (the selector cache's arrays, replaced on every change) whose nodes all match a handler. */
-  private readonly allCompatible = new WeakMap<readonly ServiceNode[], WeakSet<HandlerDescriptor>>();
+  /** Node lists (the selector cache's arrays, replaced on every change) with no node mismatching a handler. */
+  private readonly clean = new WeakMap<readonly ServiceNode[], WeakSet<HandlerDescriptor>>();
 
   constructor(private readonly options: SchemaGuardOptions) {}
 
@@ -149,10 +151,35 @@ export class SchemaGuard {
     return this.options.policy;
   }
 
+  /** No node of the list mismatches the handler (compatible or unknown ones only). Memoized per list. */
+  isClean(module: ModuleDescriptor, handler: HandlerDescriptor, nodes: readonly ServiceNode[]): boolean {
+    if (this.clean.get(nodes)?.has(handler)) return true;
+    for (const node of nodes) {
+      if (checkNodeSchema(module, handler, node.metadata).compatibility === "mismatch") return false;
+    }
+    let set = this.clean.get(nodes);
+    if (set === undefined) this.clean.set(nodes, (set = new WeakSet()));
+    set.add(handler);
+    return true;
+  }
+
   /**
-   * Select options for a typed call given the type's current nodes (after the caller's own filters are
-   * applied by the selector, this filter keeps only the best tier). Returns `select` unchanged when every
-   * node is compatible. Throws HandlerSchemaMismatchError when only mismatching nodes exist under "reject".
+   * Whether a node the selector picked without the check may serve the call as is (the client's fast path):
+   * a compatible node always, a node without hashes when no node of the type mismatches, a mismatching
+   * node never. `nodes` is the type's cached list when at hand.
+   */
+  isPreferred(module: ModuleDescriptor, handler: HandlerDescriptor, node: ServiceNode, nodes: readonly ServiceNode[] | undefined): boolean {
+    const verdict = checkNodeSchema(module, handler, node.metadata).compatibility;
+    if (verdict === "compatible") return true;
+    if (verdict === "mismatch") return false;
+    return this.isClean(module, handler, nodes ?? [node]);
+  }
+
+  /**
+   * Select options for a typed call given the type's current nodes: `select` unchanged when no node
+   * mismatches (all are used, as without the check); else a filter on top of the caller's own that keeps the
+   * compatible nodes, or if there are none the nodes without hashes. Throws HandlerSchemaMismatchError when
+   * every node the call may use mismatches under "reject"; logs once and leaves `select` alone under "warn".
    */
   select(
     module: ModuleDescriptor,
@@ -160,11 +187,8 @@ export class SchemaGuard {
     nodes: readonly ServiceNode[],
     select: SelectOptions | undefined,
   ): SelectOptions | undefined {
-    if (nodes.length === 0) return select;
-    const known = select === undefined ? this.allCompatible.get(nodes) : undefined;
-    if (known?.has(handler)) return select;
+    if (nodes.length === 0 || this.isClean(module, handler, nodes)) return select;
     const candidates = select === undefined ? nodes : nodes.filter((n) => passes(n, select));
-    if (candidates.length === 0) return select;
     let compatible = 0;
     let unknown = 0;
     let firstMismatch: Extract<SchemaVerdict, { compatibility: "mismatch" }> | undefined;
@@ -178,14 +202,7 @@ export class SchemaGuard {
         mismatching.push(node);
       }
     }
-    if (mismatching.length === 0) {
-      if (select === undefined && unknown === 0) {
-        let set = this.allCompatible.get(nodes);
-        if (set === undefined) this.allCompatible.set(nodes, (set = new WeakSet()));
-        set.add(handler);
-      }
-      return select;
-    }
+    if (firstMismatch === undefined) return select;
     if (compatible > 0 || unknown > 0) {
       const keep = compatible > 0 ? "compatible" : "unknown";
       const filter = select?.filter;
@@ -194,7 +211,7 @@ export class SchemaGuard {
         filter: (node) => checkNodeSchema(module, handler, node.metadata).compatibility === keep && (filter === undefined || filter(node)),
       };
     }
-    const error = new HandlerSchemaMismatchError(module, handler, mismatching, firstMismatch as Extract<SchemaVerdict, { compatibility: "mismatch" }>);
+    const error = new HandlerSchemaMismatchError(module, handler, mismatching, firstMismatch);
     if (this.options.policy === "reject") throw error;
     this.warnOnce(error);
     return select;

@@ -95,6 +95,19 @@ test("SchemaGuard.select keeps the best tier and the caller's own filters", () =
   });
 });
 
+test("isPreferred vets the fast path: compatible yes, mismatching no, no hashes only while nothing mismatches", () => {
+  const guard = new SchemaGuard({ policy: "reject" });
+  const a1 = node("a1", moduleSchemaMetadata(V1));
+  const b2 = node("b2", moduleSchemaMetadata(V2));
+  const go = node("go", {});
+  assert.equal(guard.isPreferred(V1, sayHi1, a1, [a1, b2, go]), true);
+  assert.equal(guard.isPreferred(V1, sayHi1, b2, [a1, b2]), false);
+  assert.equal(guard.isPreferred(V1, sayHi1, go, [a1, go]), true, "Go and TypeScript nodes of one contract share the load");
+  assert.equal(guard.isPreferred(V1, sayHi1, go, [a1, b2, go]), false, "with a mismatch around, compatible nodes come first");
+  assert.equal(guard.isPreferred(V1, sayHi1, go, undefined), true);
+  assert.equal(guard.select(V1, sayHi1, [a1, go], undefined), undefined, "nothing mismatches: no narrowing");
+});
+
 test('under "warn" a mismatch is logged once per handler and version, and the call goes ahead', () => {
   const { log, lines } = captureLog();
   const guard = new SchemaGuard({ policy: "warn", log });
