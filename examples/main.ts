@@ -11,10 +11,14 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NatsKvRegistry, connectNats, createApp, type Module } from "mqgen/runtime";
+import { Gate, HttpGatewayModule, NatsKvRegistry, connectNats, createApp, type Module } from "mqgen/runtime";
+import { helloworld } from "../generated/helloworld.js";
+import { ResultInfo, Req, Rsp, rpctest } from "../generated/rpctest.js";
 import { HelloworldModule } from "./modules/helloworld.module.js";
 import { RpctestModule } from "./modules/rpctest.module.js";
 import { WebModule } from "./modules/web.module.js";
+import { ChatModule } from "./web-chat/chat-module.js";
+import { WebChatModule } from "./web-chat/web-chat-module.js";
 
 function natsUrl(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -42,25 +46,15 @@ const modules: Module[] = [
   new HelloworldModule(),
   new RpctestModule(),
   web,
-  // The MQTT gate and chat modules are added here when they land.
-];
-
-// ==== begin: web chat demo and HTTP gateway (examples/web-chat) ====
-// Each runs only where server.json lists it: `Gate` (Settings TCPAddr ":3563", WSAddr ":3653"), `chat`,
-// `WebChat` (Settings Port 8081, GateWSPort 3653) and `HttpGateway` (Settings Port 8090; then
-// `curl -d '{"name":"mqant"}' http://127.0.0.1:8090/helloworld/sayHi`).
-import { Gate, HttpGatewayModule } from "mqgen/runtime";
-import { helloworld } from "../generated/helloworld.js";
-import { ResultInfo, Req, Rsp, rpctest } from "../generated/rpctest.js";
-import { ChatModule } from "./web-chat/chat-module.js";
-import { WebChatModule } from "./web-chat/web-chat-module.js";
-modules.push(
+  // The MQTT gate (TCP 3563, WebSocket 3653), the chat backend and its page (8081), and the HTTP gateway
+  // (8090: `curl -d '{"name":"mqant"}' http://127.0.0.1:8090/helloworld/sayHi`). Each runs only in the
+  // process groups server.json lists it for.
   new Gate(),
   new ChatModule(),
   new WebChatModule(),
   new HttpGatewayModule({ descriptors: [helloworld, rpctest], messages: [Req, Rsp, ResultInfo] }),
-);
-// ==== end: web chat demo and HTTP gateway ====
+];
+
 
 const connection = nats === undefined ? undefined : await connectNats({ servers: nats, name: "mqgen example" });
 const registerTtlMs = 20_000;
@@ -82,6 +76,10 @@ app.onStartup((started) => {
     lines.push(`  try: curl '${web.url}/say?name=mqant'`);
     lines.push(`       curl '${web.url}/test/proto?message=hello'`);
     lines.push(`       curl '${web.url}/test/marshal?mid=42'`);
+  }
+  if (started.nodeIds.WebChat !== undefined) lines.push("  chat:  open http://127.0.0.1:8081 in two browser tabs (gate: mqtt://127.0.0.1:3563, ws://127.0.0.1:3653)");
+  if (started.nodeIds.HttpGateway !== undefined) {
+    lines.push(`  http:  curl -d '{"name":"mqant"}' http://127.0.0.1:8090/helloworld/sayHi`);
   }
   if (running.length === 0) lines.push("  (no module of this example is configured for this process group)");
   lines.push("  Ctrl-C stops it gracefully.");
