@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
 import { EtcdRegistry } from "../../runtime/registry/etcd.js";
 import type { Service } from "../../runtime/registry/types.js";
-import { EtcdServer, etcdAvailable } from "../support/etcd-server.js";
+import { EtcdServer } from "../support/etcd-server.js";
 import { EventCollector, eventually, makeService } from "./contract.js";
 
 interface CapturedKey {
@@ -30,9 +30,7 @@ function serviceOf(captured: CapturedKey): Service {
   return { name: captured.value.name, version: captured.value.version, metadata: null, nodes: captured.value.nodes.map((n) => ({ ...n })) };
 }
 
-const skip = etcdAvailable() ? undefined : "etcd is not installed (Debian package etcd-server)";
-
-describe("etcd registry writes and reads mqant's records (real etcd)", { skip: skip ?? false }, () => {
+describe("etcd registry writes and reads mqant's records (real etcd)", () => {
   let server: EtcdServer;
   let raw: Etcd3;
   let registry: EtcdRegistry;

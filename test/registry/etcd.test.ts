@@ -1,5 +1,5 @@
 import { EtcdRegistry } from "../../runtime/registry/etcd.js";
-import { EtcdServer, etcdAvailable } from "../support/etcd-server.js";
+import { EtcdServer } from "../support/etcd-server.js";
 import { registryContract } from "./contract.js";
 
 registryContract(
@@ -16,5 +16,4 @@ registryContract(
       dispose: () => server.dispose(),
     };
   },
-  etcdAvailable() ? undefined : "etcd is not installed (Debian package etcd-server)",
 );

@@ -20,4 +20,4 @@ registryContract("memory", async () => {
     open: async () => shared,
     dispose: () => registry.close(),
   };
-});
+}, { restartable: false });

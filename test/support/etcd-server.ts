@@ -59,6 +59,8 @@ export class EtcdServer {
   }
 
   static async start(): Promise<EtcdServer> {
+    // The suite needs a real etcd; .ci/run installs it. A missing binary is a failure, never a skip.
+    if (!etcdAvailable()) throw new Error("etcd is not installed: apt-get install -y etcd-server (.ci/run does this)");
     const clientPort = await freePort();
     let peerPort = await freePort();
     while (peerPort === clientPort) peerPort = await freePort();
