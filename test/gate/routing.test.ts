@@ -106,6 +106,8 @@ for (const transport of ["tcp", "websocket"] as const) {
         ["nomodule/HD_x/2", '{"name":"x"}', "Service(type:nomodule) not found"],
         ["helloworld/say/3", '{"name":"x"}', "Method(say) must begin with 'HD_'"],
         ["helloworld/HD_say/6", '{"name":bad}', "The JSON format is incorrect"],
+        // Deliberate difference: mqant reports the unknown module first; mqgen checks the payload first.
+        ["nomodule/HD_x/7", '{"name":bad}', "The JSON format is incorrect"],
         ["helloworld", '{"name":"x"}', "Topic must be [moduleType@moduleID]/[handler]|[moduleType@moduleID]/[handler]/[msgid]"],
         ["helloworld/HD_nope/8", '{"name":"x"}', "Remote function(HD_nope) not found"],
       ];
