@@ -1,4 +1,5 @@
 /** The `helloworld` backend of the gate-over-NATS variant: `backend.ts <natsUrl>`, runs until stdin closes. */
+import { sleep } from "../support/measure.js";
 import { emit, reportFailures, untilParentCloses } from "../support/worker.js";
 import { gateSerializer } from "../../runtime/gate/session.js";
 import { helloworldBackend, natsApp } from "./mqgen.js";
@@ -10,6 +11,9 @@ app.addSerializer(gateSerializer);
 await app.start([helloworldBackend]);
 emit({ type: "ready" });
 await untilParentCloses();
-await app.stop();
-await close();
+// Bounded: the nats-server may already be gone, and a stop that waits for it must not outlive the bench.
+await Promise.race([(async () => {
+  await app.stop();
+  await close();
+})(), sleep(5000)]);
 process.exit(0);

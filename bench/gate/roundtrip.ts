@@ -10,7 +10,7 @@
  */
 import type { Socket } from "node:net";
 import mqtt from "mqtt";
-import { runLoad, type LoadOptions } from "../support/measure.js";
+import { runLoad, sleep, type LoadOptions } from "../support/measure.js";
 import { emit, parentMessages, reportFailures } from "../support/worker.js";
 
 reportFailures();
@@ -78,5 +78,5 @@ for await (const message of parentMessages()) {
   const result = await runLoad(call, message["options"] as LoadOptions);
   emit({ type: "result", ...result });
 }
-await client.endAsync();
+await Promise.race([client.endAsync(), sleep(5000)]);
 process.exit(0);

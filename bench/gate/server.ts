@@ -21,8 +21,15 @@ async function settledRss(): Promise<number> {
   return process.memoryUsage().rss;
 }
 
+let stopping: Promise<void> | undefined;
+/** Bounded, so a server whose broker is already gone still exits (and takes its backend process along). */
+const shutdown = (): Promise<void> =>
+  (stopping ??= (async () => {
+    await Promise.race([server.stop(), sleep(5000)]);
+    process.exit(0);
+  })());
+process.once("SIGTERM", () => void shutdown());
 for await (const message of parentMessages()) {
   if (message.type === "rss") emit({ type: "rss", rss: await settledRss() });
 }
-await server.stop();
-process.exit(0);
+await shutdown();

@@ -2,7 +2,7 @@
  * Client process of one bench:rpc scenario: `client.ts <scenario> <natsUrl>`. Connects once, then runs one
  * measurement round per `{"type":"run"}` line from the parent, so rounds of different scenarios interleave.
  */
-import { runLoad, type LoadOptions } from "../support/measure.js";
+import { runLoad, sleep, type LoadOptions } from "../support/measure.js";
 import { emit, parentMessages, reportFailures } from "../support/worker.js";
 import { scenarioNamed } from "./scenarios.js";
 
@@ -22,5 +22,5 @@ for await (const message of parentMessages()) {
   const result = await runLoad(client.call, options);
   emit({ type: "result", ...result });
 }
-await client.close();
+await Promise.race([client.close(), sleep(5000)]);
 process.exit(0);

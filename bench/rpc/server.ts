@@ -1,4 +1,5 @@
 /** Server process of one bench:rpc scenario: `server.ts <scenario> <natsUrl>`; runs until stdin closes. */
+import { sleep } from "../support/measure.js";
 import { emit, reportFailures, untilParentCloses } from "../support/worker.js";
 import { scenarioNamed } from "./scenarios.js";
 
@@ -9,5 +10,5 @@ if (scenario.startServer === undefined) throw new Error(`${name} has no server p
 const stop = await scenario.startServer(natsUrl);
 emit({ type: "ready" });
 await untilParentCloses();
-await stop();
+await Promise.race([stop(), sleep(5000)]);
 process.exit(0);
