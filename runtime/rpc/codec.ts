@@ -4,7 +4,7 @@
  * call goes through here twice; the reflective codec in message.ts would cost an allocation per field.
  */
 import { ProtocolError } from "../errors.js";
-import { newReader, newWriter, readBytesCopy, readInt64AsNumber, readString, readVarint64, writeString } from "./message.js";
+import { newReader, readBytesCopy, readInt64AsNumber, readString, readVarint64 } from "./message.js";
 
 /** rpcpb.RPCInfo. */
 export interface RPCInfo {
@@ -56,34 +56,254 @@ export function createResultInfo(init: Partial<ResultInfo> = {}): ResultInfo {
   return { cid: init.cid ?? "", error: init.error ?? "", resultType: init.resultType ?? "", result: init.result ?? EMPTY };
 }
 
+// Encoding: the RPC envelopes are built by hand into one exactly sized buffer. The strings that repeat
+// call after call (handler name, reply subject, caller, hostname, type tags, error texts) are encoded
+// once and their finished field bytes (key, length, UTF-8) reused; only the Cid, the deadline and the
+// arguments are written per call. Output is the same as protobufjs' Writer, which the tests check
+// against bytes a real mqant wrote.
+
+const utf8Encoder = new TextEncoder();
+/** Per field key: string → its finished field bytes. Bounded so odd traffic cannot grow it forever. */
+const FIELD_CACHE_LIMIT = 512;
+const fieldCaches = new Map<number, Map<string, Uint8Array>>();
+
+/**
+ * Small envelopes are cut from a shared slab, as protobufjs' Writer does: a fresh ArrayBuffer per message
+ * costs more than encoding it. Regions are never reused, so a published envelope stays intact.
+ */
+const SLAB_SIZE = 16 * 1024;
+const SLAB_MAX_ITEM = 2048;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabOffset = 0;
+
+function allocate(size: number): Uint8Array {
+  if (size > SLAB_MAX_ITEM) return new Uint8Array(size);
+  if (slabOffset + size > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const out = slab.subarray(slabOffset, slabOffset + size);
+  // 8-byte alignment, as protobufjs' pool, keeps later views of these bytes cheap.
+  slabOffset = (slabOffset + size + 7) & ~7;
+  return out;
+}
+
+function varintSize(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
+}
+
+function writeVarint32(buf: Uint8Array, pos: number, value: number): number {
+  while (value >= 0x80) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+/** Key, length and UTF-8 of a string field (TextEncoder writes a lone surrogate as U+FFFD, as writeString). */
+function buildStringField(key: number, value: string): Uint8Array {
+  const bytes = utf8Encoder.encode(value);
+  const field = new Uint8Array(1 + varintSize(bytes.length) + bytes.length);
+  const pos = writeVarint32(field, writeVarint32(field, 0, key), bytes.length);
+  field.set(bytes, pos);
+  return field;
+}
+
+/** The finished bytes of a string field whose value repeats across calls. */
+function stringField(key: number, value: string): Uint8Array {
+  let cache = fieldCaches.get(key);
+  if (cache === undefined) {
+    cache = new Map();
+    fieldCaches.set(key, cache);
+  }
+  let field = cache.get(value);
+  if (field === undefined) {
+    field = buildStringField(key, value);
+    if (cache.size >= FIELD_CACHE_LIMIT) cache.clear();
+    cache.set(value, field);
+  }
+  return field;
+}
+
+/** Writes a per-call string field (the Cid): ASCII straight into the buffer, anything else encoded. */
+function asciiFieldSize(value: string): number {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return -1;
+  return 1 + varintSize(value.length) + value.length;
+}
+
+function writeAsciiField(buf: Uint8Array, pos: number, key: number, value: string): number {
+  buf[pos++] = key;
+  pos = writeVarint32(buf, pos, value.length);
+  for (let i = 0; i < value.length; i++) buf[pos++] = value.charCodeAt(i);
+  return pos;
+}
+
+/** int64 varint of a safe integer (negative ones as 10 bytes of two's complement, as protobufjs). */
+function int64Size(value: number): number {
+  if (value < 0) return 10;
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeInt64(buf: Uint8Array, pos: number, value: number): number {
+  if (value < 0) {
+    let bits = BigInt.asUintN(64, BigInt(value));
+    for (let i = 0; i < 9; i++) {
+      buf[pos++] = Number(bits & 0x7fn) | 0x80;
+      bits >>= 7n;
+    }
+    buf[pos++] = Number(bits);
+    return pos;
+  }
+  while (value >= 128) {
+    buf[pos++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+/** Reused between calls: encoding is synchronous, so one scratch list of type-tag fields is enough. */
+const tagFields: Uint8Array[] = [];
+
 export function encodeRPCInfo(info: RPCInfo): Uint8Array {
-  if (info.argsType.length !== info.args.length) {
-    throw new ProtocolError(`RPCInfo: ${info.argsType.length} argument types but ${info.args.length} arguments`);
+  const argsType = info.argsType;
+  const args = info.args;
+  if (argsType.length !== args.length) {
+    throw new ProtocolError(`RPCInfo: ${argsType.length} argument types but ${args.length} arguments`);
   }
   if (!Number.isSafeInteger(info.expired)) throw new ProtocolError(`RPCInfo: expired must be an integer (unix ms), got ${info.expired}`);
-  const w = newWriter();
-  if (info.cid !== "") writeString(w.uint32(10), info.cid);
-  if (info.fn !== "") writeString(w.uint32(18), info.fn);
-  if (info.replyTo !== "") writeString(w.uint32(26), info.replyTo);
-  if (info.track !== "") writeString(w.uint32(34), info.track);
-  // protobufjs converts a safe-integer number to 64 bits exactly, negative ones included.
-  if (info.expired !== 0) w.uint32(40).int64(info.expired);
-  if (info.reply) w.uint32(48).bool(true);
-  for (const tag of info.argsType) writeString(w.uint32(58), tag);
+  let size = 0;
+  let cidField: Uint8Array | undefined;
+  if (info.cid !== "") {
+    const asciiSize = asciiFieldSize(info.cid);
+    if (asciiSize < 0) {
+      cidField = buildStringField(10, info.cid);
+      size += cidField.length;
+    } else {
+      size += asciiSize;
+    }
+  }
+  const fnField = info.fn !== "" ? stringField(18, info.fn) : undefined;
+  const replyToField = info.replyTo !== "" ? stringField(26, info.replyTo) : undefined;
+  const trackField = info.track !== "" ? stringField(34, info.track) : undefined;
+  const callerField = info.caller !== "" ? stringField(74, info.caller) : undefined;
+  const hostnameField = info.hostname !== "" ? stringField(82, info.hostname) : undefined;
+  if (fnField !== undefined) size += fnField.length;
+  if (replyToField !== undefined) size += replyToField.length;
+  if (trackField !== undefined) size += trackField.length;
+  if (info.expired !== 0) size += 1 + int64Size(info.expired);
+  if (info.reply) size += 2;
+  tagFields.length = argsType.length;
+  for (let i = 0; i < argsType.length; i++) {
+    const field = stringField(58, argsType[i] as string);
+    tagFields[i] = field;
+    size += field.length;
+  }
   // Go writes every element of a repeated bytes field, empty ones included (`42 00` for a nil argument).
-  for (const arg of info.args) w.uint32(66).bytes(arg);
-  if (info.caller !== "") writeString(w.uint32(74), info.caller);
-  if (info.hostname !== "") writeString(w.uint32(82), info.hostname);
-  return w.finish();
+  for (let i = 0; i < args.length; i++) {
+    const length = (args[i] as Uint8Array).length;
+    size += 1 + varintSize(length) + length;
+  }
+  if (callerField !== undefined) size += callerField.length;
+  if (hostnameField !== undefined) size += hostnameField.length;
+
+  const buf = allocate(size);
+  let pos = 0;
+  if (cidField !== undefined) {
+    buf.set(cidField, pos);
+    pos += cidField.length;
+  } else if (info.cid !== "") {
+    pos = writeAsciiField(buf, pos, 10, info.cid);
+  }
+  if (fnField !== undefined) {
+    buf.set(fnField, pos);
+    pos += fnField.length;
+  }
+  if (replyToField !== undefined) {
+    buf.set(replyToField, pos);
+    pos += replyToField.length;
+  }
+  if (trackField !== undefined) {
+    buf.set(trackField, pos);
+    pos += trackField.length;
+  }
+  if (info.expired !== 0) {
+    buf[pos++] = 40;
+    pos = writeInt64(buf, pos, info.expired);
+  }
+  if (info.reply) {
+    buf[pos++] = 48;
+    buf[pos++] = 1;
+  }
+  for (let i = 0; i < tagFields.length; i++) {
+    const field = tagFields[i] as Uint8Array;
+    buf.set(field, pos);
+    pos += field.length;
+  }
+  tagFields.length = 0;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as Uint8Array;
+    buf[pos++] = 66;
+    pos = writeVarint32(buf, pos, arg.length);
+    buf.set(arg, pos);
+    pos += arg.length;
+  }
+  if (callerField !== undefined) {
+    buf.set(callerField, pos);
+    pos += callerField.length;
+  }
+  if (hostnameField !== undefined) buf.set(hostnameField, pos);
+  return buf;
 }
 
 export function encodeResultInfo(info: ResultInfo): Uint8Array {
-  const w = newWriter();
-  if (info.cid !== "") writeString(w.uint32(10), info.cid);
-  if (info.error !== "") writeString(w.uint32(18), info.error);
-  if (info.resultType !== "") writeString(w.uint32(34), info.resultType);
-  if (info.result.length !== 0) w.uint32(42).bytes(info.result);
-  return w.finish();
+  let size = 0;
+  let cidField: Uint8Array | undefined;
+  if (info.cid !== "") {
+    const asciiSize = asciiFieldSize(info.cid);
+    if (asciiSize < 0) {
+      cidField = buildStringField(10, info.cid);
+      size += cidField.length;
+    } else {
+      size += asciiSize;
+    }
+  }
+  // Error texts often carry per-call detail, so they are not cached.
+  const errorField = info.error !== "" ? buildStringField(18, info.error) : undefined;
+  const typeField = info.resultType !== "" ? stringField(34, info.resultType) : undefined;
+  const result = info.result;
+  if (errorField !== undefined) size += errorField.length;
+  if (typeField !== undefined) size += typeField.length;
+  if (result.length !== 0) size += 1 + varintSize(result.length) + result.length;
+
+  const buf = allocate(size);
+  let pos = 0;
+  if (cidField !== undefined) {
+    buf.set(cidField, pos);
+    pos += cidField.length;
+  } else if (info.cid !== "") {
+    pos = writeAsciiField(buf, pos, 10, info.cid);
+  }
+  if (errorField !== undefined) {
+    buf.set(errorField, pos);
+    pos += errorField.length;
+  }
+  if (typeField !== undefined) {
+    buf.set(typeField, pos);
+    pos += typeField.length;
+  }
+  if (result.length !== 0) {
+    buf[pos++] = 42;
+    pos = writeVarint32(buf, pos, result.length);
+    buf.set(result, pos);
+  }
+  return buf;
 }
 
 function wrongWireType(message: string, field: number, wireType: number): never {

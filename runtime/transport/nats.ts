@@ -4,7 +4,8 @@
  * matched by Cid. A caller uses one reply subscription for all its calls.
  *
  * On top of that (invisible to Go mqant, which ignores the NATS reply field): every request is published
- * with reply subject `<inbox>.<cid>`, and `<inbox>.*` is subscribed, so when the target node is gone
+ * with reply subject `<inbox>.<token>` (a per-call sequence number; short, since nats-server and both
+ * clients parse it on every call), and `<inbox>.*` is subscribed, so when the target node is gone
  * nats-server answers at once with a 503 no-responders status and the call fails immediately instead of
  * waiting for its deadline.
  */
@@ -77,19 +78,21 @@ class PendingCall {
   resolve!: (value: unknown) => void;
   reject!: (error: Error) => void;
   handler!: ReplyHandler<unknown>;
-  timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  readonly sentAt = Date.now();
   constructor(
     readonly cid: string,
+    /** Names this call in the NATS reply subject, so a no-responders status finds it. */
+    readonly token: number,
     readonly nodeId: string,
     readonly subject: string,
+    readonly sentAt: number,
+    readonly deadline: number,
   ) {}
 }
 
-function onTimeout(transport: NatsTransport, cid: string): void {
-  transport.settleError(cid, new DeadlineExceededError());
+function expireDue(transport: NatsTransport): void {
+  transport.expireDue();
 }
 
 const utf8 = new TextDecoder();
@@ -98,6 +101,17 @@ const EMPTY = new Uint8Array(0);
 export class NatsTransport {
   readonly inbox: string;
   private readonly pending = new Map<string, PendingCall>();
+  /** The same calls by the token of their NATS reply subject (`<inbox>.<token>`). */
+  private readonly byToken = new Map<number, PendingCall>();
+  private tokenSeq = 0;
+  private readonly statusPrefix: string;
+  /**
+   * One timer for every call's deadline, armed for the earliest one: a timer per call cost more than the
+   * rest of the call's bookkeeping. Unref'd: a pending call keeps the process alive through its NATS
+   * connection, and close() fails every pending call.
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineArmedFor = Number.POSITIVE_INFINITY;
   private readonly subscriptions: Subscription[] = [];
   private readonly served = new Map<string, Subscription>();
   /** Probe token → the node it checks. */
@@ -112,6 +126,7 @@ export class NatsTransport {
     private readonly onNodeGone: (nodeId: string) => void,
   ) {
     this.inbox = createInbox();
+    this.statusPrefix = `${this.inbox}.`;
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
         callback: (err, msg) => {
@@ -176,8 +191,7 @@ export class NatsTransport {
       this.log.debug(`rpc callback no found : [${reply.cid}]`);
       return;
     }
-    this.pending.delete(reply.cid);
-    this.cleanup(call);
+    this.forget(call);
     let value: unknown;
     try {
       value = call.handler.onReply(reply);
@@ -197,9 +211,9 @@ export class NatsTransport {
       this.nodeGone(probe.nodeId, probe.subject);
       return;
     }
-    const call = this.pending.get(token);
+    const call = this.byToken.get(Number(token));
     if (call === undefined) return;
-    this.settleError(token, new NodeGoneError(call.nodeId, false));
+    this.settleError(call.cid, new NodeGoneError(call.nodeId, false));
     this.nodeGone(call.nodeId, call.subject);
   }
 
@@ -215,8 +229,7 @@ export class NatsTransport {
   settleError(cid: string, error: Error): void {
     const call = this.pending.get(cid);
     if (call === undefined) return;
-    this.pending.delete(cid);
-    this.cleanup(call);
+    this.forget(call);
     let instead: Promise<unknown> | undefined;
     try {
       instead = call.handler.onError(error);
@@ -228,9 +241,38 @@ export class NatsTransport {
     else call.resolve(instead);
   }
 
-  private cleanup(call: PendingCall): void {
-    if (call.timer !== undefined) clearTimeout(call.timer);
+  private forget(call: PendingCall): void {
+    this.pending.delete(call.cid);
+    this.byToken.delete(call.token);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+    if (this.pending.size === 0 && this.deadlineTimer !== undefined) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+      this.deadlineArmedFor = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  private armDeadline(deadline: number, now: number): void {
+    if (deadline >= this.deadlineArmedFor) return;
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineArmedFor = deadline;
+    this.deadlineTimer = setTimeout(expireDue, Math.max(0, deadline - now), this);
+    this.deadlineTimer.unref();
+  }
+
+  /** @internal The deadline timer fired: fail every call past its deadline, re-arm for the next one. */
+  expireDue(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineArmedFor = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    let due: PendingCall[] | undefined;
+    for (const call of this.pending.values()) {
+      if (call.deadline <= now) (due ??= []).push(call);
+      else if (call.deadline < next) next = call.deadline;
+    }
+    if (due !== undefined) for (const call of due) this.settleError(call.cid, new DeadlineExceededError());
+    if (next !== Number.POSITIVE_INFINITY && this.pending.size > 0) this.armDeadline(next, Date.now());
   }
 
   /** Sends a request and waits for its reply until `deadline` (unix ms). */
@@ -251,21 +293,24 @@ export class NatsTransport {
     if (signal?.aborted) return Promise.reject(new AbortedError());
     req.replyTo = this.inbox;
     req.reply = true;
-    const call = new PendingCall(req.cid, nodeId, subject);
+    const now = Date.now();
+    const token = ++this.tokenSeq;
+    const call = new PendingCall(req.cid, token, nodeId, subject, now, deadline);
     call.handler = handler as ReplyHandler<unknown>;
     const promise = new Promise<T>((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
     });
     this.pending.set(req.cid, call);
-    call.timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()), this, req.cid);
+    this.byToken.set(token, call);
+    this.armDeadline(deadline, now);
     if (signal !== undefined) {
       call.signal = signal;
       call.onAbort = () => this.settleError(req.cid, new AbortedError());
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
-      this.nc.publish(subject, encodeRequest(req), { reply: `${this.inbox}.${req.cid}` });
+      this.nc.publish(subject, encodeRequest(req), { reply: this.statusPrefix + token });
     } catch (err) {
       this.settleError(req.cid, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
