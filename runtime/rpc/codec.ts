@@ -4,7 +4,10 @@
  * call goes through here twice; the reflective codec in message.ts would cost an allocation per field.
  */
 import { ProtocolError } from "../errors.js";
-import { newReader, readBytesCopy, readInt64AsNumber, readString, readVarint64 } from "./message.js";
+import type protobuf from "protobufjs/minimal.js";
+import { newReader, readBytesCopy, readInt64AsNumber, readVarint64 } from "./message.js";
+
+type Reader = protobuf.Reader;
 
 /** rpcpb.RPCInfo. */
 export interface RPCInfo {
@@ -319,6 +322,59 @@ function expect(message: string, field: number, wireType: number, expected: numb
   if (wireType !== expected) wrongWireType(message, field, wireType);
 }
 
+const utf8Decoder = new TextDecoder("utf-8");
+
+/** A string field's last bytes and value: the same handler, reply subject, caller and tags arrive call after call. */
+interface StringSlot {
+  bytes: Uint8Array;
+  value: string;
+}
+
+function newSlot(): StringSlot {
+  return { bytes: new Uint8Array(0), value: "" };
+}
+
+function fieldBounds(reader: Reader): number {
+  const length = reader.uint32();
+  const start = reader.pos;
+  const end = start + length;
+  if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
+  reader.pos = end;
+  return start;
+}
+
+/** A per-call string (the Cid); TextDecoder gives what readString gives, faster for ids. */
+function readFreshString(reader: Reader): string {
+  const start = fieldBounds(reader);
+  return utf8Decoder.decode(reader.buf.subarray(start, reader.pos));
+}
+
+function readRepeatedString(reader: Reader, slot: StringSlot): string {
+  const start = fieldBounds(reader);
+  const end = reader.pos;
+  const buf = reader.buf;
+  const cached = slot.bytes;
+  const length = end - start;
+  if (cached.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (buf[start + i] !== cached[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return slot.value;
+  }
+  const bytes = buf.slice(start, end);
+  const value = utf8Decoder.decode(bytes);
+  slot.bytes = bytes;
+  slot.value = value;
+  return value;
+}
+
+const requestSlots = { fn: newSlot(), replyTo: newSlot(), track: newSlot(), tag: newSlot(), caller: newSlot(), hostname: newSlot() };
+const replySlots = { error: newSlot(), resultType: newSlot() };
+
 export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
   const info = createRPCInfo();
   const reader = newReader(bytes);
@@ -330,19 +386,19 @@ export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
       switch (field) {
         case 1:
           expect("RPCInfo", field, wireType, 2);
-          info.cid = readString(reader);
+          info.cid = readFreshString(reader);
           break;
         case 2:
           expect("RPCInfo", field, wireType, 2);
-          info.fn = readString(reader);
+          info.fn = readRepeatedString(reader, requestSlots.fn);
           break;
         case 3:
           expect("RPCInfo", field, wireType, 2);
-          info.replyTo = readString(reader);
+          info.replyTo = readRepeatedString(reader, requestSlots.replyTo);
           break;
         case 4:
           expect("RPCInfo", field, wireType, 2);
-          info.track = readString(reader);
+          info.track = readRepeatedString(reader, requestSlots.track);
           break;
         case 5: {
           expect("RPCInfo", field, wireType, 0);
@@ -361,7 +417,7 @@ export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
           break;
         case 7:
           expect("RPCInfo", field, wireType, 2);
-          info.argsType.push(readString(reader));
+          info.argsType.push(readRepeatedString(reader, requestSlots.tag));
           break;
         case 8:
           expect("RPCInfo", field, wireType, 2);
@@ -369,11 +425,11 @@ export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
           break;
         case 9:
           expect("RPCInfo", field, wireType, 2);
-          info.caller = readString(reader);
+          info.caller = readRepeatedString(reader, requestSlots.caller);
           break;
         case 10:
           expect("RPCInfo", field, wireType, 2);
-          info.hostname = readString(reader);
+          info.hostname = readRepeatedString(reader, requestSlots.hostname);
           break;
         default:
           if (field === 0) throw new ProtocolError("RPCInfo: field number 0");
@@ -400,15 +456,15 @@ export function decodeResultInfo(bytes: Uint8Array): ResultInfo {
       switch (field) {
         case 1:
           expect("ResultInfo", field, wireType, 2);
-          info.cid = readString(reader);
+          info.cid = readFreshString(reader);
           break;
         case 2:
           expect("ResultInfo", field, wireType, 2);
-          info.error = readString(reader);
+          info.error = readRepeatedString(reader, replySlots.error);
           break;
         case 4:
           expect("ResultInfo", field, wireType, 2);
-          info.resultType = readString(reader);
+          info.resultType = readRepeatedString(reader, replySlots.resultType);
           break;
         case 5:
           expect("ResultInfo", field, wireType, 2);
