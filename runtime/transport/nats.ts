@@ -95,6 +95,96 @@ function expireDue(transport: NatsTransport): void {
   transport.expireDue();
 }
 
+/**
+ * The parts of nats.js's protocol handler that publish() itself uses. publish() builds its `PUB` line as a
+ * string, TextEncodes it and queues three buffers; an RPC call publishes twice, so mqgen writes the same
+ * bytes (`PUB <subject> [<reply>] <size>\r\n<payload>\r\n`) into one buffer and queues that. Anything
+ * unusual (no such internals in this nats.js, closed or draining connection, non-ASCII subjects, payloads
+ * over the server's limit) takes nc.publish(), so its checks and errors still apply.
+ */
+interface ProtocolInternals {
+  sendCommand(command: Uint8Array): void;
+  outBytes: number;
+  outMsgs: number;
+  noMorePublishing?: boolean;
+  info?: { max_payload?: number };
+}
+
+function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
+  const protocol = (nc as unknown as { protocol?: Partial<ProtocolInternals> }).protocol;
+  if (protocol === undefined || typeof protocol.sendCommand !== "function") return undefined;
+  if (typeof protocol.outBytes !== "number" || typeof protocol.outMsgs !== "number") return undefined;
+  return protocol as ProtocolInternals;
+}
+
+/** Frames are cut from a shared slab; regions are never reused, so a queued frame stays intact. */
+const SLAB_SIZE = 64 * 1024;
+const SLAB_MAX_ITEM = 4096;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabOffset = 0;
+
+function allocate(size: number): Uint8Array {
+  if (size > SLAB_MAX_ITEM) return new Uint8Array(size);
+  if (slabOffset + size > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const out = slab.subarray(slabOffset, slabOffset + size);
+  slabOffset = (slabOffset + size + 7) & ~7;
+  return out;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function writeAscii(buf: Uint8Array, pos: number, text: string): number {
+  for (let i = 0; i < text.length; i++) buf[pos++] = text.charCodeAt(i);
+  return pos;
+}
+
+/** Publishes as nc.publish(subject, payload, reply === "" ? undefined : { reply }) does. */
+function publishFrame(nc: NatsConnection, protocol: ProtocolInternals | undefined, subject: string, reply: string, payload: Uint8Array): void {
+  const maxPayload = protocol?.info?.max_payload;
+  if (
+    protocol === undefined ||
+    nc.isClosed() ||
+    protocol.noMorePublishing === true ||
+    subject.length === 0 ||
+    (maxPayload !== undefined && payload.length > maxPayload) ||
+    !isAscii(subject) ||
+    !isAscii(reply)
+  ) {
+    nc.publish(subject, payload, reply === "" ? undefined : { reply });
+    return;
+  }
+  const size = String(payload.length);
+  const headerLength = 4 + subject.length + (reply === "" ? 0 : reply.length + 1) + 1 + size.length + 2;
+  const frame = allocate(headerLength + payload.length + 2);
+  // "PUB "
+  frame[0] = 0x50;
+  frame[1] = 0x55;
+  frame[2] = 0x42;
+  frame[3] = 0x20;
+  let pos = writeAscii(frame, 4, subject);
+  frame[pos++] = 0x20;
+  if (reply !== "") {
+    pos = writeAscii(frame, pos, reply);
+    frame[pos++] = 0x20;
+  }
+  pos = writeAscii(frame, pos, size);
+  frame[pos++] = 0x0d;
+  frame[pos++] = 0x0a;
+  frame.set(payload, pos);
+  pos += payload.length;
+  frame[pos++] = 0x0d;
+  frame[pos] = 0x0a;
+  protocol.outBytes += payload.length;
+  protocol.outMsgs++;
+  protocol.sendCommand(frame);
+}
+
 const utf8 = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
@@ -105,6 +195,7 @@ export class NatsTransport {
   private readonly byToken = new Map<number, PendingCall>();
   private tokenSeq = 0;
   private readonly statusPrefix: string;
+  private readonly protocol: ProtocolInternals | undefined;
   /**
    * One timer for every call's deadline, armed for the earliest one: a timer per call cost more than the
    * rest of the call's bookkeeping. Unref'd: a pending call keeps the process alive through its NATS
@@ -127,6 +218,7 @@ export class NatsTransport {
   ) {
     this.inbox = createInbox();
     this.statusPrefix = `${this.inbox}.`;
+    this.protocol = protocolOf(nc);
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
         callback: (err, msg) => {
@@ -310,7 +402,7 @@ export class NatsTransport {
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
-      this.nc.publish(subject, encodeRequest(req), { reply: this.statusPrefix + token });
+      publishFrame(this.nc, this.protocol, subject, this.statusPrefix + token, encodeRequest(req));
     } catch (err) {
       this.settleError(req.cid, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
@@ -322,17 +414,18 @@ export class NatsTransport {
     if (this.closed) throw new ClosedError();
     req.replyTo = "";
     req.reply = false;
-    this.nc.publish(subject, encodeRequest(req));
+    publishFrame(this.nc, this.protocol, subject, "", encodeRequest(req));
   }
 
   /** Subscribes a module instance's subject and feeds its server. */
   serve(address: string, server: RpcServer): void {
     const nc = this.nc;
+    const protocol = this.protocol;
     const log = this.log;
     const respond: WireResponder = (replyTo, reply) => {
       if (replyTo === "" || nc.isClosed()) return;
       try {
-        nc.publish(replyTo, encodeReply(reply));
+        publishFrame(nc, protocol, replyTo, "", encodeReply(reply));
       } catch (err) {
         log.warn({ err }, `rpc: reply to ${replyTo} not sent`);
       }
