@@ -35,18 +35,51 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * UTF-8 of a string. Short ASCII strings (names, ids, most RPC arguments) are copied by hand into a small
+ * array: TextEncoder allocates a fresh ArrayBuffer outside the heap per call, which costs more than the copy.
+ */
+function encodeUtf8(value: string): Uint8Array {
+  const length = value.length;
+  if (length <= 64) {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return utf8Encoder.encode(value);
+      out[i] = code;
+    }
+    return out;
+  }
+  return utf8Encoder.encode(value);
+}
+
 export const stringCodec: ValueCodec<string> = {
   tag: "string",
   encode(value) {
     if (typeof value !== "string") throw new BadArgumentError(`string: expected a string, got ${describe(value)}`);
-    return utf8Encoder.encode(value);
+    return encodeUtf8(value);
   },
   decode(bytes, tag) {
     if (!checkTag("string", "string", tag)) return "";
-    return utf8Decoder.decode(bytes);
+    return decodeUtf8(bytes);
   },
   clone: (value) => value,
 };
+
+/** The reverse of encodeUtf8: very short ASCII by hand (TextDecoder's call costs more), the rest decoded. */
+function decodeUtf8(bytes: Uint8Array): string {
+  const length = bytes.length;
+  if (length <= 16) {
+    let out = "";
+    for (let i = 0; i < length; i++) {
+      const byte = bytes[i] as number;
+      if (byte >= 0x80) return utf8Decoder.decode(bytes);
+      out += String.fromCharCode(byte);
+    }
+    return out;
+  }
+  return utf8Decoder.decode(bytes);
+}
 
 export const boolCodec: ValueCodec<boolean> = {
   tag: "bool",
