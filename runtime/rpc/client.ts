@@ -127,9 +127,10 @@ export class RpcClient implements RpcCaller {
       return Promise.reject(err as Error);
     }
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
-    const deadline = Date.now() + timeout;
+    const now = Date.now();
+    const deadline = now + timeout;
     const req = this.request(handler.wireName, argsType, encoded, deadline);
-    return nats.requestWith(node.address, node.id, req, deadline, options?.signal, new TypedReply<R>(this, node, module, handler, args, options, deadline));
+    return nats.requestWith(node.address, node.id, req, deadline, options?.signal, new TypedReply<R>(this, node, module, handler, args, options, deadline), now);
   }
 
   /** @internal Retries a failed typed call through the routing loop when the failure allows it. */

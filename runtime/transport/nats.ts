@@ -134,46 +134,96 @@ function allocate(size: number): Uint8Array {
   return out;
 }
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
-  return true;
+/** Subjects repeat (node addresses, reply inboxes): their ASCII bytes, or null when not ASCII. */
+const SUBJECT_CACHE_LIMIT = 1024;
+const subjectBytes = new Map<string, Uint8Array | null>();
+
+function asciiBytes(text: string): Uint8Array | null {
+  let bytes = subjectBytes.get(text);
+  if (bytes === undefined) {
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) {
+        bytes = null;
+        break;
+      }
+      bytes[i] = code;
+    }
+    if (subjectBytes.size >= SUBJECT_CACHE_LIMIT) subjectBytes.clear();
+    subjectBytes.set(text, bytes);
+  }
+  return bytes;
 }
 
-function writeAscii(buf: Uint8Array, pos: number, text: string): number {
-  for (let i = 0; i < text.length; i++) buf[pos++] = text.charCodeAt(i);
-  return pos;
+function digitCount(value: number): number {
+  let count = 1;
+  while (value >= 10) {
+    value = Math.floor(value / 10);
+    count++;
+  }
+  return count;
 }
 
-/** Publishes as nc.publish(subject, payload, reply === "" ? undefined : { reply }) does. */
-function publishFrame(nc: NatsConnection, protocol: ProtocolInternals | undefined, subject: string, reply: string, payload: Uint8Array): void {
+function writeDigits(buf: Uint8Array, end: number, value: number): void {
+  let pos = end;
+  do {
+    buf[--pos] = 0x30 + (value % 10);
+    value = Math.floor(value / 10);
+  } while (value > 0);
+}
+
+/**
+ * Publishes as nc.publish(subject, payload, { reply }) does, the reply subject being `replyPrefix` followed
+ * by `replyToken` when the token is not negative, and no reply subject when `replyPrefix` is empty.
+ */
+function publishFrame(
+  nc: NatsConnection,
+  protocol: ProtocolInternals | undefined,
+  subject: string,
+  replyPrefix: string,
+  replyToken: number,
+  payload: Uint8Array,
+): void {
   const maxPayload = protocol?.info?.max_payload;
+  const subjectAscii = subject.length === 0 ? null : asciiBytes(subject);
+  const replyAscii = replyPrefix === "" ? undefined : asciiBytes(replyPrefix);
   if (
     protocol === undefined ||
+    subjectAscii === null ||
+    replyAscii === null ||
     nc.isClosed() ||
     protocol.noMorePublishing === true ||
-    subject.length === 0 ||
-    (maxPayload !== undefined && payload.length > maxPayload) ||
-    !isAscii(subject) ||
-    !isAscii(reply)
+    (maxPayload !== undefined && payload.length > maxPayload)
   ) {
-    nc.publish(subject, payload, reply === "" ? undefined : { reply });
+    const reply = replyPrefix === "" ? undefined : replyToken >= 0 ? replyPrefix + replyToken : replyPrefix;
+    nc.publish(subject, payload, reply === undefined ? undefined : { reply });
     return;
   }
-  const size = String(payload.length);
-  const headerLength = 4 + subject.length + (reply === "" ? 0 : reply.length + 1) + 1 + size.length + 2;
+  const tokenDigits = replyAscii !== undefined && replyToken >= 0 ? digitCount(replyToken) : 0;
+  const sizeDigits = digitCount(payload.length);
+  const replyLength = replyAscii === undefined ? 0 : replyAscii.length + tokenDigits + 1;
+  const headerLength = 4 + subjectAscii.length + 1 + replyLength + sizeDigits + 2;
   const frame = allocate(headerLength + payload.length + 2);
   // "PUB "
   frame[0] = 0x50;
   frame[1] = 0x55;
   frame[2] = 0x42;
   frame[3] = 0x20;
-  let pos = writeAscii(frame, 4, subject);
+  frame.set(subjectAscii, 4);
+  let pos = 4 + subjectAscii.length;
   frame[pos++] = 0x20;
-  if (reply !== "") {
-    pos = writeAscii(frame, pos, reply);
+  if (replyAscii !== undefined) {
+    frame.set(replyAscii, pos);
+    pos += replyAscii.length;
+    if (tokenDigits > 0) {
+      pos += tokenDigits;
+      writeDigits(frame, pos, replyToken);
+    }
     frame[pos++] = 0x20;
   }
-  pos = writeAscii(frame, pos, size);
+  pos += sizeDigits;
+  writeDigits(frame, pos, payload.length);
   frame[pos++] = 0x0d;
   frame[pos++] = 0x0a;
   frame.set(payload, pos);
@@ -191,8 +241,6 @@ const EMPTY = new Uint8Array(0);
 export class NatsTransport {
   readonly inbox: string;
   private readonly pending = new Map<string, PendingCall>();
-  /** The same calls by the token of their NATS reply subject (`<inbox>.<token>`). */
-  private readonly byToken = new Map<number, PendingCall>();
   private tokenSeq = 0;
   private readonly statusPrefix: string;
   private readonly protocol: ProtocolInternals | undefined;
@@ -303,7 +351,15 @@ export class NatsTransport {
       this.nodeGone(probe.nodeId, probe.subject);
       return;
     }
-    const call = this.byToken.get(Number(token));
+    // No-responders is rare (a node just vanished), so a scan beats a second map kept up on every call.
+    const tokenNumber = Number(token);
+    let call: PendingCall | undefined;
+    for (const pending of this.pending.values()) {
+      if (pending.token === tokenNumber) {
+        call = pending;
+        break;
+      }
+    }
     if (call === undefined) return;
     this.settleError(call.cid, new NodeGoneError(call.nodeId, false));
     this.nodeGone(call.nodeId, call.subject);
@@ -335,7 +391,6 @@ export class NatsTransport {
 
   private forget(call: PendingCall): void {
     this.pending.delete(call.cid);
-    this.byToken.delete(call.token);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     if (this.pending.size === 0 && this.deadlineTimer !== undefined) {
       clearTimeout(this.deadlineTimer);
@@ -380,12 +435,13 @@ export class NatsTransport {
     deadline: number,
     signal: AbortSignal | undefined,
     handler: ReplyHandler<T>,
+    /** The caller's clock reading, when it just took one for the deadline. */
+    now: number = Date.now(),
   ): Promise<T> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
     req.replyTo = this.inbox;
     req.reply = true;
-    const now = Date.now();
     const token = ++this.tokenSeq;
     const call = new PendingCall(req.cid, token, nodeId, subject, now, deadline);
     call.handler = handler as ReplyHandler<unknown>;
@@ -394,7 +450,6 @@ export class NatsTransport {
       call.reject = reject;
     });
     this.pending.set(req.cid, call);
-    this.byToken.set(token, call);
     this.armDeadline(deadline, now);
     if (signal !== undefined) {
       call.signal = signal;
@@ -402,7 +457,7 @@ export class NatsTransport {
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
-      publishFrame(this.nc, this.protocol, subject, this.statusPrefix + token, encodeRequest(req));
+      publishFrame(this.nc, this.protocol, subject, this.statusPrefix, token, encodeRequest(req));
     } catch (err) {
       this.settleError(req.cid, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
@@ -414,7 +469,7 @@ export class NatsTransport {
     if (this.closed) throw new ClosedError();
     req.replyTo = "";
     req.reply = false;
-    publishFrame(this.nc, this.protocol, subject, "", encodeRequest(req));
+    publishFrame(this.nc, this.protocol, subject, "", -1, encodeRequest(req));
   }
 
   /** Subscribes a module instance's subject and feeds its server. */
@@ -425,7 +480,7 @@ export class NatsTransport {
     const respond: WireResponder = (replyTo, reply) => {
       if (replyTo === "" || nc.isClosed()) return;
       try {
-        publishFrame(nc, protocol, replyTo, "", encodeReply(reply));
+        publishFrame(nc, protocol, replyTo, "", -1, encodeReply(reply));
       } catch (err) {
         log.warn({ err }, `rpc: reply to ${replyTo} not sent`);
       }
