@@ -27,6 +27,7 @@ import type {
   SelectOptions,
 } from "../rpc/descriptor.js";
 import { newId16 } from "../rpc/ids.js";
+import { SchemaGuard, schemaMetadata } from "../rpc/schema-check.js";
 import { RpcServer, type CompleteInfo, type HandleInfo, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
 import { cloneValue } from "../rpc/values.js";
 import { Selector } from "../selector/selector.js";
@@ -387,6 +388,7 @@ class DefaultApp implements App {
       serializers: this.serializers,
       timeoutMs: () => this.timeoutMs,
       log: this.log,
+      schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
@@ -456,7 +458,8 @@ class DefaultApp implements App {
       serviceRegister: () => registrar.update(),
     };
     await m.onInit(ctx);
-    if (server.schemaHash !== undefined) metadata.schema = server.schemaHash;
+    // Contract check: the module and per-handler schema hashes callers compare with (schema-check.ts).
+    Object.assign(metadata, schemaMetadata(server.schemaHash, server.handlerHashes));
     this.running.push(running);
     this.local.add(server);
     this.transport?.serve(address, server);

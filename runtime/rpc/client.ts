@@ -22,6 +22,7 @@ import type {
   RpcCaller,
 } from "./descriptor.js";
 import { newCid } from "./ids.js";
+import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;
@@ -35,6 +36,8 @@ export interface RpcClientOptions {
   /** Attempts for retry-safe calls whose node vanished (default 3). */
   readonly maxAttempts?: number;
   readonly hostname?: string;
+  /** Contract check of typed calls (schema-check.ts); without one, nodes are picked ignoring schema hashes. */
+  readonly schemaGuard?: SchemaGuard;
 }
 
 const BUSY = / rpc func\(.*\) busy: /;
@@ -97,7 +100,12 @@ export class RpcClient implements RpcCaller {
         return this.options.local.requestValues(server, handler.wireName, copies, Date.now() + timeout, options?.signal, this.hostname) as Promise<R>;
       }
       const nats = this.options.nats;
-      if (node !== undefined && server === undefined && nats !== undefined && !isLocalAddress(node.address)) {
+      // Contract check (schema-check.ts): a node built from another schema is left to the routed path.
+      const guard = this.options.schemaGuard;
+      if (
+        node !== undefined && server === undefined && nats !== undefined && !isLocalAddress(node.address) &&
+        (guard === undefined || guard.isPreferred(module, handler, node, this.options.selector.cache.peek(module.type)))
+      ) {
         return this.callHandlerNats<R>(nats, node, module, handler, args, options);
       }
     }
@@ -156,10 +164,16 @@ export class RpcClient implements RpcCaller {
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
     const deadline = Date.now() + timeout;
     let failure: unknown;
+    const guard = this.options.schemaGuard;
     for (let attempt = 1; ; attempt++) {
-      const picked = failure === undefined ? this.pick(target, options) : this.repick(target, options, failure);
+      // Contract check (schema-check.ts): pick among nodes built from this stub's schema; when none is,
+      // SchemaMismatchError ("reject") or a warning ("warn"). Synchronous while no node mismatches.
+      const checked = guard === undefined ? options : schemaCheckedOptions(guard, this.options.selector, module, handler, target, options);
+      const callOptions = checked instanceof Promise ? await checked : checked;
+      const picked = failure === undefined ? this.pick(target, callOptions) : this.repick(target, callOptions, failure);
       // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
       const node = picked instanceof Promise ? await picked : picked;
+      if (guard !== undefined && target.includes("@")) guard.checkNode(module, handler, node);
       const server = this.options.local.get(node.id);
       if (server !== undefined && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
         const copies = new Array<unknown>(args.length);
@@ -214,7 +228,10 @@ export class RpcClient implements RpcCaller {
       encoded[i] = codec.encode(args[i]);
     }
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
-    await this.sendNR(target, handler.wireName, argsType, encoded, options);
+    // Contract check as in callHandler (a node addressed by id is not checked for fire-and-forget calls).
+    const guard = this.options.schemaGuard;
+    const checked = guard === undefined ? options : await schemaCheckedOptions(guard, this.options.selector, module, handler, target, options);
+    await this.sendNR(target, handler.wireName, argsType, encoded, checked);
   }
 
   // --- pre-encoded (gate, HTTP gateway) ---
