@@ -245,9 +245,10 @@ export class NatsTransport {
   private readonly statusPrefix: string;
   private readonly protocol: ProtocolInternals | undefined;
   /**
-   * One timer for every call's deadline, armed for the earliest one: a timer per call cost more than the
-   * rest of the call's bookkeeping. Unref'd: a pending call keeps the process alive through its NATS
-   * connection, and close() fails every pending call.
+   * One timer for every call's deadline, armed for the earliest one when a call is sent (it may fire for
+   * a call that already settled; it then re-arms for the earliest pending one): a timer per call cost more
+   * than the rest of the call's bookkeeping. Unref'd: a pending call keeps the process alive through its
+   * NATS connection, and close() fails every pending call.
    */
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineArmedFor = Number.POSITIVE_INFINITY;
@@ -392,11 +393,8 @@ export class NatsTransport {
   private forget(call: PendingCall): void {
     this.pending.delete(call.cid);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
-    if (this.pending.size === 0 && this.deadlineTimer !== undefined) {
-      clearTimeout(this.deadlineTimer);
-      this.deadlineTimer = undefined;
-      this.deadlineArmedFor = Number.POSITIVE_INFINITY;
-    }
+    // The deadline timer stays armed when its call settles: re-arming it per call would cost two timer
+    // operations per call at low concurrency; when it fires early it only re-arms for the next deadline.
   }
 
   private armDeadline(deadline: number, now: number): void {
@@ -528,6 +526,8 @@ export class NatsTransport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.prober);
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     for (const sub of this.served.values()) sub.unsubscribe();
     this.served.clear();
     for (const sub of this.subscriptions) sub.unsubscribe();
