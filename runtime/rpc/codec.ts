@@ -85,7 +85,8 @@ function allocate(size: number): Uint8Array {
     slab = new Uint8Array(SLAB_SIZE);
     slabOffset = 0;
   }
-  const out = slab.subarray(slabOffset, slabOffset + size);
+  // The view constructor skips subarray()'s species lookup.
+  const out = new Uint8Array(slab.buffer, slabOffset, size);
   // 8-byte alignment, as protobufjs' pool, keeps later views of these bytes cheap.
   slabOffset = (slabOffset + size + 7) & ~7;
   return out;
@@ -129,16 +130,18 @@ function stringField(key: number, value: string): Uint8Array {
   return field;
 }
 
-/** Writes a per-call string field (the Cid): ASCII straight into the buffer, anything else encoded. */
-function asciiFieldSize(value: string): number {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return -1;
-  return 1 + varintSize(value.length) + value.length;
-}
-
+/**
+ * Writes a per-call string field (the Cid) assuming ASCII, which ids always are, in one pass; -1 when a
+ * character is not ASCII (the caller then encodes the field through TextEncoder instead).
+ */
 function writeAsciiField(buf: Uint8Array, pos: number, key: number, value: string): number {
   buf[pos++] = key;
   pos = writeVarint32(buf, pos, value.length);
-  for (let i = 0; i < value.length; i++) buf[pos++] = value.charCodeAt(i);
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x80) return -1;
+    buf[pos++] = code;
+  }
   return pos;
 }
 
@@ -204,6 +207,10 @@ function staticFields(info: RPCInfo): StaticFields {
 let lastStatic: StaticFields = staticFields({ cid: "", fn: "", replyTo: "", track: "", expired: 0, reply: false, argsType: [], args: [], caller: "", hostname: "" });
 
 export function encodeRPCInfo(info: RPCInfo): Uint8Array {
+  return encodeRPCInfoWith(info, true);
+}
+
+function encodeRPCInfoWith(info: RPCInfo, cidIsAscii: boolean): Uint8Array {
   const argsType = info.argsType;
   const args = info.args;
   if (argsType.length !== args.length) {
@@ -213,12 +220,11 @@ export function encodeRPCInfo(info: RPCInfo): Uint8Array {
   let size = 0;
   let cidField: Uint8Array | undefined;
   if (info.cid !== "") {
-    const asciiSize = asciiFieldSize(info.cid);
-    if (asciiSize < 0) {
+    if (cidIsAscii) {
+      size += 1 + varintSize(info.cid.length) + info.cid.length;
+    } else {
       cidField = buildStringField(10, info.cid);
       size += cidField.length;
-    } else {
-      size += asciiSize;
     }
   }
   if (
@@ -253,6 +259,7 @@ export function encodeRPCInfo(info: RPCInfo): Uint8Array {
     pos += cidField.length;
   } else if (info.cid !== "") {
     pos = writeAsciiField(buf, pos, 10, info.cid);
+    if (pos < 0) return encodeRPCInfoWith(info, false);
   }
   if (fnField !== undefined) {
     buf.set(fnField, pos);
@@ -296,15 +303,18 @@ export function encodeRPCInfo(info: RPCInfo): Uint8Array {
 }
 
 export function encodeResultInfo(info: ResultInfo): Uint8Array {
+  return encodeResultInfoWith(info, true);
+}
+
+function encodeResultInfoWith(info: ResultInfo, cidIsAscii: boolean): Uint8Array {
   let size = 0;
   let cidField: Uint8Array | undefined;
   if (info.cid !== "") {
-    const asciiSize = asciiFieldSize(info.cid);
-    if (asciiSize < 0) {
+    if (cidIsAscii) {
+      size += 1 + varintSize(info.cid.length) + info.cid.length;
+    } else {
       cidField = buildStringField(10, info.cid);
       size += cidField.length;
-    } else {
-      size += asciiSize;
     }
   }
   // Error texts often carry per-call detail, so they are not cached.
@@ -322,6 +332,7 @@ export function encodeResultInfo(info: ResultInfo): Uint8Array {
     pos += cidField.length;
   } else if (info.cid !== "") {
     pos = writeAsciiField(buf, pos, 10, info.cid);
+    if (pos < 0) return encodeResultInfoWith(info, false);
   }
   if (errorField !== undefined) {
     buf.set(errorField, pos);

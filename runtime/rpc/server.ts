@@ -273,7 +273,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
       replyTo: req.replyTo,
       respond,
       sink: undefined,
-    });
+    }, now);
   }
 
   private finishEarly(req: RpcRequest, respond: WireResponder, error: string): void {
@@ -348,7 +348,8 @@ export class RpcServer implements ModuleServer, SignalOwner {
 
   // --- scheduling ---
 
-  private enqueue(job: Job): void {
+  /** `now`: the clock reading the caller just took, if any (one less per call). */
+  private enqueue(job: Job, now?: number): void {
     if (!this.accepting) {
       this.fail(job, new ClosedError(`${this.type} rpc server closed`));
       return;
@@ -357,7 +358,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
     if (job.entry.mode === "serial") {
       if (!this.serialBusy) {
         this.serialBusy = true;
-        this.start(job);
+        this.start(job, now);
       } else if (this.serialQueue.length >= limit) {
         this.busy(job, 1, this.serialQueue.length);
       } else {
@@ -365,7 +366,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
       }
     } else if (this.goRunning < this.options.maxConcurrent) {
       this.goRunning++;
-      this.start(job);
+      this.start(job, now);
     } else if (this.goQueue.length >= limit) {
       this.busy(job, this.goRunning, this.goQueue.length);
     } else {
@@ -392,9 +393,9 @@ export class RpcServer implements ModuleServer, SignalOwner {
     }
   }
 
-  private start(job: Job): void {
+  private start(job: Job, now: number = Date.now()): void {
     const ctx = job.ctx;
-    if (Date.now() > ctx.deadline) {
+    if (now > ctx.deadline) {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });

@@ -129,7 +129,8 @@ function allocate(size: number): Uint8Array {
     slab = new Uint8Array(SLAB_SIZE);
     slabOffset = 0;
   }
-  const out = slab.subarray(slabOffset, slabOffset + size);
+  // The view constructor skips subarray()'s species lookup.
+  const out = new Uint8Array(slab.buffer, slabOffset, size);
   slabOffset = (slabOffset + size + 7) & ~7;
   return out;
 }
