@@ -1,0 +1,118 @@
+/**
+ * Behaviour the NATS transport's fast paths must keep: one shared deadline timer fails every call at its
+ * own deadline whatever order the calls were sent in (also after earlier calls settled), and replies to a
+ * reply subject the hand-built PUB frame cannot carry (non-ASCII) still arrive through nats.js.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, type NatsConnection } from "nats";
+import { DeadlineExceededError, decodeResultInfo, encodeRPCInfo, type App } from "../../runtime/index.js";
+import { stringCodec } from "../../runtime/rpc/values.js";
+import { NatsServer } from "../support/nats-server.js";
+import { sleep, startPair, testModule, type AppPair } from "../support/apps.js";
+
+let nats: NatsServer;
+let pair: AppPair;
+let raw: NatsConnection;
+
+before(async () => {
+  nats = await NatsServer.start();
+  pair = await startPair(
+    "nats",
+    [
+      testModule("hot", (ctx) => {
+        ctx.server.registerGo("/echo", (args) => args[0]);
+        // Answers after the given delay in ms: long enough delays outlive the caller's deadline.
+        ctx.server.registerGo("/after", async (args) => {
+          await sleep(Number(args[0]));
+          return "late";
+        });
+      }),
+    ],
+    { natsUrl: nats.url },
+  );
+  raw = await connect({ servers: nats.url });
+});
+
+after(async () => {
+  await raw.close();
+  await pair.stop();
+  await nats.dispose();
+});
+
+/** Settles a call, reporting when it failed (ms after `start`) or what it returned. */
+async function outcome(client: App, delayMs: number, timeoutMs: number, start: number): Promise<{ error: string; atMs: number } | unknown> {
+  try {
+    return await client.call("hot", "/after", [delayMs], { timeout: timeoutMs });
+  } catch (err) {
+    return { error: (err as Error).constructor.name, atMs: Date.now() - start, deadline: err instanceof DeadlineExceededError };
+  }
+}
+
+test("calls sent with long deadlines first still fail at their own shorter deadlines", async () => {
+  await pair.client.call("hot", "/echo", ["warm"]);
+  const start = Date.now();
+  const long = outcome(pair.client, 3000, 1500, start);
+  const short = outcome(pair.client, 3000, 200, start);
+  const middle = outcome(pair.client, 3000, 600, start);
+  const answered = outcome(pair.client, 10, 1500, start);
+  const [longResult, shortResult, middleResult, answeredResult] = await Promise.all([long, short, middle, answered]);
+  assert.equal(answeredResult, "late", "a call answered in time is not touched by the timer");
+  for (const [result, deadline] of [
+    [shortResult, 200],
+    [middleResult, 600],
+    [longResult, 1500],
+  ] as const) {
+    const failure = result as { error: string; atMs: number; deadline: boolean };
+    assert.equal(failure.deadline, true, `deadline ${deadline} ms: ${JSON.stringify(result)}`);
+    assert.ok(failure.atMs >= deadline - 5, `deadline ${deadline} ms failed early, at ${failure.atMs} ms`);
+    assert.ok(failure.atMs < deadline + 700, `deadline ${deadline} ms failed late, at ${failure.atMs} ms`);
+  }
+});
+
+test("after a long-deadline call settles, a later short-deadline call still expires on time", async () => {
+  // Leaves the shared timer armed for this call's 5 s deadline.
+  assert.equal(await pair.client.call("hot", "/echo", ["x"], { timeout: 5000 }), "x");
+  const start = Date.now();
+  const failure = (await outcome(pair.client, 3000, 250, start)) as { atMs: number; deadline: boolean };
+  assert.equal(failure.deadline, true);
+  assert.ok(failure.atMs >= 245 && failure.atMs < 950, `failed at ${failure.atMs} ms`);
+});
+
+test("a reply subject with non-ASCII characters is still answered", async () => {
+  const [node] = await pair.client.getServersByType("hot");
+  assert.ok(node !== undefined);
+  const replyTo = `_INBOX.ünïcödé.${Date.now()}`;
+  const sub = raw.subscribe(replyTo, { max: 1 });
+  await raw.flush();
+  raw.publish(
+    node.address,
+    encodeRPCInfo({
+      cid: "cid-non-ascii-reply",
+      fn: "/echo",
+      replyTo,
+      track: "",
+      expired: Date.now() + 5000,
+      reply: true,
+      argsType: ["string"],
+      args: [stringCodec.encode("héllo")],
+      caller: "t",
+      hostname: "t",
+    }),
+  );
+  const timer = setTimeout(() => sub.unsubscribe(), 5000);
+  let received: ReturnType<typeof decodeResultInfo> | undefined;
+  for await (const msg of sub) received = decodeResultInfo(msg.data);
+  clearTimeout(timer);
+  assert.ok(received !== undefined, "reply arrived");
+  assert.equal(received.cid, "cid-non-ascii-reply");
+  assert.equal(received.error, "");
+  assert.equal(received.resultType, "string");
+  assert.equal(new TextDecoder().decode(received.result), "héllo");
+});
+
+test("many calls in flight all come back with their own results", async () => {
+  const values = Array.from({ length: 300 }, (_, i) => `v${i}-ü`);
+  const results = await Promise.all(values.map((value) => pair.client.call("hot", "/echo", [value])));
+  assert.deepEqual(results, values);
+});
