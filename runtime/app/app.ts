@@ -258,6 +258,9 @@ class DefaultApp implements App {
   }
 
   addSerializer(serializer: ArgSerializer): void {
+    // Adding the very same serializer again is a no-op (a backend may add the gate's by hand, as in mqant,
+    // and a Session adds it on first use); another serializer under a taken name is an error.
+    if (this.serializers.includes(serializer)) return;
     if (this.serializers.some((s) => s.name === serializer.name)) {
       throw new ConfigError(`The name(${serializer.name}) has been occupied`);
     }

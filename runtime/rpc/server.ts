@@ -429,14 +429,15 @@ export class RpcServer implements ModuleServer, SignalOwner {
 
   private invoke(job: Job): void {
     const args = job.args;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      if (typeof arg === "object" && arg !== null && BIND_CALLER in arg) {
-        (arg as CallerBindable)[BIND_CALLER](this.options.caller);
-      }
-    }
     let out: unknown;
     try {
+      // Inside the try: binding an argument can fail too, and every accepted call must get an answer.
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (typeof arg === "object" && arg !== null && BIND_CALLER in arg) {
+          (arg as CallerBindable)[BIND_CALLER](this.options.caller);
+        }
+      }
       out = job.entry.handler(args, job.ctx);
     } catch (err) {
       this.settle(job, undefined, errorText(err));
