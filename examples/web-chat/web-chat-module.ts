@@ -165,7 +165,8 @@ export class WebChatModule implements Module {
     }
     const cached = this.transpiled.get(tsFile);
     if (cached !== undefined && cached.mtimeMs === tsStat.mtimeMs) return cached.code;
-    const ts = (await import("typescript")).default;
+    // ts-morph carries its own TypeScript compiler API (the `typescript` package's native compiler has none).
+    const { ts } = await import("ts-morph");
     const output = ts.transpileModule(await readFile(tsFile, "utf8"), {
       fileName: tsFile,
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
