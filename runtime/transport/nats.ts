@@ -37,6 +37,14 @@ export class NodeGoneError extends NoneAvailableError {
 const PROBE_AFTER_MS = 500;
 const PROBE_EVERY_MS = 100;
 
+/**
+ * Right after this connection reconnected, "no responders" usually means the node has not re-subscribed
+ * yet (it reconnects on its own schedule), not that it is gone: within this window such a request is sent
+ * again after RESEND_AFTER_MS until its deadline instead of failing, and the node keeps its place in routing.
+ */
+const RECONNECT_GRACE_MS = 3000;
+const RESEND_AFTER_MS = 50;
+
 export interface NatsConnectOptions {
   readonly servers: string | string[];
   /** Delay between reconnect attempts (ms); attempts never stop. */
@@ -80,6 +88,8 @@ class PendingCall {
   handler!: ReplyHandler<unknown>;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Kept so a request refused during a reconnect can be sent again (see RECONNECT_GRACE_MS). */
+  request!: RpcRequest;
   constructor(
     readonly cid: string,
     /** Names this call in the NATS reply subject, so a no-responders status finds it. */
@@ -260,6 +270,7 @@ export class NatsTransport {
   private probeSeq = 0;
   private readonly prober: NodeJS.Timeout;
   private closed = false;
+  private reconnectedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly nc: NatsConnection,
@@ -283,6 +294,34 @@ export class NatsTransport {
     );
     this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
     this.prober.unref();
+    void this.watchReconnects();
+  }
+
+  private async watchReconnects(): Promise<void> {
+    try {
+      for await (const status of this.nc.status()) {
+        if (status.type === "reconnect") this.reconnectedAt = Date.now();
+      }
+    } catch (err) {
+      this.log.debug({ err }, "rpc: NATS status stream ended");
+    }
+  }
+
+  private inReconnectGrace(): boolean {
+    return Date.now() - this.reconnectedAt < RECONNECT_GRACE_MS;
+  }
+
+  /** Sends a still-pending request again (same Cid and token), unless its deadline is too close. */
+  private resendSoon(call: PendingCall): void {
+    if (call.deadline - Date.now() <= RESEND_AFTER_MS) return;
+    setTimeout(() => {
+      if (this.closed || this.pending.get(call.cid) !== call) return;
+      try {
+        publishFrame(this.nc, this.protocol, call.subject, this.statusPrefix, call.token, encodeRequest(call.request));
+      } catch (err) {
+        this.settleError(call.cid, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
+      }
+    }, RESEND_AFTER_MS).unref();
   }
 
   /**
@@ -350,7 +389,8 @@ export class NatsTransport {
     const probe = this.probes.get(token);
     if (probe !== undefined) {
       this.probes.delete(token);
-      this.nodeGone(probe.nodeId, probe.subject);
+      // During a reconnect the next probe asks again; the calls keep waiting meanwhile.
+      if (!this.inReconnectGrace()) this.nodeGone(probe.nodeId, probe.subject);
       return;
     }
     // No-responders is rare (a node just vanished), so a scan beats a second map kept up on every call.
@@ -363,6 +403,10 @@ export class NatsTransport {
       }
     }
     if (call === undefined) return;
+    if (this.inReconnectGrace()) {
+      this.resendSoon(call);
+      return;
+    }
     this.settleError(call.cid, new NodeGoneError(call.nodeId, false));
     this.nodeGone(call.nodeId, call.subject);
   }
@@ -444,6 +488,7 @@ export class NatsTransport {
     const token = ++this.tokenSeq;
     const call = new PendingCall(req.cid, token, nodeId, subject, now, deadline);
     call.handler = handler as ReplyHandler<unknown>;
+    call.request = req;
     const promise = new Promise<T>((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
