@@ -91,7 +91,7 @@ if (codegen !== undefined) {
         : `- mqgen \`generate()\` in process (${variant}): not measured — ${String(r["error"])}`,
     );
   }
-  const keys = ["tsc5", "tsc7"].slice(0, checkers.length);
+  const keys = ["repoTsc", "tsc7"].slice(0, checkers.length);
   const cells = (t: Json | undefined): string[] =>
     t === undefined ? ["—", "—", "—"] : [n(t["wallS"], 2), n(t["maxRssMb"]), n(t["errors"])];
   out.push(
