@@ -7,7 +7,7 @@ export type * from "./registry/types.js";
 export type * from "./selector/types.js";
 export type * from "./app/types.js";
 export * from "./rpc/values.js";
-export { defineMessage, defineEnum } from "./rpc/message.js";
+export { defineMessage, defineEnum, field, scalar } from "./rpc/message.js";
 export * from "./http/gateway.js";
 export * from "./http/module.js";
 export * from "./http/api-proto.js";

@@ -153,13 +153,14 @@ function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
     }));
   if (messages.length > 0) {
     imports.use(GATE_CLIENT, "defineMessage", "value");
-    for (const name of ["FieldDescriptor", "FieldType", "MessageType", "ScalarKind"]) imports.use(GATE_CLIENT, name, "type");
+    imports.use(GATE_CLIENT, "field", "value");
+    if (messages.some((m) => m.fields.some((f) => f.descriptor.includes(", scalar.")))) imports.use(GATE_CLIENT, "scalar", "value");
+    imports.use(GATE_CLIENT, "MessageType", "type");
   }
   return tidy(
     templates().types({
       sources: sourcesOfPackage(model, pkg),
       imports: imports.lines(),
-      hasMessages: messages.length > 0,
       enums,
       messages,
     }),

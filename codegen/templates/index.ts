@@ -17,31 +17,6 @@ const imports = `{{#each imports}}
 
 export const typesTemplate = `${header}
 ${imports}
-{{#if hasMessages}}
-/** One row of a field table; rows keep the tables short to read and cheap to type-check. */
-function field(
-  no: number,
-  name: string,
-  type: FieldType,
-  cardinality: FieldDescriptor["cardinality"] = "singular",
-  mapKey?: ScalarKind,
-): FieldDescriptor {
-  return mapKey === undefined ? { no, name, type, cardinality } : { no, name, type, cardinality, mapKey };
-}
-
-const scalar: Readonly<Record<ScalarKind, FieldType>> = {
-  bool: { kind: "scalar", scalar: "bool" },
-  int32: { kind: "scalar", scalar: "int32" },
-  int64: { kind: "scalar", scalar: "int64" },
-  uint32: { kind: "scalar", scalar: "uint32" },
-  uint64: { kind: "scalar", scalar: "uint64" },
-  float: { kind: "scalar", scalar: "float" },
-  double: { kind: "scalar", scalar: "double" },
-  string: { kind: "scalar", scalar: "string" },
-  bytes: { kind: "scalar", scalar: "bytes" },
-};
-
-{{/if}}
 {{#each enums}}
 {{jsdoc}}export const {{name}} = {
 {{#each values}}

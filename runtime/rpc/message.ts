@@ -900,6 +900,30 @@ function enumName(type: EnumType, value: number): string | undefined {
   return names.get(value);
 }
 
+/** One row of a generated field table; rows keep the tables short to read and cheap to type-check. */
+export function field(
+  no: number,
+  name: string,
+  type: FieldType,
+  cardinality: FieldDescriptor["cardinality"] = "singular",
+  mapKey?: ScalarKind,
+): FieldDescriptor {
+  return mapKey === undefined ? { no, name, type, cardinality } : { no, name, type, cardinality, mapKey };
+}
+
+/** The field type of each scalar kind, shared by every generated field table. */
+export const scalar: Readonly<Record<ScalarKind, FieldType>> = {
+  bool: { kind: "scalar", scalar: "bool" },
+  int32: { kind: "scalar", scalar: "int32" },
+  int64: { kind: "scalar", scalar: "int64" },
+  uint32: { kind: "scalar", scalar: "uint32" },
+  uint64: { kind: "scalar", scalar: "uint64" },
+  float: { kind: "scalar", scalar: "float" },
+  double: { kind: "scalar", scalar: "double" },
+  string: { kind: "scalar", scalar: "string" },
+  bytes: { kind: "scalar", scalar: "bytes" },
+};
+
 /** A message type from a field table; `fields` is a thunk so messages may refer to each other. */
 export function defineMessage<T extends object>(typeName: string, fields: () => FieldDescriptor[]): MessageType<T> {
   return new ReflectMessageType<T>(typeName, fields);

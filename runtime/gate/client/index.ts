@@ -6,7 +6,7 @@
  */
 import { AbortedError, ClosedError, DeadlineExceededError, ProtocolError, RemoteError } from "../../errors.js";
 
-export { defineMessage, defineEnum } from "../../rpc/message.js";
+export { defineMessage, defineEnum, field, scalar } from "../../rpc/message.js";
 export type { MessageType, EnumType, FieldDescriptor, FieldType, ScalarKind } from "../../rpc/descriptor.js";
 export { MqgenError, DeadlineExceededError, AbortedError, ClosedError, ProtocolError, RemoteError } from "../../errors.js";
 
