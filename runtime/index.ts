@@ -10,6 +10,7 @@ export * from "./rpc/values.js";
 export { defineMessage, defineEnum, field, scalar } from "./rpc/message.js";
 export * from "./http/gateway.js";
 export * from "./http/module.js";
+export * from "./http/listen.js";
 export * from "./http/api-proto.js";
 export * from "./http/backend.js";
 export * from "./rpc/codec.js";

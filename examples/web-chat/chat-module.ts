@@ -3,10 +3,7 @@
  * members of the room on `chat/message`. Members may sit on different gates, so pushes are grouped per
  * owning gate (one SendBatch each).
  */
-import type { Module, ModuleContext } from "../../runtime/app/types.js";
-import type { CallContext } from "../../runtime/rpc/descriptor.js";
-import type { Session } from "../../runtime/gate/session.js";
-import { BadArgumentError } from "../../runtime/errors.js";
+import { BadArgumentError, type CallContext, type Module, type ModuleContext, type Session } from "mqgen/runtime";
 import { ChatMessage, chat, registerChat, type ChatHandlers, type JoinRequest, type SayReply, type SayRequest } from "../../generated/chat.js";
 
 const MAX_TEXT_LENGTH = 2000;

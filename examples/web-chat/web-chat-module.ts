@@ -5,14 +5,13 @@
  * together by the page's import map.
  */
 import { readFile, stat } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { dirname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync, readFileSync } from "node:fs";
-import type { Module, ModuleContext } from "../../runtime/app/types.js";
-import { listenAddressFromSettings } from "../../runtime/http/module.js";
+import { closeHttp, listenAddressFromSettings, listenHttp, type Module, type ModuleContext } from "mqgen/runtime";
 
 export interface WebChatModuleOptions {
   readonly type?: string;
@@ -67,21 +66,13 @@ export class WebChatModule implements Module {
     const { host, port } = listenAddressFromSettings(settings);
     const fromSettings = settings["GateWSPort"] ?? settings["GateWS"];
     this.gateWs = this.options.gateWs ?? (typeof fromSettings === "string" || typeof fromSettings === "number" ? fromSettings : 3653);
-    const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const server = await listenHttp((req, res) => {
       this.serve(req, res).catch((err: unknown) => {
         ctx.log.error({ err, url: req.url }, "web-chat request failed");
         if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
         res.end("internal error");
       });
-    });
-    server.on("connection", (socket: Socket) => socket.setNoDelay(true));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    }, { host, port });
     this.server = server;
     ctx.log.info({ address: server.address() }, "web chat page listening");
   }
@@ -95,10 +86,7 @@ export class WebChatModule implements Module {
     const server = this.server;
     this.server = undefined;
     if (server === undefined) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeHttp(server);
   }
 
   private gateUrlFor(req: IncomingMessage): string {

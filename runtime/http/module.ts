@@ -3,11 +3,12 @@
  * the user's module; this is that module, configured from server.json Settings `Addr` (`":8090"`,
  * `"127.0.0.1:8090"`) and/or `Port`.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Module, ModuleContext } from "../app/types.js";
 import { ConfigError } from "../errors.js";
 import { createHttpGateway, type HttpGatewayOptions } from "./gateway.js";
+import { closeHttp, listenHttp } from "./listen.js";
 
 export interface HttpGatewayModuleOptions extends HttpGatewayOptions {
   /** Module type in server.json; default `HttpGateway`. */
@@ -60,16 +61,8 @@ export class HttpGatewayModule implements Module {
   }
 
   async onInit(ctx: ModuleContext): Promise<void> {
-    const { host, port } = listenAddressFromSettings(ctx.settings.settings);
-    const server = createServer({ keepAlive: true, noDelay: true }, createHttpGateway(ctx.app, this.options));
-    server.keepAliveTimeout = this.options.keepAliveTimeoutMs ?? 65_000;
-    server.on("connection", (socket: Socket) => socket.setNoDelay(true));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
+    const server = await listenHttp(createHttpGateway(ctx.app, this.options), listenAddressFromSettings(ctx.settings.settings), {
+      keepAliveTimeoutMs: this.options.keepAliveTimeoutMs ?? 65_000,
     });
     this.server = server;
     ctx.log.info({ address: server.address() }, "http gateway listening");
@@ -85,9 +78,6 @@ export class HttpGatewayModule implements Module {
     const server = this.server;
     this.server = undefined;
     if (server === undefined) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeHttp(server);
   }
 }
