@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClosedError, MemoryRegistry, createApp, type Module } from "../../runtime/index.js";
 import { configFor, sleep, testModule } from "../support/apps.js";
@@ -245,6 +245,11 @@ test("serviceRegister pushes metadata changes to the registry at once", async ()
     assert.equal(event.value?.service.nodes[0]?.metadata.zone, "z1");
     const [node] = await app.getServersByType("m");
     assert.equal(node?.metadata.state, "forbidden");
+    // Node id random 16 hex by default; metadata always carries hostname, pid and version.
+    assert.match(node?.id ?? "", /^m@[0-9a-f]{16}$/);
+    assert.equal(node?.metadata.hostname, hostname());
+    assert.equal(node?.metadata.pid, String(process.pid));
+    assert.equal(node?.metadata.version, "1.0.0");
     assert.equal(await app.call("m", "/nothing", [], { select: { metadata: { state: "alive" } } }).catch((e: Error) => e.message), "none available");
   } finally {
     await app.stop();
