@@ -35,7 +35,7 @@ const FILE_KEYS = ["module", "version", "doc", "package", "handlers", "messages"
 const HANDLER_KEYS = ["wire", "doc", "mode", "gate", "params", "request", "returns", "timeoutMs", "retrySafe"];
 const FIELD_KEYS = ["type", "no", "doc"];
 const ENUM_KEYS = ["doc", "values"];
-const MESSAGE_KEYS = ["doc", "fields"];
+const MESSAGE_KEYS = ["doc", "fields", "reserved"];
 const PUSH_KEYS = ["type", "topic", "doc"];
 
 /** A parsed type expression: `string`, `Foo`, `pkg.Foo`, `Foo[]`, `string?`, `map<string, Foo>`. */
@@ -194,6 +194,34 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
     return fields;
   };
 
+  /**
+   * `reserved: [2, "9-11", old_name]` keeps numbers and names of deleted fields from being reused (read by
+   * `mqgen breaking`); a field that uses one is an error here, as protoc makes it for .proto.
+   */
+  const checkReserved = (node: Node, message: string, at: SourcePos, fields: readonly FieldModel[]): void => {
+    if (!isSeq(node)) {
+      report(nodePos(node, at), `reserved of message '${message}' must be a list of field numbers, "from-to" ranges and names`);
+      return;
+    }
+    const ranges: [number, number][] = [];
+    const names = new Set<string>();
+    for (const item of node.items) {
+      const itemNode = item as Node;
+      const value = isScalar(itemNode) ? itemNode.value : undefined;
+      const range = typeof value === "string" ? /^(\d+)\s*-\s*(\d+)$/.exec(value) : null;
+      if (typeof value === "number" && Number.isInteger(value) && value >= 1) ranges.push([value, value]);
+      else if (range !== null && Number(range[1]) <= Number(range[2])) ranges.push([Number(range[1]), Number(range[2])]);
+      else if (typeof value === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) names.add(value);
+      else report(nodePos(itemNode, at), `reserved entry of message '${message}' must be a field number, a "from-to" range or a name`);
+    }
+    for (const field of fields) {
+      if (ranges.some(([from, to]) => field.no >= from && field.no <= to)) {
+        report(field.pos, `field '${field.name}' of message '${message}' uses reserved number ${field.no}`);
+      }
+      if (names.has(field.name)) report(field.pos, `field name '${field.name}' of message '${message}' is reserved`);
+    }
+  };
+
   const messagesPair = top.get("messages");
   if (messagesPair) {
     const value = messagesPair.value as Node | null;
@@ -212,6 +240,8 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
           else if (fieldsNode != null && !(isScalar(fieldsNode) && fieldsNode.value === null)) {
             report(nodePos(fieldsNode, pos), `fields of message '${name}' must be a mapping of name: type`);
           }
+          const reservedNode = m.get("reserved")?.value as Node | null | undefined;
+          if (reservedNode != null) checkReserved(reservedNode, name, pos, fields);
         } else if (!(isScalar(body) && body.value === null) && body != null) {
           report(nodePos(body, pos), `message '${name}' must be a mapping with doc and fields`);
         }

@@ -189,3 +189,27 @@ test("a valid schema set loads into a sorted model with resolved references", ()
   assert.deepEqual(request?.kind === "ref" ? request.resolved : undefined, { target: "message", fullName: "rpctest.ResultInfo" });
   assert.deepEqual(rpctest?.pos, { file: "schemas/rpctest.proto", line: 9, col: 9 });
 });
+
+test("YAML reserved numbers and names: malformed entries and fields that reuse them", () => {
+  const yaml = `module: shop
+version: 1.0.0
+handlers:
+  buy:
+    params:
+      - item: Item
+    returns: string
+messages:
+  Item:
+    reserved: [2, "5-7", old_name, "x-y"]
+    fields:
+      name: string
+      old_name: { type: string, no: 3 }
+      price: { type: double, no: 6 }
+      count: { type: int32, no: 8 }
+`;
+  assert.deepEqual(diagnose([{ path: "shop.yaml", text: yaml }]), [
+    `shop.yaml:10:36: reserved entry of message 'Item' must be a field number, a "from-to" range or a name`,
+    "shop.yaml:13:7: field name 'old_name' of message 'Item' is reserved",
+    "shop.yaml:14:7: field 'price' of message 'Item' uses reserved number 6",
+  ]);
+});
