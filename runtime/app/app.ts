@@ -465,7 +465,12 @@ class DefaultApp implements App {
     Object.assign(metadata, schemaMetadata(server.schemaHash, server.handlerHashes));
     this.running.push(running);
     this.local.add(server);
-    this.transport?.serve(address, server);
+    if (this.transport !== undefined) {
+      this.transport.serve(address, server);
+      // The subscription must reach nats-server before the node is advertised: a caller that finds the node
+      // first would get "no responders" and drop it from routing. Bounded, so a slow server never blocks start.
+      await within(this.transport.nc.flush(), 2000);
+    }
     await registrar.start();
     for (const hook of this.moduleInited) await hook(this, m);
     if (m.run !== undefined) {

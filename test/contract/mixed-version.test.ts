@@ -75,10 +75,8 @@ async function startApp(modules: Parameters<App["start"]>[0], options: { schemaM
     config: modules.length > 0 ? NODE_CONFIG : {},
     ...(options.schemaMismatch !== undefined ? { schemaMismatch: options.schemaMismatch } : {}),
   });
+  // start() registers a node only after nats-server has its subscription, so a caller can use it at once.
   await app.start(modules);
-  // The node registers before the NATS server has surely processed its subscription; a call in between
-  // would find no responder and mark the node dead. A flush round trip closes that window.
-  await app.nats?.flush();
   apps.push(app);
   return app;
 }
