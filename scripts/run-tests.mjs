@@ -40,6 +40,8 @@ run(`tests (${files.length} files)`, process.execPath, [
   "tsx",
   "--test",
   "--test-concurrency=1",
+  // A hung test fails after two minutes instead of holding CI until its limit.
+  "--test-timeout=120000",
   "--test-reporter=spec",
   ...files,
 ]);

@@ -151,7 +151,19 @@ export class NatsKvRegistry implements Registry {
     const records: Service[] = [];
     try {
       const keys: string[] = [];
-      for await (const key of await kv.keys(filter)) keys.push(key);
+      // Bounded: a key listing that never completes must become an error, not a lookup that hangs.
+      const lister = await kv.keys(filter);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        lister.stop();
+      }, this.requestTimeoutMs);
+      try {
+        for await (const key of lister) keys.push(key);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (timedOut) throw new RegistryError(`nats-kv: listing ${filter} took longer than ${this.requestTimeoutMs} ms`);
       for (const key of keys) {
         const entry = await kv.get(key);
         if (entry === null || entry.operation !== "PUT") continue;
