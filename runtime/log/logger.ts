@@ -48,8 +48,9 @@ class DailyFile {
     private readonly stem: string,
     private readonly suffix: string,
     private readonly daily: boolean,
+    now: number,
   ) {
-    this.day = localDay(Date.now());
+    this.day = localDay(now);
     this.fd = openSync(this.path, "a");
   }
   get path(): string {
@@ -94,6 +95,8 @@ export interface LoggerOptions {
   readonly config: LogConfig;
   /** Console target (tests pass their own). Defaults to process.stdout. */
   readonly console?: { write(line: string): unknown };
+  /** Time source of records and of daily rotation (unix ms); tests move it across midnight. */
+  readonly clock?: () => number;
 }
 
 export interface AppLogger {
@@ -137,6 +140,7 @@ function formatJson(record: Record<string, unknown>, processId: string): string 
 }
 
 export function createLogger(options: LoggerOptions): AppLogger {
+  const clock = options.clock ?? Date.now;
   const sinks: Sink[] = [];
   const files: DailyFile[] = [];
   const consoleOut = options.console ?? process.stdout;
@@ -147,12 +151,12 @@ export function createLogger(options: LoggerOptions): AppLogger {
   if (options.logDir !== undefined && fileConfig !== undefined) {
     mkdirSync(options.logDir, { recursive: true });
     const stem = `${fileConfig.prefix}${options.processId}`;
-    const main = new DailyFile(options.logDir, stem, fileConfig.suffix, fileConfig.daily);
+    const main = new DailyFile(options.logDir, stem, fileConfig.suffix, fileConfig.daily, clock());
     files.push(main);
     const minLevel = fileConfig.level === undefined ? 10 : (BEEGO_TO_PINO[fileConfig.level] ?? 10);
     sinks.push({ minLevel, write: (line, time) => main.write(line, time) });
     for (const level of fileConfig.separate) {
-      const file = new DailyFile(options.logDir, `${stem}.${level}`, fileConfig.suffix, fileConfig.daily);
+      const file = new DailyFile(options.logDir, `${stem}.${level}`, fileConfig.suffix, fileConfig.daily, clock());
       files.push(file);
       const pinoLevel = level === "debug" ? 20 : (BEEGO_TO_PINO[level] ?? 50);
       sinks.push({ minLevel: pinoLevel, onlyLevel: pinoLevel, write: (line, time) => file.write(line, time) });
@@ -174,7 +178,12 @@ export function createLogger(options: LoggerOptions): AppLogger {
     },
   };
   const logger = pino(
-    { level: sinks.length === 0 ? "silent" : "debug", base: undefined, serializers: { err: pino.stdSerializers.err } },
+    {
+      level: sinks.length === 0 ? "silent" : "debug",
+      base: undefined,
+      serializers: { err: pino.stdSerializers.err },
+      ...(options.clock === undefined ? {} : { timestamp: () => `,"time":${clock()}` }),
+    },
     destination,
   );
   return {
@@ -203,7 +212,7 @@ export function createBiWriter(options: { readonly processId: string; readonly d
   const fileConfig = options.config.file;
   if (fileConfig === undefined) return { file: undefined, report: () => undefined, close: () => undefined };
   mkdirSync(options.dir, { recursive: true });
-  const file = new DailyFile(options.dir, `${fileConfig.prefix}${options.processId}`, fileConfig.suffix, fileConfig.daily);
+  const file = new DailyFile(options.dir, `${fileConfig.prefix}${options.processId}`, fileConfig.suffix, fileConfig.daily, Date.now());
   let open = true;
   return {
     file: file.path,
