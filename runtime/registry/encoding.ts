@@ -186,3 +186,23 @@ export function deregisterCriticalAfterMs(ttlMs: number): number {
 export function etcdNodeKey(prefix: string, serviceName: string, nodeId: string): string {
   return `${prefix}${serviceName.replace(/\//g, "-")}/${nodeId.replace(/\//g, "-")}`;
 }
+
+/**
+ * Registries that store one record per node (etcd, NATS KV) answer getService with one Service per version
+ * holding all its nodes, as go-micro's registries do.
+ */
+export function groupByVersion(records: readonly Service[]): Service[] {
+  const grouped = new Map<string, { service: Service; nodes: ServiceNode[] }>();
+  for (const record of records) {
+    const key = `${record.name}\u0000${record.version}`;
+    let group = grouped.get(key);
+    if (group === undefined) {
+      group = { service: record, nodes: [] };
+      grouped.set(key, group);
+    }
+    group.nodes.push(...record.nodes);
+  }
+  return [...grouped.values()]
+    .filter((group) => group.nodes.length > 0)
+    .map(({ service, nodes }) => ({ name: service.name, version: service.version, metadata: service.metadata, nodes }));
+}

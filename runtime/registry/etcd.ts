@@ -6,8 +6,8 @@
  */
 import type { Etcd3, IKeyValue, Lease, Watcher as EtcdWatcher } from "etcd3";
 import { BadArgumentError, RegistryError } from "../errors.js";
-import { decodeServiceRecord, encodeServiceRecord, etcdNodeKey } from "./encoding.js";
-import type { RegisterOptions, Registry, RegistryWatcher, Service, ServiceNode } from "./types.js";
+import { decodeServiceRecord, encodeServiceRecord, etcdNodeKey, groupByVersion } from "./encoding.js";
+import type { RegisterOptions, Registry, RegistryWatcher, Service } from "./types.js";
 import { WatchQueue } from "./watch-queue.js";
 
 export interface EtcdRegistryOptions {
@@ -33,22 +33,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new RegistryError(`etcd ${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function groupByVersion(records: readonly Service[]): Service[] {
-  const grouped = new Map<string, { service: Service; nodes: ServiceNode[] }>();
-  for (const record of records) {
-    const key = `${record.name}\u0000${record.version}`;
-    let group = grouped.get(key);
-    if (group === undefined) {
-      group = { service: record, nodes: [] };
-      grouped.set(key, group);
-    }
-    group.nodes.push(...record.nodes);
-  }
-  return [...grouped.values()]
-    .filter((group) => group.nodes.length > 0)
-    .map(({ service, nodes }) => ({ name: service.name, version: service.version, metadata: service.metadata, nodes }));
 }
 
 export class EtcdRegistry implements Registry {

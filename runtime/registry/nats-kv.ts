@@ -5,8 +5,8 @@
  */
 import type { KV, KvEntry, NatsConnection } from "nats";
 import { BadArgumentError, RegistryError } from "../errors.js";
-import { decodeServiceRecord, encodeServiceRecord } from "./encoding.js";
-import type { RegisterOptions, Registry, RegistryWatcher, Service, ServiceNode } from "./types.js";
+import { decodeServiceRecord, encodeServiceRecord, groupByVersion } from "./encoding.js";
+import type { RegisterOptions, Registry, RegistryWatcher, Service } from "./types.js";
 import { WatchQueue } from "./watch-queue.js";
 
 export interface NatsKvRegistryOptions {
@@ -46,22 +46,6 @@ export function decodeKvToken(token: string): string {
     }
   }
   return Buffer.from(bytes).toString("utf8");
-}
-
-function groupByVersion(records: readonly Service[]): Service[] {
-  const grouped = new Map<string, { service: Service; nodes: ServiceNode[] }>();
-  for (const record of records) {
-    const key = `${record.name}\u0000${record.version}`;
-    let group = grouped.get(key);
-    if (group === undefined) {
-      group = { service: record, nodes: [] };
-      grouped.set(key, group);
-    }
-    group.nodes.push(...record.nodes);
-  }
-  return [...grouped.values()]
-    .filter((group) => group.nodes.length > 0)
-    .map(({ service, nodes }) => ({ name: service.name, version: service.version, metadata: service.metadata, nodes }));
 }
 
 export class NatsKvRegistry implements Registry {
