@@ -4,29 +4,15 @@
  * `{"Trace","Error","Result"}` published back on the same topic. Error texts are mqant's, byte for byte.
  */
 import { DeadlineExceededError, NoneAvailableError, NotFoundError } from "../errors.js";
-import type { CallOptions, RawResult } from "../rpc/descriptor.js";
+import type { AppHandle } from "../app/types.js";
+import type { RawResult } from "../rpc/descriptor.js";
 import { encodeBase64, goJsonStringify } from "../rpc/values.js";
 import type { Connection, GateLog } from "./connection.js";
 import { encodeGateSession } from "./session.js";
 import { generateId, type GateSessionData } from "./session-state.js";
 
-/** The part of the app the gate calls backends through (AppHandle implements it). */
-export interface GateBackend {
-  callArgs(
-    target: string,
-    fn: string,
-    argsType: readonly string[],
-    args: readonly Uint8Array[],
-    options?: CallOptions,
-  ): Promise<RawResult>;
-  callArgsNR(
-    target: string,
-    fn: string,
-    argsType: readonly string[],
-    args: readonly Uint8Array[],
-    options?: CallOptions,
-  ): Promise<void>;
-}
+/** The part of the app the gate calls backends through. */
+export type GateBackend = Pick<AppHandle, "callArgs" | "callArgsNR">;
 
 export const GateErrors = {
   badTopic: "Topic must be [moduleType@moduleID]/[handler]|[moduleType@moduleID]/[handler]/[msgid]",
