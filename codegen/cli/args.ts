@@ -1,4 +1,5 @@
 /** A small argv parser: flags with values, boolean flags, positionals; unknown flags are usage errors. */
+import { resolve } from "node:path";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -59,4 +60,23 @@ export function formatFlag(args: ParsedArgs): OutputFormat {
   const value = stringFlag(args, "--format") ?? "text";
   if (value !== "text" && value !== "json") throw new UsageError(`--format must be text or json, not '${value}'`);
   return value;
+}
+
+/**
+ * What every command does first: parse its flags, answer --help, and resolve its one optional schema folder
+ * (default `schemas`). Undefined when --help was answered.
+ */
+export function commandArgs(
+  argv: readonly string[],
+  specs: readonly FlagSpec[],
+  io: { readonly cwd: string; out(text: string): void },
+  help: string,
+): { args: ParsedArgs; schemaDir: string } | undefined {
+  const args = parseArgs(argv, specs);
+  if (args.flags.has("--help")) {
+    io.out(help);
+    return undefined;
+  }
+  if (args.positionals.length > 1) throw new UsageError(`expected one schema folder, got ${args.positionals.join(" ")}`);
+  return { args, schemaDir: resolve(io.cwd, args.positionals[0] ?? "schemas") };
 }

@@ -1,5 +1,4 @@
 /** `mqgen breaking`: compares the schemas with a baseline and reports contract breaks, buf-style. */
-import { resolve } from "node:path";
 import {
   BreakingCheckError,
   checkBreaking,
@@ -9,7 +8,7 @@ import {
   formatViolation,
 } from "../../breaking/index.js";
 import type { OutputFormat } from "../../breaking/index.js";
-import { parseArgs, stringFlag, UsageError } from "../args.js";
+import { commandArgs, stringFlag, UsageError } from "../args.js";
 import type { Command } from "../command.js";
 import { EXIT_OK } from "../command.js";
 
@@ -77,15 +76,11 @@ export const breakingCommand: Command = {
   summary: "report breaking schema changes against mqgen.lock.json, a folder or a git revision (exit 100)",
   help: HELP,
   async run(argv, io) {
-    const args = parseArgs(argv, FLAGS);
-    if (args.flags.has("--help")) {
-      io.out(HELP);
-      return EXIT_OK;
-    }
-    if (args.positionals.length > 1) throw new UsageError(`expected one schema folder, got ${args.positionals.join(" ")}`);
+    const parsed = commandArgs(argv, FLAGS, io, HELP);
+    if (parsed === undefined) return EXIT_OK;
+    const { args, schemaDir } = parsed;
     const format = parseFormat(stringFlag(args, "--format"));
     const against = stringFlag(args, "--against") ?? DEFAULT_LOCK_FILE;
-    const schemaDir = resolve(io.cwd, args.positionals[0] ?? "schemas");
     try {
       const report = checkBreaking({ schemaDir, against, allow: allowFlags(argv), cwd: io.cwd });
       for (const violation of report.violations) io.out(`${formatViolation(violation, format)}\n`);

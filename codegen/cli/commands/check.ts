@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { formatDiagnostic, generate } from "../../index.js";
 import { compareStrings } from "../../model.js";
-import { formatFlag, parseArgs, stringFlag, UsageError } from "../args.js";
+import { commandArgs, formatFlag, stringFlag, UsageError } from "../args.js";
 import type { Command } from "../command.js";
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK } from "../command.js";
 import { unifiedDiff } from "../diff.js";
@@ -33,14 +33,10 @@ export const checkCommand: Command = {
   summary: "verify that the generated code is up to date (exit 1 if not)",
   help: HELP,
   async run(argv, io) {
-    const args = parseArgs(argv, FLAGS);
-    if (args.flags.has("--help")) {
-      io.out(HELP);
-      return EXIT_OK;
-    }
-    if (args.positionals.length > 1) throw new UsageError(`expected one schema folder, got ${args.positionals.join(" ")}`);
+    const parsed = commandArgs(argv, FLAGS, io, HELP);
+    if (parsed === undefined) return EXIT_OK;
+    const { args, schemaDir } = parsed;
     const format = formatFlag(args);
-    const schemaDir = resolve(io.cwd, args.positionals[0] ?? "schemas");
     const outDir = resolve(io.cwd, stringFlag(args, "--out") ?? "generated");
     if (!existsSync(schemaDir) || !statSync(schemaDir).isDirectory()) {
       throw new UsageError(`schema folder ${args.positionals[0] ?? "schemas"} does not exist`);

@@ -2,7 +2,7 @@ import { existsSync, statSync, watch } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import { formatDiagnostic, generate } from "../../index.js";
 import type { Diagnostic } from "../../index.js";
-import { formatFlag, parseArgs, stringFlag, UsageError } from "../args.js";
+import { commandArgs, formatFlag, stringFlag, UsageError } from "../args.js";
 import type { OutputFormat } from "../args.js";
 import type { CliIO, Command } from "../command.js";
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK } from "../command.js";
@@ -96,14 +96,10 @@ export const generateCommand: Command = {
   summary: "generate code from schemas (the default command)",
   help: HELP,
   async run(argv, io) {
-    const args = parseArgs(argv, FLAGS);
-    if (args.flags.has("--help")) {
-      io.out(HELP);
-      return EXIT_OK;
-    }
-    if (args.positionals.length > 1) throw new UsageError(`expected one schema folder, got ${args.positionals.join(" ")}`);
+    const parsed = commandArgs(argv, FLAGS, io, HELP);
+    if (parsed === undefined) return EXIT_OK;
+    const { args, schemaDir } = parsed;
     const format = formatFlag(args);
-    const schemaDir = resolve(io.cwd, args.positionals[0] ?? "schemas");
     const outDir = resolve(io.cwd, stringFlag(args, "--out") ?? "generated");
     const implFlag = stringFlag(args, "--impl");
     const implDir = implFlag === undefined ? undefined : resolve(io.cwd, implFlag);

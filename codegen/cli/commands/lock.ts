@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { BreakingCheckError, DEFAULT_LOCK_FILE, formatFailure, lockText } from "../../breaking/index.js";
-import { parseArgs, stringFlag, UsageError } from "../args.js";
+import { commandArgs, stringFlag } from "../args.js";
 import type { Command } from "../command.js";
 import { EXIT_FAILED, EXIT_OK } from "../command.js";
 
@@ -35,13 +35,9 @@ export const lockCommand: Command = {
   summary: "write mqgen.lock.json, the contract baseline of mqgen breaking",
   help: HELP,
   async run(argv, io) {
-    const args = parseArgs(argv, FLAGS);
-    if (args.flags.has("--help")) {
-      io.out(HELP);
-      return EXIT_OK;
-    }
-    if (args.positionals.length > 1) throw new UsageError(`expected one schema folder, got ${args.positionals.join(" ")}`);
-    const schemaDir = resolve(io.cwd, args.positionals[0] ?? "schemas");
+    const parsed = commandArgs(argv, FLAGS, io, HELP);
+    if (parsed === undefined) return EXIT_OK;
+    const { args, schemaDir } = parsed;
     const lockPath = resolve(io.cwd, stringFlag(args, "--out") ?? DEFAULT_LOCK_FILE);
     const label = relative(io.cwd, lockPath) || lockPath;
     let text: string;
