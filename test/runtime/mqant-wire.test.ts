@@ -222,7 +222,7 @@ test("an mqgen caller sends Go's tags and bytes and decodes Go's replies", async
       assert.ok(match, `unexpected request ${request.fn} ${request.argsType.join()}`);
       const vector = vectors.get(match[0]) as Vector;
       assert.deepEqual(request.args.map(toHex), vector.request?.fields.Args_hex, `${match[0]}: argument bytes`);
-      assert.equal(msg.reply?.startsWith(`${request.replyTo}.`), true, "NATS reply field is <inbox>.<cid> for no-responders");
+      assert.equal(msg.reply?.startsWith(`${request.replyTo}.`), true, "NATS reply field is <inbox>.<call number> for no-responders");
       const reply = decodeResultInfo(hex(vector.response?.bytes_hex as string));
       reply.cid = request.cid;
       raw.publish(request.replyTo, encodeResultInfo(reply));
