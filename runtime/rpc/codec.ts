@@ -6,6 +6,7 @@
 import { ProtocolError } from "../errors.js";
 import type protobuf from "protobufjs/minimal.js";
 import { newReader, readBytesCopy, readInt64AsNumber, readVarint64 } from "./message.js";
+import { slabAllocator } from "./slab.js";
 
 type Reader = protobuf.Reader;
 
@@ -70,27 +71,8 @@ const utf8Encoder = new TextEncoder();
 const FIELD_CACHE_LIMIT = 512;
 const fieldCaches = new Map<number, Map<string, Uint8Array>>();
 
-/**
- * Small envelopes are cut from a shared slab, as protobufjs' Writer does: a fresh ArrayBuffer per message
- * costs more than encoding it. Regions are never reused, so a published envelope stays intact.
- */
-const SLAB_SIZE = 16 * 1024;
-const SLAB_MAX_ITEM = 2048;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabOffset = 0;
-
-function allocate(size: number): Uint8Array {
-  if (size > SLAB_MAX_ITEM) return new Uint8Array(size);
-  if (slabOffset + size > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabOffset = 0;
-  }
-  // The view constructor skips subarray()'s species lookup.
-  const out = new Uint8Array(slab.buffer, slabOffset, size);
-  // 8-byte alignment, as protobufjs' pool, keeps later views of these bytes cheap.
-  slabOffset = (slabOffset + size + 7) & ~7;
-  return out;
-}
+/** Envelopes up to 2 KiB are cut from 16 KiB slabs. */
+const allocate = slabAllocator(16 * 1024, 2048);
 
 function varintSize(value: number): number {
   return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;

@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { ClosedError, DeadlineExceededError, AbortedError, NoneAvailableError } from "../errors.js";
 import type { RpcServer, WireResponder } from "../rpc/server.js";
 import { decodeReply, decodeRequest, encodeReply, encodeRequest, type RpcReply, type RpcRequest } from "./wire.js";
+import { slabAllocator } from "../rpc/slab.js";
 
 /** The callee node disappeared: nothing is subscribed to its subject (NATS no-responders). */
 export class NodeGoneError extends NoneAvailableError {
@@ -127,23 +128,8 @@ function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
   return protocol as ProtocolInternals;
 }
 
-/** Frames are cut from a shared slab; regions are never reused, so a queued frame stays intact. */
-const SLAB_SIZE = 64 * 1024;
-const SLAB_MAX_ITEM = 4096;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabOffset = 0;
-
-function allocate(size: number): Uint8Array {
-  if (size > SLAB_MAX_ITEM) return new Uint8Array(size);
-  if (slabOffset + size > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabOffset = 0;
-  }
-  // The view constructor skips subarray()'s species lookup.
-  const out = new Uint8Array(slab.buffer, slabOffset, size);
-  slabOffset = (slabOffset + size + 7) & ~7;
-  return out;
-}
+/** PUB frames up to 4 KiB are cut from 64 KiB slabs; a queued frame is never overwritten. */
+const allocate = slabAllocator(64 * 1024, 4096);
 
 /** Subjects repeat (node addresses, reply inboxes): their ASCII bytes, or null when not ASCII. */
 const SUBJECT_CACHE_LIMIT = 1024;
