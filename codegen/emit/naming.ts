@@ -88,18 +88,7 @@ export class FileImports {
 
   /** TypeScript type of a schema type (as a field, param or result). */
   tsType(ref: TypeRef): string {
-    switch (ref.kind) {
-      case "scalar":
-        return tsScalar(ref.scalar);
-      case "map":
-        return "Record<string, unknown>";
-      case "mapstr":
-        return "Record<string, string>";
-      case "void":
-        return "void";
-      case "ref":
-        return this.declared(resolvedName(ref));
-    }
+    return ref.kind === "ref" ? this.declared(resolvedName(ref)) : builtinTsType(ref);
   }
 
   /** Import lines, sorted: external modules first, then sibling generated files. */
@@ -118,6 +107,20 @@ export class FileImports {
       out.push(importLine("import", specifiers, `./${packageFileStem(pkg)}.types.js`));
     }
     return out;
+  }
+}
+
+/** TypeScript type of a schema type that names no declaration: scalars, untyped maps, void. */
+export function builtinTsType(ref: Exclude<TypeRef, { kind: "ref" }>): string {
+  switch (ref.kind) {
+    case "scalar":
+      return tsScalar(ref.scalar);
+    case "map":
+      return "Record<string, unknown>";
+    case "mapstr":
+      return "Record<string, string>";
+    case "void":
+      return "void";
   }
 }
 

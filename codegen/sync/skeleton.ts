@@ -12,7 +12,7 @@ import type { HandlerModel, ModuleModel, SchemaModel, TypeRef } from "../model.j
 import { compareStrings } from "../model.js";
 import { moduleNames } from "../emit/index.js";
 import type { ModuleNames } from "../emit/index.js";
-import { jsdoc, tsScalar, wrapList } from "../emit/naming.js";
+import { builtinTsType, jsdoc, wrapList } from "../emit/naming.js";
 import { packageFileStem } from "../names.js";
 import { indexTypes } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
@@ -42,23 +42,12 @@ function need(needs: Needs, specifier: string, name: string): void {
 }
 
 function typeName(ref: TypeRef, index: TypeIndex, needs: Needs): string {
-  switch (ref.kind) {
-    case "scalar":
-      return tsScalar(ref.scalar);
-    case "map":
-      return "Record<string, unknown>";
-    case "mapstr":
-      return "Record<string, string>";
-    case "void":
-      return "void";
-    case "ref": {
-      const fullName = ref.resolved?.fullName ?? ref.name;
-      const decl = index.messages.get(fullName) ?? index.enums.get(fullName);
-      const name = decl?.name ?? fullName;
-      need(needs, needs.specifierOf(decl?.package ?? ""), name);
-      return name;
-    }
-  }
+  if (ref.kind !== "ref") return builtinTsType(ref);
+  const fullName = ref.resolved?.fullName ?? ref.name;
+  const decl = index.messages.get(fullName) ?? index.enums.get(fullName);
+  const name = decl?.name ?? fullName;
+  need(needs, needs.specifierOf(decl?.package ?? ""), name);
+  return name;
 }
 
 /** The method stub for one handler, indented for a class body, without surrounding blank lines. */
