@@ -121,19 +121,13 @@ export class RpcClient implements RpcCaller {
     args: readonly unknown[],
     options: CallOptions | undefined,
   ): Promise<R> {
-    const params = handler.params;
-    const argsType = new Array<string>(args.length);
-    const encoded = new Array<Uint8Array>(args.length);
+    let typed: TypedArgs;
     try {
-      for (let i = 0; i < args.length; i++) {
-        const codec = (params[i] ?? params[params.length - 1])?.codec;
-        if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
-        argsType[i] = codec.tag;
-        encoded[i] = codec.encode(args[i]);
-      }
+      typed = encodeTypedArgs(module, handler, args);
     } catch (err) {
       return Promise.reject(err as Error);
     }
+    const { argsType, encoded } = typed;
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
     const now = Date.now();
     const deadline = now + timeout;
@@ -164,6 +158,7 @@ export class RpcClient implements RpcCaller {
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
     const deadline = Date.now() + timeout;
     let failure: unknown;
+    let typed: TypedArgs | undefined;
     const guard = this.options.schemaGuard;
     for (let attempt = 1; ; attempt++) {
       // Contract check (schema-check.ts): pick among nodes built from this stub's schema; when none is,
@@ -193,14 +188,9 @@ export class RpcClient implements RpcCaller {
           throw mapped;
         }
       }
-      const argsType = new Array<string>(args.length);
-      const encoded = new Array<Uint8Array>(args.length);
-      for (let i = 0; i < args.length; i++) {
-        const codec = (params[i] ?? params[params.length - 1])?.codec;
-        if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
-        argsType[i] = codec.tag;
-        encoded[i] = codec.encode(args[i]);
-      }
+      // Encoded once, on the first attempt that goes over the wire; a retry resends the same bytes.
+      typed ??= encodeTypedArgs(module, handler, args);
+      const { argsType, encoded } = typed;
       let reply: RpcReply;
       try {
         reply = await this.sendTo(node, handler.wireName, argsType, encoded, deadline, options?.signal);
@@ -218,15 +208,7 @@ export class RpcClient implements RpcCaller {
   }
 
   async callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
-    const params = handler.params;
-    const argsType = new Array<string>(args.length);
-    const encoded = new Array<Uint8Array>(args.length);
-    for (let i = 0; i < args.length; i++) {
-      const codec = (params[i] ?? params[params.length - 1])?.codec;
-      if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
-      argsType[i] = codec.tag;
-      encoded[i] = codec.encode(args[i]);
-    }
+    const { argsType, encoded } = encodeTypedArgs(module, handler, args);
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
     // Contract check as in callHandler (a node addressed by id is not checked for fire-and-forget calls).
     const guard = this.options.schemaGuard;
@@ -340,6 +322,25 @@ export class RpcClient implements RpcCaller {
   close(): void {
     this.closed = true;
   }
+}
+
+interface TypedArgs {
+  readonly argsType: string[];
+  readonly encoded: Uint8Array[];
+}
+
+/** A typed call's arguments as mqant tags and bytes, each through its param codec (the last one repeats). */
+function encodeTypedArgs(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[]): TypedArgs {
+  const params = handler.params;
+  const argsType = new Array<string>(args.length);
+  const encoded = new Array<Uint8Array>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const codec = (params[i] ?? params[params.length - 1])?.codec;
+    if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
+    argsType[i] = codec.tag;
+    encoded[i] = codec.encode(args[i]);
+  }
+  return { argsType, encoded };
 }
 
 /** One typed remote call's reply handling: decode in the subscription callback, retry when allowed. */
