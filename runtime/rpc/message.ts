@@ -9,7 +9,7 @@
 import protobuf from "protobufjs/minimal.js";
 import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "./descriptor.js";
 import { BadArgumentError } from "../errors.js";
-import { decodeBase64, encodeBase64, goJsonStringify, setOwn } from "./values.js";
+import { compareByCodePoint, decodeBase64, encodeBase64, goJsonStringify, setOwn } from "./values.js";
 
 type Writer = protobuf.Writer;
 type Reader = protobuf.Reader;
@@ -407,16 +407,8 @@ function compareMapKeys(scalar: ScalarKind): (a: string, b: string) => number {
     case "bool":
       return (a, b) => (a === b ? 0 : a === "false" ? -1 : 1);
     default:
-      return (a, b) => {
-        // Go sorts string keys by bytes; code point order equals UTF-8 byte order.
-        const x = [...a];
-        const y = [...b];
-        for (let i = 0; i < Math.min(x.length, y.length); i++) {
-          const d = (x[i].codePointAt(0) ?? 0) - (y[i].codePointAt(0) ?? 0);
-          if (d !== 0) return d;
-        }
-        return x.length - y.length;
-      };
+      // Go sorts string keys by their UTF-8 bytes.
+      return compareByCodePoint;
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { BadArgumentError } from "../errors.js";
 import { newReader, newWriter, readString, writeString } from "./message.js";
+import { compareByCodePoint } from "./values.js";
 
 /** The `SESSION` tag mqant's gate serializer registers. */
 export const SESSION_TAG = "SESSION";
@@ -48,17 +49,6 @@ export function cloneSessionData(data: SessionData): SessionData {
   return createSessionData(data);
 }
 
-function compareKeys(a: string, b: string): number {
-  // Code point order = Go's byte order on UTF-8.
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = (x[i].codePointAt(0) ?? 0) - (y[i].codePointAt(0) ?? 0);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
-
 type Writer = ReturnType<typeof newWriter>;
 
 function writeStringField(w: Writer, key: number, value: string): void {
@@ -66,7 +56,7 @@ function writeStringField(w: Writer, key: number, value: string): void {
 }
 
 function writeStringMap(w: Writer, key: number, map: Record<string, string>): void {
-  for (const entryKey of Object.keys(map).sort(compareKeys)) {
+  for (const entryKey of Object.keys(map).sort(compareByCodePoint)) {
     const value = map[entryKey];
     if (typeof value !== "string") throw new BadArgumentError(`session: value of "${entryKey}" must be a string`);
     w.uint32(key).fork();

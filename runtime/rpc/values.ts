@@ -264,7 +264,7 @@ function goQuote(text: string): string {
 }
 
 /** Go orders map keys by their UTF-8 bytes, i.e. by code point, not by UTF-16 unit. */
-function compareByCodePoint(a: string, b: string): number {
+export function compareByCodePoint(a: string, b: string): number {
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const x = a.charCodeAt(i);
