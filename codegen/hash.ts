@@ -1,7 +1,8 @@
 /**
  * Schema hashes: sha256 over a canonical rendering of what travels on the wire (wire name, argument and
  * result types, the structure of every message and enum they reach). Docs, declaration order and TypeScript
- * names do not take part, so a comment edit never changes a hash but renumbering a field does.
+ * names do not take part, so a comment edit never changes a hash but renumbering a field does. These are
+ * structural hashes; what a descriptor carries is the contract id built on them (contracts.ts).
  */
 import { createHash } from "node:crypto";
 import type { HandlerModel, ModuleModel, TypeRef } from "./model.js";
@@ -19,14 +20,19 @@ function refName(ref: TypeRef): string {
   }
 }
 
+export type ContractLookup = (handler: HandlerModel) => string | undefined;
+
 /** Renders one declaration with references by name only, so renderings can be cached and cycles are fine. */
 export class ContractHasher {
   private readonly index: TypeIndex;
   private readonly shallow = new Map<string, string>();
   private readonly handlers = new Map<HandlerModel, string>();
+  private readonly contracts: ContractLookup | undefined;
 
-  constructor(index: TypeIndex) {
+  /** `contracts` gives a handler's contract id (contracts.ts) where it differs from its structural hash. */
+  constructor(index: TypeIndex, contracts?: ContractLookup) {
     this.index = index;
+    this.contracts = contracts;
   }
 
   private declaration(fullName: string): string {
@@ -60,7 +66,13 @@ export class ContractHasher {
     return [...seen].map((n) => this.declaration(n)).sort(compareStrings);
   }
 
+  /** What a node advertises and a stub expects: the contract id when one is known, else the structural hash. */
   handlerHash(handler: HandlerModel): string {
+    return this.contracts?.(handler) ?? this.structuralHash(handler);
+  }
+
+  /** The hash of the handler's signature and every type it reaches, as they are now. */
+  structuralHash(handler: HandlerModel): string {
     const cached = this.handlers.get(handler);
     if (cached !== undefined) return cached;
     const params = handler.params.map((p) => refName(p.type));

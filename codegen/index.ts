@@ -11,6 +11,10 @@ import type { ProtoSource } from "./parse/proto.js";
 import { parseYamlSchema } from "./parse/yaml.js";
 import { validateModel } from "./validate.js";
 import { emitAll } from "./emit/index.js";
+import { contractIds } from "./contracts.js";
+import { readReserved } from "./breaking/reserved.js";
+import { snapshotFromModel } from "./breaking/snapshot.js";
+import type { ContractSnapshot } from "./breaking/snapshot.js";
 
 export type { Diagnostic, SchemaModel } from "./model.js";
 export { formatDiagnostic } from "./model.js";
@@ -100,8 +104,19 @@ export interface GenerateResult {
   readonly model: SchemaModel;
 }
 
-export function generate(options: LoadOptions): GenerateResult {
-  const { model, diagnostics } = loadModel(options);
+export interface GenerateOptions extends LoadOptions {
+  /**
+   * The contract baseline (normally the committed `mqgen.lock.json`): handlers whose wire contract has not
+   * broken since keep the contract id recorded there, so nodes and callers on either side of a compatible
+   * change still match at run time (see contracts.ts). Without it every id is the structural hash.
+   */
+  readonly baseline?: ContractSnapshot;
+}
+
+export function generate(options: GenerateOptions): GenerateResult {
+  const sources = options.sources ?? readSchemaSources(options.schemaDir);
+  const { model, diagnostics } = loadModel({ schemaDir: options.schemaDir, sources });
   if (diagnostics.length > 0) return { files: new Map(), diagnostics, model };
-  return { files: emitAll(model), diagnostics, model };
+  const ids = options.baseline && contractIds(model, snapshotFromModel(model, readReserved(sources)), options.baseline);
+  return { files: emitAll(model, ids), diagnostics, model };
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { loadModel, readSchemaSources } from "../index.js";
-import type { Diagnostic } from "../model.js";
+import type { Diagnostic, SchemaModel } from "../model.js";
 import { readReserved } from "./reserved.js";
 import type { SourceText } from "./reserved.js";
 import type { ContractSnapshot } from "./snapshot.js";
@@ -26,6 +26,7 @@ export class BreakingCheckError extends Error {
 }
 
 export interface LoadedSchemas {
+  readonly model: SchemaModel;
   readonly snapshot: ContractSnapshot;
   readonly sources: readonly SourceText[];
 }
@@ -47,7 +48,7 @@ export function loadSchemas(schemaDir: string, label?: string): LoadedSchemas {
   if (diagnostics.length > 0) {
     throw new BreakingCheckError(`${schemaDir}: the schemas have errors`, diagnostics);
   }
-  return { snapshot: snapshotFromModel(model, readReserved(sources)), sources };
+  return { model, snapshot: snapshotFromModel(model, readReserved(sources)), sources };
 }
 
 export function readLockFile(path: string): ContractSnapshot {
@@ -62,6 +63,16 @@ export function readLockFile(path: string): ContractSnapshot {
   } catch (error) {
     throw new BreakingCheckError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/**
+ * The contract baseline generation carries contract ids over from: the lock file at `path`. A missing file
+ * is no baseline unless `required` (it was named on the command line); an unreadable one is an error, since
+ * generating without it would silently change every id.
+ */
+export function readContractBaseline(path: string, required: boolean): ContractSnapshot | undefined {
+  if (!required && !existsSync(path)) return undefined;
+  return readLockFile(path);
 }
 
 function git(args: readonly string[], cwd: string): { stdout: Buffer; stderr: string; status: number | null } {

@@ -11,8 +11,10 @@ import { isAllowed, readAllowComments } from "./allow.js";
 import { BreakingCheckError, loadBaseline, loadSchemas } from "./baseline.js";
 import { isRuleId } from "./rules.js";
 import { serializeLock } from "./snapshot.js";
+import type { ContractSnapshot } from "./snapshot.js";
+import { contractIds, withContractIds } from "../contracts.js";
 
-export { BreakingCheckError, loadBaseline, loadSchemas, readLockFile } from "./baseline.js";
+export { BreakingCheckError, loadBaseline, loadSchemas, readContractBaseline, readLockFile } from "./baseline.js";
 export { compareSnapshots } from "./compare.js";
 export type { Violation } from "./compare.js";
 export { RULES, CONTRACT_RULES, isRuleId } from "./rules.js";
@@ -26,9 +28,14 @@ export const EXIT_VIOLATIONS = 100;
 
 export const DEFAULT_LOCK_FILE = "mqgen.lock.json";
 
-/** The lock file's text for a schema folder. Throws BreakingCheckError when the schemas have errors. */
-export function lockText(schemaDir: string): string {
-  return serializeLock(loadSchemas(schemaDir).snapshot);
+/**
+ * The lock file's text for a schema folder, with each handler's contract id carried over from `previous`
+ * (the lock being replaced) where its wire contract has not broken. Throws BreakingCheckError when the
+ * schemas have errors.
+ */
+export function lockText(schemaDir: string, previous?: ContractSnapshot): string {
+  const { model, snapshot } = loadSchemas(schemaDir);
+  return serializeLock(withContractIds(snapshot, contractIds(model, snapshot, previous)));
 }
 
 export interface BreakingOptions {

@@ -31,6 +31,11 @@ export interface HandlerSnapshot {
   readonly namedParams: boolean;
   readonly params: readonly ParamSnapshot[];
   readonly result: string;
+  /**
+   * The handler's contract id (codegen/contracts.ts): kept in the lock so it carries over compatible changes.
+   * Comparisons ignore it.
+   */
+  readonly contract?: string;
   readonly pos?: SourcePos;
   readonly wirePos?: SourcePos;
 }
@@ -221,7 +226,10 @@ interface LockFile {
     string,
     {
       file: string;
-      handlers: Record<string, { wire: string; mode: string; gate: boolean; namedParams?: boolean; params: { name: string; type: string }[]; result: string }>;
+      handlers: Record<
+        string,
+        { wire: string; mode: string; gate: boolean; namedParams?: boolean; params: { name: string; type: string }[]; result: string; contract?: string }
+      >;
       pushes: Record<string, { topic: string; type: string }>;
     }
   >;
@@ -248,6 +256,7 @@ export function serializeLock(snapshot: ContractSnapshot): string {
                 ...(h.namedParams ? { namedParams: true } : {}),
                 params: h.params.map((p) => ({ name: p.name, type: p.type })),
                 result: h.result,
+                ...(h.contract !== undefined ? { contract: h.contract } : {}),
               },
             ]),
           ),
@@ -339,6 +348,7 @@ export function parseLock(text: string, path: string): ContractSnapshot {
           return { name: str(p.name, `${where}.params[${i}].name`), type: str(p.type, `${where}.params[${i}].type`) };
         }),
         result: str(h.result, `${where}.result`),
+        ...(h.contract === undefined ? {} : { contract: str(h.contract, `${where}.contract`) }),
       };
     });
     const pushes = Object.entries(obj(m.pushes ?? {}, `modules.${type}.pushes`)).map(([name, pv]) => {

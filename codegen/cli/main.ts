@@ -1,5 +1,6 @@
 /** `mqgen` entry point: picks the command, maps failures to the documented exit codes. */
 import { UsageError } from "./args.js";
+import { BreakingCheckError } from "../breaking/index.js";
 import type { CliIO } from "./command.js";
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK } from "./command.js";
 import { commands, defaultCommand } from "./commands/index.js";
@@ -34,6 +35,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`mqgen ${command.name}: ${error.message}\n\n${command.help}`);
+      return EXIT_FAILED;
+    }
+    if (error instanceof BreakingCheckError) {
+      io.err(`mqgen ${command.name}: ${error.message}\n`);
       return EXIT_FAILED;
     }
     io.err(`mqgen: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -7,6 +7,8 @@ import type { FieldModel, HandlerModel, ModuleModel, SchemaModel, TypeRef } from
 import { compareStrings } from "../model.js";
 import { moduleBinding, moduleFileStem, packageFileStem, pascalCase } from "../names.js";
 import { ContractHasher } from "../hash.js";
+import { contractKey } from "../contracts.js";
+import type { ContractIds } from "../contracts.js";
 import { indexTypes } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 import { gateTemplate, indexTemplate, moduleTemplate, typesTemplate } from "../templates/index.js";
@@ -70,7 +72,7 @@ export function hasGateSurface(module: ModuleModel): boolean {
 }
 
 /** Generates every file; keys are paths relative to the output folder, sorted. */
-export function emitAll(model: SchemaModel): Map<string, string> {
+export function emitAll(model: SchemaModel, contracts?: ContractIds): Map<string, string> {
   const index = indexTypes(model);
   const files = new Map<string, string>();
   const packages = new Set<string>();
@@ -79,7 +81,14 @@ export function emitAll(model: SchemaModel): Map<string, string> {
   for (const pkg of [...packages].sort(compareStrings)) {
     files.set(`${packageFileStem(pkg)}.types.ts`, emitTypes(model, index, pkg));
   }
-  const hasher = new ContractHasher(index);
+  const handlerIds = new Map<HandlerModel, string>();
+  for (const module of model.modules) {
+    for (const h of module.handlers) {
+      const id = contracts?.get(contractKey(module.type, h.method));
+      if (id !== undefined) handlerIds.set(h, id);
+    }
+  }
+  const hasher = new ContractHasher(index, (h) => handlerIds.get(h));
   for (const module of model.modules) {
     const names = moduleNames(module);
     files.set(`${names.file}.ts`, emitModule(module, index, names, hasher));

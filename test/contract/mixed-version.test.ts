@@ -4,6 +4,9 @@
  * reach the nodes of their own build for sayHi and any node for the unchanged ping; once no compatible
  * node is left, a call fails at once with SchemaMismatchError naming module, handler and both versions —
  * or, under `schemaMismatch: "warn"`, logs and goes ahead. Nodes without hashes (Go mqant) stay usable.
+ * Build 3 makes only compatible changes (optional fields added to greet's messages): generated against
+ * build 1's lock, it keeps greet's contract id, so under the default "reject" policy callers of builds 1
+ * and 3 use nodes of both, and each side decodes what the other sends.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +15,8 @@ import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { generate } from "../../codegen/index.js";
-import { checkBreaking } from "../../codegen/breaking/index.js";
+import { checkBreaking, lockText, parseLock } from "../../codegen/breaking/index.js";
+import type { ContractSnapshot } from "../../codegen/breaking/index.js";
 import {
   MemoryRegistry,
   RemoteError,
@@ -32,6 +36,7 @@ interface GreeterClient {
   ping(): Promise<string>;
   sayHi(name: string, times?: number): Promise<string>;
   sayBye?(name: string): Promise<string>;
+  greet(request: { name: string; title?: string }, options?: { node?: string }): Promise<{ text: string; lang?: string }>;
 }
 
 interface GreeterBuild {
@@ -42,9 +47,12 @@ interface GreeterBuild {
 
 const scratch = mkdtempSync(join(tmpdir(), "mqgen-mixed-"));
 
-/** Generates a build's code with the codegen API and imports it, the runtime import pointed at this tree. */
-async function loadBuild(name: "v1" | "v2"): Promise<GreeterBuild> {
-  const result = generate({ schemaDir: join(FIXTURES, name) });
+/**
+ * Generates a build's code with the codegen API and imports it, the runtime import pointed at this tree.
+ * `baseline` is the lock of the build in production, as `mqgen` reads the committed mqgen.lock.json.
+ */
+async function loadBuild(name: "v1" | "v2" | "v3", baseline?: ContractSnapshot): Promise<GreeterBuild> {
+  const result = generate({ schemaDir: join(FIXTURES, name), ...(baseline ? { baseline } : {}) });
   assert.deepEqual(result.diagnostics, []);
   const dir = join(scratch, name);
   const runtime = pathToFileURL(resolve("runtime/index.ts")).href;
@@ -60,6 +68,7 @@ let nats: NatsServer;
 let registry: MemoryRegistry;
 let v1: GreeterBuild;
 let v2: GreeterBuild;
+let v3: GreeterBuild;
 const apps: App[] = [];
 
 const NODE_CONFIG = { Module: { greeter: [{ Id: "greeter", ProcessID: "development" }] } };
@@ -91,6 +100,11 @@ function greeterNode(build: GreeterBuild, label: string): Parameters<App["start"
         // Generated registration passes the call context after the arguments: build 1 has one, build 2 two.
         sayHi: (name: string, times: unknown) => `${label} hi ${name}${typeof times === "number" ? ` x${times}` : ""}`,
         sayBye: (name: string) => `${label} bye ${name}`,
+        // Build 1's Greeting has no `lang`: its codec leaves the property out.
+        greet: (request: { name: string; title?: string }) => ({
+          text: `${label} hello ${request.title === undefined ? "" : `${request.title} `}${request.name}`,
+          lang: "en",
+        }),
       } as Record<string, (...args: never[]) => unknown>);
     },
   };
@@ -116,7 +130,8 @@ async function waitForNodes(app: App, count: number): Promise<void> {
 before(async () => {
   nats = await NatsServer.start();
   registry = new MemoryRegistry();
-  [v1, v2] = await Promise.all([loadBuild("v1"), loadBuild("v2")]);
+  const lock1 = parseLock(lockText(join(FIXTURES, "v1")), "mqgen.lock.json");
+  [v1, v2, v3] = await Promise.all([loadBuild("v1"), loadBuild("v2", lock1), loadBuild("v3", lock1)]);
 });
 
 after(async () => {
@@ -225,5 +240,59 @@ describe("mixed builds of one module", () => {
     await untyped.stop();
     await waitForNodes(caller1, 1);
     await assert.rejects(client1.sayHi("ann"), SchemaMismatchError);
+  });
+});
+
+describe("a compatible change keeps both builds talking", () => {
+  let node1: App;
+  let node3: App;
+  let caller1: App;
+  let caller3: App;
+
+  test("build 3 keeps greet's contract id although greet's messages changed", async () => {
+    const report = checkBreaking({ schemaDir: join(FIXTURES, "v3"), against: join(FIXTURES, "v1") });
+    assert.deepEqual(report.violations, []);
+    assert.equal(v3.greeter.handlers.greet?.hash, v1.greeter.handlers.greet?.hash);
+    assert.notEqual(v3.greeter.schemaHash, v1.greeter.schemaHash, "the module hash still names the build");
+    // Only this describe's nodes from here on.
+    for (const app of apps.splice(0)) await app.stop();
+    node1 = await startApp([greeterNode(v1, "v1")]);
+    node3 = await startApp([greeterNode(v3, "v3")]);
+    caller1 = await startApp([]);
+    caller3 = await startApp([]);
+    await waitForNodes(caller1, 2);
+    await waitForNodes(caller3, 2);
+  });
+
+  test('under "reject", callers of each build use nodes of both builds', async () => {
+    const client1 = new v1.GreeterClient(caller1);
+    const client3 = new v3.GreeterClient(caller3);
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      seen.add(`1:${(await client1.greet({ name: "ann" })).text}`);
+      seen.add(`3:${(await client3.greet({ name: "bob" })).text}`);
+    }
+    assert.deepEqual([...seen].sort(), ["1:v1 hello ann", "1:v3 hello ann", "3:v1 hello bob", "3:v3 hello bob"]);
+  });
+
+  test("each side decodes the other's messages: new fields are skipped by old code and absent for new code", async () => {
+    const client1 = new v1.GreeterClient(caller1);
+    const client3 = new v3.GreeterClient(caller3);
+    // Build 3 sends `title` to a build-1 node, which does not know the field.
+    assert.deepEqual(await client3.greet({ name: "bob", title: "Dr" }, { node: node1.nodeIds.greeter as string }), { text: "v1 hello bob" });
+    // Build 3's node answers with `lang`, which build 1's caller skips.
+    assert.deepEqual(await client1.greet({ name: "ann" }, { node: node3.nodeIds.greeter as string }), { text: "v3 hello ann" });
+    assert.deepEqual(await client3.greet({ name: "bob", title: "Dr" }, { node: node3.nodeIds.greeter as string }), {
+      text: "v3 hello Dr bob",
+      lang: "en",
+    });
+  });
+
+  test("with only build 3 left, build 1's callers keep working", async () => {
+    await node1.stop();
+    await waitForNodes(caller1, 1);
+    const client1 = new v1.GreeterClient(caller1);
+    for (let i = 0; i < 5; i++) assert.equal((await client1.greet({ name: "ann" })).text, "v3 hello ann");
+    assert.equal(await client1.sayHi("ann"), "v3 hi ann");
   });
 });

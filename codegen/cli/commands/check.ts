@@ -7,14 +7,16 @@ import type { Command } from "../command.js";
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK } from "../command.js";
 import { unifiedDiff } from "../diff.js";
 import { readGenerated } from "../output.js";
+import { contractBaselineOf, LOCK_FLAGS, LOCK_FLAGS_HELP } from "../contract-baseline.js";
 
 const FLAGS = [
   { names: ["--out", "-o"], takesValue: true },
   { names: ["--format"], takesValue: true },
   { names: ["--help", "-h"], takesValue: false },
+  ...LOCK_FLAGS,
 ];
 
-const HELP = `Usage: mqgen check [schemas/] [-o generated/] [--format text|json]
+const HELP = `Usage: mqgen check [schemas/] [-o generated/] [--format text|json] [--lock file | --no-lock]
 
 Regenerates in memory and compares with the output folder without writing anything. Reports files that
 changed (with a unified diff), are missing, or are stale (generated files no schema produces any more).
@@ -23,6 +25,7 @@ Use it in CI to make sure the committed generated code is up to date.
 Options:
   -o, --out <dir>    output folder to compare with (default: generated/)
   --format <f>       text (default) or json: {"ok", "diagnostics", "changed", "missing", "stale", "diffs"}
+${LOCK_FLAGS_HELP}
   -h, --help         this help
 
 ${EXIT_CODES_HELP}
@@ -41,7 +44,7 @@ export const checkCommand: Command = {
     if (!existsSync(schemaDir) || !statSync(schemaDir).isDirectory()) {
       throw new UsageError(`schema folder ${args.positionals[0] ?? "schemas"} does not exist`);
     }
-    const result = generate({ schemaDir });
+    const result = generate({ schemaDir, baseline: contractBaselineOf(args, io.cwd) });
     if (result.diagnostics.length > 0) {
       if (format === "json") {
         io.out(`${JSON.stringify({ ok: false, diagnostics: result.diagnostics, changed: [], missing: [], stale: [], diffs: {} })}\n`);

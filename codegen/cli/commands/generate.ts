@@ -7,6 +7,8 @@ import type { OutputFormat } from "../args.js";
 import type { CliIO, Command } from "../command.js";
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK } from "../command.js";
 import { writeGenerated } from "../output.js";
+import { contractBaselineOf, LOCK_FLAGS, LOCK_FLAGS_HELP } from "../contract-baseline.js";
+import type { ContractSnapshot } from "../../breaking/index.js";
 
 const FLAGS = [
   { names: ["--out", "-o"], takesValue: true },
@@ -14,9 +16,10 @@ const FLAGS = [
   { names: ["--watch", "-w"], takesValue: false },
   { names: ["--format"], takesValue: true },
   { names: ["--help", "-h"], takesValue: false },
+  ...LOCK_FLAGS,
 ];
 
-const HELP = `Usage: mqgen [schemas/] [-o generated/] [--impl dir] [--watch] [--format text|json]
+const HELP = `Usage: mqgen [schemas/] [-o generated/] [--impl dir] [--watch] [--format text|json] [--lock file | --no-lock]
 
 Generates typed TypeScript from the YAML (*.yaml, *.yml) and protobuf (*.proto) schemas in schemas/
 (default: schemas/) into the output folder (default: generated/). Only files that changed are written;
@@ -29,6 +32,7 @@ Options:
                      what is already written there
   -w, --watch        regenerate whenever a schema changes (Ctrl-C to stop)
   --format <f>       text (default) or json (diagnostics and written files as one JSON object)
+${LOCK_FLAGS_HELP}
   -h, --help         this help
 
 Other commands: mqgen check --help
@@ -46,9 +50,14 @@ export interface GenerateRun {
   readonly ms: number;
 }
 
-export async function runGenerateOnce(schemaDir: string, outDir: string, implDir: string | undefined): Promise<GenerateRun> {
+export async function runGenerateOnce(
+  schemaDir: string,
+  outDir: string,
+  implDir: string | undefined,
+  baseline?: ContractSnapshot,
+): Promise<GenerateRun> {
   const started = performance.now();
-  const result = generate({ schemaDir });
+  const result = generate({ schemaDir, baseline });
   if (result.diagnostics.length > 0) {
     return { ok: false, diagnostics: result.diagnostics, written: [], deleted: [], skeletons: [], warnings: [], ms: performance.now() - started };
   }
@@ -106,15 +115,24 @@ export const generateCommand: Command = {
     if (!existsSync(schemaDir) || !statSync(schemaDir).isDirectory()) {
       throw new UsageError(`schema folder ${args.positionals[0] ?? "schemas"} does not exist`);
     }
-    const first = await runGenerateOnce(schemaDir, outDir, implDir);
+    // Read for every run, so `mqgen lock` while watching takes effect.
+    const baseline = (): ContractSnapshot | undefined => contractBaselineOf(args, io.cwd);
+    const first = await runGenerateOnce(schemaDir, outDir, implDir, baseline());
     report(first, format, io);
     if (!args.flags.has("--watch")) return first.ok ? EXIT_OK : EXIT_FAILED;
-    return watchSchemas(schemaDir, outDir, implDir, format, io);
+    return watchSchemas(schemaDir, outDir, implDir, baseline, format, io);
   },
 };
 
 /** Regenerates on every change below `schemaDir`, debounced so an editor's save burst is one run. */
-function watchSchemas(schemaDir: string, outDir: string, implDir: string | undefined, format: OutputFormat, io: CliIO): Promise<number> {
+function watchSchemas(
+  schemaDir: string,
+  outDir: string,
+  implDir: string | undefined,
+  baseline: () => ContractSnapshot | undefined,
+  format: OutputFormat,
+  io: CliIO,
+): Promise<number> {
   return new Promise((resolveExit) => {
     let timer: NodeJS.Timeout | undefined;
     let running = false;
@@ -126,7 +144,7 @@ function watchSchemas(schemaDir: string, outDir: string, implDir: string | undef
       }
       running = true;
       try {
-        report(await runGenerateOnce(schemaDir, outDir, implDir), format, io);
+        report(await runGenerateOnce(schemaDir, outDir, implDir, baseline()), format, io);
       } catch (error) {
         io.err(`mqgen: ${error instanceof Error ? error.message : String(error)}\n`);
       } finally {

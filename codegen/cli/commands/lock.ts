@@ -1,7 +1,7 @@
 /** `mqgen lock`: writes the contract snapshot `mqgen breaking` compares against by default. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { BreakingCheckError, DEFAULT_LOCK_FILE, formatFailure, lockText } from "../../breaking/index.js";
+import { BreakingCheckError, DEFAULT_LOCK_FILE, formatFailure, lockText, readContractBaseline } from "../../breaking/index.js";
 import { commandArgs, stringFlag } from "../args.js";
 import type { Command } from "../command.js";
 import { EXIT_FAILED, EXIT_OK } from "../command.js";
@@ -18,6 +18,10 @@ Writes a normalized, deterministic snapshot of the schemas' contract (modules, h
 pushes, messages with field numbers and reservations, enums) to mqgen.lock.json. Commit it: it is the
 default baseline of \`mqgen breaking\`, which then needs no git history (shallow CI clones work). Source
 positions and docs are left out, so the lock only changes when the contract does.
+
+Each handler's contract id (the hash nodes advertise and callers check at run time) is carried over from
+the lock being replaced unless the handler's wire contract broke; \`mqgen\` reads the same lock when it
+generates, so a compatible change (a new optional field) keeps old and new builds talking.
 
 Options:
   -o, --out <file>   lock file to write (default: mqgen.lock.json)
@@ -42,7 +46,7 @@ export const lockCommand: Command = {
     const label = relative(io.cwd, lockPath) || lockPath;
     let text: string;
     try {
-      text = lockText(schemaDir);
+      text = lockText(schemaDir, readContractBaseline(lockPath, false));
     } catch (error) {
       if (!(error instanceof BreakingCheckError)) throw error;
       for (const line of formatFailure(error, "text")) io.err(`${line}\n`);
