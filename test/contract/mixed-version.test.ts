@@ -22,6 +22,7 @@ import {
   RemoteError,
   SchemaMismatchError,
   createApp,
+  createHttpGateway,
   type App,
   type ModuleDescriptor,
   type ModuleServer,
@@ -29,6 +30,8 @@ import {
 } from "../../runtime/index.js";
 import { HANDLER_SCHEMAS_KEY, checkNodeSchema } from "../../runtime/rpc/schema-check.js";
 import { NatsServer } from "../support/nats-server.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 
 const FIXTURES = resolve("test/fixtures/breaking/runtime");
 
@@ -220,6 +223,25 @@ describe("mixed builds of one module", () => {
     assert.ok(Date.now() - started < 2_000, "fails before any RPC timeout");
     // Unchanged handlers keep working against the new build.
     assert.equal(await client1.ping(), "v2 pong");
+  });
+
+  test("the HTTP gateway's typed routes are checked too: a mismatch is a 502 naming it", async () => {
+    const server = createServer(createHttpGateway(caller1, { descriptors: [v1.greeter] }));
+    await new Promise<void>((resolveListen) => server.listen(0, "127.0.0.1", resolveListen));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const post = (path: string, body: unknown): Promise<Response> =>
+        fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const mismatch = await post("/greeter/sayHi", { name: "ann" });
+      assert.equal(mismatch.status, 502);
+      const body = (await mismatch.json()) as { detail: string };
+      assert.match(body.detail, /schema mismatch calling greeter\.sayHi \(\/say\/hi\): caller built from \w+ \(version 1\.0\.0\)/);
+      const pong = await post("/greeter/ping", {});
+      assert.equal(pong.status, 200);
+      assert.equal(await pong.json(), "v2 pong");
+    } finally {
+      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+    }
   });
 
   test('schemaMismatch: "warn" logs the mismatch and calls anyway', async () => {
