@@ -7,6 +7,9 @@
  * - echo-subscription: the client is subscribed (QoS 1) to `bench/<clientId>/+`; PUBLISH QoS 1
  *   `bench/<clientId>/<n>`; done when the broker delivers that message back to the same client — the
  *   request/response equivalent through a plain broker.
+ * - broker-request: the client is subscribed (QoS 1) to `reply/<clientId>/+`; PUBLISH QoS 1
+ *   `req/<clientId>/<n>` with `{"name":"x"}`; a responder client in another process (responder.ts) answers
+ *   on `reply/<clientId>/<n>` — a request to a backend process through a plain broker.
  */
 import type { Socket } from "node:net";
 import mqtt from "mqtt";
@@ -34,17 +37,22 @@ client.on("message", (topic, payload) => {
     resolve(payload);
   }
 });
-const prefix = mode === "gate-request" ? "helloworld/HD_say/" : `bench/${clientId}/`;
-if (mode === "echo-subscription") await client.subscribeAsync(`bench/${clientId}/+`, { qos: 1 });
-else if (mode !== "gate-request") throw new Error(`unknown round-trip mode ${mode}`);
+const prefixes: Record<string, { request: string; reply: string }> = {
+  "gate-request": { request: "helloworld/HD_say/", reply: "helloworld/HD_say/" },
+  "echo-subscription": { request: `bench/${clientId}/`, reply: `bench/${clientId}/` },
+  "broker-request": { request: `req/${clientId}/`, reply: `reply/${clientId}/` },
+};
+const prefix = prefixes[mode];
+if (prefix === undefined) throw new Error(`unknown round-trip mode ${mode}`);
+if (mode !== "gate-request") await client.subscribeAsync(`${prefix.reply}+`, { qos: 1 });
 
 const body = Buffer.from(JSON.stringify({ name: "x" }));
 let next = 0;
 const call = (): Promise<void> =>
   new Promise<void>((resolve, reject) => {
-    const topic = `${prefix}${++next}`;
-    pending.set(topic, (payload) => {
-      if (mode === "gate-request") {
+    const n = ++next;
+    pending.set(`${prefix.reply}${n}`, (payload) => {
+      if (mode !== "echo-subscription") {
         // A gate reply is mqant's {"Trace","Error","Result"} envelope; an error reply is not a round trip.
         const reply = JSON.parse(payload.toString()) as { Error?: string };
         if (reply.Error !== undefined && reply.Error !== "") {
@@ -54,7 +62,7 @@ const call = (): Promise<void> =>
       }
       resolve();
     });
-    client.publish(topic, body, { qos: 1 });
+    client.publish(`${prefix.request}${n}`, body, { qos: 1 });
   });
 
 // The first request after start is retried (up to 3 tries, 15 s each) and its failures reported, so a

@@ -1,10 +1,11 @@
 /**
- * The MQTT servers of bench:gate, each started inside a server child process: Aedes (the peer), and the
- * mqgen gate with its backend in process or over NATS.
+ * The MQTT servers of bench:gate, each started inside a server child process: Aedes (the peer, alone and
+ * with a responder client in another process), and the mqgen gate with its backend in process or over NATS.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { startGateInProcess, startGateOverNats } from "./mqgen.js";
+import { Worker } from "../support/worker.js";
 
 export interface RunningServer {
   readonly port: number;
@@ -15,8 +16,10 @@ export interface ServerKind {
   readonly name: string;
   readonly label: string;
   /** How a client asks for one round trip on this server. */
-  readonly roundTrip: "echo-subscription" | "gate-request";
+  readonly roundTrip: "echo-subscription" | "gate-request" | "broker-request";
   readonly needsNats: boolean;
+  /** Whether idle memory per connection is measured (not for a peer that only differs in its round trip). */
+  readonly idle: boolean;
   start(natsUrl: string): Promise<RunningServer>;
 }
 
@@ -29,6 +32,19 @@ function listen(server: Server): Promise<number> {
       else resolve(address.port);
     });
   });
+}
+
+async function startAedesWithResponder(): Promise<RunningServer> {
+  const broker = await startAedes();
+  const responder = Worker.start({ script: "bench/gate/responder.ts", args: [String(broker.port)] });
+  await responder.next("ready", 30_000);
+  return {
+    port: broker.port,
+    stop: async () => {
+      await responder.stop();
+      await broker.stop();
+    },
+  };
 }
 
 async function startAedes(): Promise<RunningServer> {
@@ -52,12 +68,21 @@ async function startAedes(): Promise<RunningServer> {
 }
 
 export const serverKinds: readonly ServerKind[] = [
-  { name: "aedes", label: "Aedes 1.2 (QoS 1 echo)", roundTrip: "echo-subscription", needsNats: false, start: () => startAedes() },
+  { name: "aedes", label: "Aedes 1.2 (QoS 1 echo)", roundTrip: "echo-subscription", needsNats: false, idle: true, start: () => startAedes() },
+  {
+    name: "aedes-responder",
+    label: "Aedes 1.2, request to a responder client",
+    roundTrip: "broker-request",
+    needsNats: false,
+    idle: false,
+    start: () => startAedesWithResponder(),
+  },
   {
     name: "gate-inproc",
     label: "mqgen gate, backend in process",
     roundTrip: "gate-request",
     needsNats: false,
+    idle: true,
     start: () => startGateInProcess(),
   },
   {
@@ -65,6 +90,7 @@ export const serverKinds: readonly ServerKind[] = [
     label: "mqgen gate, backend over NATS",
     roundTrip: "gate-request",
     needsNats: true,
+    idle: true,
     start: (natsUrl) => startGateOverNats(natsUrl),
   },
 ];
