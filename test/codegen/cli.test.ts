@@ -6,22 +6,15 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { main } from "../../codegen/cli/main.js";
+import { runMqgen, type CliRun } from "../support/cli.js";
 import { unifiedDiff } from "../../codegen/cli/diff.js";
 
 const BIN = resolve("bin/mqgen.js");
 
-interface Run {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
+type Run = CliRun;
 
-async function run(cwd: string, ...argv: string[]): Promise<Run> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { cwd, out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
+function run(cwd: string, ...argv: string[]): Promise<Run> {
+  return runMqgen(argv, cwd);
 }
 
 function project(): string {

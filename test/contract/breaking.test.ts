@@ -18,7 +18,7 @@ import {
 } from "../../codegen/breaking/index.js";
 import type { RuleId } from "../../codegen/breaking/index.js";
 import { readReserved } from "../../codegen/breaking/reserved.js";
-import { main } from "../../codegen/cli/main.js";
+import { runMqgen } from "../support/cli.js";
 
 const FIXTURES = resolve("test/fixtures/breaking");
 const RULE_CASES = readdirSync(join(FIXTURES, "rules")).sort();
@@ -35,12 +35,7 @@ function expectedLines(rule: string): string[] {
   return readFileSync(join(caseDir(rule), "expected.txt"), "utf8").split("\n").filter((l) => l !== "");
 }
 
-async function cli(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { cwd, out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
+const cli = runMqgen;
 
 describe("rule corpus", () => {
   for (const rule of RULE_CASES) {

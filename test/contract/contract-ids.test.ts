@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { generate } from "../../codegen/index.js";
 import { lockText, parseLock } from "../../codegen/breaking/index.js";
 import type { ContractSnapshot } from "../../codegen/breaking/index.js";
-import { main } from "../../codegen/cli/main.js";
+import { runMqgen } from "../support/cli.js";
 
 const FIXTURES = resolve("test/fixtures/breaking/runtime");
 const scratch = mkdtempSync(join(tmpdir(), "mqgen-contract-ids-"));
@@ -34,12 +34,7 @@ function lockOf(schemaDir: string, previous?: ContractSnapshot): ContractSnapsho
   return parseLock(lockText(schemaDir, previous), "mqgen.lock.json");
 }
 
-async function cli(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { cwd, out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
+const cli = runMqgen;
 
 describe("contract ids", () => {
   const v1 = join(FIXTURES, "v1");
