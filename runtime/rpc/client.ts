@@ -380,8 +380,3 @@ function nodeTarget(type: string, node: string): string {
 function isLocalAddress(address: string): boolean {
   return address.startsWith("local:");
 }
-
-export function traceOf(cid: string): [string, string] {
-  const hex = cid.replaceAll("-", "");
-  return [hex.slice(0, 16), hex.slice(16, 32)];
-}

@@ -1,11 +1,12 @@
 /**
- * Identifiers in mqant's formats: call ids are uuid v4 strings (mqant `utils/uuid`), node, session,
- * trace and span ids are 16 lower-case hex digits (mqant `GenerateID`), node ids are `<type>@<16 hex>`.
+ * Identifiers in mqant's formats: node, session, trace and span ids are 16 lower-case hex digits (mqant
+ * `GenerateID`), node ids are `<type>@<16 hex>`. Call ids (Cids) are mqgen's own short format, see newCid().
  * Browser-safe: Web Crypto only. NATS inbox subjects come from nats.js `createInbox()`, not from here.
  */
 import { BadArgumentError } from "../errors.js";
 
 const HEX = "0123456789abcdef";
+const BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz";
 
 function randomBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
@@ -19,16 +20,30 @@ function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** A uuid v4 (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`), the format of mqant's RPCInfo.Cid. */
+/** Length of the random part of a Cid, before the `-`. */
+const CID_PREFIX_LENGTH = 8;
+
+function randomBase36(length: number): string {
+  let out = "";
+  // 252 = 7 × 36: bytes above it are dropped so every digit is equally likely.
+  while (out.length < length) {
+    for (const byte of randomBytes(length)) if (byte < 252 && out.length < length) out += BASE36[byte % 36];
+  }
+  return out;
+}
+
+/** This process's Cid prefix: random, so Cids of different processes and runs differ in logs. */
+const CID_PREFIX = `${randomBase36(CID_PREFIX_LENGTH)}-`;
+let cidSeq = 0;
+
+/**
+ * A call id: this process's random prefix, `-`, then a call counter in base 36 (`k3f9a2xq-1z`). mqant
+ * callers send uuid v4s, but a Cid only has to tell apart the calls waiting on one caller's reply subject
+ * (a Go server echoes it, a Go caller matches replies by it in its own map): a counter does that, in
+ * about a quarter of a uuid's bytes on every request and reply, without a random draw per call.
+ */
 export function newCid(): string {
-  const randomUUID = globalThis.crypto.randomUUID as (() => string) | undefined;
-  // randomUUID is missing in browsers on insecure origins; build the same layout by hand there.
-  if (typeof randomUUID === "function") return randomUUID.call(globalThis.crypto);
-  const bytes = randomBytes(16);
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = toHex(bytes);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return CID_PREFIX + (++cidSeq).toString(36);
 }
 
 /** 16 lower-case hex digits, as mqant's GenerateID. */
@@ -54,12 +69,13 @@ export function parseNodeId(nodeId: string): ParsedNodeId {
 }
 
 const ID16 = /^[0-9a-f]{16}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CID = new RegExp(`^[0-9a-z]{${CID_PREFIX_LENGTH}}-[1-9a-z][0-9a-z]*$`);
 
 export function isId16(value: string): boolean {
   return ID16.test(value);
 }
 
+/** A Cid in mqgen's format (newCid()); Cids from other callers (Go's uuids) are any string. */
 export function isCid(value: string): boolean {
-  return UUID.test(value);
+  return CID.test(value);
 }

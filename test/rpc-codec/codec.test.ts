@@ -112,13 +112,25 @@ test("decoded args do not alias the input buffer", () => {
   assert.deepEqual(decoded.args[2], Uint8Array.of(0, 255));
 });
 
-test("ids have mqant's formats", () => {
-  const cids = new Set(Array.from({ length: 200 }, () => newCid()));
-  assert.equal(cids.size, 200);
+test("Cids are short and unique: one random prefix per process, then a base-36 counter", () => {
+  const cids = Array.from({ length: 5000 }, () => newCid());
+  assert.equal(new Set(cids).size, cids.length);
+  const prefix = cids[0]!.slice(0, 9);
   for (const cid of cids) {
-    assert.match(cid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.ok(isCid(cid));
+    assert.match(cid, /^[0-9a-z]{8}-[0-9a-z]+$/);
+    assert.ok(isCid(cid), cid);
+    assert.equal(cid.slice(0, 9), prefix);
   }
+  // Counters keep counting: each Cid's number is one more than the one before it.
+  const counters = cids.map((cid) => parseInt(cid.slice(9), 36));
+  for (let i = 1; i < counters.length; i++) assert.equal(counters[i], counters[i - 1]! + 1);
+  // Well under half a uuid's 36 characters for the first billions of calls of a process.
+  assert.ok(cids.every((cid) => cid.length <= 16));
+  assert.ok(!isCid(crypto.randomUUID()), "Go's uuid Cids are not mqgen's format (servers accept any Cid string)");
+  assert.ok(!isCid("k3f9a2xq-0") && !isCid("k3f9a2x-1") && !isCid("K3F9A2XQ-1"));
+});
+
+test("node, session and trace ids have mqant's formats", () => {
   const id = newId16();
   assert.match(id, /^[0-9a-f]{16}$/);
   assert.ok(isId16(id));

@@ -23,6 +23,7 @@ import {
   floatCodec,
   int32Codec,
   int64Codec,
+  isCid,
   mapCodec,
   mapstrCodec,
   stringCodec,
@@ -223,6 +224,8 @@ test("an mqgen caller sends Go's tags and bytes and decodes Go's replies", async
       const vector = vectors.get(match[0]) as Vector;
       assert.deepEqual(request.args.map(toHex), vector.request?.fields.Args_hex, `${match[0]}: argument bytes`);
       assert.equal(msg.reply?.startsWith(`${request.replyTo}.`), true, "NATS reply field is <inbox>.<call number> for no-responders");
+      assert.ok(isCid(request.cid), `mqgen's short Cid format: ${request.cid}`);
+      // A Go node copies the Cid into its reply unread; the caller matches the reply by it.
       const reply = decodeResultInfo(hex(vector.response?.bytes_hex as string));
       reply.cid = request.cid;
       raw.publish(request.replyTo, encodeResultInfo(reply));
