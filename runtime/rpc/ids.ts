@@ -46,6 +46,25 @@ export function newCid(): string {
   return CID_PREFIX + (++cidSeq).toString(36);
 }
 
+/**
+ * The counter of a Cid this process made (newCid()), or -1 for any other Cid. Callers key their pending
+ * calls by it: a small integer hashes and compares far cheaper than a string, on every call.
+ */
+export function cidNumber(cid: string): number {
+  const length = cid.length;
+  // Up to 10 base-36 digits stay exact in a double (36^10 < 2^53), far beyond any process's call count.
+  if (length <= CID_PREFIX.length || length > CID_PREFIX.length + 10 || !cid.startsWith(CID_PREFIX)) return -1;
+  let value = 0;
+  for (let i = CID_PREFIX.length; i < length; i++) {
+    const code = cid.charCodeAt(i);
+    const digit = code >= 0x30 && code <= 0x39 ? code - 0x30 : code >= 0x61 && code <= 0x7a ? code - 0x57 : -1;
+    if (digit < 0) return -1;
+    value = value * 36 + digit;
+  }
+  // newCid() never writes a leading zero, so "…-01" is not the Cid of call 1.
+  return cid.charCodeAt(CID_PREFIX.length) === 0x30 ? -1 : value;
+}
+
 /** 16 lower-case hex digits, as mqant's GenerateID. */
 export function newId16(): string {
   return toHex(randomBytes(8));

@@ -11,7 +11,7 @@ import {
   encodeResultInfo,
   type RPCInfo,
 } from "../../runtime/rpc/codec.js";
-import { isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
+import { cidNumber, isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
 import { TraceSpan, traceCodec } from "../../runtime/rpc/trace.js";
 import { BadArgumentError, ProtocolError } from "../../runtime/errors.js";
 
@@ -128,6 +128,17 @@ test("Cids are short and unique: one random prefix per process, then a base-36 c
   assert.ok(cids.every((cid) => cid.length <= 16));
   assert.ok(!isCid(crypto.randomUUID()), "Go's uuid Cids are not mqgen's format (servers accept any Cid string)");
   assert.ok(!isCid("k3f9a2xq-0") && !isCid("k3f9a2x-1") && !isCid("K3F9A2XQ-1"));
+});
+
+test("cidNumber gives the counter of this process's Cids and -1 for any other Cid", () => {
+  const cid = newCid();
+  const number = cidNumber(cid);
+  assert.ok(number > 0);
+  assert.equal(cidNumber(newCid()), number + 1);
+  const prefix = cid.slice(0, 9);
+  for (const other of [crypto.randomUUID(), "", prefix, `${prefix}01`, `${prefix}x!`, `${prefix}${"z".repeat(11)}`, `zz${cid}`]) {
+    assert.equal(cidNumber(other), -1, other);
+  }
 });
 
 test("node, session and trace ids have mqant's formats", () => {
