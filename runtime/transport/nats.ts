@@ -13,7 +13,18 @@ import { connect, createInbox, type NatsConnection, type Msg, type Subscription 
 import type { Logger } from "pino";
 import { ClosedError, DeadlineExceededError, AbortedError, NoneAvailableError } from "../errors.js";
 import type { RpcServer, WireResponder } from "../rpc/server.js";
-import { decodeReply, decodeRequest, encodeReply, encodeRequest, type RpcReply, type RpcRequest } from "./wire.js";
+import {
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeRequest,
+  sizeReply,
+  sizeRequest,
+  writeReply,
+  writeRequest,
+  type RpcReply,
+  type RpcRequest,
+} from "./wire.js";
 import { slabAllocator } from "../rpc/slab.js";
 import { cidNumber } from "../rpc/ids.js";
 
@@ -205,9 +216,10 @@ function expireDue(transport: NatsTransport): void {
 /**
  * The parts of nats.js's protocol handler that publish() itself uses. publish() builds its `PUB` line as a
  * string, TextEncodes it and queues three buffers; an RPC call publishes twice, so mqgen writes the same
- * bytes (`PUB <subject> [<reply>] <size>\r\n<payload>\r\n`) into one buffer and queues that. Anything
- * unusual (no such internals in this nats.js, closed or draining connection, non-ASCII subjects, payloads
- * over the server's limit) takes nc.publish(), so its checks and errors still apply.
+ * bytes (`PUB <subject> [<reply>] <size>\r\n<payload>\r\n`) into one buffer, the envelope encoded straight
+ * into it, and queues that. Anything unusual (no such internals in this nats.js, closed or draining
+ * connection, non-ASCII subjects, payloads over the server's limit) takes nc.publish(), so its checks and
+ * errors still apply.
  */
 interface ProtocolInternals {
   sendCommand(command: Uint8Array): void;
@@ -227,26 +239,39 @@ function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
 /** PUB frames up to 4 KiB are cut from 64 KiB slabs; a queued frame is never overwritten. */
 const allocate = slabAllocator(64 * 1024, 4096);
 
-/** Subjects repeat (node addresses, reply inboxes): their ASCII bytes, or null when not ASCII. */
-const SUBJECT_CACHE_LIMIT = 1024;
-const subjectBytes = new Map<string, Uint8Array | null>();
+/**
+ * Starts of PUB lines by subject, `PUB <subject> ` or `PUB <subject> <reply prefix>` for one reply prefix
+ * (node addresses and reply inboxes repeat call after call); null when a subject is not ASCII.
+ */
+type Heads = Map<string, Uint8Array | null>;
+const HEAD_CACHE_LIMIT = 1024;
+/** Heads without a reply subject (replies, fire-and-forget requests). */
+const plainHeads: Heads = new Map();
 
-function asciiBytes(text: string): Uint8Array | null {
-  let bytes = subjectBytes.get(text);
-  if (bytes === undefined) {
-    bytes = new Uint8Array(text.length);
+function buildHead(subject: string, replyPrefix: string): Uint8Array | null {
+  const replyLength = replyPrefix === "" ? 0 : replyPrefix.length;
+  const head = new Uint8Array(4 + subject.length + 1 + replyLength);
+  head.set([0x50, 0x55, 0x42, 0x20]);
+  let pos = 4;
+  for (const text of replyPrefix === "" ? [subject] : [subject, " ", replyPrefix]) {
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      if (code >= 0x80) {
-        bytes = null;
-        break;
-      }
-      bytes[i] = code;
+      if (code >= 0x80) return null;
+      head[pos++] = code;
     }
-    if (subjectBytes.size >= SUBJECT_CACHE_LIMIT) subjectBytes.clear();
-    subjectBytes.set(text, bytes);
   }
-  return bytes;
+  if (replyPrefix === "") head[pos] = 0x20;
+  return head;
+}
+
+function headOf(heads: Heads, subject: string, replyPrefix: string): Uint8Array | null {
+  let head = heads.get(subject);
+  if (head === undefined) {
+    head = subject === "" ? null : buildHead(subject, replyPrefix);
+    if (heads.size >= HEAD_CACHE_LIMIT) heads.clear();
+    heads.set(subject, head);
+  }
+  return head;
 }
 
 function digitCount(value: number): number {
@@ -266,66 +291,90 @@ function writeDigits(buf: Uint8Array, end: number, value: number): void {
   } while (value > 0);
 }
 
+/** Where the payload starts in the frame openFrame() returned last. */
+let payloadAt = 0;
+
 /**
- * Publishes as nc.publish(subject, payload, { reply }) does, the reply subject being `replyPrefix` followed
- * by `replyToken` when the token is not negative, and no reply subject when `replyPrefix` is empty.
+ * A frame for a `size`-byte payload with its PUB line written, or undefined when nc.publish() must send it.
+ * With `hasReply`, the head ends in a reply prefix, which `replyToken` (when not negative) completes.
  */
-function publishFrame(
+function openFrame(
   nc: NatsConnection,
   protocol: ProtocolInternals | undefined,
-  subject: string,
-  replyPrefix: string,
+  head: Uint8Array | null,
+  hasReply: boolean,
   replyToken: number,
-  payload: Uint8Array,
-): void {
-  const maxPayload = protocol?.info?.max_payload;
-  const subjectAscii = subject.length === 0 ? null : asciiBytes(subject);
-  const replyAscii = replyPrefix === "" ? undefined : asciiBytes(replyPrefix);
-  if (
-    protocol === undefined ||
-    subjectAscii === null ||
-    replyAscii === null ||
-    nc.isClosed() ||
-    protocol.noMorePublishing === true ||
-    (maxPayload !== undefined && payload.length > maxPayload)
-  ) {
-    const reply = replyPrefix === "" ? undefined : replyToken >= 0 ? replyPrefix + replyToken : replyPrefix;
-    nc.publish(subject, payload, reply === undefined ? undefined : { reply });
-    return;
-  }
-  const tokenDigits = replyAscii !== undefined && replyToken >= 0 ? digitCount(replyToken) : 0;
-  const sizeDigits = digitCount(payload.length);
-  const replyLength = replyAscii === undefined ? 0 : replyAscii.length + tokenDigits + 1;
-  const headerLength = 4 + subjectAscii.length + 1 + replyLength + sizeDigits + 2;
-  const frame = allocate(headerLength + payload.length + 2);
-  // "PUB "
-  frame[0] = 0x50;
-  frame[1] = 0x55;
-  frame[2] = 0x42;
-  frame[3] = 0x20;
-  frame.set(subjectAscii, 4);
-  let pos = 4 + subjectAscii.length;
-  frame[pos++] = 0x20;
-  if (replyAscii !== undefined) {
-    frame.set(replyAscii, pos);
-    pos += replyAscii.length;
-    if (tokenDigits > 0) {
+  size: number,
+): Uint8Array | undefined {
+  if (protocol === undefined || head === null || nc.isClosed() || protocol.noMorePublishing === true) return undefined;
+  const maxPayload = protocol.info?.max_payload;
+  if (maxPayload !== undefined && size > maxPayload) return undefined;
+  const tokenDigits = replyToken >= 0 ? digitCount(replyToken) : 0;
+  const sizeDigits = digitCount(size);
+  // Head, token, " " after a reply subject (a head without one ends in its space already), size, CRLF.
+  const lineLength = head.length + (hasReply ? tokenDigits + 1 : 0) + sizeDigits + 2;
+  const frame = allocate(lineLength + size + 2);
+  let pos = head.length;
+  for (let i = 0; i < pos; i++) frame[i] = head[i] as number;
+  if (hasReply) {
+    if (replyToken >= 0) {
       pos += tokenDigits;
       writeDigits(frame, pos, replyToken);
     }
     frame[pos++] = 0x20;
   }
   pos += sizeDigits;
-  writeDigits(frame, pos, payload.length);
+  writeDigits(frame, pos, size);
   frame[pos++] = 0x0d;
   frame[pos++] = 0x0a;
-  frame.set(payload, pos);
-  pos += payload.length;
-  frame[pos++] = 0x0d;
-  frame[pos] = 0x0a;
-  protocol.outBytes += payload.length;
+  payloadAt = pos;
+  return frame;
+}
+
+function sendFrame(protocol: ProtocolInternals, frame: Uint8Array, size: number): void {
+  frame[frame.length - 2] = 0x0d;
+  frame[frame.length - 1] = 0x0a;
+  protocol.outBytes += size;
   protocol.outMsgs++;
   protocol.sendCommand(frame);
+}
+
+/**
+ * Publishes a request as nc.publish(subject, encodeRequest(req), { reply }) does, the reply subject being
+ * `replyPrefix` followed by `replyToken`; no reply subject when `replyPrefix` is empty. `heads` caches PUB
+ * line starts for this reply prefix.
+ */
+function publishRequest(
+  nc: NatsConnection,
+  protocol: ProtocolInternals | undefined,
+  heads: Heads,
+  subject: string,
+  replyPrefix: string,
+  replyToken: number,
+  req: RpcRequest,
+): void {
+  const size = sizeRequest(req);
+  const hasReply = replyPrefix !== "";
+  const frame = openFrame(nc, protocol, headOf(heads, subject, replyPrefix), hasReply, replyToken, size);
+  if (frame === undefined) {
+    const reply = !hasReply ? undefined : replyToken >= 0 ? replyPrefix + replyToken : replyPrefix;
+    nc.publish(subject, encodeRequest(req), reply === undefined ? undefined : { reply });
+    return;
+  }
+  writeRequest(req, frame, payloadAt);
+  sendFrame(protocol as ProtocolInternals, frame, size);
+}
+
+/** Publishes a reply as nc.publish(replyTo, encodeReply(reply)) does. */
+function publishReply(nc: NatsConnection, protocol: ProtocolInternals | undefined, replyTo: string, reply: RpcReply): void {
+  const size = sizeReply(reply);
+  const frame = openFrame(nc, protocol, headOf(plainHeads, replyTo, ""), false, -1, size);
+  if (frame === undefined) {
+    nc.publish(replyTo, encodeReply(reply));
+    return;
+  }
+  writeReply(reply, frame, payloadAt);
+  sendFrame(protocol as ProtocolInternals, frame, size);
 }
 
 const utf8 = new TextDecoder();
@@ -336,6 +385,8 @@ export class NatsTransport {
   private readonly pending = new PendingCalls();
   private tokenSeq = 0;
   private readonly statusPrefix: string;
+  /** PUB line starts with this transport's reply prefix. */
+  private readonly requestHeads: Heads = new Map();
   private readonly protocol: ProtocolInternals | undefined;
   /**
    * One timer for every call's deadline, armed for the earliest one when a call is sent (it may fire for
@@ -399,7 +450,7 @@ export class NatsTransport {
     setTimeout(() => {
       if (this.closed || this.pending.get(call.key) !== call) return;
       try {
-        publishFrame(this.nc, this.protocol, call.subject, this.statusPrefix, call.token, encodeRequest(call.request));
+        publishRequest(this.nc, this.protocol, this.requestHeads, call.subject, this.statusPrefix, call.token, call.request);
       } catch (err) {
         this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
       }
@@ -584,7 +635,7 @@ export class NatsTransport {
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
-      publishFrame(this.nc, this.protocol, subject, this.statusPrefix, token, encodeRequest(req));
+      publishRequest(this.nc, this.protocol, this.requestHeads, subject, this.statusPrefix, token, req);
     } catch (err) {
       this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
@@ -596,7 +647,7 @@ export class NatsTransport {
     if (this.closed) throw new ClosedError();
     req.replyTo = "";
     req.reply = false;
-    publishFrame(this.nc, this.protocol, subject, "", -1, encodeRequest(req));
+    publishRequest(this.nc, this.protocol, plainHeads, subject, "", -1, req);
   }
 
   /** Subscribes a module instance's subject and feeds its server. */
@@ -607,7 +658,7 @@ export class NatsTransport {
     const respond: WireResponder = (replyTo, reply) => {
       if (replyTo === "" || nc.isClosed()) return;
       try {
-        publishFrame(nc, protocol, replyTo, "", -1, encodeReply(reply));
+        publishReply(nc, protocol, replyTo, reply);
       } catch (err) {
         log.warn({ err }, `rpc: reply to ${replyTo} not sent`);
       }

@@ -9,6 +9,10 @@ import {
   decodeResultInfo,
   encodeRPCInfo,
   encodeResultInfo,
+  sizeRPCInfo,
+  sizeResultInfo,
+  writeRPCInfo,
+  writeResultInfo,
   type RPCInfo,
 } from "../../runtime/rpc/codec.js";
 import { cidNumber, isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
@@ -50,6 +54,28 @@ test("RPCInfo encodes exactly as protobufjs does for mqant's message, empty repe
   ).finish();
   assert.equal(hex(encodeRPCInfo(sample)), hex(oracle));
   assert.deepEqual(decodeRPCInfo(oracle), sample);
+});
+
+test("envelopes written into a larger buffer (a NATS frame) are the bytes encode gives, any Cid", () => {
+  for (const cid of [sample.cid, crypto.randomUUID(), "cïd-ü", ""]) {
+    const info = { ...sample, cid };
+    const oracle = OracleRPCInfo.encode(
+      OracleRPCInfo.fromObject({ ...(cid === "" ? {} : { Cid: cid }), Fn: info.fn, ReplyTo: info.replyTo, track: info.track, Expired: String(info.expired), Reply: true, ArgsType: info.argsType, Args: info.args, caller: "vm", hostname: "vm" }),
+    ).finish();
+    assert.equal(hex(encodeRPCInfo(info)), hex(oracle), cid);
+    const size = sizeRPCInfo(info);
+    const frame = new Uint8Array(size + 7);
+    assert.equal(writeRPCInfo(info, frame, 3), 3 + size);
+    assert.equal(hex(frame.subarray(3, 3 + size)), hex(oracle), cid);
+    const reply = createResultInfo({ cid, error: cid === "" ? "" : "boom", resultType: "string", result: Uint8Array.of(0x78) });
+    const replySize = sizeResultInfo(reply);
+    const replyFrame = new Uint8Array(replySize + 2);
+    assert.equal(writeResultInfo(reply, replyFrame, 1), 1 + replySize);
+    assert.equal(hex(replyFrame.subarray(1, 1 + replySize)), hex(encodeResultInfo(reply)), cid);
+  }
+  // The write step writes what the size step measured, nothing else.
+  sizeRPCInfo(sample);
+  assert.throws(() => writeRPCInfo({ ...sample }, new Uint8Array(512), 0), ProtocolError);
 });
 
 test("empty and zero RPCInfo fields are omitted", () => {
