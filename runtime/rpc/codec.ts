@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from "../errors.js";
 import type protobuf from "protobufjs/minimal.js";
-import { newReader, readBytesCopy, readInt64AsNumber, readVarint64 } from "./message.js";
+import { asciiString, newReader, readBytesCopy, readInt64AsNumber, readVarint64 } from "./message.js";
 import { slabAllocator } from "./slab.js";
 
 type Reader = protobuf.Reader;
@@ -381,10 +381,12 @@ function fieldBounds(reader: Reader): number {
   return start;
 }
 
-/** A per-call string (the Cid); TextDecoder gives what readString gives, faster for ids. */
+/** A per-call string (the Cid): short ASCII ones without TextDecoder, the rest (uuids…) through it. */
 function readFreshString(reader: Reader): string {
   const start = fieldBounds(reader);
-  return utf8Decoder.decode(reader.buf.subarray(start, reader.pos));
+  const end = reader.pos;
+  const buf = reader.buf;
+  return (end - start <= 16 ? asciiString(buf, start, end) : undefined) ?? utf8Decoder.decode(buf.subarray(start, end));
 }
 
 function readRepeatedString(reader: Reader, slot: StringSlot): string {

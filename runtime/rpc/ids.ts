@@ -20,8 +20,11 @@ function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Length of the random part of a Cid, before the `-`. */
-const CID_PREFIX_LENGTH = 8;
+/**
+ * Length of the random part of a Cid, before the `-`: with it, the Cids of a process's first 60 million
+ * calls stay within 12 characters, which V8 keeps as one flat string instead of a concatenation.
+ */
+const CID_PREFIX_LENGTH = 6;
 
 function randomBase36(length: number): string {
   let out = "";
@@ -37,7 +40,7 @@ const CID_PREFIX = `${randomBase36(CID_PREFIX_LENGTH)}-`;
 let cidSeq = 0;
 
 /**
- * A call id: this process's random prefix, `-`, then a call counter in base 36 (`k3f9a2xq-1z`). mqant
+ * A call id: this process's random prefix, `-`, then a call counter in base 36 (`k3f9a2-1z`). mqant
  * callers send uuid v4s, but a Cid only has to tell apart the calls waiting on one caller's reply subject
  * (a Go server echoes it, a Go caller matches replies by it in its own map): a counter does that, in
  * about a quarter of a uuid's bytes on every request and reply, without a random draw per call.
