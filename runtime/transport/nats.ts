@@ -4,10 +4,11 @@
  * matched by Cid. A caller uses one reply subscription for all its calls.
  *
  * On top of that (invisible to Go mqant, which ignores the NATS reply field): every request is published
- * with reply subject `<inbox>.<token>` (a per-call sequence number; short, since nats-server and both
- * clients parse it on every call), and `<inbox>.*` is subscribed, so when the target node is gone
- * nats-server answers at once with a 503 no-responders status and the call fails immediately instead of
- * waiting for its deadline.
+ * with reply subject `<status inbox>.<token>` (a per-call sequence number in base 36), and `<status
+ * inbox>.*` is subscribed, so when the target node is gone nats-server answers at once with a 503
+ * no-responders status and the call fails immediately instead of waiting for its deadline. nats-server
+ * and both clients parse that subject on every call, so it is kept short: `_INBOX.` and 12 random
+ * characters rather than a 22-character NUID.
  */
 import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
 import type { Logger } from "pino";
@@ -274,21 +275,44 @@ function headOf(heads: Heads, subject: string, replyPrefix: string): Uint8Array 
   return head;
 }
 
-function digitCount(value: number): number {
+function digitCount(value: number, radix: number): number {
   let count = 1;
-  while (value >= 10) {
-    value = Math.floor(value / 10);
+  while (value >= radix) {
+    value = Math.floor(value / radix);
     count++;
   }
   return count;
 }
 
-function writeDigits(buf: Uint8Array, end: number, value: number): void {
+/** Writes `value` in base `radix` (10 or 36, lower-case letters) so that it ends just before `end`. */
+function writeDigits(buf: Uint8Array, end: number, value: number, radix: number): void {
   let pos = end;
   do {
-    buf[--pos] = 0x30 + (value % 10);
-    value = Math.floor(value / 10);
+    const digit = value % radix;
+    buf[--pos] = digit < 10 ? 0x30 + digit : 0x57 + digit;
+    value = Math.floor(value / radix);
   } while (value > 0);
+}
+
+const ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/**
+ * The subject calls' no-responders statuses come back on: `_INBOX.` (the prefix NATS permissions usually
+ * open for replies) and 12 random alphanumerics, 71 bits, ample to stay unique on one NATS system.
+ */
+function newStatusInbox(): string {
+  let out = "_INBOX.";
+  const bytes = new Uint8Array(16);
+  while (out.length < 19) {
+    globalThis.crypto.getRandomValues(bytes);
+    // 248 = 4 × 62: bytes above it are dropped so every character is equally likely.
+    for (const byte of bytes) if (byte < 248 && out.length < 19) out += ALPHANUMERIC[byte % 62];
+  }
+  return out;
+}
+
+function parseToken(token: string): number {
+  return /^[0-9a-z]{1,10}$/.test(token) ? parseInt(token, 36) : -1;
 }
 
 /** Where the payload starts in the frame openFrame() returned last. */
@@ -309,8 +333,8 @@ function openFrame(
   if (protocol === undefined || head === null || nc.isClosed() || protocol.noMorePublishing === true) return undefined;
   const maxPayload = protocol.info?.max_payload;
   if (maxPayload !== undefined && size > maxPayload) return undefined;
-  const tokenDigits = replyToken >= 0 ? digitCount(replyToken) : 0;
-  const sizeDigits = digitCount(size);
+  const tokenDigits = replyToken >= 0 ? digitCount(replyToken, 36) : 0;
+  const sizeDigits = digitCount(size, 10);
   // Head, token, " " after a reply subject (a head without one ends in its space already), size, CRLF.
   const lineLength = head.length + (hasReply ? tokenDigits + 1 : 0) + sizeDigits + 2;
   const frame = allocate(lineLength + size + 2);
@@ -319,12 +343,12 @@ function openFrame(
   if (hasReply) {
     if (replyToken >= 0) {
       pos += tokenDigits;
-      writeDigits(frame, pos, replyToken);
+      writeDigits(frame, pos, replyToken, 36);
     }
     frame[pos++] = 0x20;
   }
   pos += sizeDigits;
-  writeDigits(frame, pos, size);
+  writeDigits(frame, pos, size, 10);
   frame[pos++] = 0x0d;
   frame[pos++] = 0x0a;
   payloadAt = pos;
@@ -357,7 +381,7 @@ function publishRequest(
   const hasReply = replyPrefix !== "";
   const frame = openFrame(nc, protocol, headOf(heads, subject, replyPrefix), hasReply, replyToken, size);
   if (frame === undefined) {
-    const reply = !hasReply ? undefined : replyToken >= 0 ? replyPrefix + replyToken : replyPrefix;
+    const reply = !hasReply ? undefined : replyToken >= 0 ? replyPrefix + replyToken.toString(36) : replyPrefix;
     nc.publish(subject, encodeRequest(req), reply === undefined ? undefined : { reply });
     return;
   }
@@ -411,7 +435,7 @@ export class NatsTransport {
     private readonly onNodeGone: (nodeId: string) => void,
   ) {
     this.inbox = createInbox();
-    this.statusPrefix = `${this.inbox}.`;
+    this.statusPrefix = `${newStatusInbox()}.`;
     this.protocol = protocolOf(nc);
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
@@ -419,7 +443,7 @@ export class NatsTransport {
           if (err === null) this.onReply(msg);
         },
       }),
-      nc.subscribe(`${this.inbox}.*`, {
+      nc.subscribe(`${this.statusPrefix}*`, {
         callback: (err, msg) => {
           if (err === null) this.onStatus(msg);
         },
@@ -477,10 +501,11 @@ export class NatsTransport {
       if (now - probe.sentAt < PROBE_AFTER_MS) due.delete(probe.subject);
     }
     for (const [subject, nodeId] of due) {
-      const token = `p${++this.probeSeq}`;
+      // "_" keeps probe tokens apart from the calls' base-36 ones.
+      const token = `_${++this.probeSeq}`;
       this.probes.set(token, { nodeId, subject, sentAt: now });
       try {
-        this.nc.publish(subject, EMPTY, { reply: `${this.inbox}.${token}` });
+        this.nc.publish(subject, EMPTY, { reply: this.statusPrefix + token });
       } catch {
         this.probes.delete(token);
       }
@@ -518,7 +543,7 @@ export class NatsTransport {
 
   private onStatus(msg: Msg): void {
     if (msg.headers?.code !== 503) return;
-    const token = msg.subject.slice(this.inbox.length + 1);
+    const token = msg.subject.slice(this.statusPrefix.length);
     const probe = this.probes.get(token);
     if (probe !== undefined) {
       this.probes.delete(token);
@@ -527,7 +552,7 @@ export class NatsTransport {
       return;
     }
     // No-responders is rare (a node just vanished), so a scan beats a second map kept up on every call.
-    const tokenNumber = Number(token);
+    const tokenNumber = parseToken(token);
     let call: PendingCall | undefined;
     for (const pending of this.pending.values()) {
       if (pending.token === tokenNumber) {
