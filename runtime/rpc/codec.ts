@@ -170,10 +170,10 @@ function writeInt64(buf: Uint8Array, pos: number, value: number): number {
   return pos;
 }
 
-/** Copies a short field; for the few bytes of a cached field a loop beats TypedArray#set's call. */
+/** Copies a field; for a few bytes a loop beats TypedArray#set's call, past about 8 set() wins. */
 function copyField(buf: Uint8Array, pos: number, field: Uint8Array): number {
   const length = field.length;
-  if (length > 32) {
+  if (length > 8) {
     buf.set(field, pos);
     return pos + length;
   }

@@ -101,8 +101,8 @@ export function readBytesCopy(reader: Reader): Uint8Array {
   if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
   reader.pos = end;
   const buf = reader.buf;
-  if (length <= 32) {
-    // Most arguments and results are a few bytes: a loop beats making a view to copy from.
+  if (length <= 8) {
+    // Many arguments and results are a few bytes: a loop beats making a view to copy from.
     const out = new Uint8Array(length);
     for (let i = 0; i < length; i++) out[i] = buf[start + i] as number;
     return out;

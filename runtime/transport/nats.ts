@@ -338,8 +338,8 @@ function openFrame(
   // Head, token, " " after a reply subject (a head without one ends in its space already), size, CRLF.
   const lineLength = head.length + (hasReply ? tokenDigits + 1 : 0) + sizeDigits + 2;
   const frame = allocate(lineLength + size + 2);
+  frame.set(head);
   let pos = head.length;
-  for (let i = 0; i < pos; i++) frame[i] = head[i] as number;
   if (hasReply) {
     if (replyToken >= 0) {
       pos += tokenDigits;
