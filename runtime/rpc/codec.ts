@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from "../errors.js";
 import type protobuf from "protobufjs/minimal.js";
-import { newReader, readBytesCopy, readInt64AsNumber, readVarint64 } from "./message.js";
+import { asciiString, newReader, readBytesCopy, readInt64AsNumber, readVarint64 } from "./message.js";
 import { slabAllocator } from "./slab.js";
 
 type Reader = protobuf.Reader;
@@ -113,17 +113,31 @@ function stringField(key: number, value: string): Uint8Array {
 }
 
 /**
- * Writes a per-call string field (the Cid) assuming ASCII, which ids always are, in one pass; -1 when a
- * character is not ASCII (the caller then encodes the field through TextEncoder instead).
+ * Size of a per-call string field (the Cid). Ids are ASCII, written straight from the string; anything else
+ * is encoded through TextEncoder into `cidField`, which the write step then copies.
  */
-function writeAsciiField(buf: Uint8Array, pos: number, key: number, value: string): number {
-  buf[pos++] = key;
-  pos = writeVarint32(buf, pos, value.length);
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 0x80) return -1;
-    buf[pos++] = code;
+function cidFieldSize(value: string): number {
+  cidField = undefined;
+  if (value === "") return 0;
+  const length = value.length;
+  for (let i = 0; i < length; i++) {
+    if (value.charCodeAt(i) >= 0x80) {
+      cidField = buildStringField(10, value);
+      return cidField.length;
+    }
   }
+  return 1 + varintSize(length) + length;
+}
+
+function writeCidField(buf: Uint8Array, pos: number, value: string): number {
+  if (cidField !== undefined) {
+    buf.set(cidField, pos);
+    return pos + cidField.length;
+  }
+  if (value === "") return pos;
+  buf[pos++] = 10;
+  pos = writeVarint32(buf, pos, value.length);
+  for (let i = 0; i < value.length; i++) buf[pos++] = value.charCodeAt(i);
   return pos;
 }
 
@@ -156,73 +170,100 @@ function writeInt64(buf: Uint8Array, pos: number, value: number): number {
   return pos;
 }
 
-/** Reused between calls: encoding is synchronous, so one scratch list of type-tag fields is enough. */
-const tagFields: Uint8Array[] = [];
+/** Copies a field; for a few bytes a loop beats TypedArray#set's call, past about 8 set() wins. */
+function copyField(buf: Uint8Array, pos: number, field: Uint8Array): number {
+  const length = field.length;
+  if (length > 8) {
+    buf.set(field, pos);
+    return pos + length;
+  }
+  for (let i = 0; i < length; i++) buf[pos + i] = field[i] as number;
+  return pos + length;
+}
 
-/** The fields that stay the same from call to call of one caller and handler, and their total size. */
+/**
+ * The fields that stay the same from call to call of one caller and handler, as two finished byte runs:
+ * Fn, ReplyTo and track before Expired, caller and hostname after the arguments.
+ */
 interface StaticFields {
   readonly fn: string;
   readonly replyTo: string;
   readonly track: string;
   readonly caller: string;
   readonly hostname: string;
-  readonly fnField: Uint8Array | undefined;
-  readonly replyToField: Uint8Array | undefined;
-  readonly trackField: Uint8Array | undefined;
-  readonly callerField: Uint8Array | undefined;
-  readonly hostnameField: Uint8Array | undefined;
-  readonly size: number;
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+}
+
+function concatFields(fields: readonly string[], keys: readonly number[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let i = 0; i < fields.length; i++) {
+    const value = fields[i] as string;
+    if (value === "") continue;
+    const field = stringField(keys[i] as number, value);
+    parts.push(field);
+    size += field.length;
+  }
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.length;
+  }
+  return out;
 }
 
 function staticFields(info: RPCInfo): StaticFields {
-  const fnField = info.fn !== "" ? stringField(18, info.fn) : undefined;
-  const replyToField = info.replyTo !== "" ? stringField(26, info.replyTo) : undefined;
-  const trackField = info.track !== "" ? stringField(34, info.track) : undefined;
-  const callerField = info.caller !== "" ? stringField(74, info.caller) : undefined;
-  const hostnameField = info.hostname !== "" ? stringField(82, info.hostname) : undefined;
-  const size =
-    (fnField?.length ?? 0) + (replyToField?.length ?? 0) + (trackField?.length ?? 0) + (callerField?.length ?? 0) + (hostnameField?.length ?? 0);
-  return { fn: info.fn, replyTo: info.replyTo, track: info.track, caller: info.caller, hostname: info.hostname, fnField, replyToField, trackField, callerField, hostnameField, size };
+  return {
+    fn: info.fn,
+    replyTo: info.replyTo,
+    track: info.track,
+    caller: info.caller,
+    hostname: info.hostname,
+    head: concatFields([info.fn, info.replyTo, info.track], [18, 26, 34]),
+    tail: concatFields([info.caller, info.hostname], [74, 82]),
+  };
 }
 
 /** The last call's static fields: consecutive calls usually share them, which saves five cache lookups. */
-let lastStatic: StaticFields = staticFields({ cid: "", fn: "", replyTo: "", track: "", expired: 0, reply: false, argsType: [], args: [], caller: "", hostname: "" });
+let lastStatic: StaticFields = staticFields(createRPCInfo());
 
-export function encodeRPCInfo(info: RPCInfo): Uint8Array {
-  return encodeRPCInfoWith(info, true);
-}
+// What sizeRPCInfo()/sizeResultInfo() measured, for the write that follows: encoding is synchronous, so one
+// set of scratch state is enough. The tag fields live in a list that only grows (setting an array's
+// length on every call is a slow path).
+let measuredRequest: RPCInfo | undefined;
+let measuredReply: ResultInfo | undefined;
+let cidField: Uint8Array | undefined;
+let errorField: Uint8Array | undefined;
+let typeField: Uint8Array | undefined;
+const tagFields: Uint8Array[] = [];
 
-function encodeRPCInfoWith(info: RPCInfo, cidIsAscii: boolean): Uint8Array {
+/**
+ * Checks `info` and returns the size of its encoding; writeRPCInfo() then writes it. The two halves let the
+ * NATS transport write the envelope straight into its PUB frame; nothing may be encoded in between.
+ */
+export function sizeRPCInfo(info: RPCInfo): number {
   const argsType = info.argsType;
   const args = info.args;
   if (argsType.length !== args.length) {
     throw new ProtocolError(`RPCInfo: ${argsType.length} argument types but ${args.length} arguments`);
   }
   if (!Number.isSafeInteger(info.expired)) throw new ProtocolError(`RPCInfo: expired must be an integer (unix ms), got ${info.expired}`);
-  let size = 0;
-  let cidField: Uint8Array | undefined;
-  if (info.cid !== "") {
-    if (cidIsAscii) {
-      size += 1 + varintSize(info.cid.length) + info.cid.length;
-    } else {
-      cidField = buildStringField(10, info.cid);
-      size += cidField.length;
-    }
-  }
+  let size = cidFieldSize(info.cid);
+  let fixed = lastStatic;
   if (
-    info.fn !== lastStatic.fn ||
-    info.replyTo !== lastStatic.replyTo ||
-    info.track !== lastStatic.track ||
-    info.caller !== lastStatic.caller ||
-    info.hostname !== lastStatic.hostname
+    info.fn !== fixed.fn ||
+    info.replyTo !== fixed.replyTo ||
+    info.track !== fixed.track ||
+    info.caller !== fixed.caller ||
+    info.hostname !== fixed.hostname
   ) {
-    lastStatic = staticFields(info);
+    fixed = lastStatic = staticFields(info);
   }
-  const { fnField, replyToField, trackField, callerField, hostnameField } = lastStatic;
-  size += lastStatic.size;
+  size += fixed.head.length + fixed.tail.length;
   if (info.expired !== 0) size += 1 + int64Size(info.expired);
   if (info.reply) size += 2;
-  tagFields.length = argsType.length;
   for (let i = 0; i < argsType.length; i++) {
     const field = stringField(58, argsType[i] as string);
     tagFields[i] = field;
@@ -233,28 +274,17 @@ function encodeRPCInfoWith(info: RPCInfo, cidIsAscii: boolean): Uint8Array {
     const length = (args[i] as Uint8Array).length;
     size += 1 + varintSize(length) + length;
   }
+  measuredRequest = info;
+  return size;
+}
 
-  const buf = allocate(size);
-  let pos = 0;
-  if (cidField !== undefined) {
-    buf.set(cidField, pos);
-    pos += cidField.length;
-  } else if (info.cid !== "") {
-    pos = writeAsciiField(buf, pos, 10, info.cid);
-    if (pos < 0) return encodeRPCInfoWith(info, false);
-  }
-  if (fnField !== undefined) {
-    buf.set(fnField, pos);
-    pos += fnField.length;
-  }
-  if (replyToField !== undefined) {
-    buf.set(replyToField, pos);
-    pos += replyToField.length;
-  }
-  if (trackField !== undefined) {
-    buf.set(trackField, pos);
-    pos += trackField.length;
-  }
+/** Writes the `info` sizeRPCInfo() just measured at `pos`; returns the position after it. */
+export function writeRPCInfo(info: RPCInfo, buf: Uint8Array, pos: number): number {
+  if (info !== measuredRequest) throw new ProtocolError("RPCInfo: writeRPCInfo without sizeRPCInfo");
+  measuredRequest = undefined;
+  const fixed = lastStatic;
+  pos = writeCidField(buf, pos, info.cid);
+  pos = copyField(buf, pos, fixed.head);
   if (info.expired !== 0) {
     buf[pos++] = 40;
     pos = writeInt64(buf, pos, info.expired);
@@ -263,72 +293,57 @@ function encodeRPCInfoWith(info: RPCInfo, cidIsAscii: boolean): Uint8Array {
     buf[pos++] = 48;
     buf[pos++] = 1;
   }
-  for (let i = 0; i < tagFields.length; i++) {
-    const field = tagFields[i] as Uint8Array;
-    buf.set(field, pos);
-    pos += field.length;
-  }
-  tagFields.length = 0;
+  const count = info.argsType.length;
+  for (let i = 0; i < count; i++) pos = copyField(buf, pos, tagFields[i] as Uint8Array);
+  const args = info.args;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as Uint8Array;
     buf[pos++] = 66;
     pos = writeVarint32(buf, pos, arg.length);
-    buf.set(arg, pos);
-    pos += arg.length;
+    pos = copyField(buf, pos, arg);
   }
-  if (callerField !== undefined) {
-    buf.set(callerField, pos);
-    pos += callerField.length;
-  }
-  if (hostnameField !== undefined) buf.set(hostnameField, pos);
+  return copyField(buf, pos, fixed.tail);
+}
+
+export function encodeRPCInfo(info: RPCInfo): Uint8Array {
+  const buf = allocate(sizeRPCInfo(info));
+  writeRPCInfo(info, buf, 0);
   return buf;
 }
 
-export function encodeResultInfo(info: ResultInfo): Uint8Array {
-  return encodeResultInfoWith(info, true);
-}
-
-function encodeResultInfoWith(info: ResultInfo, cidIsAscii: boolean): Uint8Array {
-  let size = 0;
-  let cidField: Uint8Array | undefined;
-  if (info.cid !== "") {
-    if (cidIsAscii) {
-      size += 1 + varintSize(info.cid.length) + info.cid.length;
-    } else {
-      cidField = buildStringField(10, info.cid);
-      size += cidField.length;
-    }
-  }
+/** As sizeRPCInfo(), for a ResultInfo and writeResultInfo(). */
+export function sizeResultInfo(info: ResultInfo): number {
+  let size = cidFieldSize(info.cid);
   // Error texts often carry per-call detail, so they are not cached.
-  const errorField = info.error !== "" ? buildStringField(18, info.error) : undefined;
-  const typeField = info.resultType !== "" ? stringField(34, info.resultType) : undefined;
+  errorField = info.error !== "" ? buildStringField(18, info.error) : undefined;
+  typeField = info.resultType !== "" ? stringField(34, info.resultType) : undefined;
   const result = info.result;
   if (errorField !== undefined) size += errorField.length;
   if (typeField !== undefined) size += typeField.length;
   if (result.length !== 0) size += 1 + varintSize(result.length) + result.length;
+  measuredReply = info;
+  return size;
+}
 
-  const buf = allocate(size);
-  let pos = 0;
-  if (cidField !== undefined) {
-    buf.set(cidField, pos);
-    pos += cidField.length;
-  } else if (info.cid !== "") {
-    pos = writeAsciiField(buf, pos, 10, info.cid);
-    if (pos < 0) return encodeResultInfoWith(info, false);
-  }
-  if (errorField !== undefined) {
-    buf.set(errorField, pos);
-    pos += errorField.length;
-  }
-  if (typeField !== undefined) {
-    buf.set(typeField, pos);
-    pos += typeField.length;
-  }
+/** Writes the `info` sizeResultInfo() just measured at `pos`; returns the position after it. */
+export function writeResultInfo(info: ResultInfo, buf: Uint8Array, pos: number): number {
+  if (info !== measuredReply) throw new ProtocolError("ResultInfo: writeResultInfo without sizeResultInfo");
+  measuredReply = undefined;
+  pos = writeCidField(buf, pos, info.cid);
+  if (errorField !== undefined) pos = copyField(buf, pos, errorField);
+  if (typeField !== undefined) pos = copyField(buf, pos, typeField);
+  const result = info.result;
   if (result.length !== 0) {
     buf[pos++] = 42;
     pos = writeVarint32(buf, pos, result.length);
-    buf.set(result, pos);
+    pos = copyField(buf, pos, result);
   }
+  return pos;
+}
+
+export function encodeResultInfo(info: ResultInfo): Uint8Array {
+  const buf = allocate(sizeResultInfo(info));
+  writeResultInfo(info, buf, 0);
   return buf;
 }
 
@@ -366,10 +381,12 @@ function fieldBounds(reader: Reader): number {
   return start;
 }
 
-/** A per-call string (the Cid); TextDecoder gives what readString gives, faster for ids. */
+/** A per-call string (the Cid): short ASCII ones without TextDecoder, the rest (uuids…) through it. */
 function readFreshString(reader: Reader): string {
   const start = fieldBounds(reader);
-  return utf8Decoder.decode(reader.buf.subarray(start, reader.pos));
+  const end = reader.pos;
+  const buf = reader.buf;
+  return (end - start <= 16 ? asciiString(buf, start, end) : undefined) ?? utf8Decoder.decode(buf.subarray(start, end));
 }
 
 function readRepeatedString(reader: Reader, slot: StringSlot): string {

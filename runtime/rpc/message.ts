@@ -100,8 +100,58 @@ export function readBytesCopy(reader: Reader): Uint8Array {
   const end = start + length;
   if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
   reader.pos = end;
+  const buf = reader.buf;
+  if (length <= 8) {
+    // Many arguments and results are a few bytes: a loop beats making a view to copy from.
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = buf[start + i] as number;
+    return out;
+  }
   // new Uint8Array(view) copies into a plain Uint8Array even when the input is a Node Buffer.
-  return new Uint8Array(reader.buf.subarray(start, end));
+  return new Uint8Array(buf.subarray(start, end));
+}
+
+const fromCharCode = String.fromCharCode;
+
+function asciiTail(b: Uint8Array, p: number, n: number): string {
+  switch (n) {
+    case 1:
+      return fromCharCode(b[p] as number);
+    case 2:
+      return fromCharCode(b[p] as number, b[p + 1] as number);
+    case 3:
+      return fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number);
+    case 4:
+      return fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number);
+    case 5:
+      return fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number);
+    case 6:
+      return fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number);
+    case 7:
+      return fromCharCode(
+        b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number,
+      );
+    default:
+      return "";
+  }
+}
+
+/**
+ * Bytes `start..end` as a string when they are all ASCII, else undefined. Made with fromCharCode eight
+ * characters at a time: for ids and other short strings that is several times cheaper than a TextDecoder
+ * call (which also needs a view of the bytes made first).
+ */
+export function asciiString(b: Uint8Array, start: number, end: number): string | undefined {
+  for (let i = start; i < end; i++) if ((b[i] as number) >= 0x80) return undefined;
+  let out = "";
+  let p = start;
+  for (; p + 8 <= end; p += 8) {
+    out += fromCharCode(
+      b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number,
+      b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number,
+    );
+  }
+  return p < end ? out + asciiTail(b, p, end - p) : out;
 }
 
 export function readString(reader: Reader): string {

@@ -144,6 +144,12 @@ export class SchemaGuard {
   private readonly warned = new Set<string>();
   /** Node lists (the selector cache's arrays, replaced on every change) with no node mismatching a handler. */
   private readonly clean = new WeakMap<readonly ServiceNode[], WeakSet<HandlerDescriptor>>();
+  /**
+   * Handlers each node was found compatible with. This runs on every typed call, and comparing the
+   * advertised hashes means string compares of texts parsed from the registry; a node's record is replaced,
+   * never changed, when it re-registers, so a verdict per node object stays right.
+   */
+  private readonly compatibleNodes = new WeakMap<ServiceNode, WeakSet<HandlerDescriptor>>();
 
   constructor(private readonly options: SchemaGuardOptions) {}
 
@@ -169,8 +175,14 @@ export class SchemaGuard {
    * node never. `nodes` is the type's cached list when at hand.
    */
   isPreferred(module: ModuleDescriptor, handler: HandlerDescriptor, node: ServiceNode, nodes: readonly ServiceNode[] | undefined): boolean {
+    let handlers = this.compatibleNodes.get(node);
+    if (handlers?.has(handler) === true) return true;
     const verdict = checkNodeSchema(module, handler, node.metadata).compatibility;
-    if (verdict === "compatible") return true;
+    if (verdict === "compatible") {
+      if (handlers === undefined) this.compatibleNodes.set(node, (handlers = new WeakSet()));
+      handlers.add(handler);
+      return true;
+    }
     if (verdict === "mismatch") return false;
     return this.isClean(module, handler, nodes ?? [node]);
   }

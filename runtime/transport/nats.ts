@@ -4,17 +4,30 @@
  * matched by Cid. A caller uses one reply subscription for all its calls.
  *
  * On top of that (invisible to Go mqant, which ignores the NATS reply field): every request is published
- * with reply subject `<inbox>.<token>` (a per-call sequence number; short, since nats-server and both
- * clients parse it on every call), and `<inbox>.*` is subscribed, so when the target node is gone
- * nats-server answers at once with a 503 no-responders status and the call fails immediately instead of
- * waiting for its deadline.
+ * with reply subject `<status inbox>.<token>` (a per-call sequence number in base 36), and `<status
+ * inbox>.*` is subscribed, so when the target node is gone nats-server answers at once with a 503
+ * no-responders status and the call fails immediately instead of waiting for its deadline. nats-server
+ * and both clients parse that subject on every call, so it is kept short: `_INBOX.` and 12 random
+ * characters rather than a 22-character NUID.
  */
 import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
 import type { Logger } from "pino";
 import { ClosedError, DeadlineExceededError, AbortedError, NoneAvailableError } from "../errors.js";
 import type { RpcServer, WireResponder } from "../rpc/server.js";
-import { decodeReply, decodeRequest, encodeReply, encodeRequest, type RpcReply, type RpcRequest } from "./wire.js";
+import {
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeRequest,
+  sizeReply,
+  sizeRequest,
+  writeReply,
+  writeRequest,
+  type RpcReply,
+  type RpcRequest,
+} from "./wire.js";
 import { slabAllocator } from "../rpc/slab.js";
+import { cidNumber } from "../rpc/ids.js";
 
 /** The callee node disappeared: nothing is subscribed to its subject (NATS no-responders). */
 export class NodeGoneError extends NoneAvailableError {
@@ -83,6 +96,101 @@ const RAW_REPLY: ReplyHandler<RpcReply> = {
   onError: () => undefined,
 };
 
+/** A pending call's key: its Cid's counter when newCid() made it, else the Cid itself. */
+type CallKey = number | string;
+
+function callKey(cid: string): CallKey {
+  const number = cidNumber(cid);
+  return number >= 0 ? number : cid;
+}
+
+const SLOTS_MIN = 256;
+const SLOTS_MAX = 8192;
+
+/**
+ * The pending calls of one transport, by key. Calls with a counter key sit in a ring indexed by the counter
+ * (calls in flight at once have nearby counters); the rest (other Cids, or a call outlived by a whole
+ * ring of newer ones) in a Map.
+ *
+ * Not a Map for everything: a Map with calls coming and going rehashes its table every few dozen calls,
+ * and an outgrown table keeps pointing to its entries and to the next table. Once one of those tables
+ * is promoted to the old generation (an idle moment between two scavenges is enough), each dead table
+ * keeps the next one, and every call it lists, alive through the following scavenges: all per-call
+ * state is then promoted, which took client CPU per call from about 4 to over 6 µs until the process
+ * ended. The ring is one array that lives as long as the transport, so nothing chains.
+ */
+class PendingCalls {
+  private slots: (PendingCall | undefined)[] = new Array<PendingCall | undefined>(SLOTS_MIN).fill(undefined);
+  private mask = SLOTS_MIN - 1;
+  private readonly others = new Map<CallKey, PendingCall>();
+  size = 0;
+
+  get(key: CallKey): PendingCall | undefined {
+    if (typeof key === "number") {
+      const call = this.slots[key & this.mask];
+      if (call !== undefined && call.key === key) return call;
+      if (this.others.size === 0) return undefined;
+    }
+    return this.others.get(key);
+  }
+
+  add(call: PendingCall): void {
+    const key = call.key;
+    if (typeof key !== "number") {
+      if (!this.others.has(key)) this.size++;
+      this.others.set(key, call);
+      return;
+    }
+    const index = key & this.mask;
+    const occupant = this.slots[index];
+    if (occupant !== undefined) {
+      if (occupant.key !== key && this.slots.length < SLOTS_MAX) {
+        this.grow();
+        this.add(call);
+        return;
+      }
+      // Still pending, now in the Map; with the same key (a request sent twice) the newer one answers.
+      this.others.set(occupant.key, occupant);
+    }
+    this.slots[index] = call;
+    this.size++;
+  }
+
+  /** Removes `call`; false when it is no longer pending. */
+  remove(call: PendingCall): boolean {
+    const key = call.key;
+    if (typeof key === "number") {
+      const index = key & this.mask;
+      if (this.slots[index] === call) {
+        this.slots[index] = undefined;
+        this.size--;
+        return true;
+      }
+    }
+    if (this.others.get(key) !== call) return false;
+    this.others.delete(key);
+    this.size--;
+    return true;
+  }
+
+  /** A snapshot, so callers may settle calls while going through it. */
+  values(): PendingCall[] {
+    const out: PendingCall[] = [];
+    if (this.size === 0) return out;
+    for (const call of this.slots) if (call !== undefined) out.push(call);
+    for (const call of this.others.values()) out.push(call);
+    return out;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Array<PendingCall | undefined>(old.length * 2).fill(undefined);
+    this.mask = this.slots.length - 1;
+    this.size = this.others.size;
+    for (const call of old) if (call !== undefined) this.add(call);
+  }
+}
+
 class PendingCall {
   resolve!: (value: unknown) => void;
   reject!: (error: Error) => void;
@@ -92,7 +200,7 @@ class PendingCall {
   /** Kept so a request refused during a reconnect can be sent again (see RECONNECT_GRACE_MS). */
   request!: RpcRequest;
   constructor(
-    readonly cid: string,
+    readonly key: CallKey,
     /** Names this call in the NATS reply subject, so a no-responders status finds it. */
     readonly token: number,
     readonly nodeId: string,
@@ -109,9 +217,10 @@ function expireDue(transport: NatsTransport): void {
 /**
  * The parts of nats.js's protocol handler that publish() itself uses. publish() builds its `PUB` line as a
  * string, TextEncodes it and queues three buffers; an RPC call publishes twice, so mqgen writes the same
- * bytes (`PUB <subject> [<reply>] <size>\r\n<payload>\r\n`) into one buffer and queues that. Anything
- * unusual (no such internals in this nats.js, closed or draining connection, non-ASCII subjects, payloads
- * over the server's limit) takes nc.publish(), so its checks and errors still apply.
+ * bytes (`PUB <subject> [<reply>] <size>\r\n<payload>\r\n`) into one buffer, the envelope encoded straight
+ * into it, and queues that. Anything unusual (no such internals in this nats.js, closed or draining
+ * connection, non-ASCII subjects, payloads over the server's limit) takes nc.publish(), so its checks and
+ * errors still apply.
  */
 interface ProtocolInternals {
   sendCommand(command: Uint8Array): void;
@@ -131,105 +240,165 @@ function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
 /** PUB frames up to 4 KiB are cut from 64 KiB slabs; a queued frame is never overwritten. */
 const allocate = slabAllocator(64 * 1024, 4096);
 
-/** Subjects repeat (node addresses, reply inboxes): their ASCII bytes, or null when not ASCII. */
-const SUBJECT_CACHE_LIMIT = 1024;
-const subjectBytes = new Map<string, Uint8Array | null>();
+/**
+ * Starts of PUB lines by subject, `PUB <subject> ` or `PUB <subject> <reply prefix>` for one reply prefix
+ * (node addresses and reply inboxes repeat call after call); null when a subject is not ASCII.
+ */
+type Heads = Map<string, Uint8Array | null>;
+const HEAD_CACHE_LIMIT = 1024;
+/** Heads without a reply subject (replies, fire-and-forget requests). */
+const plainHeads: Heads = new Map();
 
-function asciiBytes(text: string): Uint8Array | null {
-  let bytes = subjectBytes.get(text);
-  if (bytes === undefined) {
-    bytes = new Uint8Array(text.length);
+function buildHead(subject: string, replyPrefix: string): Uint8Array | null {
+  const replyLength = replyPrefix === "" ? 0 : replyPrefix.length;
+  const head = new Uint8Array(4 + subject.length + 1 + replyLength);
+  head.set([0x50, 0x55, 0x42, 0x20]);
+  let pos = 4;
+  for (const text of replyPrefix === "" ? [subject] : [subject, " ", replyPrefix]) {
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      if (code >= 0x80) {
-        bytes = null;
-        break;
-      }
-      bytes[i] = code;
+      if (code >= 0x80) return null;
+      head[pos++] = code;
     }
-    if (subjectBytes.size >= SUBJECT_CACHE_LIMIT) subjectBytes.clear();
-    subjectBytes.set(text, bytes);
   }
-  return bytes;
+  if (replyPrefix === "") head[pos] = 0x20;
+  return head;
 }
 
-function digitCount(value: number): number {
+function headOf(heads: Heads, subject: string, replyPrefix: string): Uint8Array | null {
+  let head = heads.get(subject);
+  if (head === undefined) {
+    head = subject === "" ? null : buildHead(subject, replyPrefix);
+    if (heads.size >= HEAD_CACHE_LIMIT) heads.clear();
+    heads.set(subject, head);
+  }
+  return head;
+}
+
+function digitCount(value: number, radix: number): number {
   let count = 1;
-  while (value >= 10) {
-    value = Math.floor(value / 10);
+  while (value >= radix) {
+    value = Math.floor(value / radix);
     count++;
   }
   return count;
 }
 
-function writeDigits(buf: Uint8Array, end: number, value: number): void {
+/** Writes `value` in base `radix` (10 or 36, lower-case letters) so that it ends just before `end`. */
+function writeDigits(buf: Uint8Array, end: number, value: number, radix: number): void {
   let pos = end;
   do {
-    buf[--pos] = 0x30 + (value % 10);
-    value = Math.floor(value / 10);
+    const digit = value % radix;
+    buf[--pos] = digit < 10 ? 0x30 + digit : 0x57 + digit;
+    value = Math.floor(value / radix);
   } while (value > 0);
 }
 
+const ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
 /**
- * Publishes as nc.publish(subject, payload, { reply }) does, the reply subject being `replyPrefix` followed
- * by `replyToken` when the token is not negative, and no reply subject when `replyPrefix` is empty.
+ * The subject calls' no-responders statuses come back on: `_INBOX.` (the prefix NATS permissions usually
+ * open for replies) and 12 random alphanumerics, 71 bits, ample to stay unique on one NATS system.
  */
-function publishFrame(
+function newStatusInbox(): string {
+  let out = "_INBOX.";
+  const bytes = new Uint8Array(16);
+  while (out.length < 19) {
+    globalThis.crypto.getRandomValues(bytes);
+    // 248 = 4 × 62: bytes above it are dropped so every character is equally likely.
+    for (const byte of bytes) if (byte < 248 && out.length < 19) out += ALPHANUMERIC[byte % 62];
+  }
+  return out;
+}
+
+function parseToken(token: string): number {
+  return /^[0-9a-z]{1,10}$/.test(token) ? parseInt(token, 36) : -1;
+}
+
+/** Where the payload starts in the frame openFrame() returned last. */
+let payloadAt = 0;
+
+/**
+ * A frame for a `size`-byte payload with its PUB line written, or undefined when nc.publish() must send it.
+ * With `hasReply`, the head ends in a reply prefix, which `replyToken` (when not negative) completes.
+ */
+function openFrame(
   nc: NatsConnection,
   protocol: ProtocolInternals | undefined,
-  subject: string,
-  replyPrefix: string,
+  head: Uint8Array | null,
+  hasReply: boolean,
   replyToken: number,
-  payload: Uint8Array,
-): void {
-  const maxPayload = protocol?.info?.max_payload;
-  const subjectAscii = subject.length === 0 ? null : asciiBytes(subject);
-  const replyAscii = replyPrefix === "" ? undefined : asciiBytes(replyPrefix);
-  if (
-    protocol === undefined ||
-    subjectAscii === null ||
-    replyAscii === null ||
-    nc.isClosed() ||
-    protocol.noMorePublishing === true ||
-    (maxPayload !== undefined && payload.length > maxPayload)
-  ) {
-    const reply = replyPrefix === "" ? undefined : replyToken >= 0 ? replyPrefix + replyToken : replyPrefix;
-    nc.publish(subject, payload, reply === undefined ? undefined : { reply });
-    return;
-  }
-  const tokenDigits = replyAscii !== undefined && replyToken >= 0 ? digitCount(replyToken) : 0;
-  const sizeDigits = digitCount(payload.length);
-  const replyLength = replyAscii === undefined ? 0 : replyAscii.length + tokenDigits + 1;
-  const headerLength = 4 + subjectAscii.length + 1 + replyLength + sizeDigits + 2;
-  const frame = allocate(headerLength + payload.length + 2);
-  // "PUB "
-  frame[0] = 0x50;
-  frame[1] = 0x55;
-  frame[2] = 0x42;
-  frame[3] = 0x20;
-  frame.set(subjectAscii, 4);
-  let pos = 4 + subjectAscii.length;
-  frame[pos++] = 0x20;
-  if (replyAscii !== undefined) {
-    frame.set(replyAscii, pos);
-    pos += replyAscii.length;
-    if (tokenDigits > 0) {
+  size: number,
+): Uint8Array | undefined {
+  if (protocol === undefined || head === null || nc.isClosed() || protocol.noMorePublishing === true) return undefined;
+  const maxPayload = protocol.info?.max_payload;
+  if (maxPayload !== undefined && size > maxPayload) return undefined;
+  const tokenDigits = replyToken >= 0 ? digitCount(replyToken, 36) : 0;
+  const sizeDigits = digitCount(size, 10);
+  // Head, token, " " after a reply subject (a head without one ends in its space already), size, CRLF.
+  const lineLength = head.length + (hasReply ? tokenDigits + 1 : 0) + sizeDigits + 2;
+  const frame = allocate(lineLength + size + 2);
+  frame.set(head);
+  let pos = head.length;
+  if (hasReply) {
+    if (replyToken >= 0) {
       pos += tokenDigits;
-      writeDigits(frame, pos, replyToken);
+      writeDigits(frame, pos, replyToken, 36);
     }
     frame[pos++] = 0x20;
   }
   pos += sizeDigits;
-  writeDigits(frame, pos, payload.length);
+  writeDigits(frame, pos, size, 10);
   frame[pos++] = 0x0d;
   frame[pos++] = 0x0a;
-  frame.set(payload, pos);
-  pos += payload.length;
-  frame[pos++] = 0x0d;
-  frame[pos] = 0x0a;
-  protocol.outBytes += payload.length;
+  payloadAt = pos;
+  return frame;
+}
+
+function sendFrame(protocol: ProtocolInternals, frame: Uint8Array, size: number): void {
+  frame[frame.length - 2] = 0x0d;
+  frame[frame.length - 1] = 0x0a;
+  protocol.outBytes += size;
   protocol.outMsgs++;
   protocol.sendCommand(frame);
+}
+
+/**
+ * Publishes a request as nc.publish(subject, encodeRequest(req), { reply }) does, the reply subject being
+ * `replyPrefix` followed by `replyToken`; no reply subject when `replyPrefix` is empty. `heads` caches PUB
+ * line starts for this reply prefix.
+ */
+function publishRequest(
+  nc: NatsConnection,
+  protocol: ProtocolInternals | undefined,
+  heads: Heads,
+  subject: string,
+  replyPrefix: string,
+  replyToken: number,
+  req: RpcRequest,
+): void {
+  const size = sizeRequest(req);
+  const hasReply = replyPrefix !== "";
+  const frame = openFrame(nc, protocol, headOf(heads, subject, replyPrefix), hasReply, replyToken, size);
+  if (frame === undefined) {
+    const reply = !hasReply ? undefined : replyToken >= 0 ? replyPrefix + replyToken.toString(36) : replyPrefix;
+    nc.publish(subject, encodeRequest(req), reply === undefined ? undefined : { reply });
+    return;
+  }
+  writeRequest(req, frame, payloadAt);
+  sendFrame(protocol as ProtocolInternals, frame, size);
+}
+
+/** Publishes a reply as nc.publish(replyTo, encodeReply(reply)) does. */
+function publishReply(nc: NatsConnection, protocol: ProtocolInternals | undefined, replyTo: string, reply: RpcReply): void {
+  const size = sizeReply(reply);
+  const frame = openFrame(nc, protocol, headOf(plainHeads, replyTo, ""), false, -1, size);
+  if (frame === undefined) {
+    nc.publish(replyTo, encodeReply(reply));
+    return;
+  }
+  writeReply(reply, frame, payloadAt);
+  sendFrame(protocol as ProtocolInternals, frame, size);
 }
 
 const utf8 = new TextDecoder();
@@ -237,9 +406,11 @@ const EMPTY = new Uint8Array(0);
 
 export class NatsTransport {
   readonly inbox: string;
-  private readonly pending = new Map<string, PendingCall>();
+  private readonly pending = new PendingCalls();
   private tokenSeq = 0;
   private readonly statusPrefix: string;
+  /** PUB line starts with this transport's reply prefix. */
+  private readonly requestHeads: Heads = new Map();
   private readonly protocol: ProtocolInternals | undefined;
   /**
    * One timer for every call's deadline, armed for the earliest one when a call is sent (it may fire for
@@ -264,7 +435,7 @@ export class NatsTransport {
     private readonly onNodeGone: (nodeId: string) => void,
   ) {
     this.inbox = createInbox();
-    this.statusPrefix = `${this.inbox}.`;
+    this.statusPrefix = `${newStatusInbox()}.`;
     this.protocol = protocolOf(nc);
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
@@ -272,7 +443,7 @@ export class NatsTransport {
           if (err === null) this.onReply(msg);
         },
       }),
-      nc.subscribe(`${this.inbox}.*`, {
+      nc.subscribe(`${this.statusPrefix}*`, {
         callback: (err, msg) => {
           if (err === null) this.onStatus(msg);
         },
@@ -301,11 +472,11 @@ export class NatsTransport {
   private resendSoon(call: PendingCall): void {
     if (call.deadline - Date.now() <= RESEND_AFTER_MS) return;
     setTimeout(() => {
-      if (this.closed || this.pending.get(call.cid) !== call) return;
+      if (this.closed || this.pending.get(call.key) !== call) return;
       try {
-        publishFrame(this.nc, this.protocol, call.subject, this.statusPrefix, call.token, encodeRequest(call.request));
+        publishRequest(this.nc, this.protocol, this.requestHeads, call.subject, this.statusPrefix, call.token, call.request);
       } catch (err) {
-        this.settleError(call.cid, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
+        this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
       }
     }, RESEND_AFTER_MS).unref();
   }
@@ -330,10 +501,11 @@ export class NatsTransport {
       if (now - probe.sentAt < PROBE_AFTER_MS) due.delete(probe.subject);
     }
     for (const [subject, nodeId] of due) {
-      const token = `p${++this.probeSeq}`;
+      // "_" keeps probe tokens apart from the calls' base-36 ones.
+      const token = `_${++this.probeSeq}`;
       this.probes.set(token, { nodeId, subject, sentAt: now });
       try {
-        this.nc.publish(subject, EMPTY, { reply: `${this.inbox}.${token}` });
+        this.nc.publish(subject, EMPTY, { reply: this.statusPrefix + token });
       } catch {
         this.probes.delete(token);
       }
@@ -353,7 +525,7 @@ export class NatsTransport {
       this.log.warn({ err }, `rpc: undecodable reply on ${msg.subject} dropped`);
       return;
     }
-    const call = this.pending.get(reply.cid);
+    const call = this.pending.get(callKey(reply.cid));
     if (call === undefined) {
       this.log.debug(`rpc callback no found : [${reply.cid}]`);
       return;
@@ -371,7 +543,7 @@ export class NatsTransport {
 
   private onStatus(msg: Msg): void {
     if (msg.headers?.code !== 503) return;
-    const token = msg.subject.slice(this.inbox.length + 1);
+    const token = msg.subject.slice(this.statusPrefix.length);
     const probe = this.probes.get(token);
     if (probe !== undefined) {
       this.probes.delete(token);
@@ -380,7 +552,7 @@ export class NatsTransport {
       return;
     }
     // No-responders is rare (a node just vanished), so a scan beats a second map kept up on every call.
-    const tokenNumber = Number(token);
+    const tokenNumber = parseToken(token);
     let call: PendingCall | undefined;
     for (const pending of this.pending.values()) {
       if (pending.token === tokenNumber) {
@@ -393,23 +565,21 @@ export class NatsTransport {
       this.resendSoon(call);
       return;
     }
-    this.settleError(call.cid, new NodeGoneError(call.nodeId, false));
+    this.settleError(call, new NodeGoneError(call.nodeId, false));
     this.nodeGone(call.nodeId, call.subject);
   }
 
   /** Every call still waiting on a vanished node fails now. */
   private nodeGone(nodeId: string, subject: string): void {
     this.onNodeGone(nodeId);
-    for (const call of [...this.pending.values()]) {
-      if (call.subject === subject) this.settleError(call.cid, new NodeGoneError(nodeId, true));
+    for (const call of this.pending.values()) {
+      if (call.subject === subject) this.settleError(call, new NodeGoneError(nodeId, true));
     }
   }
 
-  /** @internal used by the deadline timer and aborts. */
-  settleError(cid: string, error: Error): void {
-    const call = this.pending.get(cid);
-    if (call === undefined) return;
-    this.forget(call);
+  /** Fails a call unless it has settled already. */
+  private settleError(call: PendingCall, error: Error): void {
+    if (!this.forget(call)) return;
     let instead: Promise<unknown> | undefined;
     try {
       instead = call.handler.onError(error);
@@ -421,11 +591,13 @@ export class NatsTransport {
     else call.resolve(instead);
   }
 
-  private forget(call: PendingCall): void {
-    this.pending.delete(call.cid);
+  /** Drops a call from the pending ones; false when it was not pending (settled already). */
+  private forget(call: PendingCall): boolean {
+    if (!this.pending.remove(call)) return false;
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     // The deadline timer stays armed when its call settles: re-arming it per call would cost two timer
     // operations per call at low concurrency; when it fires early it only re-arms for the next deadline.
+    return true;
   }
 
   private armDeadline(deadline: number, now: number): void {
@@ -447,7 +619,7 @@ export class NatsTransport {
       if (call.deadline <= now) (due ??= []).push(call);
       else if (call.deadline < next) next = call.deadline;
     }
-    if (due !== undefined) for (const call of due) this.settleError(call.cid, new DeadlineExceededError());
+    if (due !== undefined) for (const call of due) this.settleError(call, new DeadlineExceededError());
     if (next !== Number.POSITIVE_INFINITY && this.pending.size > 0) this.armDeadline(next, Date.now());
   }
 
@@ -472,24 +644,25 @@ export class NatsTransport {
     req.replyTo = this.inbox;
     req.reply = true;
     const token = ++this.tokenSeq;
-    const call = new PendingCall(req.cid, token, nodeId, subject, now, deadline);
+    const key = callKey(req.cid);
+    const call = new PendingCall(key, token, nodeId, subject, now, deadline);
     call.handler = handler as ReplyHandler<unknown>;
     call.request = req;
     const promise = new Promise<T>((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
     });
-    this.pending.set(req.cid, call);
+    this.pending.add(call);
     this.armDeadline(deadline, now);
     if (signal !== undefined) {
       call.signal = signal;
-      call.onAbort = () => this.settleError(req.cid, new AbortedError());
+      call.onAbort = () => this.settleError(call, new AbortedError());
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
-      publishFrame(this.nc, this.protocol, subject, this.statusPrefix, token, encodeRequest(req));
+      publishRequest(this.nc, this.protocol, this.requestHeads, subject, this.statusPrefix, token, req);
     } catch (err) {
-      this.settleError(req.cid, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
+      this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
     return promise;
   }
@@ -499,7 +672,7 @@ export class NatsTransport {
     if (this.closed) throw new ClosedError();
     req.replyTo = "";
     req.reply = false;
-    publishFrame(this.nc, this.protocol, subject, "", -1, encodeRequest(req));
+    publishRequest(this.nc, this.protocol, plainHeads, subject, "", -1, req);
   }
 
   /** Subscribes a module instance's subject and feeds its server. */
@@ -510,7 +683,7 @@ export class NatsTransport {
     const respond: WireResponder = (replyTo, reply) => {
       if (replyTo === "" || nc.isClosed()) return;
       try {
-        publishFrame(nc, protocol, replyTo, "", -1, encodeReply(reply));
+        publishReply(nc, protocol, replyTo, reply);
       } catch (err) {
         log.warn({ err }, `rpc: reply to ${replyTo} not sent`);
       }
@@ -563,6 +736,6 @@ export class NatsTransport {
     for (const sub of this.served.values()) sub.unsubscribe();
     this.served.clear();
     for (const sub of this.subscriptions) sub.unsubscribe();
-    for (const cid of [...this.pending.keys()]) this.settleError(cid, new ClosedError());
+    for (const call of this.pending.values()) this.settleError(call, new ClosedError());
   }
 }

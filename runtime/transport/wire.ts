@@ -7,4 +7,8 @@ export {
   decodeRPCInfo as decodeRequest,
   encodeResultInfo as encodeReply,
   decodeResultInfo as decodeReply,
+  sizeRPCInfo as sizeRequest,
+  writeRPCInfo as writeRequest,
+  sizeResultInfo as sizeReply,
+  writeResultInfo as writeReply,
 } from "../rpc/codec.js";

@@ -9,9 +9,13 @@ import {
   decodeResultInfo,
   encodeRPCInfo,
   encodeResultInfo,
+  sizeRPCInfo,
+  sizeResultInfo,
+  writeRPCInfo,
+  writeResultInfo,
   type RPCInfo,
 } from "../../runtime/rpc/codec.js";
-import { isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
+import { cidNumber, isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
 import { TraceSpan, traceCodec } from "../../runtime/rpc/trace.js";
 import { BadArgumentError, ProtocolError } from "../../runtime/errors.js";
 
@@ -50,6 +54,37 @@ test("RPCInfo encodes exactly as protobufjs does for mqant's message, empty repe
   ).finish();
   assert.equal(hex(encodeRPCInfo(sample)), hex(oracle));
   assert.deepEqual(decodeRPCInfo(oracle), sample);
+});
+
+test("envelopes written into a larger buffer (a NATS frame) are the bytes encode gives, any Cid", () => {
+  for (const cid of [sample.cid, crypto.randomUUID(), "cïd-ü", ""]) {
+    const info = { ...sample, cid };
+    const oracle = OracleRPCInfo.encode(
+      OracleRPCInfo.fromObject({ ...(cid === "" ? {} : { Cid: cid }), Fn: info.fn, ReplyTo: info.replyTo, track: info.track, Expired: String(info.expired), Reply: true, ArgsType: info.argsType, Args: info.args, caller: "vm", hostname: "vm" }),
+    ).finish();
+    assert.equal(hex(encodeRPCInfo(info)), hex(oracle), cid);
+    const size = sizeRPCInfo(info);
+    const frame = new Uint8Array(size + 7);
+    assert.equal(writeRPCInfo(info, frame, 3), 3 + size);
+    assert.equal(hex(frame.subarray(3, 3 + size)), hex(oracle), cid);
+    const reply = createResultInfo({ cid, error: cid === "" ? "" : "boom", resultType: "string", result: Uint8Array.of(0x78) });
+    const replySize = sizeResultInfo(reply);
+    const replyFrame = new Uint8Array(replySize + 2);
+    assert.equal(writeResultInfo(reply, replyFrame, 1), 1 + replySize);
+    assert.equal(hex(replyFrame.subarray(1, 1 + replySize)), hex(encodeResultInfo(reply)), cid);
+  }
+  // The write step writes what the size step measured, nothing else.
+  sizeRPCInfo(sample);
+  assert.throws(() => writeRPCInfo({ ...sample }, new Uint8Array(512), 0), ProtocolError);
+});
+
+test("Cids of every length decode to the string that was sent, ASCII or not", () => {
+  for (let length = 0; length <= 40; length++) {
+    for (const cid of ["abcdefghijklmnopqrstuvwxyz0123456789-ABCDE".slice(0, length), "é".repeat(length)]) {
+      assert.equal(decodeRPCInfo(encodeRPCInfo(createRPCInfo({ cid }))).cid, cid);
+      assert.equal(decodeResultInfo(encodeResultInfo(createResultInfo({ cid }))).cid, cid);
+    }
+  }
 });
 
 test("empty and zero RPCInfo fields are omitted", () => {
@@ -115,19 +150,30 @@ test("decoded args do not alias the input buffer", () => {
 test("Cids are short and unique: one random prefix per process, then a base-36 counter", () => {
   const cids = Array.from({ length: 5000 }, () => newCid());
   assert.equal(new Set(cids).size, cids.length);
-  const prefix = cids[0]!.slice(0, 9);
+  const prefix = cids[0]!.slice(0, 7);
   for (const cid of cids) {
-    assert.match(cid, /^[0-9a-z]{8}-[0-9a-z]+$/);
+    assert.match(cid, /^[0-9a-z]{6}-[0-9a-z]+$/);
     assert.ok(isCid(cid), cid);
-    assert.equal(cid.slice(0, 9), prefix);
+    assert.equal(cid.slice(0, 7), prefix);
   }
   // Counters keep counting: each Cid's number is one more than the one before it.
-  const counters = cids.map((cid) => parseInt(cid.slice(9), 36));
+  const counters = cids.map((cid) => parseInt(cid.slice(7), 36));
   for (let i = 1; i < counters.length; i++) assert.equal(counters[i], counters[i - 1]! + 1);
   // Well under half a uuid's 36 characters for the first billions of calls of a process.
   assert.ok(cids.every((cid) => cid.length <= 16));
   assert.ok(!isCid(crypto.randomUUID()), "Go's uuid Cids are not mqgen's format (servers accept any Cid string)");
-  assert.ok(!isCid("k3f9a2xq-0") && !isCid("k3f9a2x-1") && !isCid("K3F9A2XQ-1"));
+  assert.ok(!isCid("k3f9a2-0") && !isCid("k3f9a-1") && !isCid("K3F9A2-1"));
+});
+
+test("cidNumber gives the counter of this process's Cids and -1 for any other Cid", () => {
+  const cid = newCid();
+  const number = cidNumber(cid);
+  assert.ok(number > 0);
+  assert.equal(cidNumber(newCid()), number + 1);
+  const prefix = cid.slice(0, 7);
+  for (const other of [crypto.randomUUID(), "", prefix, `${prefix}01`, `${prefix}x!`, `${prefix}${"z".repeat(11)}`, `zz${cid}`]) {
+    assert.equal(cidNumber(other), -1, other);
+  }
 });
 
 test("node, session and trace ids have mqant's formats", () => {

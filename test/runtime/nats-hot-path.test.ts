@@ -1,12 +1,14 @@
 /**
  * Behaviour the NATS transport's fast paths must keep: one shared deadline timer fails every call at its
- * own deadline whatever order the calls were sent in (also after earlier calls settled), and replies to a
- * reply subject the hand-built PUB frame cannot carry (non-ASCII) still arrive through nats.js.
+ * own deadline whatever order the calls were sent in (also after earlier calls settled), replies to a
+ * reply subject the hand-built PUB frame cannot carry (non-ASCII) still arrive through nats.js, and
+ * replies find their calls however long a call waits and whoever made its Cid.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
-import { DeadlineExceededError, decodeResultInfo, encodeRPCInfo, type App } from "../../runtime/index.js";
+import { pino } from "pino";
+import { DeadlineExceededError, NatsTransport, decodeResultInfo, encodeRPCInfo, type App } from "../../runtime/index.js";
 import { stringCodec } from "../../runtime/rpc/values.js";
 import { NatsServer } from "../support/nats-server.js";
 import { sleep, startPair, testModule, type AppPair } from "../support/apps.js";
@@ -115,4 +117,39 @@ test("many calls in flight all come back with their own results", async () => {
   const values = Array.from({ length: 300 }, (_, i) => `v${i}-ü`);
   const results = await Promise.all(values.map((value) => pair.client.call("hot", "/echo", [value])));
   assert.deepEqual(results, values);
+});
+
+test("a call outlived by thousands of newer calls still gets its own reply", async () => {
+  // More calls than the transport keeps in its ring of pending calls pass while this one waits.
+  const slow = pair.client.call("hot", "/after", [1500], { timeout: 20_000 });
+  for (let batch = 0; batch < 20; batch++) {
+    const values = Array.from({ length: 500 }, (_, i) => `b${batch}-${i}`);
+    assert.deepEqual(await Promise.all(values.map((value) => pair.client.call("hot", "/echo", [value]))), values);
+  }
+  assert.equal(await slow, "late");
+});
+
+test("requests with Cids mqgen did not make (uuids, as Go sends) are matched to their replies", async () => {
+  const [node] = await pair.client.getServersByType("hot");
+  assert.ok(node !== undefined);
+  const transport = new NatsTransport(raw, pino({ level: "silent" }), () => {});
+  try {
+    const cids = [crypto.randomUUID(), crypto.randomUUID(), "k3f9a2-01", "cïd"];
+    const replies = await Promise.all(
+      cids.map((cid, i) =>
+        transport.request(
+          node.address,
+          node.id,
+          { cid, fn: "/echo", replyTo: "", track: "", expired: Date.now() + 5000, reply: true, argsType: ["string"], args: [stringCodec.encode(`v${i}`)], caller: "t", hostname: "t" },
+          Date.now() + 5000,
+          undefined,
+        ),
+      ),
+    );
+    assert.deepEqual(replies.map((reply) => reply.cid), cids);
+    assert.deepEqual(replies.map((reply) => new TextDecoder().decode(reply.result)), ["v0", "v1", "v2", "v3"]);
+    assert.equal(transport.inFlight, 0);
+  } finally {
+    transport.close();
+  }
 });
