@@ -5,6 +5,7 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { ListenAddress } from "./module.js";
+import { listenOn } from "../listen.js";
 
 export async function listenHttp(
   handler: RequestListener,
@@ -14,13 +15,7 @@ export async function listenHttp(
   const server = createServer({ keepAlive: true, noDelay: true }, handler);
   if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on("connection", (socket: Socket) => socket.setNoDelay(true));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(address.port, address.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listenOn(server, address.port, address.host);
   return server;
 }
 

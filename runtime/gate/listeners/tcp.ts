@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server, type Socket } from "node:
 import { createServer as createTlsServer } from "node:tls";
 import type { ConnectionTransport } from "../connection.js";
 import type { ConnectionAcceptor } from "./acceptor.js";
+import { listenOn } from "../../listen.js";
 
 /** Go's `host:port` text for a peer, which mqant stores as the session IP. */
 export function peerAddress(address: string | undefined, port: number | undefined): string {
@@ -61,12 +62,6 @@ export async function listenTcp(
     tls === undefined
       ? createNetServer({ noDelay: true }, onSocket)
       : createTlsServer({ cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), handshakeTimeout: acceptor.handshakeTimeoutMs }, onSocket);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(address.port, address.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listenOn(server, address.port, address.host);
   return server;
 }

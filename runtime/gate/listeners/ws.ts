@@ -9,6 +9,7 @@ import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ConnectionTransport } from "../connection.js";
 import type { ConnectionAcceptor } from "./acceptor.js";
+import { listenOn } from "../../listen.js";
 
 const PRIVATE_OR_LOOPBACK = /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd]|fe80:)/i;
 
@@ -92,12 +93,6 @@ export async function listenWebSocket(
       acceptor.release();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(address.port, address.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listenOn(server, address.port, address.host);
   return { server, wss };
 }
