@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import mqttPacket from "mqtt-packet";
 import type { ClosedConnectionInfo } from "../../runtime/gate/options.js";
-import { CONNACK_OK_HEX, CONNECT_HEX, RawClient, startGateApp } from "./support.js";
+import { CONNACK_OK_HEX, CONNECT_HEX, connectMqtt, RawClient, startGateApp } from "./support.js";
 
 test("1000 silent sockets are closed by the CONNECT timeout", { timeout: 30_000 }, async () => {
   const harness = await startGateApp({ connectTimeoutMs: 500, tcpAddr: "127.0.0.1:0", wsAddr: undefined });
@@ -84,6 +84,25 @@ test("sockets beyond maxConnections are closed at accept", async () => {
     kept[0].write(CONNECT_HEX);
     assert.equal((await kept[0].waitForBytes(4)).toString("hex"), CONNACK_OK_HEX);
     for (const client of kept) client.destroy();
+  } finally {
+    await harness.stop();
+  }
+});
+
+test("WebSocket port: sockets still before the HTTP upgrade count against maxConnections", { timeout: 20_000 }, async () => {
+  const harness = await startGateApp({ maxConnections: 2, connectTimeoutMs: 400 });
+  try {
+    const silent = await Promise.all([RawClient.connect(harness.wsPort), RawClient.connect(harness.wsPort)]);
+    const deadline = Date.now() + 2_000;
+    while (harness.gate.server.socketCount < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(harness.gate.server.socketCount, 2);
+    const refused = await RawClient.connect(harness.wsPort);
+    assert.equal(await refused.waitForClose(1_000), true, "a third socket is refused before its upgrade");
+    assert.deepEqual(await Promise.all(silent.map((client) => client.waitForClose(8_000))), [true, true]);
+    while (harness.gate.server.socketCount > 0 && Date.now() < deadline + 8_000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(harness.gate.server.socketCount, 0, "the slots are released when the sockets close");
+    const client = await connectMqtt(`ws://127.0.0.1:${harness.wsPort}/mqtt`);
+    await client.endAsync();
   } finally {
     await harness.stop();
   }

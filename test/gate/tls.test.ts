@@ -10,10 +10,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { resolveGateOptions } from "../../runtime/gate/options.js";
 import { ConfigError } from "../../runtime/errors.js";
-import { connectMqtt, nextMessage, startGateApp, type GateHarness } from "./support.js";
+import { connectMqtt, nextMessage, RawClient, startGateApp, type GateHarness } from "./support.js";
 
 let dir: string;
 let harness: GateHarness;
+let tlsOptions: NonNullable<ReturnType<typeof resolveGateOptions>["tls"]>;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "mqgen-gate-tls-"));
@@ -23,6 +24,7 @@ before(async () => {
   ], { stdio: "ignore" });
   const options = resolveGateOptions({}, { TLS: true, CertFile: join(dir, "cert.pem"), KeyFile: join(dir, "key.pem") }, (path) => readFileSync(path));
   assert.ok(options.tls);
+  tlsOptions = options.tls;
   harness = await startGateApp({ tls: options.tls });
 });
 
@@ -42,6 +44,36 @@ for (const scheme of ["mqtts", "wss"] as const) {
       assert.equal((JSON.parse(await reply) as { Result: string }).Result, `hi tls, you are u1 via ${network}`);
     } finally {
       await client.endAsync();
+    }
+  });
+}
+
+for (const listener of ["mqtts", "wss"] as const) {
+  test(`${listener}: sockets that never finish the TLS handshake count against maxConnections and are closed by the handshake timeout`, { timeout: 20_000 }, async () => {
+    const limited = await startGateApp({ tls: tlsOptions, maxConnections: 2, connectTimeoutMs: 400 });
+    try {
+      const port = listener === "mqtts" ? limited.tcpPort : limited.wsPort;
+      const silent = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
+      const deadline = Date.now() + 2_000;
+      while (limited.gate.server.socketCount < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(limited.gate.server.socketCount, 2, "both sockets hold a slot before any handshake");
+      const refused = await RawClient.connect(port);
+      assert.equal(await refused.waitForClose(1_000), true, "a third socket is refused at accept");
+      const closed = await Promise.all(silent.map((client) => client.waitForClose(5_000)));
+      assert.deepEqual(closed, [true, true], "the handshake timeout closes silent sockets");
+      assert.ok(silent.every((client) => client.bytes.length === 0));
+      while (limited.gate.server.socketCount > 0 && Date.now() < deadline + 5_000) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(limited.gate.server.socketCount, 0, "their slots are released");
+      const client = await connectMqtt(`${listener}://127.0.0.1:${port}/mqtt`, { rejectUnauthorized: false });
+      try {
+        const reply = nextMessage(client, "helloworld/HD_say/2");
+        await client.publishAsync("helloworld/HD_say/2", JSON.stringify({ name: "after" }));
+        assert.match((JSON.parse(await reply) as { Result: string }).Result, /^hi after/);
+      } finally {
+        await client.endAsync();
+      }
+    } finally {
+      await limited.stop();
     }
   });
 }

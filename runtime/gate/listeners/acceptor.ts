@@ -1,4 +1,5 @@
 /** What a listener needs from the gate: admission (limits) and a Connection per accepted transport. */
+import type { Socket } from "node:net";
 import type { Connection, ConnectionTransport } from "../connection.js";
 
 export interface ConnectionAcceptor {
@@ -11,4 +12,19 @@ export interface ConnectionAcceptor {
   readonly handshakeTimeoutMs: number;
   /** Largest WebSocket message accepted (a frame may carry a whole MQTT packet plus its header). */
   readonly maxFrameBytes: number;
+}
+
+/**
+ * Counts a freshly accepted socket against the limits before any TLS or WebSocket handshake, so sockets that
+ * never finish one still count; the slot is released when the socket closes. False: the socket was closed.
+ */
+export function admitSocket(acceptor: ConnectionAcceptor, socket: Socket): boolean {
+  socket.setNoDelay(true);
+  socket.on("error", () => {});
+  if (!acceptor.admit()) {
+    socket.destroy();
+    return false;
+  }
+  socket.once("close", () => acceptor.release());
+  return true;
 }

@@ -2,7 +2,7 @@
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { ConnectionTransport } from "../connection.js";
-import type { ConnectionAcceptor } from "./acceptor.js";
+import { admitSocket, type ConnectionAcceptor } from "./acceptor.js";
 import { listenOn } from "../../listen.js";
 
 /** Go's `host:port` text for a peer, which mqant stores as the session IP. */
@@ -37,19 +37,12 @@ function socketTransport(socket: Socket): ConnectionTransport {
   };
 }
 
-export function handleSocket(acceptor: ConnectionAcceptor, socket: Socket): void {
-  socket.setNoDelay(true);
+/** An admitted socket (plain TCP, or TLS once its handshake is done) becomes a Connection. */
+function openConnection(acceptor: ConnectionAcceptor, socket: Socket): void {
   socket.on("error", () => {});
-  if (!acceptor.admit()) {
-    socket.destroy();
-    return;
-  }
   const connection = acceptor.open(socketTransport(socket));
   socket.on("data", (chunk: Buffer) => connection.onData(chunk));
-  socket.once("close", () => {
-    connection.transportClosed();
-    acceptor.release();
-  });
+  socket.once("close", () => connection.transportClosed());
 }
 
 export async function listenTcp(
@@ -57,11 +50,23 @@ export async function listenTcp(
   address: { host: string | undefined; port: number },
   tls: { cert: string | Uint8Array; key: string | Uint8Array } | undefined,
 ): Promise<Server> {
-  const onSocket = (socket: Socket): void => handleSocket(acceptor, socket);
-  const server: Server =
-    tls === undefined
-      ? createNetServer({ noDelay: true }, onSocket)
-      : createTlsServer({ cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), handshakeTimeout: acceptor.handshakeTimeoutMs }, onSocket);
+  let server: Server;
+  if (tls === undefined) {
+    server = createNetServer({ noDelay: true }, (socket) => {
+      if (admitSocket(acceptor, socket)) openConnection(acceptor, socket);
+    });
+  } else {
+    const tlsServer = createTlsServer(
+      { cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), handshakeTimeout: acceptor.handshakeTimeoutMs },
+      (socket) => openConnection(acceptor, socket),
+    );
+    // Admission happens on the raw socket, before the handshake (a socket refused here never gets one).
+    tlsServer.on("connection", (socket: Socket) => void admitSocket(acceptor, socket));
+    // Node reports a failed or timed-out handshake here but leaves the socket open: a client that connects
+    // and says nothing would keep its slot forever.
+    tlsServer.on("tlsClientError", (_error, socket) => socket.destroy());
+    server = tlsServer;
+  }
   await listenOn(server, address.port, address.host);
   return server;
 }

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ConnectionTransport } from "../connection.js";
-import type { ConnectionAcceptor } from "./acceptor.js";
+import { admitSocket, type ConnectionAcceptor } from "./acceptor.js";
 import { listenOn } from "../../listen.js";
 
 const PRIVATE_OR_LOOPBACK = /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd]|fe80:)/i;
@@ -63,10 +63,12 @@ export async function listenWebSocket(
       ? createHttpServer(httpOptions, (_request, response) => {
           response.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
         })
-      : createHttpsServer({ ...httpOptions, cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) }, (_request, response) => {
+      : createHttpsServer({ ...httpOptions, handshakeTimeout: acceptor.handshakeTimeoutMs, cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) }, (_request, response) => {
           response.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
         });
-  server.on("connection", (socket: Socket) => socket.setNoDelay(true));
+  // Admission happens on the raw socket, so sockets still in the HTTP upgrade (or TLS handshake) count too.
+  server.on("connection", (socket: Socket) => void admitSocket(acceptor, socket));
+  if (tls !== undefined) server.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
   const wss = new WebSocketServer({
     server,
     maxPayload: acceptor.maxFrameBytes,
@@ -79,19 +81,12 @@ export async function listenWebSocket(
   });
   wss.on("connection", (ws, request) => {
     ws.on("error", () => {});
-    if (!acceptor.admit()) {
-      ws.terminate();
-      return;
-    }
     const connection = acceptor.open(webSocketTransport(ws, request));
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
       const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       connection.onData(chunk);
     });
-    ws.once("close", () => {
-      connection.transportClosed();
-      acceptor.release();
-    });
+    ws.once("close", () => connection.transportClosed());
   });
   await listenOn(server, address.port, address.host);
   return { server, wss };
