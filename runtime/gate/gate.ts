@@ -171,9 +171,9 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
       ],
       { timeout: this.options.connectTimeoutMs },
     );
-    const code = typeof result === "bigint" ? Number(result) : result;
-    if (typeof code !== "number" || !Number.isInteger(code) || code < 0 || code > 5) return ConnackCode.notAuthorized;
-    return code;
+    // Not a number at all is a refusal; the range is checked with the function hook's answers (connect.ts).
+    if (typeof result === "bigint") return Number(result);
+    return typeof result === "number" ? result : ConnackCode.notAuthorized;
   }
 
   connectionOpened(connection: Connection): void {

@@ -83,6 +83,19 @@ test("a hook that throws refuses with CONNACK 3 (server unavailable)", async () 
   }
 });
 
+test("a hook answer that is no CONNACK code (not an integer 0..5) refuses with CONNACK 5", async () => {
+  const answers = new Map<string, number>([["six", 6], ["minus", -1], ["half", 1.5], ["big", 300], ["nan", Number.NaN]]);
+  const harness = await startGateApp({ authenticate: (info) => answers.get(info.username ?? "") ?? 0 });
+  try {
+    for (const username of answers.keys()) {
+      assert.deepEqual(await connackFor(harness.tcpPort, connect(username, "x")), { hex: "20020005", closed: true }, username);
+    }
+    assert.deepEqual(await connackFor(harness.tcpPort, connect("valid", "x")), { hex: "20020000", closed: false });
+  } finally {
+    await harness.stop();
+  }
+});
+
 test("a module handler decides over RPC; packets sent before the CONNACK wait for the decision", async () => {
   const authModule: Module = {
     type: "auth",

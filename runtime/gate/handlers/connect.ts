@@ -11,6 +11,11 @@ import { generateId, type GateSessionData } from "../session-state.js";
 /** mqant accepts 1..64 characters; MQTT 3.1.1 requires servers to allow at least 23. */
 const MAX_CLIENT_ID_LENGTH = 64;
 
+/** MQTT 3.1.1 §3.2.2.3 defines return codes 0..5; anything else would be an invalid CONNACK on the wire. */
+function isConnackCode(code: unknown): code is number {
+  return typeof code === "number" && Number.isInteger(code) && code >= ConnackCode.accepted && code <= ConnackCode.notAuthorized;
+}
+
 function refuse(connection: Connection, code: number, reason: string): void {
   connection.write(connack(code));
   connection.end(reason);
@@ -55,8 +60,12 @@ export function handleConnect(connection: Connection, packet: IConnectPacket): v
     ip: transport.ip,
     network: transport.network,
   };
-  const finish = (code: number): void => {
+  const finish = (decided: number): void => {
     if (connection.closed) return;
+    const code = isConnackCode(decided) ? decided : ConnackCode.notAuthorized;
+    if (code !== decided) {
+      connection.host.log.warn({ clientId, code: decided }, "gate auth hook returned no CONNACK code (0..5); refusing as not authorized");
+    }
     if (code !== ConnackCode.accepted) {
       refuse(connection, code, `refused with CONNACK return code ${code}`);
       return;
