@@ -267,7 +267,27 @@ describe("timers", () => {
     assert.equal((await client.waitForBytes(4)).toString("hex"), CONNACK_OK_HEX);
     const start = Date.now();
     assert.equal(await client.waitForClose(4_000), true);
-    assert.ok(Date.now() - start >= 1_000, "not closed before the keepalive ran out");
+    const elapsed = Date.now() - start;
+    // The gate's clock starts when it writes the CONNACK, a little before this client's: 1.4 s leaves room for
+    // that, and still tells 1.5 × keepalive from 1 ×.
+    assert.ok(elapsed >= 1_400, `closed after ${elapsed} ms, before 1.5 × keepalive`);
+  });
+
+  test("keepalive: maxKeepaliveSec caps a longer keepalive, and keepalive 0 (none) gets the cap", async () => {
+    const capped = await startGateApp({ maxKeepaliveSec: 1 });
+    try {
+      for (const keepalive of [60, 0]) {
+        const client = await RawClient.connect(capped.tcpPort);
+        client.write(connectPacket({ keepalive }));
+        assert.equal((await client.waitForBytes(4)).toString("hex"), CONNACK_OK_HEX);
+        const start = Date.now();
+        assert.equal(await client.waitForClose(4_000), true, `keepalive ${keepalive}: closed by the 1 s cap`);
+        const elapsed = Date.now() - start;
+        assert.ok(elapsed >= 1_400, `keepalive ${keepalive}: closed after ${elapsed} ms, before 1.5 × the cap`);
+      }
+    } finally {
+      await capped.stop();
+    }
   });
 
   test("keepalive: a client that keeps pinging stays connected", async () => {
