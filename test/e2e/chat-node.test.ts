@@ -1,0 +1,81 @@
+/**
+ * The generated ChatGateClient from Node over TCP (MQTT.js `mqtt://`), the other transport the typed gate
+ * client is made for besides the browser's WebSocket: typed requests, typed pushes, typed errors.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { MqttClient } from "mqtt";
+import { createApp, type App } from "../../runtime/app/app.js";
+import { Gate } from "../../runtime/gate/gate.js";
+import { GateClient, GateCallError } from "../../runtime/gate/client/index.js";
+import { ChatGateClient, type ChatMessage } from "../../generated/chat.gate.js";
+import { ChatModule } from "../../examples/web-chat/chat-module.js";
+import { connectMqtt } from "../gate/support.js";
+
+let app: App;
+let tcpPort: number;
+const connections: MqttClient[] = [];
+
+async function chatClient(clientId: string): Promise<ChatGateClient> {
+  const mqtt = await connectMqtt(`mqtt://127.0.0.1:${tcpPort}`, { clientId });
+  connections.push(mqtt);
+  return new ChatGateClient(new GateClient(mqtt, { timeoutMs: 5_000 }));
+}
+
+before(async () => {
+  const gate = new Gate({ tcpAddr: "127.0.0.1:0" });
+  app = createApp({
+    parseFlags: false,
+    debug: false,
+    config: {
+      Module: {
+        Gate: [{ Id: "Gate001", ProcessID: "development", Settings: {} }],
+        chat: [{ Id: "chat001", ProcessID: "development", Settings: {} }],
+      },
+    },
+  });
+  await app.start([gate, new ChatModule()]);
+  tcpPort = gate.server.tcpPort ?? 0;
+});
+
+after(async () => {
+  for (const mqtt of connections) await mqtt.endAsync();
+  await app?.stop();
+});
+
+test("two Node clients over TCP: join, say → typed SayReply, the room's lines arrive as typed ChatMessage pushes", async () => {
+  const alice = await chatClient("alice");
+  const bob = await chatClient("bob");
+  const seenByBob: ChatMessage[] = [];
+  const stop = bob.onMessage((line) => seenByBob.push(line));
+  await alice.join({ room: "node" });
+  await bob.join({ room: "node" });
+  const before = BigInt(Date.now());
+  const reply = await alice.say({ text: "  hello from node  " });
+  assert.equal(reply.text, "hello from node");
+  assert.equal(reply.delivered, 2, "both members' gates took the line");
+  assert.equal(typeof reply.at, "bigint", "int64 arrives as bigint through the typed client");
+  assert.ok(reply.at >= before);
+  const deadline = Date.now() + 3_000;
+  while (seenByBob.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(seenByBob.length, 1);
+  assert.equal(seenByBob[0].text, "hello from node");
+  assert.equal(seenByBob[0].at, reply.at);
+  assert.match(seenByBob[0].from, /^guest-/);
+  stop();
+  await alice.say({ text: "after stop" });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(seenByBob.length, 1, "a stopped listener gets no more pushes");
+});
+
+test("a handler's error reaches the typed call as GateCallError with the backend's text", async () => {
+  const carol = await chatClient("carol");
+  await assert.rejects(carol.say({ text: "before joining" }), (error: unknown) => {
+    assert.ok(error instanceof GateCallError);
+    assert.match(error.message, /join a room first/);
+    assert.equal(error.topic.startsWith("chat/HD_say/"), true);
+    return true;
+  });
+  await carol.join({ room: "errors" });
+  await assert.rejects(carol.say({ text: "   " }), /text is empty/);
+});
