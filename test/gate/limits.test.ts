@@ -74,6 +74,51 @@ test("a client flooding QoS 1 that never reads is dropped, with the gate's memor
   }
 });
 
+test("over WebSocket too: a client flooding QoS 1 that never reads is dropped for its unsent bytes", { timeout: 60_000 }, async () => {
+  const closed: ClosedConnectionInfo[] = [];
+  const maxUnsentBytes = 256 * 1024;
+  const harness = await startGateApp({ maxUnsentBytes, onConnectionClosed: (info) => closed.push(info) });
+  const { WebSocket } = await import("ws");
+  const ws = new WebSocket(`ws://127.0.0.1:${harness.wsPort}/mqtt`, ["mqtt"]);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const connack = new Promise<Buffer>((resolve) => ws.once("message", (data) => resolve(data as Buffer)));
+    ws.send(Buffer.from(CONNECT_HEX, "hex"));
+    assert.equal((await connack).toString("hex"), CONNACK_OK_HEX);
+    const closedByGate = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+    // From here on this client reads nothing: its socket is paused, so the gate's writes pile up.
+    const socket = (ws as unknown as { _socket: import("node:net").Socket })._socket;
+    socket.pause();
+    const publish = mqttPacket.generate({
+      cmd: "publish",
+      topic: "helloworld/HD_raw/1",
+      payload: Buffer.alloc(64, 0x61),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    });
+    const batch = Buffer.concat(Array.from({ length: 500 }, () => publish));
+    let gone = false;
+    void closedByGate.then(() => (gone = true));
+    for (let sent = 0; sent < 400 && !gone && closed.length === 0; sent++) {
+      socket.write(encodeClientFrame(batch));
+      await new Promise((r) => setImmediate(r));
+    }
+    const deadline = Date.now() + 10_000;
+    while (closed.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const info = closed.find((c) => c.clientId === "raw1");
+    assert.ok(info, "the gate dropped the non-reading WebSocket client");
+    assert.match(info.reason, /unsent bytes/);
+  } finally {
+    ws.terminate();
+    await harness.stop();
+  }
+});
+
 test("sockets beyond maxConnections are closed at accept", async () => {
   const harness = await startGateApp({ maxConnections: 3 });
   try {
@@ -150,3 +195,22 @@ test("WebSocket port: silent sockets (no HTTP upgrade) and upgraded sockets with
     await harness.stop();
   }
 });
+
+/** One masked binary WebSocket frame (RFC 6455 §5.2), written straight to the socket while the client is paused. */
+function encodeClientFrame(payload: Buffer): Buffer {
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const length = payload.length;
+  const header = length < 126 ? Buffer.from([0x82, 0x80 | length]) : length < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10);
+  if (length >= 126 && length < 65_536) {
+    header[0] = 0x82;
+    header[1] = 0x80 | 126;
+    header.writeUInt16BE(length, 2);
+  } else if (length >= 65_536) {
+    header[0] = 0x82;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  const masked = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) masked[i] = payload[i] ^ mask[i & 3];
+  return Buffer.concat([header, mask, masked]);
+}
