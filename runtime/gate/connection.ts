@@ -69,6 +69,11 @@ export class Connection {
   clientId = "";
   /** Backend calls of this connection not yet answered. */
   inFlight = 0;
+  /**
+   * Packet ids of QoS 2 publishes routed but not yet released by PUBREL: a resend of one is acknowledged
+   * again but not routed twice (MQTT 3.1.1 §4.3.3). Made on the first QoS 2 publish; ids bound its size.
+   */
+  qos2AwaitingRelease: Set<number> | undefined;
   /** Why the connection was closed (for logs and tests). */
   closeReason: string | undefined;
   private opened = false;

@@ -193,6 +193,28 @@ describe("after CONNECT", () => {
     client.destroy();
   });
 
+  test("a QoS 2 resend before PUBREL gets another PUBREC but is not routed twice; after PUBCOMP the id is free again", async () => {
+    const client = await connected();
+    const publish = (dup: boolean, payload: string): Buffer =>
+      generate({ cmd: "publish", topic: "helloworld/HD_raw", payload, qos: 2, messageId: 31, retain: false, dup });
+    const routed = (): string[] =>
+      harness.calls.filter((c) => c.handler === "HD_raw").map((c) => Buffer.from(c.payload as Uint8Array).toString());
+    const before = routed().length;
+    client.write(publish(false, "once"));
+    assert.equal(await after_(client, 4, 4), "5002001f");
+    client.write(publish(true, "once"));
+    assert.equal(await after_(client, 8, 4), "5002001f", "the resend is acknowledged again");
+    client.write(generate({ cmd: "pubrel", messageId: 31 }));
+    assert.equal(await after_(client, 12, 4), "7002001f");
+    assert.deepEqual(routed().slice(before), ["once"], "routed once");
+    client.write(publish(false, "again"));
+    assert.equal(await after_(client, 16, 4), "5002001f");
+    const deadline = Date.now() + 2_000;
+    while (routed().length < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(routed().slice(before), ["once", "again"], "a new publish with the released id is routed");
+    client.destroy();
+  });
+
   test("an unsolicited PUBACK is ignored", async () => {
     const client = await connected();
     client.write("40020063");

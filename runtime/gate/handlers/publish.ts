@@ -1,6 +1,8 @@
 /**
  * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) before the message is routed, as
- * mqant does; QoS 2 is dispatched at once rather than on PUBREL (no exactly-once store, as in mqant).
+ * mqant does. QoS 2 is routed on PUBLISH (MQTT 3.1.1 §4.3.3 method B) and its packet id held until PUBREL, so
+ * a resend on the same connection is acknowledged but not routed again; mqant routes every copy. Nothing is
+ * kept across connections (sessions are clean, as in mqant).
  * A topic with wildcards or NUL, empty, or longer than maxTopicLength is a protocol violation
  * (MQTT 3.1.1 §4.7.3) and closes the connection; mqant routes whatever arrives.
  */
@@ -24,8 +26,15 @@ export function handlePublish(connection: Connection, packet: IPublishPacket): v
     connection.destroy("invalid PUBLISH topic");
     return;
   }
-  if (packet.qos === 1 && packet.messageId !== undefined) connection.write(puback(packet.messageId));
-  else if (packet.qos === 2 && packet.messageId !== undefined) connection.write(pubrec(packet.messageId));
+  if (packet.qos === 1 && packet.messageId !== undefined) {
+    connection.write(puback(packet.messageId));
+  } else if (packet.qos === 2 && packet.messageId !== undefined) {
+    const awaiting = (connection.qos2AwaitingRelease ??= new Set());
+    const resend = awaiting.has(packet.messageId);
+    awaiting.add(packet.messageId);
+    connection.write(pubrec(packet.messageId));
+    if (resend) return;
+  }
   if (connection.closed) return;
   const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : (packet.payload ?? EMPTY);
   connection.host.route(connection, packet.topic, payload);
