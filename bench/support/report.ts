@@ -134,6 +134,12 @@ if (gate !== undefined) {
     ),
     "",
   );
+  const floor = gate["natsVariantFloor"] as Json | undefined;
+  if (floor !== undefined) {
+    out.push(
+      `- Floor of the NATS variant (Aedes' QoS 1 echo p50 + the bare NATS round trip p50): ${n(floor["p50Us"], 1)} µs; the gate over NATS takes ${n(floor["gateOverNatsRatio"], 2)}× that.`,
+    );
+  }
   for (const s of (gate["servers"] ?? []) as Json[]) {
     const failures = (s["firstCallFailures"] ?? []) as string[];
     if (failures.length > 0) out.push(`- ${String(s["label"])}: the first request after start failed before a retry (${failures.join("; ")}).`);
