@@ -8,6 +8,20 @@ import mqttPacket from "mqtt-packet";
 import type { ClosedConnectionInfo } from "../../runtime/gate/options.js";
 import { CONNACK_OK_HEX, CONNECT_HEX, connectMqtt, RawClient, startGateApp } from "./support.js";
 
+/** `count` QoS 1 PUBLISHes of 64 bytes each, every one answered by a PUBACK the flooding client never reads. */
+function floodBatch(count: number): Buffer {
+  const publish = mqttPacket.generate({
+    cmd: "publish",
+    topic: "helloworld/HD_raw/1",
+    payload: Buffer.alloc(64, 0x61),
+    qos: 1,
+    messageId: 1,
+    retain: false,
+    dup: false,
+  });
+  return Buffer.concat(Array.from({ length: count }, () => publish));
+}
+
 test("1000 silent sockets are closed by the CONNECT timeout", { timeout: 30_000 }, async () => {
   const harness = await startGateApp({ connectTimeoutMs: 500, tcpAddr: "127.0.0.1:0", wsAddr: undefined });
   try {
@@ -34,16 +48,7 @@ test("a client flooding QoS 1 that never reads is dropped, with the gate's memor
     client.write(CONNECT_HEX);
     assert.equal((await client.waitForBytes(4)).subarray(0, 4).toString("hex"), CONNACK_OK_HEX);
     client.socket.pause();
-    const publish = mqttPacket.generate({
-      cmd: "publish",
-      topic: "helloworld/HD_raw/1",
-      payload: Buffer.alloc(64, 0x61),
-      qos: 1,
-      messageId: 1,
-      retain: false,
-      dup: false,
-    });
-    const batch = Buffer.concat(Array.from({ length: 1000 }, () => publish));
+    const batch = floodBatch(1000);
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     let sent = 0;
@@ -92,16 +97,7 @@ test("over WebSocket too: a client flooding QoS 1 that never reads is dropped fo
     // From here on this client reads nothing: its socket is paused, so the gate's writes pile up.
     const socket = (ws as unknown as { _socket: import("node:net").Socket })._socket;
     socket.pause();
-    const publish = mqttPacket.generate({
-      cmd: "publish",
-      topic: "helloworld/HD_raw/1",
-      payload: Buffer.alloc(64, 0x61),
-      qos: 1,
-      messageId: 1,
-      retain: false,
-      dup: false,
-    });
-    const batch = Buffer.concat(Array.from({ length: 500 }, () => publish));
+    const batch = floodBatch(500);
     let gone = false;
     void closedByGate.then(() => (gone = true));
     for (let sent = 0; sent < 400 && !gone && closed.length === 0; sent++) {
