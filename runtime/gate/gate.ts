@@ -5,7 +5,7 @@
  * with any GateBackend; Gate wires it into an app.
  */
 import { readFileSync } from "node:fs";
-import type { Server as NetServer } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { WebSocketServer } from "ws";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
@@ -43,8 +43,8 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   private readonly app: GateApp;
   private readonly router: Router;
   private readonly bySessionId = new Map<string, Connection>();
-  /** Every socket admitted and not yet closed, connected or not. */
-  private admitted = 0;
+  /** Every socket admitted and not yet closed, connected or not (some still in a TLS or WebSocket handshake). */
+  private readonly admitted = new Set<Socket>();
   private tokens: number;
   private tokensAt = Date.now();
   private readonly lastHeartbeat = new WeakMap<Connection, number>();
@@ -81,7 +81,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   /** Sockets open, including those that have not sent CONNECT yet. */
   get socketCount(): number {
-    return this.admitted;
+    return this.admitted.size;
   }
 
   get tcpPort(): number | undefined {
@@ -107,6 +107,8 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   async close(): Promise<void> {
     for (const connection of [...this.allConnections]) connection.destroy("gate stopping");
+    // Sockets still in a handshake have no Connection yet; left alone they would hold close() up to its timeout.
+    for (const socket of [...this.admitted]) socket.destroy();
     const closing: Promise<void>[] = [];
     const tcp = this.tcpServer;
     if (tcp !== undefined) closing.push(new Promise((resolve) => tcp.close(() => resolve())));
@@ -124,20 +126,20 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   // ConnectionAcceptor -------------------------------------------------------------------------------
 
-  admit(): boolean {
-    if (this.admitted >= this.options.maxConnections) return false;
+  admit(socket: Socket): boolean {
+    if (this.admitted.size >= this.options.maxConnections) return false;
     const now = Date.now();
     const rate = this.options.connectionsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
     this.tokensAt = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
-    this.admitted++;
+    this.admitted.add(socket);
     return true;
   }
 
-  release(): void {
-    this.admitted--;
+  release(socket: Socket): void {
+    this.admitted.delete(socket);
   }
 
   open(transport: ConnectionTransport): Connection {

@@ -49,8 +49,8 @@ for (const scheme of ["mqtts", "wss"] as const) {
 }
 
 for (const listener of ["mqtts", "wss"] as const) {
-  test(`${listener}: sockets that never finish the TLS handshake count against maxConnections and are closed by the handshake timeout`, { timeout: 20_000 }, async () => {
-    const limited = await startGateApp({ tls: tlsOptions, maxConnections: 2, connectTimeoutMs: 400 });
+  test(`${listener}: sockets that never finish the TLS handshake count against maxConnections and are closed by the handshake timeout`, { timeout: 30_000 }, async () => {
+    const limited = await startGateApp({ tls: tlsOptions, maxConnections: 2, connectTimeoutMs: 3_000 });
     try {
       const port = listener === "mqtts" ? limited.tcpPort : limited.wsPort;
       const silent = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
@@ -59,10 +59,12 @@ for (const listener of ["mqtts", "wss"] as const) {
       assert.equal(limited.gate.server.socketCount, 2, "both sockets hold a slot before any handshake");
       const refused = await RawClient.connect(port);
       assert.equal(await refused.waitForClose(1_000), true, "a third socket is refused at accept");
-      const closed = await Promise.all(silent.map((client) => client.waitForClose(5_000)));
+      assert.ok(silent.every((client) => !client.closed), "refused by the limit, not by the handshake timeout");
+      const closed = await Promise.all(silent.map((client) => client.waitForClose(10_000)));
       assert.deepEqual(closed, [true, true], "the handshake timeout closes silent sockets");
       assert.ok(silent.every((client) => client.bytes.length === 0));
-      while (limited.gate.server.socketCount > 0 && Date.now() < deadline + 5_000) await new Promise((r) => setTimeout(r, 10));
+      const released = Date.now() + 5_000;
+      while (limited.gate.server.socketCount > 0 && Date.now() < released) await new Promise((r) => setTimeout(r, 10));
       assert.equal(limited.gate.server.socketCount, 0, "their slots are released");
       const client = await connectMqtt(`${listener}://127.0.0.1:${port}/mqtt`, { rejectUnauthorized: false });
       try {
@@ -77,6 +79,17 @@ for (const listener of ["mqtts", "wss"] as const) {
     }
   });
 }
+
+test("stopping the gate closes sockets still in their TLS handshake at once", { timeout: 20_000 }, async () => {
+  const stopping = await startGateApp({ tls: tlsOptions, connectTimeoutMs: 10_000 });
+  const silent = await Promise.all([RawClient.connect(stopping.tcpPort), RawClient.connect(stopping.wsPort)]);
+  const deadline = Date.now() + 2_000;
+  while (stopping.gate.server.socketCount < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const started = Date.now();
+  await stopping.stop();
+  assert.deepEqual(await Promise.all(silent.map((client) => client.waitForClose(3_000))), [true, true]);
+  assert.ok(Date.now() - started < 5_000, "stop did not wait for the 10 s handshake timeout");
+});
 
 test("TLS without CertFile/KeyFile is a ConfigError naming the keys", () => {
   assert.throws(() => resolveGateOptions({}, { TLS: true }), (error: unknown) => error instanceof ConfigError && /CertFile or KeyFile/.test(error.message));

@@ -4,9 +4,9 @@ import type { Connection, ConnectionTransport } from "../connection.js";
 
 export interface ConnectionAcceptor {
   /** Counts the socket against max connections and the connection rate; false = close it at once. */
-  admit(): boolean;
+  admit(socket: Socket): boolean;
   /** Called once for every admitted socket when it closes. */
-  release(): void;
+  release(socket: Socket): void;
   open(transport: ConnectionTransport): Connection;
   /** TLS / WebSocket handshakes must finish within this. */
   readonly handshakeTimeoutMs: number;
@@ -21,10 +21,10 @@ export interface ConnectionAcceptor {
 export function admitSocket(acceptor: ConnectionAcceptor, socket: Socket): boolean {
   socket.setNoDelay(true);
   socket.on("error", () => {});
-  if (!acceptor.admit()) {
+  if (!acceptor.admit(socket)) {
     socket.destroy();
     return false;
   }
-  socket.once("close", () => acceptor.release());
+  socket.once("close", () => acceptor.release(socket));
   return true;
 }

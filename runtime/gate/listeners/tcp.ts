@@ -62,8 +62,8 @@ export async function listenTcp(
     );
     // Admission happens on the raw socket, before the handshake (a socket refused here never gets one).
     tlsServer.on("connection", (socket: Socket) => void admitSocket(acceptor, socket));
-    // Node reports a failed or timed-out handshake here but leaves the socket open: a client that connects
-    // and says nothing would keep its slot forever.
+    // A handshake timeout is only reported here: Node leaves that socket open, so a client that connects and
+    // says nothing would keep its slot forever.
     tlsServer.on("tlsClientError", (_error, socket) => socket.destroy());
     server = tlsServer;
   }

@@ -3,7 +3,7 @@
  * `mqttv3.1`), binary frames, and the frames treated as one byte stream (a packet may span frames or share
  * one). Each packet the gate writes goes out in its own frame.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -58,17 +58,20 @@ export async function listenWebSocket(
     connectionsCheckingInterval: Math.min(1_000, acceptor.handshakeTimeoutMs),
     maxHeaderSize: 8_192,
   };
+  const upgradeOnly = (_request: IncomingMessage, response: ServerResponse): void => {
+    response.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
+  };
+  // https.Server destroys a socket whose handshake failed or timed out; without handshakeTimeout (default
+  // 120 s) a silent socket would hold its slot that long.
   const server: Server =
     tls === undefined
-      ? createHttpServer(httpOptions, (_request, response) => {
-          response.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
-        })
-      : createHttpsServer({ ...httpOptions, handshakeTimeout: acceptor.handshakeTimeoutMs, cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) }, (_request, response) => {
-          response.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
-        });
+      ? createHttpServer(httpOptions, upgradeOnly)
+      : createHttpsServer(
+          { ...httpOptions, handshakeTimeout: acceptor.handshakeTimeoutMs, cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) },
+          upgradeOnly,
+        );
   // Admission happens on the raw socket, so sockets still in the HTTP upgrade (or TLS handshake) count too.
   server.on("connection", (socket: Socket) => void admitSocket(acceptor, socket));
-  if (tls !== undefined) server.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
   const wss = new WebSocketServer({
     server,
     maxPayload: acceptor.maxFrameBytes,
