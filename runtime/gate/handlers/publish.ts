@@ -12,6 +12,12 @@ import { puback, pubrec } from "../packets.js";
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * QoS 2 publishes a connection may leave awaiting PUBREL. A client answers PUBREC with PUBREL at once; one that
+ * never does would otherwise grow the set to all 65,535 packet ids (over a megabyte per connection).
+ */
+export const MAX_QOS2_AWAITING_RELEASE = 1024;
+
 export function isValidTopicName(topic: string, maxLength: number): boolean {
   if (topic.length === 0 || topic.length > maxLength) return false;
   for (let i = 0; i < topic.length; i++) {
@@ -31,6 +37,10 @@ export function handlePublish(connection: Connection, packet: IPublishPacket): v
   } else if (packet.qos === 2 && packet.messageId !== undefined) {
     const awaiting = (connection.qos2AwaitingRelease ??= new Set());
     const resend = awaiting.has(packet.messageId);
+    if (!resend && awaiting.size >= MAX_QOS2_AWAITING_RELEASE) {
+      connection.destroy(`more than ${MAX_QOS2_AWAITING_RELEASE} QoS 2 publishes awaiting PUBREL`);
+      return;
+    }
     awaiting.add(packet.messageId);
     connection.write(pubrec(packet.messageId));
     if (resend) return;
