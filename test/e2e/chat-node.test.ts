@@ -50,12 +50,12 @@ test("two Node clients over TCP: join, say → typed SayReply, the room's lines 
   const stop = bob.onMessage((line) => seenByBob.push(line));
   await alice.join({ room: "node" });
   await bob.join({ room: "node" });
-  const before = BigInt(Date.now());
+  const sentAfter = BigInt(Date.now());
   const reply = await alice.say({ text: "  hello from node  " });
   assert.equal(reply.text, "hello from node");
   assert.equal(reply.delivered, 2, "both members' gates took the line");
   assert.equal(typeof reply.at, "bigint", "int64 arrives as bigint through the typed client");
-  assert.ok(reply.at >= before);
+  assert.ok(reply.at >= sentAfter);
   const deadline = Date.now() + 3_000;
   while (seenByBob.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.equal(seenByBob.length, 1);
@@ -63,8 +63,10 @@ test("two Node clients over TCP: join, say → typed SayReply, the room's lines 
   assert.equal(seenByBob[0].at, reply.at);
   assert.match(seenByBob[0].from, /^guest-/);
   stop();
+  // A second listener on the same connection shows the next line did reach bob; the stopped one must miss it.
+  const next = new Promise<ChatMessage>((resolve) => bob.onMessage(resolve));
   await alice.say({ text: "after stop" });
-  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await next).text, "after stop");
   assert.equal(seenByBob.length, 1, "a stopped listener gets no more pushes");
 });
 

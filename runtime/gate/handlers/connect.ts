@@ -99,7 +99,9 @@ export function handleConnect(connection: Connection, packet: IConnectPacket): v
     finish(decision);
     return;
   }
-  decision.then(finish, (error: unknown) => {
+  // Through Promise.resolve: a hook written in JavaScript may answer anything, and finish() refuses what is
+  // not a CONNACK code.
+  Promise.resolve(decision).then(finish, (error: unknown) => {
     connection.host.log.warn({ err: error, clientId }, "gate auth hook failed; refusing the connection");
     finish(ConnackCode.serverUnavailable);
   });
