@@ -129,27 +129,26 @@ for (const kind of serverKinds) {
 {
   // bench:rpc's raw shared-reply peer: requester and responder in their own processes, a private nats-server.
   // The requester starts once the responder is subscribed: a raw request to nobody is simply lost.
-  const nats = await NatsServer.start({ jetstream: true });
-  const responder = Worker.start({ script: "bench/rpc/server.ts", args: ["raw-shared-reply", nats.url] });
+  let nats: NatsServer | undefined;
+  let responder: Worker | undefined;
   let requester: Worker | undefined;
+  const stopFloor = async (): Promise<void> => {
+    await requester?.stop();
+    await responder?.stop();
+    await nats?.dispose();
+  };
   try {
+    nats = await NatsServer.start();
+    responder = Worker.start({ script: "bench/rpc/server.ts", args: ["raw-shared-reply", nats.url] });
     await responder.next("ready", 30_000);
     requester = Worker.start({ script: "bench/rpc/client.ts", args: ["raw-shared-reply", nats.url] });
     await requester.next("ready", 30_000);
+    running.push({ name: NATS_FLOOR, client: requester, stop: stopFloor });
   } catch (error) {
     outcomes.get(NATS_FLOOR)!.roundTripError = firstLine(error);
     console.log(`${NATS_FLOOR}: round trip not measured — ${firstLine(error)}`);
+    await stopFloor();
   }
-  const started = requester;
-  running.push({
-    name: NATS_FLOOR,
-    client: started ?? responder,
-    stop: async () => {
-      await started?.stop();
-      await responder.stop();
-      await nats.dispose();
-    },
-  });
 }
 for (let round = 0; round < rounds; round++) {
   const order = running.map((_, i) => running[(i + round) % running.length]!);
