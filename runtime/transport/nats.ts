@@ -109,8 +109,8 @@ const SLOTS_MAX = 8192;
 
 /**
  * The pending calls of one transport, by key. Calls with a counter key sit in a ring indexed by the counter
- * (calls in flight at once have nearby counters); the rest (other Cids, or a call outlived by a whole
- * ring of newer ones) in a Map.
+ * (calls in flight at once have nearby counters); the rest (other Cids, a call outlived by a whole ring of
+ * newer ones, or an earlier call with the same Cid) in a Map of lists, oldest first.
  *
  * Not a Map for everything: a Map with calls coming and going rehashes its table every few dozen calls,
  * and an outgrown table keeps pointing to its entries and to the next table. Once one of those tables
@@ -118,42 +118,46 @@ const SLOTS_MAX = 8192;
  * keeps the next one, and every call it lists, alive through the following scavenges: all per-call
  * state is then promoted, which took client CPU per call from about 4 to over 6 µs until the process
  * ended. The ring is one array that lives as long as the transport, so nothing chains.
+ *
+ * Calls sharing a Cid (a caller that sends one request object twice) each stay pending until answered or
+ * expired; replies go to them oldest first, as the server answers them in order.
  */
 class PendingCalls {
   private slots: (PendingCall | undefined)[] = new Array<PendingCall | undefined>(SLOTS_MIN).fill(undefined);
   private mask = SLOTS_MIN - 1;
-  private readonly others = new Map<CallKey, PendingCall>();
+  private readonly others = new Map<CallKey, PendingCall[]>();
   size = 0;
 
   get(key: CallKey): PendingCall | undefined {
     if (typeof key === "number") {
       const call = this.slots[key & this.mask];
-      if (call !== undefined && call.key === key) return call;
-      if (this.others.size === 0) return undefined;
+      const inRing = call !== undefined && call.key === key ? call : undefined;
+      if (this.others.size === 0) return inRing;
+      return this.others.get(key)?.[0] ?? inRing;
     }
-    return this.others.get(key);
+    return this.others.get(key)?.[0];
   }
 
   add(call: PendingCall): void {
     const key = call.key;
+    this.size++;
     if (typeof key !== "number") {
-      if (!this.others.has(key)) this.size++;
-      this.others.set(key, call);
+      this.addOther(call);
       return;
     }
     const index = key & this.mask;
     const occupant = this.slots[index];
     if (occupant !== undefined) {
       if (occupant.key !== key && this.slots.length < SLOTS_MAX) {
+        this.size--;
         this.grow();
         this.add(call);
         return;
       }
-      // Still pending, now in the Map; with the same key (a request sent twice) the newer one answers.
-      this.others.set(occupant.key, occupant);
+      // Still pending, so it moves to the Map; with the same key it is the older call and answers first.
+      this.addOther(occupant);
     }
     this.slots[index] = call;
-    this.size++;
   }
 
   /** Removes `call`; false when it is no longer pending. */
@@ -167,8 +171,11 @@ class PendingCalls {
         return true;
       }
     }
-    if (this.others.get(key) !== call) return false;
-    this.others.delete(key);
+    const list = this.others.get(key);
+    const at = list === undefined ? -1 : list.indexOf(call);
+    if (at < 0) return false;
+    if (list!.length === 1) this.others.delete(key);
+    else list!.splice(at, 1);
     this.size--;
     return true;
   }
@@ -178,16 +185,25 @@ class PendingCalls {
     const out: PendingCall[] = [];
     if (this.size === 0) return out;
     for (const call of this.slots) if (call !== undefined) out.push(call);
-    for (const call of this.others.values()) out.push(call);
+    for (const list of this.others.values()) out.push(...list);
     return out;
+  }
+
+  private addOther(call: PendingCall): void {
+    const list = this.others.get(call.key);
+    if (list === undefined) this.others.set(call.key, [call]);
+    else list.push(call);
   }
 
   private grow(): void {
     const old = this.slots;
     this.slots = new Array<PendingCall | undefined>(old.length * 2).fill(undefined);
     this.mask = this.slots.length - 1;
-    this.size = this.others.size;
-    for (const call of old) if (call !== undefined) this.add(call);
+    for (const call of old) {
+      if (call === undefined) continue;
+      this.size--;
+      this.add(call);
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { pino } from "pino";
-import { DeadlineExceededError, NatsTransport, decodeResultInfo, encodeRPCInfo, type App } from "../../runtime/index.js";
+import { DeadlineExceededError, NatsTransport, decodeResultInfo, encodeRPCInfo, newCid, type App, type RPCInfo } from "../../runtime/index.js";
 import { stringCodec } from "../../runtime/rpc/values.js";
 import { NatsServer } from "../support/nats-server.js";
 import { sleep, startPair, testModule, type AppPair } from "../support/apps.js";
@@ -149,6 +149,48 @@ test("requests with Cids mqgen did not make (uuids, as Go sends) are matched to 
     assert.deepEqual(replies.map((reply) => reply.cid), cids);
     assert.deepEqual(replies.map((reply) => new TextDecoder().decode(reply.result)), ["v0", "v1", "v2", "v3"]);
     assert.equal(transport.inFlight, 0);
+  } finally {
+    transport.close();
+  }
+});
+
+test("calls sharing one Cid (one request object sent three times) each get a reply, or fail at their deadline", async () => {
+  const [node] = await pair.client.getServersByType("hot");
+  assert.ok(node !== undefined);
+  const transport = new NatsTransport(raw, pino({ level: "silent" }), () => {});
+  const request = (cid: string, fn: string, arg: string, deadline: number): RPCInfo => ({
+    cid,
+    fn,
+    replyTo: "",
+    track: "",
+    expired: deadline,
+    reply: true,
+    argsType: ["string"],
+    args: [stringCodec.encode(arg)],
+    caller: "t",
+    hostname: "t",
+  });
+  try {
+    // newCid()'s Cids key the ring, others the Map: both must keep every call sharing a Cid.
+    for (const cid of [newCid(), "hand-made"]) {
+      const deadline = Date.now() + 5000;
+      const replies = await Promise.all(
+        ["a", "b", "c"].map((arg) => transport.request(node.address, node.id, request(cid, "/echo", arg, deadline), deadline, undefined)),
+      );
+      assert.deepEqual(replies.map((reply) => new TextDecoder().decode(reply.result)).sort(), ["a", "b", "c"], cid);
+      assert.equal(transport.inFlight, 0);
+
+      const soon = Date.now() + 300;
+      const outcomes = await Promise.allSettled(
+        [0, 1, 2].map(() => transport.request(node.address, node.id, request(cid, "/after", "2000", soon), soon, undefined)),
+      );
+      assert.deepEqual(
+        outcomes.map((o) => o.status === "rejected" && o.reason instanceof DeadlineExceededError),
+        [true, true, true],
+        `${cid}: every call fails at its deadline, none is left waiting`,
+      );
+      assert.equal(transport.inFlight, 0);
+    }
   } finally {
     transport.close();
   }
