@@ -139,8 +139,13 @@ class PendingCalls {
   }
 
   add(call: PendingCall): void {
-    const key = call.key;
     this.size++;
+    this.place(call);
+  }
+
+  /** Puts a pending call (already counted in `size`) into the ring or the Map. */
+  private place(call: PendingCall): void {
+    const key = call.key;
     if (typeof key !== "number") {
       this.addOther(call);
       return;
@@ -149,9 +154,8 @@ class PendingCalls {
     const occupant = this.slots[index];
     if (occupant !== undefined) {
       if (occupant.key !== key && this.slots.length < SLOTS_MAX) {
-        this.size--;
         this.grow();
-        this.add(call);
+        this.place(call);
         return;
       }
       // Still pending, so it moves to the Map; with the same key it is the older call and answers first.
@@ -199,11 +203,7 @@ class PendingCalls {
     const old = this.slots;
     this.slots = new Array<PendingCall | undefined>(old.length * 2).fill(undefined);
     this.mask = this.slots.length - 1;
-    for (const call of old) {
-      if (call === undefined) continue;
-      this.size--;
-      this.add(call);
-    }
+    for (const call of old) if (call !== undefined) this.place(call);
   }
 }
 
