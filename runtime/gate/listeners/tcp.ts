@@ -39,7 +39,6 @@ function socketTransport(socket: Socket): ConnectionTransport {
 
 /** An admitted socket (plain TCP, or TLS once its handshake is done) becomes a Connection. */
 function openConnection(acceptor: ConnectionAcceptor, socket: Socket): void {
-  socket.on("error", () => {});
   const connection = acceptor.open(socketTransport(socket));
   socket.on("data", (chunk: Buffer) => connection.onData(chunk));
   socket.once("close", () => connection.transportClosed());
@@ -58,7 +57,11 @@ export async function listenTcp(
   } else {
     const tlsServer = createTlsServer(
       { cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), handshakeTimeout: acceptor.handshakeTimeoutMs },
-      (socket) => openConnection(acceptor, socket),
+      (socket) => {
+        // The TLS socket is a second object over the admitted raw one, with its own error events.
+        socket.on("error", () => {});
+        openConnection(acceptor, socket);
+      },
     );
     // Admission happens on the raw socket, before the handshake (a socket refused here never gets one).
     tlsServer.on("connection", (socket: Socket) => void admitSocket(acceptor, socket));
