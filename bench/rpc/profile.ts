@@ -5,10 +5,10 @@
  * the child). Prints the measured rates, and how many socket writes this process made per call: replies and
  * requests that a NATS client coalesces into one write cost the client, the broker and the peer less.
  */
-import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { NatsServer } from "../../test/support/nats-server.js";
 import { runLoad } from "../support/measure.js";
+import { processStat } from "../support/proc.js";
 import { Worker } from "../support/worker.js";
 import { scenarioNamed } from "./scenarios.js";
 
@@ -24,12 +24,8 @@ Socket.prototype.write = function (this: Socket, ...args: Parameters<Socket["wri
 } as Socket["write"];
 let calls = 0;
 
-/** CPU seconds a process has used so far (Linux /proc; clock ticks of 10 ms). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const cpuSeconds = (pid: number | undefined): number =>
+  (pid === undefined ? undefined : processStat(pid)?.cpuSeconds) ?? Number.NaN;
 const scenario = scenarioNamed(name);
 const options = { warmupMs: 1000, serialMs: 2000, loadMs: 4000, concurrency: 64 };
 const nats =
