@@ -84,9 +84,8 @@ interface Outcome {
 }
 
 const env = await environment();
-const outcomes = new Map<string, Outcome>(
-  serverKinds.map((k) => [k.name, { roundTrips: [], idleBytesPerConnection: [], connectSeconds: [], firstCallFailures: [] }]),
-);
+const noOutcomeYet = (): Outcome => ({ roundTrips: [], idleBytesPerConnection: [], connectSeconds: [], firstCallFailures: [] });
+const outcomes = new Map<string, Outcome>(serverKinds.map((k) => [k.name, noOutcomeYet()]));
 
 // 1. Round trips: one server and one client per kind, rounds interleaved across kinds. Beside the MQTT
 // servers, the same rounds measure a bare NATS request/reply (no MQTT): the floor under any gate that reaches
@@ -98,7 +97,7 @@ interface Measured {
 }
 const NATS_FLOOR = "nats-request";
 const natsFloorLabel = "raw nats.js request/reply, shared reply subject (no MQTT)";
-outcomes.set(NATS_FLOOR, { roundTrips: [], idleBytesPerConnection: [], connectSeconds: [], firstCallFailures: [] });
+outcomes.set(NATS_FLOOR, noOutcomeYet());
 const running: Measured[] = [];
 for (const kind of serverKinds) {
   const outcome = outcomes.get(kind.name)!;
