@@ -5,42 +5,27 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { MqttClient } from "mqtt";
-import { createApp, type App } from "../../runtime/app/app.js";
-import { Gate } from "../../runtime/gate/gate.js";
 import { GateClient, GateCallError } from "../../runtime/gate/client/index.js";
 import { ChatGateClient, type ChatMessage } from "../../generated/chat.gate.js";
 import { ChatModule } from "../../examples/web-chat/chat-module.js";
-import { connectMqtt } from "../gate/support.js";
+import { connectMqtt, startGateApp, type GateHarness } from "../gate/support.js";
 
-let app: App;
-let tcpPort: number;
+let harness: GateHarness;
 const connections: MqttClient[] = [];
 
 async function chatClient(clientId: string): Promise<ChatGateClient> {
-  const mqtt = await connectMqtt(`mqtt://127.0.0.1:${tcpPort}`, { clientId });
+  const mqtt = await connectMqtt(`mqtt://127.0.0.1:${harness.tcpPort}`, { clientId });
   connections.push(mqtt);
   return new ChatGateClient(new GateClient(mqtt, { timeoutMs: 5_000 }));
 }
 
 before(async () => {
-  const gate = new Gate({ tcpAddr: "127.0.0.1:0" });
-  app = createApp({
-    parseFlags: false,
-    debug: false,
-    config: {
-      Module: {
-        Gate: [{ Id: "Gate001", ProcessID: "development", Settings: {} }],
-        chat: [{ Id: "chat001", ProcessID: "development", Settings: {} }],
-      },
-    },
-  });
-  await app.start([gate, new ChatModule()]);
-  tcpPort = gate.server.tcpPort ?? 0;
+  harness = await startGateApp({ wsAddr: undefined }, { modules: [new ChatModule()] });
 });
 
 after(async () => {
   for (const mqtt of connections) await mqtt.endAsync();
-  await app?.stop();
+  await harness?.stop();
 });
 
 test("two Node clients over TCP: join, say → typed SayReply, the room's lines arrive as typed ChatMessage pushes", async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import mqttPacket from "mqtt-packet";
 import type { ClosedConnectionInfo } from "../../runtime/gate/options.js";
-import { CONNACK_OK_HEX, CONNECT_HEX, connectMqtt, RawClient, startGateApp } from "./support.js";
+import { CONNACK_OK_HEX, CONNECT_HEX, connectMqtt, expectSilentSocketsHoldSlots, RawClient, startGateApp } from "./support.js";
 
 /** `count` QoS 1 PUBLISHes of 64 bytes each, every one answered by a PUBACK the flooding client never reads. */
 function floodBatch(count: number): Buffer {
@@ -133,17 +133,7 @@ test("sockets beyond maxConnections are closed at accept", async () => {
 test("WebSocket port: sockets still before the HTTP upgrade count against maxConnections", { timeout: 30_000 }, async () => {
   const harness = await startGateApp({ maxConnections: 2, connectTimeoutMs: 3_000 });
   try {
-    const silent = await Promise.all([RawClient.connect(harness.wsPort), RawClient.connect(harness.wsPort)]);
-    const deadline = Date.now() + 2_000;
-    while (harness.gate.server.socketCount < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(harness.gate.server.socketCount, 2);
-    const refused = await RawClient.connect(harness.wsPort);
-    assert.equal(await refused.waitForClose(1_000), true, "a third socket is refused before its upgrade");
-    assert.ok(silent.every((client) => !client.closed), "refused by the limit, not by the upgrade timeout");
-    assert.deepEqual(await Promise.all(silent.map((client) => client.waitForClose(10_000))), [true, true]);
-    const released = Date.now() + 5_000;
-    while (harness.gate.server.socketCount > 0 && Date.now() < released) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(harness.gate.server.socketCount, 0, "the slots are released when the sockets close");
+    await expectSilentSocketsHoldSlots(harness, harness.wsPort);
     const client = await connectMqtt(`ws://127.0.0.1:${harness.wsPort}/mqtt`);
     await client.endAsync();
   } finally {

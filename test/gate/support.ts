@@ -2,6 +2,7 @@
  * A real app running the gate and a backend module that behaves like the captured mqant app's
  * `helloworld` (HD_say binds "u1", pushes "/push/x" "pushed" and answers; HD_raw answers "raw:" + bytes).
  */
+import assert from "node:assert/strict";
 import { connect as connectTcp, type Socket } from "node:net";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { createApp, type App } from "../../runtime/app/app.js";
@@ -200,6 +201,26 @@ export class RawClient {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * With `maxConnections: 2` and a connect timeout of a few seconds: two silent sockets on `port` (no TLS or
+ * WebSocket handshake, no CONNECT) hold both slots, a third is refused at accept while they are still open,
+ * the timeout then closes them, and their slots are released. Returns the two silent clients.
+ */
+export async function expectSilentSocketsHoldSlots(harness: GateHarness, port: number): Promise<RawClient[]> {
+  const silent = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
+  const deadline = Date.now() + 2_000;
+  while (harness.gate.server.socketCount < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(harness.gate.server.socketCount, 2, "both sockets hold a slot before any handshake");
+  const refused = await RawClient.connect(port);
+  assert.equal(await refused.waitForClose(1_000), true, "a third socket is refused at accept");
+  assert.ok(silent.every((client) => !client.closed), "refused by the limit, not by the handshake timeout");
+  assert.deepEqual(await Promise.all(silent.map((client) => client.waitForClose(10_000))), [true, true], "the timeout closes silent sockets");
+  const released = Date.now() + 5_000;
+  while (harness.gate.server.socketCount > 0 && Date.now() < released) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(harness.gate.server.socketCount, 0, "their slots are released when the sockets close");
+  return silent;
 }
 
 export const CONNECT_HEX = "101000044d5154540402003c000472617731"; // level 4, keepalive 60, client id "raw1"

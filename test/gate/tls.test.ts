@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { resolveGateOptions } from "../../runtime/gate/options.js";
 import { ConfigError } from "../../runtime/errors.js";
-import { connectMqtt, nextMessage, RawClient, startGateApp, type GateHarness } from "./support.js";
+import { connectMqtt, expectSilentSocketsHoldSlots, nextMessage, RawClient, startGateApp, type GateHarness } from "./support.js";
 
 let dir: string;
 let harness: GateHarness;
@@ -53,19 +53,8 @@ for (const listener of ["mqtts", "wss"] as const) {
     const limited = await startGateApp({ tls: tlsOptions, maxConnections: 2, connectTimeoutMs: 3_000 });
     try {
       const port = listener === "mqtts" ? limited.tcpPort : limited.wsPort;
-      const silent = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
-      const deadline = Date.now() + 2_000;
-      while (limited.gate.server.socketCount < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(limited.gate.server.socketCount, 2, "both sockets hold a slot before any handshake");
-      const refused = await RawClient.connect(port);
-      assert.equal(await refused.waitForClose(1_000), true, "a third socket is refused at accept");
-      assert.ok(silent.every((client) => !client.closed), "refused by the limit, not by the handshake timeout");
-      const closed = await Promise.all(silent.map((client) => client.waitForClose(10_000)));
-      assert.deepEqual(closed, [true, true], "the handshake timeout closes silent sockets");
-      assert.ok(silent.every((client) => client.bytes.length === 0));
-      const released = Date.now() + 5_000;
-      while (limited.gate.server.socketCount > 0 && Date.now() < released) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(limited.gate.server.socketCount, 0, "their slots are released");
+      const silent = await expectSilentSocketsHoldSlots(limited, port);
+      assert.ok(silent.every((client) => client.bytes.length === 0), "nothing is sent to a socket that never finished its handshake");
       const client = await connectMqtt(`${listener}://127.0.0.1:${port}/mqtt`, { rejectUnauthorized: false });
       try {
         const reply = nextMessage(client, "helloworld/HD_say/2");
