@@ -12,7 +12,6 @@ import { parseYamlSchema } from "./parse/yaml.js";
 import { validateModel } from "./validate.js";
 import { emitAll } from "./emit/index.js";
 import { contractIds } from "./contracts.js";
-import { readReserved } from "./breaking/reserved.js";
 import { snapshotFromModel } from "./breaking/snapshot.js";
 import type { ContractSnapshot } from "./breaking/snapshot.js";
 
@@ -117,6 +116,6 @@ export function generate(options: GenerateOptions): GenerateResult {
   const sources = options.sources ?? readSchemaSources(options.schemaDir);
   const { model, diagnostics } = loadModel({ schemaDir: options.schemaDir, sources });
   if (diagnostics.length > 0) return { files: new Map(), diagnostics, model };
-  const ids = options.baseline && contractIds(model, snapshotFromModel(model, readReserved(sources)), options.baseline);
+  const ids = options.baseline && contractIds(model, snapshotFromModel(model), options.baseline);
   return { files: emitAll(model, ids), diagnostics, model };
 }

@@ -49,6 +49,19 @@ export type TypeRef =
 
 export type Cardinality = "singular" | "optional" | "repeated" | "map";
 
+const MAP_KEY_KINDS: readonly string[] = ["bool", "int32", "int64", "uint32", "uint64", "string"];
+
+/** The scalar kinds protobuf allows as map keys (both schema languages share the rule). */
+export function isMapKeyKind(kind: string): kind is ScalarKind {
+  return MAP_KEY_KINDS.includes(kind);
+}
+
+/** Field numbers (inclusive ranges) and names a message keeps from reuse (`reserved`). */
+export interface ReservedModel {
+  readonly numbers: readonly (readonly [number, number])[];
+  readonly names: readonly string[];
+}
+
 export interface FieldModel {
   readonly name: string;
   readonly no: number;
@@ -57,6 +70,10 @@ export interface FieldModel {
   readonly mapKey?: ScalarKind;
   /** A key type that cannot be a map key, kept so the validator can report it. */
   readonly invalidMapKey?: string;
+  /** `json_name` of a .proto field, when it has one; JSON otherwise uses `name`. */
+  readonly jsonName?: string;
+  /** `[deprecated = true]`: generated members carry `@deprecated`. */
+  readonly deprecated?: boolean;
   readonly doc: string;
   readonly pos: SourcePos;
 }
@@ -71,12 +88,16 @@ export interface MessageModel {
   readonly fields: readonly FieldModel[];
   /** Made by mqgen from a YAML gate handler's named params (the request object). */
   readonly synthetic: boolean;
+  /** What `reserved` keeps (read by `mqgen breaking`); absent when the message reserves nothing. */
+  readonly reserved?: ReservedModel;
+  readonly deprecated?: boolean;
   readonly pos: SourcePos;
 }
 
 export interface EnumValueModel {
   readonly name: string;
   readonly number: number;
+  readonly deprecated?: boolean;
   readonly doc: string;
   readonly pos: SourcePos;
 }
@@ -86,8 +107,11 @@ export interface EnumModel {
   readonly package: string;
   readonly name: string;
   readonly doc: string;
-  readonly values: readonly EnumValueModel[];
   /** proto3 requires the first value to be 0; YAML enums follow the same rule so they map to proto. */
+  readonly values: readonly EnumValueModel[];
+  /** `option allow_alias = true`: several names may share a number. */
+  readonly allowAlias?: boolean;
+  readonly deprecated?: boolean;
   readonly pos: SourcePos;
 }
 
@@ -104,8 +128,10 @@ export interface ParamModel {
 }
 
 export interface HandlerModel {
-  /** TypeScript method name (`sayHi`). */
+  /** TypeScript method name (`sayHi`), before escaping (emit escapes `constructor` → `constructor$`). */
   readonly method: string;
+  /** The name as written in the schema (`SayHi` for a .proto rpc), for messages about collisions. */
+  readonly schemaName: string;
   readonly wireName: string;
   readonly mode: HandlerMode;
   readonly gate: boolean;
@@ -124,6 +150,7 @@ export interface HandlerModel {
   readonly wirePos: SourcePos;
   /** Position of the result type (the `returns:` value), for type errors. */
   readonly resultPos: SourcePos;
+  readonly deprecated?: boolean;
 }
 
 export interface PushModel {

@@ -14,10 +14,12 @@ import type {
   TypeRef,
 } from "./model.js";
 import { compareDiagnostics } from "./model.js";
-import { isGeneratedBinding, isGeneratedDeclaration, isIdentifier, isReservedWord, moduleBinding, pascalCase } from "./names.js";
+import { isIdentifier, MAX_FILE_STEM, moduleBinding, moduleFileStem, packageFileStem, pascalCase, safeIdentifier } from "./names.js";
 
 const MODULE_TYPE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const MAX_FIELD_NUMBER = 536_870_911;
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
 /** Scalars the gate can carry inside its JSON envelope without losing precision or meaning. */
 const GATE_RESULT_SCALARS = new Set(["string", "bool", "int32", "uint32", "float", "double"]);
 
@@ -63,18 +65,26 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     ref.resolved = { target: "fields" in found ? "message" : "enum", fullName: found.fullName };
   };
 
-  // Generated declarations share one namespace per package: `Foo`, and `FooType` for an enum `Foo`.
+  // A package names a generated file; one too long for a file system is refused here, not by a write error.
+  const stemReported = new Set<string>();
+  for (const declared of [...model.messages, ...model.enums]) {
+    const stem = packageFileStem(declared.package);
+    if (stem.length > MAX_FILE_STEM && !stemReported.has(stem)) {
+      stemReported.add(stem);
+      report(declared.pos, `package '${declared.package.slice(0, 40)}…' is ${stem.length} characters long; it names a generated file, so at most ${MAX_FILE_STEM}`);
+    }
+  }
+
+  // Generated declarations share one namespace per package: `Foo`, and `FooType` for an enum `Foo`. Names
+  // that cannot be declared as written (`Promise`, `delete`, `field`) are escaped (`Promise$`), not refused.
   const declaredNames = new Map<string, SourcePos>();
   for (const declared of [...model.messages, ...model.enums]) {
-    if (!isIdentifier(declared.name) || isReservedWord(declared.name)) {
+    if (!isIdentifier(declared.name)) {
       report(declared.pos, `'${declared.name}' is not a valid type name`);
       continue;
     }
-    if (isGeneratedDeclaration(declared.name)) {
-      report(declared.pos, `'${declared.name}' is a name the generated code declares or imports; rename the type`);
-      continue;
-    }
-    const names = "fields" in declared ? [declared.name] : [declared.name, `${declared.name}Type`];
+    const local = safeIdentifier(declared.name);
+    const names = "fields" in declared ? [local] : [local, `${local}Type`];
     for (const name of names) {
       const key = `${declared.package}\u0000${name}`;
       const previous = declaredNames.get(key);
@@ -91,8 +101,6 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
       const where = message.synthetic ? `param '${field.name}'` : `field '${field.name}'`;
       if (!isIdentifier(field.name)) {
         report(field.pos, `${where} of ${message.name}: '${field.name}' is not a valid identifier`);
-      } else if (message.synthetic && isReservedWord(field.name)) {
-        report(field.pos, `${where}: '${field.name}' is a reserved word`);
       }
       const previous = names.get(field.name);
       if (previous) report(field.pos, `duplicate ${where} in ${message.name} (first at ${at(previous)})`);
@@ -115,31 +123,50 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     }
   }
 
+  // Enum values are siblings of their enum (C++ scoping, as protoc has it): unique in the enclosing scope.
+  const siblings = new Map<string, { pos: SourcePos; enumName: string }>();
   for (const e of model.enums) {
     const first = e.values[0];
     if (!first) report(e.pos, `enum '${e.name}' has no values`);
     else if (first.number !== 0) {
       report(first.pos, `the first value of enum '${e.name}' must be 0 (proto3), not ${first.number}`);
     }
+    const scope = e.fullName.slice(0, Math.max(e.fullName.lastIndexOf("."), 0));
     const names = new Map<string, SourcePos>();
     const numbers = new Map<number, string>();
+    let aliased = false;
     for (const value of e.values) {
       if (!isIdentifier(value.name)) report(value.pos, `enum value '${value.name}' is not a valid identifier`);
+      if (!Number.isInteger(value.number) || value.number < INT32_MIN || value.number > INT32_MAX) {
+        report(value.pos, `enum value ${value.name} = ${value.number} is out of range: enum values are int32 (${INT32_MIN}..${INT32_MAX})`);
+      }
       const previous = names.get(value.name);
       if (previous) report(value.pos, `duplicate enum value '${value.name}' in ${e.name} (first at ${at(previous)})`);
-      else names.set(value.name, value.pos);
+      else {
+        names.set(value.name, value.pos);
+        const key = `${scope}\u0000${value.name}`;
+        const sibling = siblings.get(key);
+        if (sibling !== undefined && sibling.enumName !== e.fullName) {
+          report(value.pos, `"${value.name}" is already defined in "${scope}" by enum ${sibling.enumName} (at ${at(sibling.pos)}); enum values are siblings of their enum (C++ scoping), so "${value.name}" must be unique within "${scope}", not just within "${e.name}"`);
+        } else siblings.set(key, { pos: value.pos, enumName: e.fullName });
+      }
       const owner = numbers.get(value.number);
-      if (owner !== undefined) report(value.pos, `enum value ${value.name} = ${value.number} repeats the number of ${owner}`);
-      else numbers.set(value.number, value.name);
+      if (owner !== undefined) {
+        aliased = true;
+        if (!e.allowAlias) {
+          report(value.pos, `"${value.name}" uses the same enum value as "${owner}" (${value.number}); if this is intended, set 'option allow_alias = true;' on enum ${e.name}`);
+        }
+      } else numbers.set(value.number, value.name);
     }
+    if (e.allowAlias && !aliased) report(e.pos, `enum ${e.name} declares 'option allow_alias = true;' but has no aliasing values`);
   }
 
   const moduleTypes = new Map<string, ModuleModel>();
   for (const module of model.modules) {
     if (!MODULE_TYPE.test(module.type)) {
       report(module.pos, `module type '${module.type}' must start with a letter and contain only letters, digits, '_' and '-'`);
-    } else if (isReservedWord(module.type)) {
-      report(module.pos, `module type '${module.type}' is a reserved word`);
+    } else if (moduleFileStem(module.type).length > MAX_FILE_STEM) {
+      report(module.pos, `module type '${module.type.slice(0, 40)}…' is ${module.type.length} characters long; it names a generated file, so at most ${MAX_FILE_STEM}`);
     }
     const previous = moduleTypes.get(module.type);
     if (previous) report(module.pos, `duplicate module type '${module.type}' (first declared at ${at(previous.pos)})`);
@@ -148,7 +175,7 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     const pascal = pascalCase(module.type);
     const generated = new Set([moduleBinding(module.type), `${pascal}Client`, `${pascal}Handlers`, `register${pascal}`, `${pascal}GateClient`]);
     for (const declared of [...model.messages, ...model.enums]) {
-      if (declared.package === module.package && generated.has(declared.name)) {
+      if (declared.package === module.package && generated.has(safeIdentifier(declared.name))) {
         report(declared.pos, `'${declared.name}' clashes with a name generated for module '${module.type}'; rename the type`);
       }
     }
@@ -156,7 +183,7 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     const pushNames = new Map<string, SourcePos>();
     const topics = new Map<string, string>();
     for (const push of module.pushes) {
-      if (!isIdentifier(push.name) || isReservedWord(push.name)) {
+      if (!isIdentifier(push.name)) {
         report(push.pos, `push name '${push.name}' is not a valid identifier`);
       }
       const previous = pushNames.get(push.name);
@@ -174,14 +201,15 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
   }
 
   function validateHandlers(module: ModuleModel): void {
-    const methods = new Map<string, SourcePos>();
+    const methods = new Map<string, HandlerModel>();
     const wires = new Map<string, string>();
     for (const handler of module.handlers) {
       const previous = methods.get(handler.method);
       if (!isIdentifier(handler.method)) report(handler.pos, `handler name '${handler.method}' is not a valid identifier`);
-      else if (isReservedWord(handler.method)) report(handler.pos, `handler name '${handler.method}' is a reserved word`);
-      if (previous) report(handler.pos, `duplicate handler '${handler.method}' in module '${module.type}' (first at ${at(previous)})`);
-      else methods.set(handler.method, handler.pos);
+      if (previous && previous.schemaName !== handler.schemaName) {
+        report(handler.pos, `handlers '${previous.schemaName}' (at ${at(previous.pos)}) and '${handler.schemaName}' of module '${module.type}' both become method '${handler.method}'; rename one`);
+      } else if (previous) report(handler.pos, `duplicate handler '${handler.method}' in module '${module.type}' (first at ${at(previous.pos)})`);
+      else methods.set(handler.method, handler);
       const owner = wires.get(handler.wireName);
       if (owner !== undefined && owner !== handler.method) {
         report(handler.wirePos, `wire name '${handler.wireName}' of '${handler.method}' is already used by '${owner}' in module '${module.type}'`);
@@ -194,19 +222,15 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
       } else if (!handler.gate && handler.wireName.startsWith("HD_")) {
         report(handler.wirePos, `wire name '${handler.wireName}' starts with HD_ but '${handler.method}' is not a gate handler; set gate: true or rename it`);
       }
-      validateSignature(handler, moduleBinding(module.type));
+      validateSignature(handler);
     }
   }
 
-  function validateSignature(handler: HandlerModel, binding: string): void {
+  function validateSignature(handler: HandlerModel): void {
     const names = new Map<string, SourcePos>();
     for (const param of handler.params) {
       if (!isIdentifier(param.name)) {
         report(param.pos, `param '${param.name}' of '${handler.method}' is not a valid identifier`);
-      } else if (isReservedWord(param.name)) {
-        report(param.pos, `param '${param.name}' of '${handler.method}' is a reserved word`);
-      } else if ((isGeneratedBinding(param.name) || param.name === binding) && !(handler.gate || param.name === "request")) {
-        report(param.pos, `param '${param.name}' of '${handler.method}' shadows a name the generated code uses; rename it`);
       }
       const previous = names.get(param.name);
       if (previous) report(param.pos, `duplicate param '${param.name}' of '${handler.method}' (first at ${at(previous)})`);

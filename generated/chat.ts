@@ -2,7 +2,16 @@
 // source: schemas/chat.yaml
 
 import { sessionCodec, voidCodec } from "mqgen/runtime";
-import type { CallContext, CallOptions, ModuleDescriptor, ModuleServer, RpcCaller, Session } from "mqgen/runtime";
+import type {
+  CallContext,
+  CallOptions,
+  HandlerDescriptor,
+  ModuleDescriptor,
+  ModuleServer,
+  PushDescriptor,
+  RpcCaller,
+  Session,
+} from "mqgen/runtime";
 import { ChatMessage, JoinRequest, SayReply, SayRequest } from "./chat.types.js";
 
 export * from "./chat.types.js";
@@ -11,7 +20,15 @@ export * from "./chat.types.js";
  * Chat rooms for gate clients.
  * Module `chat` version 1.0.0.
  */
-export const chat: ModuleDescriptor = {
+export const chat: ModuleDescriptor & {
+  readonly handlers: {
+    readonly join: HandlerDescriptor;
+    readonly say: HandlerDescriptor;
+  };
+  readonly pushes: {
+    readonly message: PushDescriptor;
+  };
+} = {
   type: "chat",
   version: "1.0.0",
   schemaHash: "00b587e4cfb4217e",

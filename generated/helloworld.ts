@@ -2,13 +2,24 @@
 // source: schemas/helloworld.yaml
 
 import { stringCodec } from "mqgen/runtime";
-import type { CallContext, CallOptions, ModuleDescriptor, ModuleServer, RpcCaller } from "mqgen/runtime";
+import type {
+  CallContext,
+  CallOptions,
+  HandlerDescriptor,
+  ModuleDescriptor,
+  ModuleServer,
+  RpcCaller,
+} from "mqgen/runtime";
 
 /**
  * Says hi, as in the mqant introduction.
  * Module `helloworld` version 1.0.0.
  */
-export const helloworld: ModuleDescriptor = {
+export const helloworld: ModuleDescriptor & {
+  readonly handlers: {
+    readonly sayHi: HandlerDescriptor;
+  };
+} = {
   type: "helloworld",
   version: "1.0.0",
   schemaHash: "cf59407a934062f9",

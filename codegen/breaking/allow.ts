@@ -8,7 +8,10 @@
  */
 import type { SourcePos } from "../model.js";
 import type { Violation } from "./compare.js";
-import type { SourceText } from "./reserved.js";
+export interface SourceText {
+  readonly path: string;
+  readonly text: string;
+}
 import type { RuleId } from "./rules.js";
 import { RULES, isRuleId } from "./rules.js";
 

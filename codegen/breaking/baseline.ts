@@ -10,8 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { loadModel, readSchemaSources } from "../index.js";
 import type { Diagnostic, SchemaModel } from "../model.js";
-import { readReserved } from "./reserved.js";
-import type { SourceText } from "./reserved.js";
+import type { SourceText } from "./allow.js";
 import type { ContractSnapshot } from "./snapshot.js";
 import { parseLock, snapshotFromModel } from "./snapshot.js";
 
@@ -48,7 +47,7 @@ export function loadSchemas(schemaDir: string, label?: string): LoadedSchemas {
   if (diagnostics.length > 0) {
     throw new BreakingCheckError(`${schemaDir}: the schemas have errors`, diagnostics);
   }
-  return { model, snapshot: snapshotFromModel(model, readReserved(sources)), sources };
+  return { model, snapshot: snapshotFromModel(model), sources };
 }
 
 export function readLockFile(path: string): ContractSnapshot {

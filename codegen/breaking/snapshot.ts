@@ -9,7 +9,6 @@
  */
 import type { FieldModel, HandlerModel, ModuleModel, SchemaModel, SourcePos, TypeRef } from "../model.js";
 import { compareStrings } from "../model.js";
-import type { ReservedTable } from "./reserved.js";
 
 export const LOCK_FORMAT = 1;
 
@@ -122,7 +121,8 @@ function withCollection(type: string, collection: "repeated" | "map" | undefined
 
 const EMPTY_RESERVED: ReservedSnapshot = { numbers: [], names: [] };
 
-export function snapshotFromModel(model: SchemaModel, reserved: ReservedTable = new Map()): ContractSnapshot {
+/** The contract of a model; `reserved` comes from the model too (the parsers carry it). */
+export function snapshotFromModel(model: SchemaModel): ContractSnapshot {
   const messagesByName = new Map(model.messages.map((m) => [m.fullName, m]));
   const synthetic = new Set(model.messages.filter((m) => m.synthetic).map((m) => m.fullName));
 
@@ -164,7 +164,7 @@ export function snapshotFromModel(model: SchemaModel, reserved: ReservedTable = 
         fullName: m.fullName,
         file: m.pos.file,
         fields: m.fields.map((f) => ({ no: f.no, name: f.name, type: fieldType(f), cardinality: f.cardinality, pos: f.pos })),
-        reserved: normalizeReserved(reserved.get(m.fullName) ?? EMPTY_RESERVED),
+        reserved: normalizeReserved(m.reserved ?? EMPTY_RESERVED),
         pos: m.pos,
       })),
     enums: model.enums.map((e) => ({

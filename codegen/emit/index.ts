@@ -2,10 +2,11 @@
  * Model → generated files. Views are computed here (names, types, codec expressions, imports); the
  * handlebars templates in codegen/templates only lay them out. Templates are compiled once per process.
  */
-import Handlebars from "handlebars";
+import { createRequire } from "node:module";
+import type HandlebarsNamespace from "handlebars";
 import type { FieldModel, HandlerModel, ModuleModel, SchemaModel, TypeRef } from "../model.js";
 import { compareStrings } from "../model.js";
-import { moduleBinding, moduleFileStem, packageFileStem, pascalCase } from "../names.js";
+import { commentText, moduleBinding, moduleFileStem, packageFileStem, pascalCase, safeIdentifier, safeParam, safeProperty, stringLiteral } from "../names.js";
 import { ContractHasher } from "../hash.js";
 import { contractKey } from "../contracts.js";
 import type { ContractIds } from "../contracts.js";
@@ -21,9 +22,12 @@ type Render = (view: object) => string;
 
 let compiled: { types: Render; module: Render; gate: Render; index: Render } | undefined;
 
+const require = createRequire(import.meta.url);
+
+/** handlebars loads with the first emit, so commands that never emit (`--help`, `breaking`) start without it. */
 function templates(): { types: Render; module: Render; gate: Render; index: Render } {
   if (!compiled) {
-    const hb = Handlebars.create();
+    const hb = (require("handlebars") as typeof HandlebarsNamespace).create();
     const options = { noEscape: true, strict: true };
     compiled = {
       types: hb.compile(typesTemplate, options),
@@ -115,39 +119,58 @@ function fieldTypeDescriptor(ref: TypeRef, imports: FileImports): string {
 function fieldView(field: FieldModel, imports: FileImports): { jsdoc: string; property: string; tsType: string; descriptor: string } {
   const base = imports.tsType(field.type);
   const isMessage = field.type.kind === "ref" && field.type.resolved?.target === "message";
-  let property = field.name;
+  const local = safeProperty(field.name);
+  let property = local;
   let tsType = base;
   switch (field.cardinality) {
     case "singular":
-      if (isMessage) property = `${field.name}?`;
+      if (isMessage) property = `${local}?`;
       break;
     case "optional":
-      property = `${field.name}?`;
+      property = `${local}?`;
       break;
     case "repeated":
-      tsType = /^[A-Za-z0-9_]+$/.test(base) ? `${base}[]` : `(${base})[]`;
+      tsType = /^[A-Za-z0-9_$]+$/.test(base) ? `${base}[]` : `(${base})[]`;
       break;
     case "map":
       tsType = `Record<string, ${base}>`;
       break;
   }
-  const args = [String(field.no), `"${field.name}"`, fieldTypeDescriptor(field.type, imports)];
-  if (field.cardinality !== "singular" || field.mapKey) args.push(`"${field.cardinality}"`);
-  if (field.cardinality === "map" && field.mapKey) args.push(`"${field.mapKey}"`);
-  const descriptor = `field(${args.join(", ")})`;
-  return { jsdoc: jsdoc(field.doc, "  "), property, tsType, descriptor };
+  // The JSON name stays the schema's (or its json_name) when the TypeScript property had to be escaped.
+  const jsonName = field.jsonName ?? field.name;
+  const withJson = jsonName !== local;
+  const args = [String(field.no), stringLiteral(local), fieldTypeDescriptor(field.type, imports)];
+  if (field.cardinality !== "singular" || field.mapKey || withJson) args.push(stringLiteral(field.cardinality));
+  if (field.mapKey) args.push(stringLiteral(field.mapKey));
+  else if (withJson) args.push("undefined");
+  if (withJson) args.push(stringLiteral(jsonName));
+  return { jsdoc: jsdoc(fieldDoc(field), "  "), property, tsType, descriptor: `field(${args.join(", ")})` };
+}
+
+function fieldDoc(field: FieldModel): string {
+  return field.deprecated ? [field.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : field.doc;
 }
 
 function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
   const imports = new FileImports(index, pkg, true);
   const enums = model.enums
     .filter((e) => e.package === pkg)
-    .map((e) => ({
-      jsdoc: jsdoc(e.doc, ""),
-      name: e.name,
-      fullName: e.fullName,
-      values: e.values.map((v) => ({ jsdoc: jsdoc(v.doc, "  "), name: v.name, number: v.number })),
-    }));
+    .map((e) => {
+      const escaped = e.values.filter((v) => safeProperty(v.name) !== v.name);
+      const protoNames = escaped.map((v) => `${safeProperty(v.name)}: ${stringLiteral(v.name)}`);
+      return {
+        jsdoc: jsdoc(e.doc, ""),
+        name: safeIdentifier(e.name),
+        typeConst: `${safeIdentifier(e.name)}Type`,
+        fullName: stringLiteral(e.fullName),
+        protoNames: protoNames.length > 0 ? `, { ${protoNames.join(", ")} }` : "",
+        values: e.values.map((v) => ({
+          jsdoc: jsdoc(v.deprecated ? [v.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : v.doc, "  "),
+          name: safeProperty(v.name),
+          number: v.number,
+        })),
+      };
+    });
   if (enums.length > 0) {
     imports.use(GATE_CLIENT, "defineEnum", "value");
     imports.use(GATE_CLIENT, "EnumType", "type");
@@ -155,9 +178,9 @@ function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
   const messages = model.messages
     .filter((m) => m.package === pkg)
     .map((m) => ({
-      jsdoc: jsdoc(m.doc, ""),
-      name: m.name,
-      fullName: m.fullName,
+      jsdoc: jsdoc(m.deprecated ? [m.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : m.doc, ""),
+      name: safeIdentifier(m.name),
+      fullName: stringLiteral(m.fullName),
       fields: m.fields.map((f) => fieldView(f, imports)),
     }));
   if (messages.length > 0) {
@@ -168,7 +191,7 @@ function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
   }
   return tidy(
     templates().types({
-      sources: sourcesOfPackage(model, pkg),
+      sources: sourcesOfPackage(model, pkg).map(commentText),
       imports: imports.lines(),
       enums,
       messages,
@@ -210,9 +233,9 @@ interface TypedParam {
   readonly codec: string;
 }
 
-function typedParams(handler: HandlerModel, imports: FileImports): TypedParam[] {
+function typedParams(handler: HandlerModel, imports: FileImports, binding: string): TypedParam[] {
   const params: TypedParam[] = handler.params.map((p) => ({
-    name: p.name,
+    name: safeParam(p.name, binding),
     tsType: imports.tsType(p.type),
     codec: codecOf(p.type, imports, handler.gate),
   }));
@@ -226,19 +249,20 @@ function typedParams(handler: HandlerModel, imports: FileImports): TypedParam[] 
   return params;
 }
 
-function paramDocs(handler: HandlerModel, index: TypeIndex): string {
+function paramDocs(handler: HandlerModel, index: TypeIndex, binding: string): string {
   const lines = [handler.doc.trim()];
-  const documented: { name: string; doc: string }[] = handler.params.map((p) => ({ name: p.name, doc: p.doc.trim() }));
+  const documented: { name: string; doc: string }[] = handler.params.map((p) => ({ name: safeParam(p.name, binding), doc: p.doc.trim() }));
   if (handler.gate) {
     // A YAML gate handler's named params live on as the fields of its request message.
     const request = handler.params[0]?.type;
     const message = request?.kind === "ref" && request.resolved ? index.messages.get(request.resolved.fullName) : undefined;
-    if (message?.synthetic) documented.push(...message.fields.map((f) => ({ name: `request.${f.name}`, doc: f.doc.trim() })));
-    lines.push(`Wire name \`${handler.wireName}\` (gate handler: the first wire argument is the caller's session).`);
+    if (message?.synthetic) documented.push(...message.fields.map((f) => ({ name: `request.${safeProperty(f.name)}`, doc: f.doc.trim() })));
+    lines.push(`Wire name \`${commentText(handler.wireName)}\` (gate handler: the first wire argument is the caller's session).`);
   } else {
-    lines.push(`Wire name \`${handler.wireName}\`.`);
+    lines.push(`Wire name \`${commentText(handler.wireName)}\`.`);
   }
   for (const p of documented) if (p.doc !== "") lines.push(`@param ${p.name} ${p.doc}`);
+  if (handler.deprecated) lines.push("@deprecated");
   return lines.filter((l) => l !== "").join("\n");
 }
 
@@ -252,52 +276,77 @@ function declaredNames(names: ModuleNames): string[] {
   return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass];
 }
 
+/**
+ * The descriptor's type names its handlers and pushes, so `binding.handlers.sayHi` is a HandlerDescriptor
+ * under `noUncheckedIndexedAccess` and `noPropertyAccessFromIndexSignature`, with no cast.
+ */
+function descriptorType(module: ModuleModel, imports: FileImports): string {
+  const base = imports.use(RUNTIME, "ModuleDescriptor", "type");
+  const parts: string[] = [];
+  if (module.handlers.length > 0) {
+    const handler = imports.use(RUNTIME, "HandlerDescriptor", "type");
+    parts.push(`  readonly handlers: {\n${module.handlers.map((h) => `    readonly ${safeProperty(h.method)}: ${handler};`).join("\n")}\n  };`);
+  }
+  if (module.pushes.length > 0) {
+    const push = imports.use(RUNTIME, "PushDescriptor", "type");
+    parts.push(`  readonly pushes: {\n${module.pushes.map((p) => `    readonly ${safeProperty(p.name)}: ${push};`).join("\n")}\n  };`);
+  }
+  return parts.length === 0 ? base : `${base} & {\n${parts.join("\n")}\n}`;
+}
+
 function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, hasher: ContractHasher): string {
   const imports = new FileImports(index, module.package, false, declaredNames(names));
-  imports.use(RUNTIME, "ModuleDescriptor", "type");
+  const descriptor = descriptorType(module, imports);
   if (module.handlers.length > 0) imports.use(RUNTIME, "CallContext", "type");
   imports.use(RUNTIME, "CallOptions", "type");
   imports.use(RUNTIME, "ModuleServer", "type");
   imports.use(RUNTIME, "RpcCaller", "type");
   const handlers = module.handlers.map((h) => {
-    const params = typedParams(h, imports);
+    const params = typedParams(h, imports, names.binding);
     const resultType = imports.tsType(h.result);
-    const docs = paramDocs(h, index);
+    const docs = paramDocs(h, index, names.binding);
+    const key = safeProperty(h.method);
+    const wireParams = h.gate ? ["session", ...h.params.map((p) => p.name)] : h.params.map((p) => p.name);
     return {
-      method: h.method,
-      wireName: h.wireName,
-      mode: h.mode,
+      key,
+      methodLit: stringLiteral(h.method),
+      wireNameLit: stringLiteral(h.wireName),
+      modeLit: stringLiteral(h.mode),
       gate: h.gate,
-      params: params.map((p) => ({ name: p.name, codec: p.codec })),
+      params: params.map((p, i) => ({ nameLit: stringLiteral(wireParams[i] ?? p.name), codec: p.codec })),
       resultCodec: codecOf(h.result, imports, h.gate),
       timeoutMs: h.timeoutMs ?? 0,
       retrySafe: h.retrySafe,
-      hash: hasher.handlerHash(h),
+      hashLit: stringLiteral(hasher.handlerHash(h)),
       resultType,
       clientJsdoc: jsdoc(docs, "  "),
       serverJsdoc: jsdoc(docs, "  "),
-      clientSignature: wrapList("  ", h.method, [...params.map((p) => `${p.name}: ${p.tsType}`), "options?: CallOptions"], `: Promise<${resultType}> {`),
-      serverSignature: wrapList("  ", h.method, [...params.map((p) => `${p.name}: ${p.tsType}`), "ctx: CallContext"], `: ${resultType} | Promise<${resultType}>;`),
+      clientSignature: wrapList("  ", key, [...params.map((p) => `${p.name}: ${p.tsType}`), "options?: CallOptions"], `: Promise<${resultType}> {`),
+      serverSignature: wrapList("  ", key, [...params.map((p) => `${p.name}: ${p.tsType}`), "ctx: CallContext"], `: ${resultType} | Promise<${resultType}>;`),
       argList: params.map((p) => p.name).join(", "),
-      implCall: wrapList("    ", `impl.${h.method}`, [...params.map((p, i) => `args[${i}] as ${p.tsType}`), "ctx"], ","),
+      argsBinding: params.length > 0 ? "args" : "_args",
+      implCall: wrapList("    ", `impl.${key}`, [...params.map((p, i) => `args[${i}] as ${p.tsType}`), "ctx"], ","),
     };
   });
   const pushes = module.pushes.map((p) => ({
-    name: p.name,
-    topic: p.topic,
+    key: safeProperty(p.name),
+    nameLit: stringLiteral(p.name),
+    topicLit: stringLiteral(p.topic),
     codec: `${imports.declared(resolvedName(p.type))}.jsonCodec`,
   }));
-  const moduleDoc = [module.doc.trim(), `Module \`${module.type}\` version ${module.version}.`].filter((l) => l !== "").join("\n");
+  const moduleDoc = [module.doc.trim(), `Module \`${commentText(module.type)}\` version ${commentText(module.version)}.`].filter((l) => l !== "").join("\n");
   // Re-exported types need no import of their own; `imports.lines()` lists only what this file uses.
   const view = {
-    sources: [module.source],
+    sources: [commentText(module.source)],
     imports: imports.lines(),
     typesFile: packageHasTypes(index, module.package) ? `${packageFileStem(module.package)}.types.js` : "",
     jsdoc: jsdoc(moduleDoc, ""),
+    descriptorType: descriptor,
     binding: names.binding,
     type: module.type,
-    version: module.version,
-    schemaHash: hasher.moduleHash(module),
+    typeLit: stringLiteral(module.type),
+    versionLit: stringLiteral(module.version),
+    schemaHashLit: stringLiteral(hasher.moduleHash(module)),
     handlers,
     pushes,
     clientClass: names.clientClass,
@@ -321,26 +370,27 @@ function emitGate(module: ModuleModel, index: TypeIndex, names: ModuleNames): st
     else if (h.result.kind === "void") convertResult = "() => undefined";
     else convertResult = `(result) => result as ${resultType}`;
     return {
-      jsdoc: jsdoc([h.doc.trim(), `Publishes to \`${module.type}/${h.wireName}/<id>\` and waits for the reply.`].filter((l) => l !== "").join("\n"), "  "),
-      method: h.method,
-      wireName: h.wireName,
+      jsdoc: jsdoc([h.doc.trim(), `Publishes to \`${commentText(`${module.type}/${h.wireName}`)}/<id>\` and waits for the reply.`, h.deprecated ? "@deprecated" : ""].filter((l) => l !== "").join("\n"), "  "),
+      method: safeProperty(h.method),
+      wireNameLit: stringLiteral(h.wireName),
       requestType,
       resultType,
       convertResult,
     };
   });
   const pushes = module.pushes.map((p) => ({
-    jsdoc: jsdoc([p.doc.trim(), `Listens to pushes on \`${p.topic}\`; returns the function that stops listening.`].filter((l) => l !== "").join("\n"), "  "),
+    jsdoc: jsdoc([p.doc.trim(), `Listens to pushes on \`${commentText(p.topic)}\`; returns the function that stops listening.`].filter((l) => l !== "").join("\n"), "  "),
     listenerMethod: `on${pascalCase(p.name)}`,
     messageType: imports.declared(resolvedName(p.type)),
-    topic: p.topic,
+    topicLit: stringLiteral(p.topic),
   }));
   return tidy(
     templates().gate({
-      sources: [module.source],
+      sources: [commentText(module.source)],
       imports: imports.lines(),
       typesFile: packageHasTypes(index, module.package) ? `${packageFileStem(module.package)}.types.js` : "",
-      type: module.type,
+      type: commentText(module.type),
+      typeLit: stringLiteral(module.type),
       gateClass: names.gateClass,
       handlers,
       pushes,

@@ -5,7 +5,7 @@
 import type { ScalarKind, TypeRef } from "../model.js";
 import type { TypeIndex } from "../types-index.js";
 import { compareStrings } from "../model.js";
-import { packageFileStem } from "../names.js";
+import { packageFileStem, safeIdentifier } from "../names.js";
 
 const TS_SCALAR: Readonly<Record<ScalarKind, string>> = {
   bool: "boolean",
@@ -41,11 +41,11 @@ export class FileImports {
     this.homePackage = homePackage;
     this.homeIsLocal = homeIsLocal;
     this.homeNames = new Set();
-    for (const m of index.messages.values()) if (m.package === homePackage) this.homeNames.add(m.name);
+    for (const m of index.messages.values()) if (m.package === homePackage) this.homeNames.add(safeIdentifier(m.name));
     for (const e of index.enums.values()) {
       if (e.package === homePackage) {
-        this.homeNames.add(e.name);
-        this.homeNames.add(`${e.name}Type`);
+        this.homeNames.add(safeIdentifier(e.name));
+        this.homeNames.add(`${safeIdentifier(e.name)}Type`);
       }
     }
     for (const name of this.homeNames) this.taken.add(name);
@@ -64,7 +64,7 @@ export class FileImports {
   declared(fullName: string, suffix = ""): string {
     const decl = this.index.messages.get(fullName) ?? this.index.enums.get(fullName);
     if (!decl) throw new Error(`internal: unresolved type ${fullName}`);
-    const name = `${decl.name}${suffix}`;
+    const name = `${safeIdentifier(decl.name)}${suffix}`;
     if (decl.package === this.homePackage) {
       if (!this.homeIsLocal) this.importFrom(decl.package, name, name);
       return name;
@@ -72,7 +72,7 @@ export class FileImports {
     const key = `${decl.package}\u0000${name}`;
     let local = this.aliases.get(key);
     if (local === undefined) {
-      local = this.taken.has(name) ? `${decl.package.replace(/\./g, "_")}_${name}` : name;
+      local = this.taken.has(name) ? `${packageFileStem(decl.package).replace(/[.-]/g, "_")}_${name}` : name;
       this.aliases.set(key, local);
       this.taken.add(local);
     }

@@ -7,6 +7,8 @@
 export interface TokenPos {
   readonly line: number;
   readonly col: number;
+  /** The source text of an option's value token (a string literal keeps its quotes and escapes). */
+  readonly text?: string;
 }
 
 interface Token extends TokenPos {
@@ -157,7 +159,7 @@ export function scanProtoPositions(source: string): PositionTable {
       }
       const value = tokens[j + 1];
       const owner = ownerKey();
-      if (owner && value) table.set(`option:${owner}.${name}`, { line: value.line, col: value.col });
+      if (owner && value) table.set(`option:${owner}.${name}`, { line: value.line, col: value.col, text: value.text });
       continue;
     }
     if (frame?.kind === "enum" && next?.text === "=") {

@@ -23,12 +23,12 @@ import type {
   SchemaModel,
   SourcePos,
   TypeRef,
+  ReservedModel,
 } from "../model.js";
-import { SCALAR_KINDS } from "../model.js";
+import { isMapKeyKind, SCALAR_KINDS } from "../model.js";
 import { camelCase } from "../names.js";
 import { scanProtoPositions } from "./proto-positions.js";
 import type { PositionTable } from "./proto-positions.js";
-import { isMapKeyKind } from "./yaml.js";
 
 export interface ProtoSource {
   /** Display path (relative, `/`-separated), used in diagnostics and `// source:` lines. */
@@ -190,16 +190,20 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
         mapKey = isMapKeyKind(field.keyType) ? { mapKey: field.keyType } : { invalidMapKey: field.keyType };
       } else if (field.repeated) cardinality = "repeated";
       else if (field.options?.["proto3_optional"]) cardinality = "optional";
+      const jsonName = stringOption(field.options?.["json_name"]);
       fields.push({
         name: field.name,
         no: field.id,
         type,
         cardinality,
         ...mapKey,
+        ...(jsonName !== undefined ? { jsonName } : {}),
+        ...(field.options?.["deprecated"] === true ? { deprecated: true } : {}),
         doc: cleanComment(field.comment),
         pos: fieldPos,
       });
     }
+    const reserved = reservedOf(type);
     messages.push({
       fullName,
       package: pkg,
@@ -207,9 +211,11 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
       doc: cleanComment(type.comment),
       fields,
       synthetic: false,
+      ...(reserved ? { reserved } : {}),
+      ...(type.options?.["deprecated"] === true ? { deprecated: true } : {}),
       pos,
     });
-    const topic = type.options?.["(mqgen.push_topic)"];
+    const topic = rawStringOption(source, `option:message:${fullName}.mqgen.push_topic`, type.options?.["(mqgen.push_topic)"]);
     if (typeof topic === "string") {
       const list = pushTopics.get(source.path) ?? [];
       list.push({
@@ -252,9 +258,12 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
       values: Object.entries(e.values).map(([name, number]) => ({
         name,
         number,
+        ...(e.valuesOptions?.[name]?.["deprecated"] === true ? { deprecated: true } : {}),
         doc: cleanComment(e.comments[name] ?? null),
         pos: posIn(source, `value:${fullName}.${name}`),
       })),
+      ...(e.options?.["allow_alias"] === true ? { allowAlias: true } : {}),
+      ...(e.options?.["deprecated"] === true ? { deprecated: true } : {}),
       pos: posIn(source, `enum:${fullName}`),
     });
   }
@@ -275,7 +284,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
       }
       const mo = method.options ?? {};
       const gate = mo["(mqgen.gate)"] === true;
-      const wireOption = stringOption(mo["(mqgen.wire_name)"]);
+      const wireOption = rawStringOption(source, `option:${rpcKey}.mqgen.wire_name`, mo["(mqgen.wire_name)"]);
       const modeOption = stringOption(mo["(mqgen.mode)"]);
       let mode: HandlerMode = "concurrent";
       if (modeOption === "serial" || modeOption === "concurrent") mode = modeOption;
@@ -287,6 +296,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
       const responseName = resolveName(method, method.responseType);
       handlers.push({
         method: camelCase(method.name),
+        schemaName: method.name,
         wireName: wireOption ?? (gate ? `HD_${method.name}` : `/${method.name}`),
         mode,
         gate,
@@ -301,6 +311,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
         pos: methodPos,
         resultPos: methodPos,
         wirePos: wireOption !== undefined ? posIn(source, `option:${rpcKey}.mqgen.wire_name`) : methodPos,
+        ...(mo["deprecated"] === true ? { deprecated: true } : {}),
       });
     }
     modules.push({
@@ -313,6 +324,19 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
       pushes: [],
       pos,
     });
+  }
+
+  /**
+   * A string option's value from the source token: protobufjs drops escaped quotes (`"/go\\"quoted"` →
+   * `/goquoted`), so the value is unescaped here by protoc's rules instead.
+   */
+  function rawStringOption(source: ProtoSource, key: string, parsed: unknown): string | undefined {
+    if (typeof parsed !== "string") return undefined;
+    const raw = positions.get(source.path)?.get(key)?.text;
+    const unescaped = raw === undefined ? undefined : unescapeProtoString(raw);
+    // Only where protobufjs read the same literal minus its escaped quotes (not, e.g., adjacent literals).
+    const strip = (text: string): string => text.replace(/["']/g, "");
+    return unescaped !== undefined && strip(unescaped) === strip(parsed) ? unescaped : parsed;
   }
 
   function resolveName(method: Protobuf.Method, typeName: string): string {
@@ -342,6 +366,65 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     files.push({ path: source.path, syntax: "proto", package: packageOf.get(source.path) ?? "" });
   }
   return { model: { files, modules, messages, enums }, diagnostics };
+}
+
+function reservedOf(type: Protobuf.Type): ReservedModel | undefined {
+  const numbers: [number, number][] = [];
+  const names: string[] = [];
+  for (const entry of type.reserved ?? []) {
+    if (typeof entry === "string") names.push(entry);
+    else if (Array.isArray(entry)) numbers.push([entry[0] as number, entry[1] as number]);
+  }
+  return numbers.length > 0 || names.length > 0 ? { numbers, names } : undefined;
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\", "'": "'", '"': '"', "?": "?" };
+
+/**
+ * One quoted .proto string literal by protoc's escape rules: `\n`, `\"`,
+ * octal `\101`, hex `\x41`, `\u00e9`, `\U0001f600`. Undefined when the token is not a plain string literal.
+ */
+export function unescapeProtoString(token: string): string | undefined {
+  const quote = token[0];
+  if ((quote !== '"' && quote !== "'") || token.length < 2 || token[token.length - 1] !== quote) return undefined;
+  const body = token.slice(1, -1);
+  let out = "";
+  const bytes: number[] = [];
+  const flush = (): void => {
+    if (bytes.length > 0) out += new TextDecoder().decode(new Uint8Array(bytes.splice(0)));
+  };
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] as string;
+    if (ch !== "\\") {
+      flush();
+      out += ch;
+      continue;
+    }
+    const next = body[++i] ?? "";
+    const simple = SIMPLE_ESCAPES[next];
+    if (simple !== undefined) {
+      flush();
+      out += simple;
+    } else if (/[0-7]/.test(next)) {
+      const oct = /^[0-7]{1,3}/.exec(body.slice(i))?.[0] ?? next;
+      bytes.push(parseInt(oct, 8) & 0xff);
+      i += oct.length - 1;
+    } else if (next === "x" || next === "X") {
+      const hex = /^[0-9A-Fa-f]{1,2}/.exec(body.slice(i + 1))?.[0];
+      if (hex === undefined) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += hex.length;
+    } else if (next === "u" || next === "U") {
+      const width = next === "u" ? 4 : 8;
+      const hex = body.slice(i + 1, i + 1 + width);
+      if (!new RegExp(`^[0-9A-Fa-f]{${width}}$`).test(hex)) return undefined;
+      flush();
+      out += String.fromCodePoint(parseInt(hex, 16));
+      i += width;
+    } else return undefined;
+  }
+  flush();
+  return out;
 }
 
 function stringOption(value: unknown): string | undefined {

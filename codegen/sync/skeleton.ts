@@ -13,7 +13,7 @@ import { compareStrings } from "../model.js";
 import { moduleNames } from "../emit/index.js";
 import type { ModuleNames } from "../emit/index.js";
 import { builtinTsType, jsdoc, wrapList } from "../emit/naming.js";
-import { packageFileStem } from "../names.js";
+import { packageFileStem, safeIdentifier, safeParam, safeProperty, stringLiteral } from "../names.js";
 import { indexTypes } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 
@@ -45,25 +45,29 @@ function typeName(ref: TypeRef, index: TypeIndex, needs: Needs): string {
   if (ref.kind !== "ref") return builtinTsType(ref);
   const fullName = ref.resolved?.fullName ?? ref.name;
   const decl = index.messages.get(fullName) ?? index.enums.get(fullName);
-  const name = decl?.name ?? fullName;
+  const name = safeIdentifier(decl?.name ?? fullName);
   need(needs, needs.specifierOf(decl?.package ?? ""), name);
   return name;
 }
 
-/** The method stub for one handler, indented for a class body, without surrounding blank lines. */
+/**
+ * The method stub for one handler, indented for a class body, without surrounding blank lines. The stub
+ * uses none of its parameters, so they start with `_` (clean under `noUnusedParameters`).
+ */
 function methodStub(module: ModuleModel, handler: HandlerModel, index: TypeIndex, needs: Needs): string {
   const params: string[] = [];
   if (handler.gate) {
     needs.runtimeTypes.add("Session");
-    params.push("session: Session");
+    params.push("_session: Session");
   }
-  for (const p of handler.params) params.push(`${p.name}: ${typeName(p.type, index, needs)}`);
+  const binding = moduleNames(module).binding;
+  for (const p of handler.params) params.push(`_${safeParam(p.name, binding)}: ${typeName(p.type, index, needs)}`);
   needs.runtimeTypes.add("CallContext");
-  params.push("ctx: CallContext");
+  params.push("_ctx: CallContext");
   const result = typeName(handler.result, index, needs);
   return [
-    wrapList("  ", handler.method, params, `: ${result} {`),
-    `    throw new Error("not implemented: ${module.type}.${handler.method}");`,
+    wrapList("  ", safeProperty(handler.method), params, `: ${result} {`),
+    `    throw new Error(${stringLiteral(`not implemented: ${module.type}.${handler.method}`)});`,
     "  }",
   ].join("\n");
 }
@@ -110,8 +114,8 @@ function starterFile(module: ModuleModel, index: TypeIndex, names: ModuleNames, 
     ...types.slice(1),
     "",
     `${doc}export class ${names.moduleClass} implements Module, ${names.handlersInterface} {`,
-    `  readonly type = "${module.type}";`,
-    `  readonly version = "${module.version}";`,
+    `  readonly type = ${stringLiteral(module.type)};`,
+    `  readonly version = ${stringLiteral(module.version)};`,
     "",
     "  onInit(ctx: ModuleContext): void {",
     `    ${names.registerFunction}(ctx.server, this);`,
@@ -153,7 +157,7 @@ export function addMissingMethods(
   const cls = findClass(file, names);
   if (!cls) return undefined;
   const existing = new Set(cls.getMembers().flatMap((m) => ("getName" in m && typeof m.getName === "function" ? [String(m.getName())] : [])));
-  const missing = module.handlers.filter((h) => !existing.has(h.method));
+  const missing = module.handlers.filter((h) => !existing.has(safeProperty(h.method)));
   if (missing.length === 0) return undefined;
   const stubs = missing.map((h) => methodStub(module, h, index, needs));
 

@@ -24,7 +24,7 @@ ${imports}
 {{/each}}
 } as const;
 export type {{name}} = (typeof {{name}})[keyof typeof {{name}}];
-export const {{name}}Type: EnumType = defineEnum("{{fullName}}", {{name}});
+export const {{typeConst}}: EnumType = defineEnum({{fullName}}, {{name}}{{protoNames}});
 
 {{/each}}
 {{#each messages}}
@@ -34,7 +34,7 @@ export const {{name}}Type: EnumType = defineEnum("{{fullName}}", {{name}});
 {{/each}}
 }
 
-export const {{name}}: MessageType<{{name}}> = defineMessage<{{name}}>("{{fullName}}", () => [
+export const {{name}}: MessageType<{{name}}> = defineMessage<{{name}}>({{fullName}}, () => [
 {{#each fields}}
   {{descriptor}},
 {{/each}}
@@ -51,24 +51,24 @@ ${imports}
 export * from "./{{typesFile}}";
 {{/if}}
 
-{{jsdoc}}export const {{binding}}: ModuleDescriptor = {
-  type: "{{type}}",
-  version: "{{version}}",
-  schemaHash: "{{schemaHash}}",
+{{jsdoc}}export const {{binding}}: {{descriptorType}} = {
+  type: {{typeLit}},
+  version: {{versionLit}},
+  schemaHash: {{schemaHashLit}},
 {{#unless handlers.length}}
   handlers: {},
 {{else}}
   handlers: {
 {{#each handlers}}
-    {{method}}: {
-      method: "{{method}}",
-      wireName: "{{wireName}}",
-      mode: "{{mode}}",
+    {{key}}: {
+      method: {{methodLit}},
+      wireName: {{wireNameLit}},
+      mode: {{modeLit}},
       gate: {{gate}},
 {{#if params.length}}
       params: [
 {{#each params}}
-        { name: "{{name}}", codec: {{codec}} },
+        { name: {{nameLit}}, codec: {{codec}} },
 {{/each}}
       ],
 {{else}}
@@ -79,7 +79,7 @@ export * from "./{{typesFile}}";
       timeoutMs: {{timeoutMs}},
 {{/if}}
       retrySafe: {{retrySafe}},
-      hash: "{{hash}}",
+      hash: {{hashLit}},
     },
 {{/each}}
   },
@@ -87,7 +87,7 @@ export * from "./{{typesFile}}";
 {{#if pushes.length}}
   pushes: {
 {{#each pushes}}
-    {{name}}: { name: "{{name}}", topic: "{{topic}}", codec: {{codec}} },
+    {{key}}: { name: {{nameLit}}, topic: {{topicLit}}, codec: {{codec}} },
 {{/each}}
   },
 {{else}}
@@ -105,7 +105,7 @@ export class {{clientClass}} {
 {{#each handlers}}
 
 {{clientJsdoc}}{{clientSignature}}
-    return this.rpc.callHandler<{{resultType}}>({{../binding}}, {{../binding}}.handlers.{{method}}, [{{argList}}], options);
+    return this.rpc.callHandler<{{resultType}}>({{../binding}}, {{../binding}}.handlers.{{key}}, [{{argList}}], options);
   }
 {{/each}}
 }
@@ -119,7 +119,7 @@ export interface {{handlersInterface}} {
 
 export function {{registerFunction}}(server: ModuleServer, impl: {{handlersInterface}}): void {
 {{#each handlers}}
-  server.registerHandler({{../binding}}, {{../binding}}.handlers.{{method}}, (args, ctx) =>
+  server.registerHandler({{../binding}}, {{../binding}}.handlers.{{key}}, ({{argsBinding}}, ctx) =>
 {{implCall}}
   );
 {{/each}}
@@ -143,14 +143,14 @@ export class {{gateClass}} {
 
 {{jsdoc}}  {{method}}(request: {{requestType}}, options?: GateCallOptions): Promise<{{resultType}}> {
     return this.gate
-      .request("{{../type}}", "{{wireName}}", {{requestType}}.toJson(request), options)
+      .request({{../typeLit}}, {{wireNameLit}}, {{requestType}}.toJson(request), options)
       .then({{convertResult}});
   }
 {{/each}}
 {{#each pushes}}
 
 {{jsdoc}}  {{listenerMethod}}(listener: (push: {{messageType}}) => void): () => void {
-    return this.gate.onPush("{{topic}}", (payload) =>
+    return this.gate.onPush({{topicLit}}, (payload) =>
       listener({{messageType}}.fromJson(JSON.parse(new TextDecoder().decode(payload)))),
     );
   }

@@ -175,8 +175,10 @@ export type FieldType =
 export interface FieldDescriptor {
   /** Protobuf field number. */
   readonly no: number;
-  /** Property name in TypeScript and in JSON (the schema's field name). */
+  /** Property name in TypeScript, and in JSON unless `jsonName` is set (the schema's field name). */
   readonly name: string;
+  /** Name in JSON when it differs from the property (an escaped name like `constructor$`, or `json_name`). */
+  readonly jsonName?: string;
   readonly type: FieldType;
   /**
    * singular: always present (scalars default to zero values; singular message fields are optional
@@ -190,6 +192,8 @@ export interface FieldDescriptor {
 export interface EnumType {
   readonly typeName: string;
   readonly values: Readonly<Record<string, number>>;
+  /** Schema names of values whose TypeScript key was escaped (`__proto__$` → `__proto__`), used in JSON. */
+  readonly protoNames?: Readonly<Record<string, string>>;
 }
 
 export interface MessageType<T extends object> {

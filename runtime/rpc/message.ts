@@ -467,6 +467,7 @@ function compareMapKeys(scalar: ScalarKind): (a: string, b: string) => number {
 interface FieldPlan {
   readonly desc: FieldDescriptor;
   readonly name: string;
+  readonly jsonName: string;
   /** Key (tag) of a single element on the wire. */
   readonly key: number;
   readonly wireType: number;
@@ -530,13 +531,14 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         .map((desc): FieldPlan => {
           const packable = desc.cardinality === "repeated" && isPackable(desc.type);
           const wireType = desc.cardinality === "map" ? WIRE_LENGTH : fieldWireType(desc.type);
-          return { desc, name: desc.name, key: ((desc.no << 3) | wireType) >>> 0, wireType, packable };
+          return { desc, name: desc.name, jsonName: desc.jsonName ?? desc.name, key: ((desc.no << 3) | wireType) >>> 0, wireType, packable };
         });
       this.planCache = {
         fields,
         ordered,
         byNumber: new Map(ordered.map((plan) => [plan.desc.no, plan])),
-        byName: new Map(ordered.map((plan) => [plan.name, plan])),
+        // JSON accepts the JSON name and the property name, as protobuf's JSON parsers accept both names.
+        byName: new Map(ordered.flatMap((plan) => (plan.jsonName === plan.name ? [[plan.name, plan]] : [[plan.jsonName, plan], [plan.name, plan]]))),
       };
     }
     return this.planCache;
@@ -695,27 +697,27 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
 
   private toJsonFields(message: Fields): Record<string, unknown> {
     const json: Record<string, unknown> = {};
-    for (const { desc } of this.plan.ordered) {
+    for (const { desc, jsonName } of this.plan.ordered) {
       const value = message[desc.name];
       if (value === undefined || value === null) continue;
       switch (desc.cardinality) {
         case "singular":
           if (desc.type.kind !== "message" && isZeroValue(desc.type, value, desc.name)) continue;
-          json[desc.name] = valueToJson(desc.type, value);
+          setOwn(json, jsonName, valueToJson(desc.type, value));
           break;
         case "optional":
-          json[desc.name] = valueToJson(desc.type, value);
+          setOwn(json, jsonName, valueToJson(desc.type, value));
           break;
         case "repeated":
           if ((value as unknown[]).length === 0) continue;
-          json[desc.name] = (value as unknown[]).map((item) => valueToJson(desc.type, item));
+          setOwn(json, jsonName, (value as unknown[]).map((item) => valueToJson(desc.type, item)));
           break;
         case "map": {
           const keys = Object.keys(value as Fields);
           if (keys.length === 0) continue;
           const out: Record<string, unknown> = {};
           for (const key of keys) setOwn(out, key, valueToJson(desc.type, (value as Fields)[key]));
-          json[desc.name] = out;
+          setOwn(json, jsonName, out);
           break;
         }
       }
@@ -900,10 +902,9 @@ function valueFromJson(type: FieldType, value: unknown, path: string): unknown {
   if (type.kind === "scalar") return scalarFromJson(type.scalar, value, path);
   if (type.kind === "enum") {
     if (typeof value === "string") {
-      const number = type.enum.values[value];
-      if (number === undefined || !Object.hasOwn(type.enum.values, value)) {
-        fail(path, `a value of enum ${type.enum.typeName} (${Object.keys(type.enum.values).join(", ")})`, value);
-      }
+      const { byName } = enumTables(type.enum);
+      const number = byName.get(value);
+      if (number === undefined) fail(path, `a value of enum ${type.enum.typeName} (${[...byName.keys()].join(", ")})`, value);
       return number;
     }
     checkEnum(value, path);
@@ -929,17 +930,32 @@ function cloneOne(type: FieldType, value: unknown): unknown {
   return value;
 }
 
-const enumNames = new WeakMap<EnumType, Map<number, string>>();
+interface EnumTables {
+  /** Number → JSON name (the schema's name, also for a value whose TypeScript key was escaped). */
+  readonly byNumber: Map<number, string>;
+  /** JSON name → number. */
+  readonly byName: Map<string, number>;
+}
+
+const enumTableCache = new WeakMap<EnumType, EnumTables>();
+
+function enumTables(type: EnumType): EnumTables {
+  let tables = enumTableCache.get(type);
+  if (tables === undefined) {
+    tables = { byNumber: new Map(), byName: new Map() };
+    for (const [key, number] of Object.entries(type.values)) {
+      const name = type.protoNames?.[key] ?? key;
+      // The first name wins for aliases, as protoc's JSON printer does.
+      if (!tables.byNumber.has(number)) tables.byNumber.set(number, name);
+      tables.byName.set(name, number);
+    }
+    enumTableCache.set(type, tables);
+  }
+  return tables;
+}
 
 function enumName(type: EnumType, value: number): string | undefined {
-  let names = enumNames.get(type);
-  if (names === undefined) {
-    names = new Map();
-    // The first name wins for aliases, as protoc's JSON printer does.
-    for (const [name, number] of Object.entries(type.values)) if (!names.has(number)) names.set(number, name);
-    enumNames.set(type, names);
-  }
-  return names.get(value);
+  return enumTables(type).byNumber.get(value);
 }
 
 /** One row of a generated field table; rows keep the tables short to read and cheap to type-check. */
@@ -949,8 +965,10 @@ export function field(
   type: FieldType,
   cardinality: FieldDescriptor["cardinality"] = "singular",
   mapKey?: ScalarKind,
+  jsonName?: string,
 ): FieldDescriptor {
-  return mapKey === undefined ? { no, name, type, cardinality } : { no, name, type, cardinality, mapKey };
+  const base: FieldDescriptor = mapKey === undefined ? { no, name, type, cardinality } : { no, name, type, cardinality, mapKey };
+  return jsonName === undefined || jsonName === name ? base : { ...base, jsonName };
 }
 
 /** The field type of each scalar kind, shared by every generated field table. */
@@ -971,10 +989,16 @@ export function defineMessage<T extends object>(typeName: string, fields: () => 
   return new ReflectMessageType<T>(typeName, fields);
 }
 
-/** An enum: `values` maps names to numbers (the const object generated code also exports). */
+/**
+ * An enum: `values` maps names to numbers (the const object generated code also exports); `protoNames`
+ * gives the schema name of a value whose key generated code had to escape, for JSON.
+ */
 export function defineEnum<const V extends Record<string, number>>(
   typeName: string,
   values: V,
+  protoNames?: Readonly<Partial<Record<keyof V & string, string>>>,
 ): EnumType & { readonly values: V } {
-  return Object.freeze({ typeName, values: Object.freeze({ ...values }) as V });
+  const frozen = Object.freeze({ ...values }) as V;
+  if (protoNames === undefined) return Object.freeze({ typeName, values: frozen });
+  return Object.freeze({ typeName, values: frozen, protoNames: Object.freeze({ ...protoNames }) as Record<string, string> });
 }

@@ -58,7 +58,7 @@ export class GreeterModule implements Module, GreeterHandlers {
     registerGreeter(ctx.server, this);
   }
 
-  hello(name: string, ctx: CallContext): string {
+  hello(_name: string, _ctx: CallContext): string {
     throw new Error("not implemented: greeter.hello");
   }
 }
@@ -105,7 +105,7 @@ test("a handler added to the schema adds only its method stub (and imports) to t
     const updated = readFileSync(path, "utf8");
     const insertedImports = `\nimport type { Session } from "mqgen/runtime";\nimport type { FarewellRequest, Parting } from "../generated/greeter.js";`;
     const stub = `
-  farewell(session: Session, request: FarewellRequest, ctx: CallContext): Parting {
+  farewell(_session: Session, _request: FarewellRequest, _ctx: CallContext): Parting {
     throw new Error("not implemented: greeter.farewell");
   }
 `;

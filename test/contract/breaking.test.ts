@@ -17,7 +17,8 @@ import {
   RULES,
 } from "../../codegen/breaking/index.js";
 import type { RuleId } from "../../codegen/breaking/index.js";
-import { readReserved } from "../../codegen/breaking/reserved.js";
+import { loadModel } from "../../codegen/index.js";
+import { snapshotFromModel } from "../../codegen/breaking/snapshot.js";
 import { runMqgen } from "../support/cli.js";
 
 const FIXTURES = resolve("test/fixtures/breaking");
@@ -154,8 +155,8 @@ describe("lock file", () => {
   });
 });
 
-test("reserved numbers and names are read from .proto statements and YAML reserved lists", () => {
-  const table = readReserved([
+test("reserved numbers and names are carried in the model from .proto statements and YAML reserved lists", () => {
+  const { model, diagnostics } = loadModel({ schemaDir: "schemas", sources: [
     {
       path: "schemas/a.proto",
       text: [
@@ -171,8 +172,10 @@ test("reserved numbers and names are read from .proto statements and YAML reserv
       ].join("\n"),
     },
     { path: "schemas/b.yaml", text: "package: chat\nmessages:\n  Line:\n    reserved: [3, \"5-6\", gone]\n    fields:\n      text: string\n" },
-  ]);
-  assert.deepEqual(Object.fromEntries(table), {
+  ] });
+  assert.deepEqual(diagnostics, []);
+  const reserved = Object.fromEntries(snapshotFromModel(model).messages.map((m) => [m.fullName, m.reserved]));
+  assert.deepEqual(reserved, {
     "shop.Outer": { numbers: [[2, 2], [9, 11], [40, 536_870_911]], names: ["old", "older"] },
     "shop.Outer.Inner": { numbers: [[5, 5]], names: [] },
     "chat.Line": { numbers: [[3, 3], [5, 6]], names: ["gone"] },
