@@ -39,11 +39,12 @@ const GENERATED_DECLARATIONS = new Set([
  * Property and method names that would mean something else on a plain object or a class: everything
  * `Object.prototype` has (a message without the field would read the inherited one, `__proto__` would set the
  * prototype), `constructor` (a class's constructor), `then` (makes a client or message a thenable, so `await`
- * on it never settles) and `toJSON` (JSON.stringify would call it).
+ * on it never settles), `toJSON` (JSON.stringify would call it) and `new` (in an interface, `new(…)` is a
+ * construct signature, not a method).
  */
 const RESERVED_PROPERTIES = new Set([
   "constructor", "__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
-  "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf", "then",
+  "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf", "then", "new",
   "toJSON",
 ]);
 

@@ -240,8 +240,6 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
         report(param.pos, `param '${param.name}' of '${handler.method}' is a ${param.collection === "map" ? "map" : "list"}; mqant has no such argument type, wrap it in a message`);
       } else if (param.type.kind === "void") {
         report(param.pos, `param '${param.name}' of '${handler.method}' cannot be void`);
-      } else if (param.type.kind === "ref" && param.type.resolved?.target === "enum") {
-        report(param.pos, `param '${param.name}' of '${handler.method}' is an enum; mqant has no enum argument type, use int32 or wrap it in a message`);
       } else if (handler.gate && !(param.type.kind === "ref" && (param.type.resolved === undefined || param.type.resolved.target === "message"))) {
         report(param.pos, `the request of gate handler '${handler.method}' must be a message (it travels as one JSON object)`);
       }
@@ -250,8 +248,6 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     resolve(handler.result, resultPos);
     if (handler.resultCollection) {
       report(resultPos, `result of '${handler.method}' is a ${handler.resultCollection === "map" ? "map" : "list"}; mqant has no such result type, wrap it in a message`);
-    } else if (handler.result.kind === "ref" && handler.result.resolved?.target === "enum") {
-      report(resultPos, `result of '${handler.method}' is an enum; mqant has no enum result type, use int32 or wrap it in a message`);
     } else if (handler.gate) {
       const r = handler.result;
       const ok = r.kind === "void" || r.kind === "ref" || (r.kind === "scalar" && GATE_RESULT_SCALARS.has(r.scalar));

@@ -223,6 +223,8 @@ function codecOf(ref: TypeRef, imports: FileImports, json: boolean): string {
     case "void":
       return imports.use(RUNTIME, "voidCodec", "value");
     case "ref":
+      // mqant has no enum argument type; an enum travels as its number, tagged "int" like an int32.
+      if (ref.resolved?.target === "enum") return imports.use(RUNTIME, "int32Codec", "value");
       return `${imports.declared(resolvedName(ref))}.${json ? "jsonCodec" : "codec"}`;
   }
 }

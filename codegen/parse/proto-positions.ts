@@ -7,7 +7,7 @@
 export interface TokenPos {
   readonly line: number;
   readonly col: number;
-  /** The source text of an option's value token (a string literal keeps its quotes and escapes). */
+  /** The source text of an option's value (string literals keep their quotes and escapes, adjacent ones follow each other). */
   readonly text?: string;
 }
 
@@ -76,6 +76,10 @@ function tokenize(source: string): Token[] {
     i++;
   }
   return tokens;
+}
+
+function isStringToken(text: string): boolean {
+  return text.startsWith('"') || text.startsWith("'");
 }
 
 const FIELD_LABELS = new Set(["repeated", "optional", "required"]);
@@ -159,7 +163,12 @@ export function scanProtoPositions(source: string): PositionTable {
       }
       const value = tokens[j + 1];
       const owner = ownerKey();
-      if (owner && value) table.set(`option:${owner}.${name}`, { line: value.line, col: value.col, text: value.text });
+      // Adjacent string literals are one value ("a" "b" is "ab"), as protoc reads them.
+      let text = value?.text;
+      for (let k = j + 2; value && isStringToken(value.text) && k < tokens.length && isStringToken((tokens[k] as Token).text); k++) {
+        text = `${text ?? ""}${(tokens[k] as Token).text}`;
+      }
+      if (owner && value) table.set(`option:${owner}.${name}`, { line: value.line, col: value.col, ...(text !== undefined ? { text } : {}) });
       continue;
     }
     if (frame?.kind === "enum" && next?.text === "=") {

@@ -28,6 +28,7 @@ import type {
 import { isMapKeyKind, SCALAR_KINDS } from "../model.js";
 import { camelCase } from "../names.js";
 import { scanProtoPositions } from "./proto-positions.js";
+import { unescapeProtoString } from "./proto-strings.js";
 import type { PositionTable } from "./proto-positions.js";
 
 export interface ProtoSource {
@@ -170,6 +171,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     const fullName = fullNameOf(type);
     packageOf.set(source.path, pkg);
     const pos = posIn(source, `message:${fullName}`);
+    reportDropped(source, `field:${fullName}.__proto__`, "field");
     const fields: FieldModel[] = [];
     for (const field of type.fieldsArray) {
       const fieldPos = posIn(source, `field:${fullName}.${field.name}`);
@@ -247,8 +249,16 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
     return { kind: "ref", name: resolved ? fullNameOf(resolved) : field.type, scope: pkg };
   }
 
+  /** protobufjs drops any member named `__proto__`; say so instead of generating without it. */
+  function reportDropped(source: ProtoSource, key: string, what: string): void {
+    if (positions.get(source.path)?.has(key)) {
+      report(posIn(source, key), `${what} name '__proto__' is dropped by the .proto parser mqgen uses (protobufjs); rename it, or declare the type in a YAML schema, where it is escaped as __proto__$`);
+    }
+  }
+
   function addEnum(e: Protobuf.Enum, source: ProtoSource, pkg: string, prefix: string[]): void {
     const fullName = fullNameOf(e);
+    reportDropped(source, `value:${fullName}.__proto__`, "enum value");
     packageOf.set(source.path, pkg);
     enums.push({
       fullName,
@@ -333,10 +343,7 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
   function rawStringOption(source: ProtoSource, key: string, parsed: unknown): string | undefined {
     if (typeof parsed !== "string") return undefined;
     const raw = positions.get(source.path)?.get(key)?.text;
-    const unescaped = raw === undefined ? undefined : unescapeProtoString(raw);
-    // Only where protobufjs read the same literal minus its escaped quotes (not, e.g., adjacent literals).
-    const strip = (text: string): string => text.replace(/["']/g, "");
-    return unescaped !== undefined && strip(unescaped) === strip(parsed) ? unescaped : parsed;
+    return (raw === undefined ? undefined : unescapeProtoString(raw)) ?? parsed;
   }
 
   function resolveName(method: Protobuf.Method, typeName: string): string {
@@ -376,55 +383,6 @@ function reservedOf(type: Protobuf.Type): ReservedModel | undefined {
     else if (Array.isArray(entry)) numbers.push([entry[0] as number, entry[1] as number]);
   }
   return numbers.length > 0 || names.length > 0 ? { numbers, names } : undefined;
-}
-
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\", "'": "'", '"': '"', "?": "?" };
-
-/**
- * One quoted .proto string literal by protoc's escape rules: `\n`, `\"`,
- * octal `\101`, hex `\x41`, `\u00e9`, `\U0001f600`. Undefined when the token is not a plain string literal.
- */
-export function unescapeProtoString(token: string): string | undefined {
-  const quote = token[0];
-  if ((quote !== '"' && quote !== "'") || token.length < 2 || token[token.length - 1] !== quote) return undefined;
-  const body = token.slice(1, -1);
-  let out = "";
-  const bytes: number[] = [];
-  const flush = (): void => {
-    if (bytes.length > 0) out += new TextDecoder().decode(new Uint8Array(bytes.splice(0)));
-  };
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i] as string;
-    if (ch !== "\\") {
-      flush();
-      out += ch;
-      continue;
-    }
-    const next = body[++i] ?? "";
-    const simple = SIMPLE_ESCAPES[next];
-    if (simple !== undefined) {
-      flush();
-      out += simple;
-    } else if (/[0-7]/.test(next)) {
-      const oct = /^[0-7]{1,3}/.exec(body.slice(i))?.[0] ?? next;
-      bytes.push(parseInt(oct, 8) & 0xff);
-      i += oct.length - 1;
-    } else if (next === "x" || next === "X") {
-      const hex = /^[0-9A-Fa-f]{1,2}/.exec(body.slice(i + 1))?.[0];
-      if (hex === undefined) return undefined;
-      bytes.push(parseInt(hex, 16));
-      i += hex.length;
-    } else if (next === "u" || next === "U") {
-      const width = next === "u" ? 4 : 8;
-      const hex = body.slice(i + 1, i + 1 + width);
-      if (!new RegExp(`^[0-9A-Fa-f]{${width}}$`).test(hex)) return undefined;
-      flush();
-      out += String.fromCodePoint(parseInt(hex, 16));
-      i += width;
-    } else return undefined;
-  }
-  flush();
-  return out;
 }
 
 function stringOption(value: unknown): string | undefined {

@@ -93,3 +93,54 @@ test("generated code (examples and kitchen sink), starter implementations and a 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("generated code and starter implementations compile under @tsconfig/strictest with lib and target ES2022", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mqgen-strictest-"));
+  try {
+    for (const [folder, schemaDir] of [["examples", "schemas"], ["kitchen", "test/fixtures/codegen/kitchen"], ["hostile", "test/fixtures/codegen/hostile"]] as const) {
+      const result = generate({ schemaDir });
+      assert.deepEqual(result.diagnostics, [], schemaDir);
+      mkdirSync(join(dir, folder), { recursive: true });
+      for (const [path, text] of result.files) writeFileSync(join(dir, folder, path), text);
+      syncSkeletons(result.model, { implDir: join(dir, `${folder}-impl`), outDir: join(dir, folder) });
+    }
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        extends: join(ROOT, "node_modules/@tsconfig/strictest/tsconfig.json"),
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["ES2022"],
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          noEmit: true,
+          verbatimModuleSyntax: true,
+          types: ["node"],
+          typeRoots: [join(ROOT, "node_modules/@types")],
+          paths: {
+            "mqgen/runtime": [join(ROOT, "runtime/index.ts")],
+            "mqgen/gate-client": [join(ROOT, "runtime/gate/client/index.ts")],
+          },
+        },
+        include: ["**/*.ts"],
+      }),
+    );
+    writeFileSync(join(dir, "probe.ts"), "export const probe: number = undefined as unknown as number | undefined;\n");
+    const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "--pretty", "false", "-p", "."], {
+      encoding: "utf8",
+      cwd: dir,
+    });
+    const output = `${tsc.stdout}${tsc.stderr}`;
+    // tsc runs in the temp folder, so its files print as relative paths and the runtime's (brought in through
+    // `paths`; its strictness is the published .d.ts's concern) as paths outside it.
+    const errors = output.split("\n").filter((line) => /^[^\s].*\(\d+,\d+\): error TS/.test(line));
+    const ours = errors.filter((line) => !line.startsWith("../") && !line.startsWith("/"));
+    // The probe proves errors in this folder are seen; nothing else of ours may fail.
+    assert.deepEqual(ours.filter((line) => line.startsWith("probe.ts")).length, 1, output);
+    assert.deepEqual(ours.filter((line) => !line.startsWith("probe.ts")), []);
+
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
