@@ -1,13 +1,12 @@
 /**
- * .proto schemas → model, through protobufjs reflection plus a token scan for source positions.
- * `service` → module, `rpc` → handler taking its request message as the single param `request`; handler
- * properties come from the custom options in `mqgen/options.proto`, which resolves from this package.
+ * .proto schemas → model, from the descriptors buf compiles (see buf.ts): `service` → module, `rpc` →
+ * handler taking its request message as the single param `request`; handler properties come from the custom
+ * options in `mqgen/options.proto`, which resolves from this package. Positions and comments come from the
+ * descriptors' source info, exactly as protoc records them.
  */
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type * as Protobuf from "protobufjs";
 import type {
   Cardinality,
   Diagnostic,
@@ -18,18 +17,18 @@ import type {
   MessageModel,
   ModuleModel,
   PushModel,
+  ReservedModel,
   ScalarKind,
   SchemaFileModel,
   SchemaModel,
   SourcePos,
   TypeRef,
-  ReservedModel,
 } from "../model.js";
-import { isMapKeyKind, SCALAR_KINDS } from "../model.js";
+import { isMapKeyKind } from "../model.js";
 import { camelCase } from "../names.js";
-import { scanProtoPositions } from "./proto-positions.js";
-import { unescapeProtoString } from "./proto-strings.js";
-import type { PositionTable } from "./proto-positions.js";
+import { compileProtos } from "./buf.js";
+import type { EnumDescriptor, FieldDescriptor, FileDescriptor, MessageDescriptor, OptionsJson, ServiceDescriptor } from "./descriptor.js";
+import { PATH, SourceInfo } from "./descriptor.js";
 
 export interface ProtoSource {
   /** Display path (relative, `/`-separated), used in diagnostics and `// source:` lines. */
@@ -48,262 +47,305 @@ const PACKAGE_PROTO_DIR = ((): string => {
   }
   return resolve(dirname(fileURLToPath(import.meta.url)), "../../proto");
 })();
-const PROTOBUFJS_DIR = dirname(createRequire(import.meta.url).resolve("protobufjs/package.json"));
 
-/** Proto scalar types mqgen does not map; the message names the type to use instead. */
-const UNSUPPORTED_SCALARS: Readonly<Record<string, string>> = {
-  sint32: "int32",
-  sfixed32: "int32",
-  fixed32: "uint32",
-  sint64: "int64",
-  sfixed64: "int64",
-  fixed64: "uint64",
+const SCALARS: Readonly<Record<string, ScalarKind>> = {
+  TYPE_BOOL: "bool",
+  TYPE_INT32: "int32",
+  TYPE_INT64: "int64",
+  TYPE_UINT32: "uint32",
+  TYPE_UINT64: "uint64",
+  TYPE_FLOAT: "float",
+  TYPE_DOUBLE: "double",
+  TYPE_STRING: "string",
+  TYPE_BYTES: "bytes",
+};
+
+/** Proto scalar types mqgen does not map yet; the message names the type to use instead. */
+const UNSUPPORTED_SCALARS: Readonly<Record<string, [string, string]>> = {
+  TYPE_SINT32: ["sint32", "int32"],
+  TYPE_SFIXED32: ["sfixed32", "int32"],
+  TYPE_FIXED32: ["fixed32", "uint32"],
+  TYPE_SINT64: ["sint64", "int64"],
+  TYPE_SFIXED64: ["sfixed64", "int64"],
+  TYPE_FIXED64: ["fixed64", "uint64"],
 };
 
 const EMPTY = "google.protobuf.Empty";
 
-const require = createRequire(import.meta.url);
-let protobufjs: typeof Protobuf | undefined;
-
-/** protobufjs loads on first use, so YAML-only runs do not pay for it. */
-function loadProtobufjs(): typeof Protobuf {
-  protobufjs ??= require("protobufjs") as typeof Protobuf;
-  return protobufjs;
-}
-
-export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSource[]): {
+export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSource[]): {
   model: SchemaModel;
   diagnostics: Diagnostic[];
 } {
   const diagnostics: Diagnostic[] = [];
   const empty: SchemaModel = { files: [], modules: [], messages: [], enums: [] };
   if (sources.length === 0) return { model: empty, diagnostics };
-  const byAbsolute = new Map(sources.map((s) => [resolve(s.absolutePath), s]));
-  const protobuf = loadProtobufjs();
-  const root = new protobuf.Root();
-  root.resolvePath = (origin: string, target: string): string => {
-    if (!origin) return target;
-    if (target === "mqgen/options.proto") return join(PACKAGE_PROTO_DIR, target);
-    if (target.startsWith("google/protobuf/")) {
-      const bundled = join(PROTOBUFJS_DIR, target);
-      return existsSync(bundled) ? bundled : target;
-    }
-    const besideOrigin = resolve(dirname(origin), target);
-    return existsSync(besideOrigin) ? besideOrigin : resolve(schemaDir, target);
-  };
-  const loadOptions = { keepCase: true, alternateCommentMode: true };
-  // Imports load first: protobufjs resolves the whole root after each load, which must not see our files'
-  // references half-declared. Our own files are parsed afterwards and never resolved as a whole.
-  const loaded = new Set<string>();
-  for (const source of sources) {
-    for (const { target, line, col } of importsOf(source.text)) {
-      const resolved = root.resolvePath(source.absolutePath, target) ?? target;
-      if (byAbsolute.has(resolve(resolved)) || loaded.has(resolved)) continue;
-      if (!existsSync(resolved) && !resolved.startsWith("google/")) {
-        diagnostics.push({ file: source.path, line, col, message: `import "${target}" not found` });
-        continue;
-      }
-      loaded.add(resolved);
-      try {
-        root.loadSync(resolved, loadOptions);
-      } catch (error) {
-        diagnostics.push({ file: source.path, line, col, message: `import "${target}": ${error instanceof Error ? error.message : String(error)}` });
-      }
-    }
+  const byRel = new Map<string, ProtoSource>();
+  for (const source of sources) byRel.set(source.path.split("/").slice(1).join("/"), source);
+  const compiled = compileProtos(
+    [...byRel.entries()].map(([rel, s]) => ({ rel, text: s.text })),
+    PACKAGE_PROTO_DIR,
+  );
+  for (const e of compiled.errors) {
+    const file = byRel.get(e.rel)?.path ?? (e.rel === "" ? sources[0]?.path ?? "" : e.rel);
+    diagnostics.push({ file, line: e.line, col: e.col, message: e.message });
   }
-  for (const source of sources) {
-    try {
-      protobuf.parse(source.text, root, loadOptions);
-    } catch (error) {
-      diagnostics.push(parseErrorDiagnostic(source, error));
-    }
-  }
-  if (diagnostics.length > 0) return { model: empty, diagnostics };
+  if (compiled.files.length === 0) return { model: empty, diagnostics };
 
-  // The scan also tells which schema file declares each message, enum and service (protobufjs.parse sets no
-  // filename); anything not declared in a schema file (options.proto, descriptor.proto) is skipped.
-  const positions = new Map<string, PositionTable>();
-  const declaredIn = new Map<string, ProtoSource>();
-  for (const source of sources) {
-    const table = scanProtoPositions(source.text);
-    positions.set(source.path, table);
-    for (const key of table.keys()) {
-      const colon = key.indexOf(":");
-      const kind = key.slice(0, colon);
-      if (kind === "message" || kind === "enum" || kind === "service") declaredIn.set(key.slice(colon + 1), source);
+  // Every message of every file (imports too), for map entries and well-known types.
+  const messagesByName = new Map<string, MessageDescriptor>();
+  const indexMessages = (prefix: string, list: readonly MessageDescriptor[] | undefined): void => {
+    for (const m of list ?? []) {
+      const full = prefix === "" ? m.name : `${prefix}.${m.name}`;
+      messagesByName.set(full, m);
+      indexMessages(full, m.nestedType);
     }
-  }
+  };
+  for (const file of compiled.files) indexMessages(file.package ?? "", file.messageType);
+
   const files: SchemaFileModel[] = [];
   const modules: ModuleModel[] = [];
   const messages: MessageModel[] = [];
   const enums: EnumModel[] = [];
-  const packageOf = new Map<string, string>();
-  const pushTopics = new Map<string, PushModel[]>();
+  for (const file of compiled.files) {
+    const source = byRel.get(file.name);
+    if (source === undefined) continue;
+    const reader = new FileReader(file, source, messagesByName, diagnostics);
+    reader.read();
+    files.push({ path: source.path, syntax: "proto", package: file.package ?? "" });
+    modules.push(...reader.modules);
+    messages.push(...reader.messages);
+    enums.push(...reader.enums);
+  }
+  return { model: { files, modules, messages, enums }, diagnostics };
+}
 
-  const sourceOf = (obj: Protobuf.ReflectionObject): ProtoSource | undefined =>
-    obj.filename ? undefined : declaredIn.get(obj.fullName.slice(1));
-  const posIn = (source: ProtoSource, key: string): SourcePos => {
-    const p = positions.get(source.path)?.get(key);
-    return { file: source.path, line: p?.line ?? 1, col: p?.col ?? 1 };
-  };
-  const report = (pos: SourcePos, message: string): void => {
-    diagnostics.push({ file: pos.file, line: pos.line, col: pos.col, message });
-  };
-  const fullNameOf = (obj: Protobuf.ReflectionObject): string => obj.fullName.replace(/^\./, "");
+function option(options: OptionsJson | undefined, name: string): unknown {
+  return options?.[`[mqgen.${name}]`];
+}
 
-  const walk = (ns: Protobuf.NamespaceBase, pkg: string | undefined, prefix: string[]): void => {
-    for (const nested of ns.nestedArray) {
-      const source = sourceOf(nested);
-      if (nested instanceof protobuf.Type) {
-        if (source) addMessage(nested, source, pkg ?? "", prefix);
-        walk(nested, pkg, [...prefix, nested.name]);
-      } else if (nested instanceof protobuf.Enum) {
-        if (source) addEnum(nested, source, pkg ?? "", prefix);
-      } else if (nested instanceof protobuf.Service) {
-        if (source) addService(nested, source, pkg ?? "");
-      } else if (nested instanceof protobuf.Namespace) {
-        walk(nested, pkg === undefined ? fullNameOf(nested) : `${pkg}.${nested.name}`, []);
+function stringOption(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** One compiled schema file → its modules, messages and enums. */
+class FileReader {
+  readonly modules: ModuleModel[] = [];
+  readonly messages: MessageModel[] = [];
+  readonly enums: EnumModel[] = [];
+  private readonly pkg: string;
+  private readonly info: SourceInfo;
+  private readonly pushes: PushModel[] = [];
+  /** proto2, proto3 or editions: decides field presence and packing defaults. */
+  private readonly syntax: "proto2" | "proto3" | "editions";
+
+  constructor(
+    private readonly file: FileDescriptor,
+    private readonly source: ProtoSource,
+    private readonly messagesByName: ReadonlyMap<string, MessageDescriptor>,
+    private readonly diagnostics: Diagnostic[],
+  ) {
+    this.pkg = file.package ?? "";
+    this.info = new SourceInfo(file);
+    this.syntax = file.syntax === "proto3" ? "proto3" : file.syntax === "editions" ? "editions" : "proto2";
+  }
+
+  read(): void {
+    const { file } = this;
+    (file.messageType ?? []).forEach((m, i) => this.addMessage(m, [PATH.fileMessage, i], []));
+    (file.enumType ?? []).forEach((e, i) => this.addEnum(e, [PATH.fileEnum, i], []));
+    (file.service ?? []).forEach((s, i) => this.addService(s, [PATH.fileService, i]));
+    if ((file.extension ?? []).length > 0) {
+      this.report(this.pos([]), "extensions are not supported (mqant has no way to carry them); declare fields instead");
+    }
+    if (this.pushes.length > 0) {
+      if (this.modules.length !== 1) {
+        for (const push of this.pushes) {
+          this.report(push.pos, `push_topic needs exactly one service in ${this.source.path} to belong to (found ${this.modules.length})`);
+        }
+      } else {
+        const owner = this.modules[0] as ModuleModel;
+        this.modules[0] = { ...owner, pushes: [...owner.pushes, ...this.pushes] };
       }
     }
-  };
+  }
 
-  function addMessage(type: Protobuf.Type, source: ProtoSource, pkg: string, prefix: string[]): void {
-    const fullName = fullNameOf(type);
-    packageOf.set(source.path, pkg);
-    const pos = posIn(source, `message:${fullName}`);
-    reportDropped(source, `field:${fullName}.__proto__`, "field");
+  private pos(path: readonly number[], fallback?: readonly number[]): SourcePos {
+    const p = this.info.position(path) ?? (fallback ? this.info.position(fallback) : undefined);
+    return { file: this.source.path, line: p?.line ?? 1, col: p?.col ?? 1 };
+  }
+
+  private report(pos: SourcePos, message: string): void {
+    this.diagnostics.push({ file: pos.file, line: pos.line, col: pos.col, message });
+  }
+
+  private qualified(prefix: readonly string[], name: string): string {
+    return [this.pkg, ...prefix, name].filter((p) => p !== "").join(".");
+  }
+
+  private addMessage(m: MessageDescriptor, path: readonly number[], prefix: readonly string[]): void {
+    if (m.options?.mapEntry) return;
+    const fullName = this.qualified(prefix, m.name);
+    const pos = this.pos([...path, PATH.name], path);
     const fields: FieldModel[] = [];
-    for (const field of type.fieldsArray) {
-      const fieldPos = posIn(source, `field:${fullName}.${field.name}`);
-      if (field.partOf && !field.options?.["proto3_optional"]) {
-        report(fieldPos, `field '${field.name}' is in oneof '${field.partOf.name}'; oneofs are not supported, use optional fields`);
-        continue;
-      }
-      if (field.required) {
-        report(fieldPos, `field '${field.name}' is proto2 required; use proto3 fields`);
-        continue;
-      }
-      const type = fieldType(field, pkg, fieldPos);
-      if (!type) continue;
-      let cardinality: Cardinality = "singular";
-      let mapKey: { mapKey?: ScalarKind; invalidMapKey?: string } = {};
-      if (field instanceof protobuf.MapField) {
-        cardinality = "map";
-        mapKey = isMapKeyKind(field.keyType) ? { mapKey: field.keyType } : { invalidMapKey: field.keyType };
-      } else if (field.repeated) cardinality = "repeated";
-      else if (field.options?.["proto3_optional"]) cardinality = "optional";
-      const jsonName = stringOption(field.options?.["json_name"]);
-      fields.push({
-        name: field.name,
-        no: field.id,
-        type,
-        cardinality,
-        ...mapKey,
-        ...(jsonName !== undefined ? { jsonName } : {}),
-        ...(field.options?.["deprecated"] === true ? { deprecated: true } : {}),
-        doc: cleanComment(field.comment),
-        pos: fieldPos,
-      });
-    }
-    const reserved = reservedOf(type);
-    messages.push({
+    (m.field ?? []).forEach((f, i) => {
+      const field = this.field(m, f, [...path, PATH.messageField, i]);
+      if (field) fields.push(field);
+    });
+    const reserved = reservedOf(m);
+    const doc = this.info.comment(path);
+    this.messages.push({
       fullName,
-      package: pkg,
-      name: [...prefix, type.name].join("_"),
-      doc: cleanComment(type.comment),
+      package: this.pkg,
+      name: [...prefix, m.name].join("_"),
+      doc,
       fields,
       synthetic: false,
       ...(reserved ? { reserved } : {}),
-      ...(type.options?.["deprecated"] === true ? { deprecated: true } : {}),
+      ...(m.options?.deprecated === true ? { deprecated: true } : {}),
       pos,
     });
-    const topic = rawStringOption(source, `option:message:${fullName}.mqgen.push_topic`, type.options?.["(mqgen.push_topic)"]);
-    if (typeof topic === "string") {
-      const list = pushTopics.get(source.path) ?? [];
-      list.push({
-        name: camelCase(type.name),
-        topic,
-        type: { kind: "ref", name: fullName, scope: pkg },
-        doc: cleanComment(type.comment),
-        pos,
-      });
-      pushTopics.set(source.path, list);
+    const topic = stringOption(option(m.options, "push_topic"));
+    if (topic !== undefined) {
+      this.pushes.push({ name: camelCase(m.name), topic, type: { kind: "ref", name: fullName, scope: this.pkg }, doc, pos });
     }
+    (m.nestedType ?? []).forEach((n, i) => this.addMessage(n, [...path, PATH.messageNested, i], [...prefix, m.name]));
+    (m.enumType ?? []).forEach((e, i) => this.addEnum(e, [...path, PATH.messageEnum, i], [...prefix, m.name]));
   }
 
-  function fieldType(field: Protobuf.Field, pkg: string, pos: SourcePos): TypeRef | undefined {
-    if ((SCALAR_KINDS as readonly string[]).includes(field.type)) {
-      return { kind: "scalar", scalar: field.type as ScalarKind };
-    }
-    const instead = UNSUPPORTED_SCALARS[field.type];
-    if (instead) {
-      report(pos, `field '${field.name}': type '${field.type}' is not supported, use ${instead}`);
+  /** Presence of a singular field, by the file's syntax and (for editions) its features. */
+  private explicitPresence(f: FieldDescriptor): boolean {
+    if (this.syntax === "proto3") return f.proto3Optional === true;
+    if (this.syntax === "proto2") return true;
+    const presence = f.options?.features?.fieldPresence ?? this.file.options?.features?.fieldPresence ?? "EXPLICIT";
+    return presence !== "IMPLICIT";
+  }
+
+  private packedByDefault(f: FieldDescriptor): boolean {
+    if (f.options?.packed !== undefined) return f.options.packed;
+    if (this.syntax === "proto2") return false;
+    if (this.syntax === "proto3") return true;
+    return (f.options?.features?.repeatedFieldEncoding ?? this.file.options?.features?.repeatedFieldEncoding ?? "PACKED") === "PACKED";
+  }
+
+  private field(owner: MessageDescriptor, f: FieldDescriptor, path: readonly number[]): FieldModel | undefined {
+    const pos = this.pos(path);
+    if (f.label === "LABEL_REQUIRED" || f.options?.features?.fieldPresence === "LEGACY_REQUIRED") {
+      this.report(pos, `field '${f.name}' is required (proto2 required / LEGACY_REQUIRED); mqgen has no required fields, make it optional`);
       return undefined;
     }
-    try {
-      field.resolve();
-    } catch {
-      return { kind: "ref", name: field.type, scope: pkg };
+    if (f.oneofIndex !== undefined && f.proto3Optional !== true) {
+      const oneof = owner.oneofDecl?.[f.oneofIndex]?.name ?? "";
+      this.report(pos, `field '${f.name}' is in oneof '${oneof}'; oneofs are not supported, use optional fields`);
+      return undefined;
     }
-    const resolved = field.resolvedType;
-    return { kind: "ref", name: resolved ? fullNameOf(resolved) : field.type, scope: pkg };
+    if (f.defaultValue !== undefined) {
+      this.report(pos, `field '${f.name}' has a default value ([default = ${f.defaultValue}]); mqgen decodes a missing field as its zero value, so it is refused rather than read differently`);
+      return undefined;
+    }
+    if (f.type === "TYPE_GROUP") {
+      this.report(pos, `field '${f.name}' is a group; groups are not supported, use a message field`);
+      return undefined;
+    }
+    const unsupported = UNSUPPORTED_SCALARS[f.type];
+    if (unsupported) {
+      this.report(pos, `field '${f.name}': type '${unsupported[0]}' is not supported, use ${unsupported[1]}`);
+      return undefined;
+    }
+    let type: TypeRef;
+    let cardinality: Cardinality = "singular";
+    let mapKey: { mapKey?: ScalarKind; invalidMapKey?: string } = {};
+    const entry = f.type === "TYPE_MESSAGE" && f.typeName ? this.messagesByName.get(f.typeName.replace(/^\./, "")) : undefined;
+    if (f.label === "LABEL_REPEATED" && entry?.options?.mapEntry) {
+      const [key, value] = [entry.field?.[0], entry.field?.[1]];
+      const keyKind = key ? SCALARS[key.type] ?? UNSUPPORTED_SCALARS[key.type]?.[0] ?? key.type : "string";
+      mapKey = isMapKeyKind(keyKind) ? { mapKey: keyKind } : { invalidMapKey: keyKind };
+      const valueType = value ? this.typeOf(value, pos) : undefined;
+      if (!valueType) return undefined;
+      type = valueType;
+      cardinality = "map";
+    } else {
+      const t = this.typeOf(f, pos);
+      if (!t) return undefined;
+      type = t;
+      if (f.label === "LABEL_REPEATED") {
+        cardinality = "repeated";
+        const packable = f.type !== "TYPE_STRING" && f.type !== "TYPE_BYTES" && f.type !== "TYPE_MESSAGE";
+        if (packable && !this.packedByDefault(f)) {
+          this.report(pos, `field '${f.name}' is a repeated scalar written unpacked (proto2's default, [packed = false] or EXPANDED); mqgen writes them packed, so add [packed = true] or drop the option`);
+          return undefined;
+        }
+      } else if (f.type !== "TYPE_MESSAGE" && this.explicitPresence(f)) cardinality = "optional";
+    }
+    const explicitJson = this.info.has([...path, PATH.fieldJsonName]) && f.jsonName !== undefined;
+    return {
+      name: f.name,
+      no: f.number,
+      type,
+      cardinality,
+      ...mapKey,
+      ...(explicitJson ? { jsonName: f.jsonName } : {}),
+      ...(f.options?.deprecated === true ? { deprecated: true } : {}),
+      doc: this.info.comment(path),
+      pos,
+    };
   }
 
-  /** protobufjs drops any member named `__proto__`; say so instead of generating without it. */
-  function reportDropped(source: ProtoSource, key: string, what: string): void {
-    if (positions.get(source.path)?.has(key)) {
-      report(posIn(source, key), `${what} name '__proto__' is dropped by the .proto parser mqgen uses (protobufjs); rename it, or declare the type in a YAML schema, where it is escaped as __proto__$`);
+  private typeOf(f: FieldDescriptor, pos: SourcePos): TypeRef | undefined {
+    const scalar = SCALARS[f.type];
+    if (scalar) return { kind: "scalar", scalar };
+    const unsupported = UNSUPPORTED_SCALARS[f.type];
+    if (unsupported) {
+      this.report(pos, `field '${f.name}': type '${unsupported[0]}' is not supported, use ${unsupported[1]}`);
+      return undefined;
     }
+    return { kind: "ref", name: (f.typeName ?? "").replace(/^\./, ""), scope: this.pkg };
   }
 
-  function addEnum(e: Protobuf.Enum, source: ProtoSource, pkg: string, prefix: string[]): void {
-    const fullName = fullNameOf(e);
-    reportDropped(source, `value:${fullName}.__proto__`, "enum value");
-    packageOf.set(source.path, pkg);
-    enums.push({
-      fullName,
-      package: pkg,
+  private addEnum(e: EnumDescriptor, path: readonly number[], prefix: readonly string[]): void {
+    this.enums.push({
+      fullName: this.qualified(prefix, e.name),
+      package: this.pkg,
       name: [...prefix, e.name].join("_"),
-      doc: cleanComment(e.comment),
-      values: Object.entries(e.values).map(([name, number]) => ({
-        name,
-        number,
-        ...(e.valuesOptions?.[name]?.["deprecated"] === true ? { deprecated: true } : {}),
-        doc: cleanComment(e.comments[name] ?? null),
-        pos: posIn(source, `value:${fullName}.${name}`),
-      })),
-      ...(e.options?.["allow_alias"] === true ? { allowAlias: true } : {}),
-      ...(e.options?.["deprecated"] === true ? { deprecated: true } : {}),
-      pos: posIn(source, `enum:${fullName}`),
+      doc: this.info.comment(path),
+      values: (e.value ?? []).map((v, i) => {
+        const valuePath = [...path, PATH.enumValue, i];
+        return {
+          name: v.name,
+          number: v.number ?? 0,
+          ...(v.options?.deprecated === true ? { deprecated: true } : {}),
+          doc: this.info.comment(valuePath),
+          pos: this.pos(valuePath),
+        };
+      }),
+      ...(e.options?.allowAlias === true ? { allowAlias: true } : {}),
+      ...(e.options?.deprecated === true ? { deprecated: true } : {}),
+      pos: this.pos([...path, PATH.name], path),
     });
   }
 
-  function addService(service: Protobuf.Service, source: ProtoSource, pkg: string): void {
-    const fullName = fullNameOf(service);
-    packageOf.set(source.path, pkg);
-    const pos = posIn(source, `service:${fullName}`);
-    const options = service.options ?? {};
-    const moduleType = stringOption(options["(mqgen.module_type)"]) ?? service.name.toLowerCase();
+  private addService(service: ServiceDescriptor, path: readonly number[]): void {
+    const pos = this.pos([...path, PATH.name], path);
     const handlers: HandlerModel[] = [];
-    for (const method of service.methodsArray) {
-      const rpcKey = `rpc:${fullName}.${method.name}`;
-      const methodPos = posIn(source, rpcKey);
-      if (method.requestStream || method.responseStream) {
-        report(methodPos, `rpc '${method.name}' streams; mqant handlers take and return one value`);
-        continue;
+    (service.method ?? []).forEach((method, i) => {
+      const methodPath = [...path, PATH.serviceMethod, i];
+      const methodPos = this.pos([...methodPath, PATH.name], methodPath);
+      if (method.clientStreaming || method.serverStreaming) {
+        this.report(methodPos, `rpc '${method.name}' streams; mqant handlers take and return one value`);
+        return;
       }
-      const mo = method.options ?? {};
-      const gate = mo["(mqgen.gate)"] === true;
-      const wireOption = rawStringOption(source, `option:${rpcKey}.mqgen.wire_name`, mo["(mqgen.wire_name)"]);
-      const modeOption = stringOption(mo["(mqgen.mode)"]);
+      const mo = method.options;
+      const optionPos = (number: number): SourcePos => this.pos([...methodPath, PATH.methodOptions, number], methodPath);
+      const gate = option(mo, "gate") === true;
+      const wireOption = stringOption(option(mo, "wire_name"));
+      const modeOption = stringOption(option(mo, "mode"));
       let mode: HandlerMode = "concurrent";
       if (modeOption === "serial" || modeOption === "concurrent") mode = modeOption;
       else if (modeOption !== undefined) {
-        report(posIn(source, `option:${rpcKey}.mqgen.mode`), `mode of '${method.name}' must be serial or concurrent, not '${modeOption}'`);
+        this.report(optionPos(50102), `mode of '${method.name}' must be serial or concurrent, not '${modeOption}'`);
       }
-      const timeout = mo["(mqgen.timeout_ms)"];
-      const requestName = resolveName(method, method.requestType);
-      const responseName = resolveName(method, method.responseType);
+      const timeout = option(mo, "timeout_ms");
+      const requestName = method.inputType.replace(/^\./, "");
+      const responseName = method.outputType.replace(/^\./, "");
       handlers.push({
         method: camelCase(method.name),
         schemaName: method.name,
@@ -313,100 +355,33 @@ export function parseProtoSchemas(schemaDir: string, sources: readonly ProtoSour
         params:
           requestName === EMPTY
             ? []
-            : [{ name: "request", type: { kind: "ref", name: requestName, scope: pkg }, doc: "", pos: methodPos }],
-        result: responseName === EMPTY ? { kind: "void" } : { kind: "ref", name: responseName, scope: pkg },
+            : [{ name: "request", type: { kind: "ref", name: requestName, scope: this.pkg }, doc: "", pos: methodPos }],
+        result: responseName === EMPTY ? { kind: "void" } : { kind: "ref", name: responseName, scope: this.pkg },
         ...(typeof timeout === "number" && timeout > 0 ? { timeoutMs: timeout } : {}),
-        retrySafe: mo["(mqgen.retry_safe)"] === true,
-        doc: cleanComment(method.comment),
+        retrySafe: option(mo, "retry_safe") === true,
+        doc: this.info.comment(methodPath),
         pos: methodPos,
         resultPos: methodPos,
-        wirePos: wireOption !== undefined ? posIn(source, `option:${rpcKey}.mqgen.wire_name`) : methodPos,
-        ...(mo["deprecated"] === true ? { deprecated: true } : {}),
+        wirePos: wireOption !== undefined ? optionPos(50101) : methodPos,
+        ...(mo?.deprecated === true ? { deprecated: true } : {}),
       });
-    }
-    modules.push({
-      type: moduleType,
-      version: stringOption(options["(mqgen.version)"]) ?? "1.0.0",
-      doc: cleanComment(service.comment),
-      package: pkg,
-      source: source.path,
+    });
+    this.modules.push({
+      type: stringOption(option(service.options, "module_type")) ?? service.name.toLowerCase(),
+      version: stringOption(option(service.options, "version")) ?? "1.0.0",
+      doc: this.info.comment(path),
+      package: this.pkg,
+      source: this.source.path,
       handlers,
       pushes: [],
       pos,
     });
   }
-
-  /**
-   * A string option's value from the source token: protobufjs drops escaped quotes (`"/go\\"quoted"` →
-   * `/goquoted`), so the value is unescaped here by protoc's rules instead.
-   */
-  function rawStringOption(source: ProtoSource, key: string, parsed: unknown): string | undefined {
-    if (typeof parsed !== "string") return undefined;
-    const raw = positions.get(source.path)?.get(key)?.text;
-    return (raw === undefined ? undefined : unescapeProtoString(raw)) ?? parsed;
-  }
-
-  function resolveName(method: Protobuf.Method, typeName: string): string {
-    try {
-      return fullNameOf(method.parent?.lookupTypeOrEnum(typeName) ?? root.lookupTypeOrEnum(typeName));
-    } catch {
-      return typeName;
-    }
-  }
-
-  walk(root, undefined, []);
-
-  for (const source of sources) {
-    const pushes = pushTopics.get(source.path) ?? [];
-    const owners = modules.filter((m) => m.source === source.path);
-    if (pushes.length === 0) continue;
-    if (owners.length !== 1) {
-      for (const push of pushes) {
-        report(push.pos, `push_topic needs exactly one service in ${source.path} to belong to (found ${owners.length})`);
-      }
-      continue;
-    }
-    const owner = owners[0] as ModuleModel;
-    modules[modules.indexOf(owner)] = { ...owner, pushes: [...owner.pushes, ...pushes] };
-  }
-  for (const source of sources) {
-    files.push({ path: source.path, syntax: "proto", package: packageOf.get(source.path) ?? "" });
-  }
-  return { model: { files, modules, messages, enums }, diagnostics };
 }
 
-function reservedOf(type: Protobuf.Type): ReservedModel | undefined {
-  const numbers: [number, number][] = [];
-  const names: string[] = [];
-  for (const entry of type.reserved ?? []) {
-    if (typeof entry === "string") names.push(entry);
-    else if (Array.isArray(entry)) numbers.push([entry[0] as number, entry[1] as number]);
-  }
+/** Descriptor ranges are end-exclusive; the model's are inclusive. */
+function reservedOf(m: MessageDescriptor): ReservedModel | undefined {
+  const numbers: [number, number][] = (m.reservedRange ?? []).map((r) => [r.start, r.end - 1]);
+  const names = [...(m.reservedName ?? [])];
   return numbers.length > 0 || names.length > 0 ? { numbers, names } : undefined;
-}
-
-function stringOption(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-/** protobufjs keeps the comment text without markers; trim and drop blank edges. */
-function cleanComment(comment: string | null | undefined): string {
-  return (comment ?? "").trim();
-}
-
-function importsOf(text: string): { target: string; line: number; col: number }[] {
-  const out: { target: string; line: number; col: number }[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^\s*import\s+(?:weak\s+|public\s+)?(["'])([^"']+)\1/.exec(lines[i] as string);
-    if (match) out.push({ target: match[2] as string, line: i + 1, col: (lines[i] as string).indexOf(match[1] as string) + 1 });
-  }
-  return out;
-}
-
-function parseErrorDiagnostic(source: ProtoSource, error: unknown): Diagnostic {
-  const message = error instanceof Error ? error.message : String(error);
-  const lineMatch = /line (\d+)/.exec(message);
-  const clean = message.replace(/\s*\([^()]*line \d+\)\s*$/, "");
-  return { file: source.path, line: lineMatch ? Number(lineMatch[1]) : 1, col: 1, message: clean };
 }

@@ -156,7 +156,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       assert.equal(noop.hasOwnProperty$, Kind.then$);
 
       const kw = new KeywordsClient(pair.client);
-      const o = Object$.create({ constructor$: "c", hasOwnProperty$: "p", delete: 1, then$: ["a"], nested: { value: "v" } });
+      const o = Object$.create({ constructor$: "c", __proto__$: "p", delete: 1, then$: ["a"], nested: { value: "v" } });
       assert.deepEqual(await kw.delete(o), { ...o, delete: 2 });
       assert.deepEqual(await kw.new$(o), { ...o, then$: ["a", "new"] });
       assert.deepEqual(await kw.import(o), o);

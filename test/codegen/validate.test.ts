@@ -81,12 +81,23 @@ test("a bad YAML schema reports every problem with its position", () => {
   ]);
 });
 
+// What protoc rejects: buf's compiler reports each at its exact token, every file in one run.
+const BAD_COMPILE = `syntax = "proto3";
+package bad.dup;
+message A { string s = 1; int32 t = 1; reserved 2; int32 u = 2; }
+message B { Unknown u = 1; int32 big = 536870912; }
+service S { rpc Get(A) returns (Res); }
+enum E { ONE = 1; }
+enum F { ZERO = 0; ONE = 1; }
+`;
+
+// What protoc accepts but mqant cannot carry (or mqgen does not map yet): mqgen's own checks.
 const BAD_PROTO = `syntax = "proto3";
 package p;
 import "mqgen/options.proto";
 service Svc {
   option (mqgen.module_type) = "bad";
-  rpc Say(Req) returns (Res) { option (mqgen.gate) = true; option (mqgen.wire_name) = "say"; }
+  rpc Say(Req) returns (Req) { option (mqgen.gate) = true; option (mqgen.wire_name) = "say"; }
   rpc Stream(stream Req) returns (Req);
 }
 message Req {
@@ -95,24 +106,45 @@ message Req {
     string b = 2;
     string c = 3;
   }
-  Unknown u = 4;
-  int32 big = 536870912;
 }
-enum E { ONE = 1; }
 `;
 
-test("a bad .proto schema reports every problem at the declaration's line and column", () => {
-  assert.deepEqual(diagnose([{ path: "schemas/p.proto", text: BAD_PROTO, absolutePath: "/nonexistent/schemas/p.proto" }]), [
-    "schemas/p.proto:6:7: unknown type 'Res'",
-    "schemas/p.proto:6:87: gate handler 'say' must have a wire name starting with HD_ (mqant routes only HD_ handlers from clients), not 'say'",
-    "schemas/p.proto:7:7: rpc 'Stream' streams; mqant handlers take and return one value",
-    "schemas/p.proto:10:3: field 'a': type 'sint32' is not supported, use int32",
-    "schemas/p.proto:12:5: field 'b' is in oneof 'choice'; oneofs are not supported, use optional fields",
-    "schemas/p.proto:13:5: field 'c' is in oneof 'choice'; oneofs are not supported, use optional fields",
-    "schemas/p.proto:15:3: unknown type 'Unknown'",
-    "schemas/p.proto:16:3: field number 536870912 of 'big' is out of range 1..536870911",
-    "schemas/p.proto:18:10: the first value of enum 'E' must be 0 (proto3), not 1",
-  ]);
+const BAD_PROTO2 = `syntax = "proto2";
+package old;
+message M {
+  required string id = 1;
+  optional int32 n = 2 [default = 7];
+  repeated int32 list = 3;
+  repeated int32 packed = 4 [packed = true];
+  optional string note = 5;
+}
+`;
+
+test("a bad .proto schema reports every problem at its line and column, several files in one run", () => {
+  assert.deepEqual(
+    diagnose([
+      { path: "schemas/p.proto", text: BAD_PROTO, absolutePath: "/nonexistent/schemas/p.proto" },
+      { path: "schemas/bad.proto", text: BAD_COMPILE, absolutePath: "/nonexistent/schemas/bad.proto" },
+      { path: "schemas/old.proto", text: BAD_PROTO2, absolutePath: "/nonexistent/schemas/old.proto" },
+    ]),
+    [
+      "schemas/bad.proto:3:37: field number `1` used more than once",
+      "schemas/bad.proto:3:62: use of reserved field number `2`",
+      "schemas/bad.proto:4:13: cannot find `Unknown` in this scope",
+      "schemas/bad.proto:4:40: field number out of range",
+      "schemas/bad.proto:5:33: cannot find `Res` in this scope",
+      "schemas/bad.proto:6:10: `ONE` declared multiple times",
+      "schemas/bad.proto:6:16: first value of open enum must be zero",
+      "schemas/old.proto:4:3: field 'id' is required (proto2 required / LEGACY_REQUIRED); mqgen has no required fields, make it optional",
+      "schemas/old.proto:5:3: field 'n' has a default value ([default = 7]); mqgen decodes a missing field as its zero value, so it is refused rather than read differently",
+      "schemas/old.proto:6:3: field 'list' is a repeated scalar written unpacked (proto2's default, [packed = false] or EXPANDED); mqgen writes them packed, so add [packed = true] or drop the option",
+      "schemas/p.proto:6:60: gate handler 'say' must have a wire name starting with HD_ (mqant routes only HD_ handlers from clients), not 'say'",
+      "schemas/p.proto:7:7: rpc 'Stream' streams; mqant handlers take and return one value",
+      "schemas/p.proto:10:3: field 'a': type 'sint32' is not supported, use int32",
+      "schemas/p.proto:12:5: field 'b' is in oneof 'choice'; oneofs are not supported, use optional fields",
+      "schemas/p.proto:13:5: field 'c' is in oneof 'choice'; oneofs are not supported, use optional fields",
+    ],
+  );
 });
 
 test("problems across files are reported together: duplicate module types and duplicate types", () => {

@@ -1,0 +1,114 @@
+/**
+ * The .proto front end: buf (the compiler protoc-gen-es users build with) compiles every schema file in one
+ * run into a descriptor set with source info, or reports every compile error with its file, line and column.
+ * mqgen reads descriptors, not .proto text, so it accepts exactly what protoc accepts and rejects the rest
+ * with protoc's checks. buf ships its binary in its npm package; nothing else is needed.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { Diagnostic } from "../model.js";
+import type { FileDescriptor } from "./descriptor.js";
+
+const require = createRequire(import.meta.url);
+
+/** The platform binary itself (skipping the package's node shim saves a node start per run). */
+function bufBinary(): string {
+  const pkg = dirname(require.resolve("@bufbuild/buf/package.json"));
+  const platform = `@bufbuild/buf-${process.platform}-${process.arch === "x64" ? "x64" : process.arch}`;
+  try {
+    const native = join(dirname(require.resolve(`${platform}/package.json`, { paths: [pkg] })), "bin", process.platform === "win32" ? "buf.exe" : "buf");
+    if (existsSync(native)) return native;
+  } catch {
+    // Fall back to the package's launcher, which finds the binary itself.
+  }
+  return join(pkg, "bin", "buf");
+}
+
+export interface BufSource {
+  /** Path inside the schema folder, `/`-separated (what imports name). */
+  readonly rel: string;
+  readonly text: string;
+}
+
+export interface BufResult {
+  readonly files: readonly FileDescriptor[];
+  /** Compile errors, by `rel` path; the caller maps them to display paths. */
+  readonly errors: readonly (Omit<Diagnostic, "file"> & { readonly rel: string })[];
+}
+
+interface BufError {
+  readonly path?: string;
+  readonly start_line?: number;
+  readonly start_column?: number;
+  readonly message?: string;
+}
+
+const SCHEMA_MODULE = "schemas";
+const OPTIONS_MODULE = "mqgen-proto";
+
+/**
+ * Compiles `sources` (plus mqgen/options.proto from `optionsDir`). A file that fails to compile is reported
+ * and the rest are compiled again without it (and without what imports it), so one broken file never hides
+ * another file's problems.
+ */
+export function compileProtos(sources: readonly BufSource[], optionsDir: string): BufResult {
+  const work = mkdtempSync(join(tmpdir(), "mqgen-buf-"));
+  try {
+    for (const source of sources) {
+      const path = join(work, SCHEMA_MODULE, source.rel);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, source.text);
+    }
+    symlinkSync(optionsDir, join(work, OPTIONS_MODULE), "dir");
+    writeFileSync(join(work, "buf.yaml"), `version: v2\nmodules:\n  - path: ${SCHEMA_MODULE}\n  - path: ${OPTIONS_MODULE}\n`);
+    const errors: BufResult["errors"][number][] = [];
+    const failed = new Set<string>();
+    let remaining = sources.map((s) => s.rel);
+    for (let round = 0; round <= sources.length && remaining.length > 0; round++) {
+      const run = runBuf(work, round === 0 ? [] : remaining);
+      if (run.ok) return { files: run.files, errors };
+      const fresh = run.errors.filter((e) => !failed.has(e.rel));
+      if (fresh.length === 0) break;
+      for (const e of fresh) {
+        if (!errors.some((x) => x.rel === e.rel && x.line === e.line && x.col === e.col && x.message === e.message)) errors.push(e);
+        failed.add(e.rel);
+      }
+      remaining = remaining.filter((rel) => !failed.has(rel));
+    }
+    return { files: [], errors };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function runBuf(work: string, only: readonly string[]): { ok: true; files: FileDescriptor[] } | { ok: false; errors: BufResult["errors"][number][] } {
+  const image = join(work, "image.json");
+  const args = ["build", "--error-format", "json", "-o", image, ...only.flatMap((rel) => ["--path", join(SCHEMA_MODULE, rel)])];
+  const run = spawnSync(bufBinary(), args, { cwd: work, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (run.status === 0) {
+    const parsed = JSON.parse(readFileSync(image, "utf8")) as { file?: FileDescriptor[] };
+    return { ok: true, files: parsed.file ?? [] };
+  }
+  const errors: BufResult["errors"][number][] = [];
+  for (const line of `${run.stderr}\n${run.stdout}`.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let error: BufError;
+    try {
+      error = JSON.parse(line) as BufError;
+    } catch {
+      continue;
+    }
+    const path = error.path ?? "";
+    const rel = path.startsWith(`${SCHEMA_MODULE}/`) ? path.slice(SCHEMA_MODULE.length + 1) : path;
+    errors.push({ rel, line: error.start_line ?? 1, col: error.start_column ?? 1, message: error.message ?? "compile error" });
+  }
+  if (errors.length === 0) {
+    // Not a compile error (buf missing, crashed): say what it said, once.
+    const text = `${run.stderr}${run.stdout}`.trim() || (run.error ? String(run.error.message) : `exit ${run.status ?? run.signal}`);
+    errors.push({ rel: "", line: 1, col: 1, message: `buf: ${text.split("\n")[0] ?? text}` });
+  }
+  return { ok: false, errors };
+}
