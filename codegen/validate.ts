@@ -161,6 +161,12 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     if (e.allowAlias && !aliased) report(e.pos, `enum ${e.name} declares 'option allow_alias = true;' but has no aliasing values`);
   }
 
+  const typesByPackage = new Map<string, (MessageModel | EnumModel)[]>();
+  for (const declared of [...model.messages, ...model.enums]) {
+    const list = typesByPackage.get(declared.package) ?? [];
+    list.push(declared);
+    typesByPackage.set(declared.package, list);
+  }
   const moduleTypes = new Map<string, ModuleModel>();
   for (const module of model.modules) {
     if (!MODULE_TYPE.test(module.type)) {
@@ -174,8 +180,8 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     if (module.version.trim() === "") report(module.pos, `module '${module.type}' needs a version`);
     const pascal = pascalCase(module.type);
     const generated = new Set([moduleBinding(module.type), `${pascal}Client`, `${pascal}Handlers`, `register${pascal}`, `${pascal}GateClient`]);
-    for (const declared of [...model.messages, ...model.enums]) {
-      if (declared.package === module.package && generated.has(safeIdentifier(declared.name))) {
+    for (const declared of typesByPackage.get(module.package) ?? []) {
+      if (generated.has(safeIdentifier(declared.name))) {
         report(declared.pos, `'${declared.name}' clashes with a name generated for module '${module.type}'; rename the type`);
       }
     }

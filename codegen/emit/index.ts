@@ -10,7 +10,7 @@ import { commentText, moduleBinding, moduleFileStem, packageFileStem, pascalCase
 import { ContractHasher } from "../hash.js";
 import { contractKey } from "../contracts.js";
 import type { ContractIds } from "../contracts.js";
-import { indexTypes } from "../types-index.js";
+import { indexTypes, typesOfPackage } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 import { gateTemplate, indexTemplate, moduleTemplate, typesTemplate } from "../templates/index.js";
 import { FileImports, jsdoc, resolvedName, wrapList } from "./naming.js";
@@ -79,11 +79,8 @@ export function hasGateSurface(module: ModuleModel): boolean {
 export function emitAll(model: SchemaModel, contracts?: ContractIds): Map<string, string> {
   const index = indexTypes(model);
   const files = new Map<string, string>();
-  const packages = new Set<string>();
-  for (const m of model.messages) packages.add(m.package);
-  for (const e of model.enums) packages.add(e.package);
-  for (const pkg of [...packages].sort(compareStrings)) {
-    files.set(`${packageFileStem(pkg)}.types.ts`, emitTypes(model, index, pkg));
+  for (const pkg of [...index.byPackage.keys()].sort(compareStrings)) {
+    files.set(`${packageFileStem(pkg)}.types.ts`, emitTypes(index, pkg));
   }
   const handlerIds = new Map<HandlerModel, string>();
   for (const module of model.modules) {
@@ -102,10 +99,11 @@ export function emitAll(model: SchemaModel, contracts?: ContractIds): Map<string
   return new Map([...files.entries()].sort((a, b) => compareStrings(a[0], b[0])));
 }
 
-function sourcesOfPackage(model: SchemaModel, pkg: string): string[] {
+function sourcesOfPackage(index: TypeIndex, pkg: string): string[] {
   const sources = new Set<string>();
-  for (const m of model.messages) if (m.package === pkg) sources.add(m.pos.file);
-  for (const e of model.enums) if (e.package === pkg) sources.add(e.pos.file);
+  const types = typesOfPackage(index, pkg);
+  for (const m of types.messages) sources.add(m.pos.file);
+  for (const e of types.enums) sources.add(e.pos.file);
   return [...sources].sort(compareStrings);
 }
 
@@ -151,11 +149,10 @@ function fieldDoc(field: FieldModel): string {
   return field.deprecated ? [field.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : field.doc;
 }
 
-function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
+function emitTypes(index: TypeIndex, pkg: string): string {
   const imports = new FileImports(index, pkg, true);
-  const enums = model.enums
-    .filter((e) => e.package === pkg)
-    .map((e) => {
+  const types = typesOfPackage(index, pkg);
+  const enums = types.enums.map((e) => {
       const escaped = e.values.filter((v) => safeProperty(v.name) !== v.name);
       const protoNames = escaped.map((v) => `${safeProperty(v.name)}: ${stringLiteral(v.name)}`);
       return {
@@ -175,9 +172,7 @@ function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
     imports.use(GATE_CLIENT, "defineEnum", "value");
     imports.use(GATE_CLIENT, "EnumType", "type");
   }
-  const messages = model.messages
-    .filter((m) => m.package === pkg)
-    .map((m) => ({
+  const messages = types.messages.map((m) => ({
       jsdoc: jsdoc(m.deprecated ? [m.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : m.doc, ""),
       name: safeIdentifier(m.name),
       fullName: stringLiteral(m.fullName),
@@ -191,7 +186,7 @@ function emitTypes(model: SchemaModel, index: TypeIndex, pkg: string): string {
   }
   return tidy(
     templates().types({
-      sources: sourcesOfPackage(model, pkg).map(commentText),
+      sources: sourcesOfPackage(index, pkg).map(commentText),
       imports: imports.lines(),
       enums,
       messages,
@@ -269,9 +264,8 @@ function paramDocs(handler: HandlerModel, index: TypeIndex, binding: string): st
 }
 
 function packageHasTypes(index: TypeIndex, pkg: string): boolean {
-  for (const m of index.messages.values()) if (m.package === pkg) return true;
-  for (const e of index.enums.values()) if (e.package === pkg) return true;
-  return false;
+  const types = typesOfPackage(index, pkg);
+  return types.messages.length > 0 || types.enums.length > 0;
 }
 
 function declaredNames(names: ModuleNames): string[] {

@@ -4,6 +4,7 @@
  */
 import type { ScalarKind, TypeRef } from "../model.js";
 import type { TypeIndex } from "../types-index.js";
+import { typesOfPackage } from "../types-index.js";
 import { compareStrings } from "../model.js";
 import { packageFileStem, safeIdentifier } from "../names.js";
 
@@ -41,12 +42,11 @@ export class FileImports {
     this.homePackage = homePackage;
     this.homeIsLocal = homeIsLocal;
     this.homeNames = new Set();
-    for (const m of index.messages.values()) if (m.package === homePackage) this.homeNames.add(safeIdentifier(m.name));
-    for (const e of index.enums.values()) {
-      if (e.package === homePackage) {
-        this.homeNames.add(safeIdentifier(e.name));
-        this.homeNames.add(`${safeIdentifier(e.name)}Type`);
-      }
+    const home = typesOfPackage(index, homePackage);
+    for (const m of home.messages) this.homeNames.add(safeIdentifier(m.name));
+    for (const e of home.enums) {
+      this.homeNames.add(safeIdentifier(e.name));
+      this.homeNames.add(`${safeIdentifier(e.name)}Type`);
     }
     for (const name of this.homeNames) this.taken.add(name);
     for (const name of reserved) this.taken.add(name);
