@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Diagnostic } from "../model.js";
 import type { FileDescriptor } from "./descriptor.js";
 
@@ -62,7 +62,7 @@ export function compileProtos(sources: readonly BufSource[], optionsDir: string)
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, source.text);
     }
-    symlinkSync(optionsDir, join(work, OPTIONS_MODULE), "dir");
+    symlinkSync(resolve(optionsDir), join(work, OPTIONS_MODULE), "dir");
     writeFileSync(join(work, "buf.yaml"), `version: v2\nmodules:\n  - path: ${SCHEMA_MODULE}\n  - path: ${OPTIONS_MODULE}\n`);
     const errors: BufResult["errors"][number][] = [];
     const failed = new Set<string>();
