@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { AppHandle } from "../app/types.js";
-import { BadArgumentError, type ErrorCode, MqgenError } from "../errors.js";
+import { BadArgumentError, HttpGatewayError, type ErrorCode, MqgenError } from "../errors.js";
 import type {
   CallOptions,
   HandlerDescriptor,
@@ -16,14 +16,14 @@ import type {
   ModuleDescriptor,
   RawResult,
   ValueCodec,
-} from "../rpc/descriptor.js";
+} from "../descriptor.js";
 import {
   API_REQUEST_TAG,
   type ApiPair,
   type ApiRequest,
   decodeApiResponse,
   encodeApiRequest,
-} from "./api-proto.js";
+} from "../codec/api.js";
 
 export interface HttpGatewayOptions {
   /** Modules whose non-gate handlers get typed JSON routes `POST <prefix>/<type>/<method>`. */
@@ -55,23 +55,6 @@ export interface HttpErrorBody {
   readonly code: number;
   readonly detail: string;
   readonly status: string;
-}
-
-/** Raised inside the gateway for requests it rejects itself; carries the HTTP status. */
-export class HttpGatewayError extends MqgenError {
-  readonly status: number;
-  constructor(status: number, message: string, options?: { cause?: unknown }) {
-    super(errorCodeForStatus(status), message, options);
-    this.status = status;
-  }
-}
-
-function errorCodeForStatus(status: number): ErrorCode {
-  if (status === 404) return "NOT_FOUND";
-  if (status === 502) return "REMOTE";
-  if (status === 503) return "BUSY";
-  if (status === 504) return "DEADLINE_EXCEEDED";
-  return "BAD_ARGUMENT";
 }
 
 const ERROR_ID = "httpgateway";

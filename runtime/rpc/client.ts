@@ -6,12 +6,13 @@
  */
 import { hostname as osHostname } from "node:os";
 import type { Logger } from "pino";
-import { AbortedError, BusyError, ClosedError, NoneAvailableError, RemoteError } from "../errors.js";
+import { AbortedError, ClosedError, NodeGoneError, NoneAvailableError, RemoteError, errorFromWire } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";
-import { NodeGoneError, type NatsTransport, type ReplyHandler } from "../transport/nats.js";
+import type { NatsTransport, ReplyHandler } from "../transport/nats.js";
 import type { LocalTransport } from "../transport/local.js";
-import type { RpcReply, RpcRequest } from "../transport/wire.js";
+import type { RpcServer } from "./server.js";
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 import { decodeArg, encodeArgs } from "./args.js";
 import type {
   ArgSerializer,
@@ -20,13 +21,13 @@ import type {
   ModuleDescriptor,
   RawResult,
   RpcCaller,
-} from "./descriptor.js";
-import { newCid } from "./ids.js";
+} from "../descriptor.js";
+import { newCid } from "../codec/ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;
-  readonly local: LocalTransport;
+  readonly local: LocalTransport<RpcServer>;
   /** Undefined when the app runs in process only. */
   readonly nats: NatsTransport | undefined;
   readonly serializers: readonly ArgSerializer[];
@@ -40,7 +41,6 @@ export interface RpcClientOptions {
   readonly schemaGuard?: SchemaGuard;
 }
 
-const BUSY = / rpc func\(.*\) busy: /;
 const SERVER_CLOSED = /^\S+ rpc server closed$/;
 
 /**
@@ -53,12 +53,6 @@ function mayRetry(err: unknown, retrySafe: boolean): boolean {
   return err instanceof ClosedError && SERVER_CLOSED.test(err.message);
 }
 
-/** A remote error string → the error class a caller can branch on. */
-export function remoteError(message: string): Error {
-  if (BUSY.test(message)) return new BusyError(message);
-  if (SERVER_CLOSED.test(message)) return new ClosedError(message);
-  return new RemoteError(message);
-}
 
 export class RpcClient implements RpcCaller {
   private readonly hostname: string;
@@ -75,7 +69,7 @@ export class RpcClient implements RpcCaller {
   async call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const encoded = encodeArgs(args, this.options.serializers);
     const reply = await this.send(target, fn, encoded.argsType, encoded.args, options, false);
-    if (reply.error !== "") throw remoteError(reply.error);
+    if (reply.error !== "") throw errorFromWire(reply.error);
     return decodeArg(reply.resultType, reply.result, this.options.serializers);
   }
 
@@ -179,7 +173,7 @@ export class RpcClient implements RpcCaller {
         try {
           return (await this.options.local.requestValues(server, handler.wireName, copies, deadline, options?.signal, this.hostname)) as R;
         } catch (err) {
-          const mapped = err instanceof RemoteError ? remoteError(err.message) : err;
+          const mapped = err instanceof RemoteError ? errorFromWire(err.message) : err;
           if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
             this.options.selector.markDead(node.id);
             failure = mapped;
@@ -191,10 +185,10 @@ export class RpcClient implements RpcCaller {
       // Encoded once, on the first attempt that goes over the wire; a retry resends the same bytes.
       typed ??= encodeTypedArgs(module, handler, args);
       const { argsType, encoded } = typed;
-      let reply: RpcReply;
+      let reply: ResultInfo;
       try {
         reply = await this.sendTo(node, handler.wireName, argsType, encoded, deadline, options?.signal);
-        if (reply.error !== "") throw remoteError(reply.error);
+        if (reply.error !== "") throw errorFromWire(reply.error);
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.options.selector.markDead(node.id);
@@ -252,7 +246,7 @@ export class RpcClient implements RpcCaller {
     args: Uint8Array[],
     options: CallOptions | undefined,
     retrySafe: boolean,
-  ): Promise<RpcReply> {
+  ): Promise<ResultInfo> {
     if (this.closed) throw new ClosedError();
     const timeout = options?.timeout ?? this.options.timeoutMs();
     const deadline = Date.now() + timeout;
@@ -276,7 +270,7 @@ export class RpcClient implements RpcCaller {
     }
   }
 
-  private sendTo(node: ServiceNode, fn: string, argsType: string[], args: Uint8Array[], deadline: number, signal: AbortSignal | undefined): Promise<RpcReply> {
+  private sendTo(node: ServiceNode, fn: string, argsType: string[], args: Uint8Array[], deadline: number, signal: AbortSignal | undefined): Promise<ResultInfo> {
     const req = this.request(fn, argsType, args, deadline);
     const server = this.options.local.get(node.id);
     if (server !== undefined) return this.options.local.requestEncoded(server, req, signal);
@@ -304,7 +298,7 @@ export class RpcClient implements RpcCaller {
     nats.publishNR(node.address, req);
   }
 
-  private request(fn: string, argsType: string[], args: Uint8Array[], deadline: number): RpcRequest {
+  private request(fn: string, argsType: string[], args: Uint8Array[], deadline: number): RPCInfo {
     return {
       cid: newCid(),
       fn,
@@ -355,9 +349,9 @@ class TypedReply<R> implements ReplyHandler<R> {
     private readonly deadline: number,
   ) {}
 
-  onReply(reply: RpcReply): R | Promise<R> {
+  onReply(reply: ResultInfo): R | Promise<R> {
     if (reply.error !== "") {
-      const error = remoteError(reply.error);
+      const error = errorFromWire(reply.error);
       if (!mayRetry(error, this.handler.retrySafe)) throw error;
       return this.retry(error);
     }

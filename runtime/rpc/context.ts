@@ -4,8 +4,8 @@
  */
 import type { Logger } from "pino";
 import { AbortedError, DeadlineExceededError } from "../errors.js";
-import type { CallContext } from "./descriptor.js";
-import { newId16 } from "./ids.js";
+import type { CallContext } from "../descriptor.js";
+import { newId16 } from "../codec/ids.js";
 
 /** Who aborts running handlers when the app stops; only contexts whose signal was read are tracked. */
 export interface SignalOwner {

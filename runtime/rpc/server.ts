@@ -15,7 +15,7 @@
  */
 import type { Logger } from "pino";
 import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError } from "../errors.js";
-import { BIND_CALLER } from "./descriptor.js";
+import { BIND_CALLER } from "../descriptor.js";
 import type {
   CallerBindable,
   HandlerDescriptor,
@@ -25,10 +25,11 @@ import type {
   RawHandler,
   RpcCaller,
   ValueCodec,
-} from "./descriptor.js";
+} from "../descriptor.js";
 import { HandlerContext, type SignalOwner } from "./context.js";
 import { TraceSpan } from "./trace.js";
-import type { RpcReply, RpcRequest } from "../transport/wire.js";
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
+import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
 export interface UntypedCodec {
@@ -97,16 +98,8 @@ interface Job {
   readonly sink: LocalSink | undefined;
 }
 
-/** Receives the outcome of an in-process call. */
-export interface LocalSink {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 const EMPTY = new Uint8Array(0);
 
-/** Publishes a reply to a caller's reply subject; one per served node, so no closure per call. */
-export type WireResponder = (replyTo: string, reply: RpcReply) => void;
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -141,7 +134,7 @@ class Fifo<T> {
   }
 }
 
-export class RpcServer implements ModuleServer, SignalOwner {
+export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   readonly type: string;
   readonly nodeId: string;
   /** Wire name → handler hash, for registry metadata and contract checks. */
@@ -204,7 +197,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
   // --- dispatch from NATS ---
 
   /** A request from the wire; `respond` publishes a reply (never called for Reply=false calls). */
-  handleWire(req: RpcRequest, respond: WireResponder): void {
+  handleWire(req: RPCInfo, respond: WireResponder): void {
     const entry = this.lookup(req.fn);
     if (entry === undefined) {
       this.finishEarly(req, respond, `Remote function(${req.fn}) not found`);
@@ -276,7 +269,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
     }, now);
   }
 
-  private finishEarly(req: RpcRequest, respond: WireResponder, error: string): void {
+  private finishEarly(req: RPCInfo, respond: WireResponder, error: string): void {
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
     if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
@@ -493,7 +486,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
         respond(job.replyTo, { cid: job.cid, error, resultType: "null", result: EMPTY });
         return;
       }
-      let reply: RpcReply;
+      let reply: ResultInfo;
       try {
         if (descriptor !== undefined) {
           reply = { cid: job.cid, error: "", resultType: descriptor.result.tag, result: descriptor.result.encode(result) };

@@ -1,15 +1,15 @@
 /**
- * The in-process fast path: calls to a node running in this process go straight into its RpcServer's
+ * The in-process fast path: calls to a node running in this process go straight into its Endpoint's
  * queue, skipping NATS and the protobuf envelope, with the same deadline, abort and error behaviour as a
  * NATS call. Typed calls hand over codec-cloned values; everything else travels as encoded mqant
  * arguments, so the handler sees exactly what it would have decoded from the wire.
  */
 import { AbortedError, DeadlineExceededError, ClosedError } from "../errors.js";
-import type { LocalSink, RpcServer, WireResponder } from "../rpc/server.js";
-import type { RpcReply, RpcRequest } from "./wire.js";
+import type { Endpoint, LocalSink, WireResponder } from "./endpoint.js";
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 
 class LocalPending {
-  resolve!: (reply: RpcReply) => void;
+  resolve!: (reply: ResultInfo) => void;
   reject!: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
@@ -60,8 +60,9 @@ function onTimeout(transport: LocalTransport, cid: string): void {
   transport.settleError(cid, new DeadlineExceededError());
 }
 
-export class LocalTransport {
-  private readonly servers = new Map<string, RpcServer>();
+/** `E` is the endpoint type the app adds, so the caller side gets back what it put in. */
+export class LocalTransport<E extends Endpoint = Endpoint> {
+  private readonly servers = new Map<string, E>();
   private readonly pending = new Map<string, LocalPending>();
   private closed = false;
   private readonly respond: WireResponder = (_replyTo, reply) => {
@@ -72,7 +73,7 @@ export class LocalTransport {
     call.resolve(reply);
   };
 
-  add(server: RpcServer): void {
+  add(server: E): void {
     this.servers.set(server.nodeId, server);
   }
 
@@ -81,16 +82,16 @@ export class LocalTransport {
   }
 
   /** The server of a node running in this process. */
-  get(nodeId: string): RpcServer | undefined {
+  get(nodeId: string): E | undefined {
     return this.servers.get(nodeId);
   }
 
   /** A call with encoded arguments (untyped and pre-encoded calls). */
-  requestEncoded(server: RpcServer, req: RpcRequest, signal: AbortSignal | undefined): Promise<RpcReply> {
+  requestEncoded(server: Endpoint, req: RPCInfo, signal: AbortSignal | undefined): Promise<ResultInfo> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
     const call = new LocalPending();
-    const promise = new Promise<RpcReply>((resolve, reject) => {
+    const promise = new Promise<ResultInfo>((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
     });
@@ -108,7 +109,7 @@ export class LocalTransport {
   }
 
   /** Fire-and-forget with encoded arguments. */
-  sendEncoded(server: RpcServer, req: RpcRequest): void {
+  sendEncoded(server: Endpoint, req: RPCInfo): void {
     if (this.closed) throw new ClosedError();
     req.reply = false;
     server.handleWire(req, this.respond);
@@ -118,7 +119,7 @@ export class LocalTransport {
    * A typed call with already cloned arguments. The caller's deadline and signal are enforced here, so a
    * slow handler cannot hold the caller past its deadline.
    */
-  requestValues(server: RpcServer, fn: string, args: unknown[], deadline: number, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
+  requestValues(server: Endpoint, fn: string, args: unknown[], deadline: number, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
     const call = new ValueCall();
@@ -136,7 +137,7 @@ export class LocalTransport {
   }
 
   /** Typed fire-and-forget with cloned arguments. */
-  sendValues(server: RpcServer, fn: string, args: unknown[], deadline: number, caller: string): void {
+  sendValues(server: Endpoint, fn: string, args: unknown[], deadline: number, caller: string): void {
     if (this.closed) throw new ClosedError();
     server.handleLocal(fn, args, deadline, caller, undefined);
   }

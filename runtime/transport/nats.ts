@@ -12,37 +12,22 @@
  */
 import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
 import type { Logger } from "pino";
-import { ClosedError, DeadlineExceededError, AbortedError, NoneAvailableError } from "../errors.js";
-import type { RpcServer, WireResponder } from "../rpc/server.js";
+import { ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
+import type { Endpoint, WireResponder } from "./endpoint.js";
 import {
-  decodeReply,
-  decodeRequest,
-  encodeReply,
-  encodeRequest,
-  sizeReply,
-  sizeRequest,
-  writeReply,
-  writeRequest,
-  type RpcReply,
-  type RpcRequest,
-} from "./wire.js";
-import { slabAllocator } from "../rpc/slab.js";
-import { cidNumber } from "../rpc/ids.js";
-
-/** The callee node disappeared: nothing is subscribed to its subject (NATS no-responders). */
-export class NodeGoneError extends NoneAvailableError {
-  readonly nodeId: string;
-  /**
-   * False when NATS refused this very request (it never reached a handler, so any call may be retried);
-   * true when the node vanished after the request reached it (only retry-safe calls may be retried).
-   */
-  readonly delivered: boolean;
-  constructor(nodeId: string, delivered = false) {
-    super(`none available: node ${nodeId} is gone (no responders)`);
-    this.nodeId = nodeId;
-    this.delivered = delivered;
-  }
-}
+  decodeResultInfo,
+  decodeRPCInfo,
+  encodeResultInfo,
+  encodeRPCInfo,
+  sizeResultInfo,
+  sizeRPCInfo,
+  writeResultInfo,
+  writeRPCInfo,
+  type ResultInfo,
+  type RPCInfo,
+} from "../codec/envelope.js";
+import { slabAllocator } from "../codec/slab.js";
+import { cidNumber } from "../codec/ids.js";
 
 /**
  * Calls older than this make the transport check that their node still exists. 500 + 100 keeps a killed
@@ -86,12 +71,12 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
  */
 export interface ReplyHandler<T> {
   /** The call's value; throw to fail the call, or return a promise (e.g. a retry) to resolve with. */
-  onReply(reply: RpcReply): T | Promise<T>;
+  onReply(reply: ResultInfo): T | Promise<T>;
   /** The call failed before a reply: a promise to resolve with instead (a retry), or undefined to reject. */
   onError(error: Error): Promise<T> | undefined;
 }
 
-const RAW_REPLY: ReplyHandler<RpcReply> = {
+const RAW_REPLY: ReplyHandler<ResultInfo> = {
   onReply: (reply) => reply,
   onError: () => undefined,
 };
@@ -214,7 +199,7 @@ class PendingCall {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Kept so a request refused during a reconnect can be sent again (see RECONNECT_GRACE_MS). */
-  request!: RpcRequest;
+  request!: RPCInfo;
   constructor(
     readonly key: CallKey,
     /** Names this call in the NATS reply subject, so a no-responders status finds it. */
@@ -380,7 +365,7 @@ function sendFrame(protocol: ProtocolInternals, frame: Uint8Array, size: number)
 }
 
 /**
- * Publishes a request as nc.publish(subject, encodeRequest(req), { reply }) does, the reply subject being
+ * Publishes a request as nc.publish(subject, encodeRPCInfo(req), { reply }) does, the reply subject being
  * `replyPrefix` followed by `replyToken`; no reply subject when `replyPrefix` is empty. `heads` caches PUB
  * line starts for this reply prefix.
  */
@@ -391,29 +376,29 @@ function publishRequest(
   subject: string,
   replyPrefix: string,
   replyToken: number,
-  req: RpcRequest,
+  req: RPCInfo,
 ): void {
-  const size = sizeRequest(req);
+  const size = sizeRPCInfo(req);
   const hasReply = replyPrefix !== "";
   const frame = openFrame(nc, protocol, headOf(heads, subject, replyPrefix), hasReply, replyToken, size);
   if (frame === undefined) {
     const reply = !hasReply ? undefined : replyToken >= 0 ? replyPrefix + replyToken.toString(36) : replyPrefix;
-    nc.publish(subject, encodeRequest(req), reply === undefined ? undefined : { reply });
+    nc.publish(subject, encodeRPCInfo(req), reply === undefined ? undefined : { reply });
     return;
   }
-  writeRequest(req, frame, payloadAt);
+  writeRPCInfo(req, frame, payloadAt);
   sendFrame(protocol as ProtocolInternals, frame, size);
 }
 
-/** Publishes a reply as nc.publish(replyTo, encodeReply(reply)) does. */
-function publishReply(nc: NatsConnection, protocol: ProtocolInternals | undefined, replyTo: string, reply: RpcReply): void {
-  const size = sizeReply(reply);
+/** Publishes a reply as nc.publish(replyTo, encodeResultInfo(reply)) does. */
+function publishReply(nc: NatsConnection, protocol: ProtocolInternals | undefined, replyTo: string, reply: ResultInfo): void {
+  const size = sizeResultInfo(reply);
   const frame = openFrame(nc, protocol, headOf(plainHeads, replyTo, ""), false, -1, size);
   if (frame === undefined) {
-    nc.publish(replyTo, encodeReply(reply));
+    nc.publish(replyTo, encodeResultInfo(reply));
     return;
   }
-  writeReply(reply, frame, payloadAt);
+  writeResultInfo(reply, frame, payloadAt);
   sendFrame(protocol as ProtocolInternals, frame, size);
 }
 
@@ -534,9 +519,9 @@ export class NatsTransport {
   }
 
   private onReply(msg: Msg): void {
-    let reply: RpcReply;
+    let reply: ResultInfo;
     try {
-      reply = decodeReply(msg.data);
+      reply = decodeResultInfo(msg.data);
     } catch (err) {
       this.log.warn({ err }, `rpc: undecodable reply on ${msg.subject} dropped`);
       return;
@@ -640,7 +625,7 @@ export class NatsTransport {
   }
 
   /** Sends a request and waits for its reply until `deadline` (unix ms). */
-  request(subject: string, nodeId: string, req: RpcRequest, deadline: number, signal: AbortSignal | undefined): Promise<RpcReply> {
+  request(subject: string, nodeId: string, req: RPCInfo, deadline: number, signal: AbortSignal | undefined): Promise<ResultInfo> {
     return this.requestWith(subject, nodeId, req, deadline, signal, RAW_REPLY);
   }
 
@@ -648,7 +633,7 @@ export class NatsTransport {
   requestWith<T>(
     subject: string,
     nodeId: string,
-    req: RpcRequest,
+    req: RPCInfo,
     deadline: number,
     signal: AbortSignal | undefined,
     handler: ReplyHandler<T>,
@@ -684,7 +669,7 @@ export class NatsTransport {
   }
 
   /** Fire-and-forget (Reply=false, no ReplyTo), as mqant CallNR. */
-  publishNR(subject: string, req: RpcRequest): void {
+  publishNR(subject: string, req: RPCInfo): void {
     if (this.closed) throw new ClosedError();
     req.replyTo = "";
     req.reply = false;
@@ -692,7 +677,7 @@ export class NatsTransport {
   }
 
   /** Subscribes a module instance's subject and feeds its server. */
-  serve(address: string, server: RpcServer): void {
+  serve(address: string, server: Endpoint): void {
     const nc = this.nc;
     const protocol = this.protocol;
     const log = this.log;
@@ -712,9 +697,9 @@ export class NatsTransport {
         }
         // Liveness probes from callers (see probe()) carry no payload.
         if (msg.data.length === 0) return;
-        let req: RpcRequest;
+        let req: RPCInfo;
         try {
-          req = decodeRequest(msg.data);
+          req = decodeRPCInfo(msg.data);
         } catch (error) {
           log.warn(
             { err: error, bytes: msg.data.length, preview: utf8.decode(msg.data.subarray(0, 32)) },

@@ -9,7 +9,7 @@ import {
   decodeSessionData,
   encodeSessionData,
   type SessionData,
-} from "../../runtime/rpc/session-codec.js";
+} from "../../runtime/codec/session.js";
 import { parseTraceSpan, encodeTraceSpan, TraceSpan } from "../../runtime/rpc/trace.js";
 import { BadArgumentError } from "../../runtime/errors.js";
 

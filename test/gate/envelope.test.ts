@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { envelope, parseTopic, resultToJson } from "../../runtime/gate/router.js";
-import { doubleCodec, floatCodec, int32Codec, int64Codec, mapCodec, mapstrCodec, stringCodec } from "../../runtime/rpc/values.js";
+import { doubleCodec, floatCodec, int32Codec, int64Codec, mapCodec, mapstrCodec, stringCodec } from "../../runtime/codec/values.js";
 
 test("results render as Go's encoding/json renders mqant's decoded value", () => {
   assert.equal(resultToJson("null", new Uint8Array()), "null");

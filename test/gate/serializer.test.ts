@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "nats";
 import { createApp, type App } from "../../runtime/app/app.js";
-import type { ArgSerializer } from "../../runtime/rpc/descriptor.js";
+import type { ArgSerializer } from "../../runtime/descriptor.js";
 import { ConfigError } from "../../runtime/errors.js";
 import { Gate } from "../../runtime/gate/gate.js";
 import { gateSerializer, type Session } from "../../runtime/gate/session.js";

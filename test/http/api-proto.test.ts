@@ -15,7 +15,7 @@ import {
   decodeApiResponse,
   encodeApiRequest,
   encodeApiResponse,
-} from "../../runtime/http/api-proto.js";
+} from "../../runtime/codec/api.js";
 import { ConfigError } from "../../runtime/errors.js";
 import { listenAddressFromSettings } from "../../runtime/http/module.js";
 

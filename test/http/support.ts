@@ -5,11 +5,11 @@
  */
 import type { Module, ModuleContext } from "../../runtime/app/types.js";
 import { RemoteError } from "../../runtime/errors.js";
-import { apiBodyText, apiResponse, type ApiRequest } from "../../runtime/http/api-proto.js";
+import { apiBodyText, apiResponse, type ApiRequest } from "../../runtime/codec/api.js";
 import { registerHttpRoute } from "../../runtime/http/backend.js";
-import { defineMessage } from "../../runtime/rpc/message.js";
-import type { HandlerDescriptor, MessageType, ModuleDescriptor, ParamDescriptor, ValueCodec } from "../../runtime/rpc/descriptor.js";
-import { bytesCodec, doubleCodec, int32Codec, int64Codec, mapCodec, stringCodec, uint32Codec, voidCodec } from "../../runtime/rpc/values.js";
+import { defineMessage } from "../../runtime/codec/message.js";
+import type { HandlerDescriptor, MessageType, ModuleDescriptor, ParamDescriptor, ValueCodec } from "../../runtime/descriptor.js";
+import { bytesCodec, doubleCodec, int32Codec, int64Codec, mapCodec, stringCodec, uint32Codec, voidCodec } from "../../runtime/codec/values.js";
 import { registerHelloworld } from "../../generated/helloworld.js";
 
 export interface Greeting {

@@ -17,8 +17,8 @@ import {
   encodeArgs,
 } from "../../runtime/rpc/args.js";
 import { TraceSpan } from "../../runtime/rpc/trace.js";
-import { uint64Codec } from "../../runtime/rpc/values.js";
-import type { ArgSerializer } from "../../runtime/rpc/descriptor.js";
+import { uint64Codec } from "../../runtime/codec/values.js";
+import type { ArgSerializer } from "../../runtime/descriptor.js";
 import { BadArgumentError } from "../../runtime/errors.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");

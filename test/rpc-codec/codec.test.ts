@@ -14,8 +14,8 @@ import {
   writeRPCInfo,
   writeResultInfo,
   type RPCInfo,
-} from "../../runtime/rpc/codec.js";
-import { cidNumber, isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
+} from "../../runtime/codec/envelope.js";
+import { cidNumber, isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/codec/ids.js";
 import { TraceSpan, traceCodec } from "../../runtime/rpc/trace.js";
 import { BadArgumentError, ProtocolError } from "../../runtime/errors.js";
 

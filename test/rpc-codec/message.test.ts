@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import protobuf from "protobufjs";
-import { defineEnum, defineMessage } from "../../runtime/rpc/message.js";
-import type { FieldDescriptor, MessageType, ScalarKind } from "../../runtime/rpc/descriptor.js";
+import { defineEnum, defineMessage } from "../../runtime/codec/message.js";
+import type { FieldDescriptor, MessageType, ScalarKind } from "../../runtime/descriptor.js";
 import { BadArgumentError } from "../../runtime/errors.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");

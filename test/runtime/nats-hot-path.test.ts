@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { pino } from "pino";
 import { DeadlineExceededError, NatsTransport, decodeResultInfo, encodeRPCInfo, newCid, type App, type RPCInfo } from "../../runtime/index.js";
-import { stringCodec } from "../../runtime/rpc/values.js";
+import { stringCodec } from "../../runtime/codec/values.js";
 import { NatsServer } from "../support/nats-server.js";
 import { sleep, startPair, testModule, type AppPair } from "../support/apps.js";
 

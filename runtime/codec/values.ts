@@ -5,7 +5,7 @@
  *
  * Browser-safe on purpose (no `node:` imports, no Buffer): the generated gate client uses these too.
  */
-import type { ValueCodec } from "./descriptor.js";
+import type { ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
 
 const utf8Encoder = new TextEncoder();

@@ -7,7 +7,7 @@
  * Browser-safe on purpose (the generated gate client uses it): no `node:` imports, no Buffer.
  */
 import protobuf from "protobufjs/minimal.js";
-import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "./descriptor.js";
+import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
 import { compareByCodePoint, decodeBase64, encodeBase64, goJsonStringify, setOwn } from "./values.js";
 

@@ -8,7 +8,7 @@
  */
 import protobuf from "protobufjs/minimal.js";
 import { BadArgumentError } from "../errors.js";
-import type { ValueCodec } from "../rpc/descriptor.js";
+import type { ValueCodec } from "../descriptor.js";
 
 const { Reader, Writer } = protobuf;
 type ProtoReader = InstanceType<typeof Reader>;

@@ -1,8 +1,10 @@
 /**
  * The contract between generated code and the runtime. Generated modules export a ModuleDescriptor
  * (wire names, argument codecs, schema hashes) and thin typed wrappers over RpcCaller / ModuleServer.
- * Everything here is types only, so generated code stays a thin, readable layer.
+ * Types only (no values), so generated code stays a thin, readable layer; it sits at the runtime's root
+ * because every room reads it.
  */
+import type { ServiceNode } from "./registry/types.js";
 
 /** mqant Register (one call at a time per module instance) or RegisterGO (concurrent, bounded). */
 export type HandlerMode = "serial" | "concurrent";
@@ -68,10 +70,15 @@ export interface SelectOptions {
   /** Only nodes whose metadata has all these key/value pairs. */
   readonly metadata?: Readonly<Record<string, string>>;
   /** Drop nodes for which this returns false. */
-  readonly filter?: (node: import("../registry/types.js").ServiceNode) => boolean;
+  readonly filter?: (node: ServiceNode) => boolean;
   /** Strategy name or function; defaults to the app's (random). */
-  readonly strategy?: import("../selector/types.js").StrategyName | import("../selector/types.js").Strategy;
+  readonly strategy?: StrategyName | Strategy;
 }
+
+export type StrategyName = "random" | "roundRobin" | "weighted";
+
+/** Picks one node from the candidates that passed the filters; called once per call. */
+export type Strategy = (nodes: readonly ServiceNode[]) => ServiceNode;
 
 export interface CallOptions {
   /** Per-call timeout in ms (default: the handler's schema timeout, then the app's RPC timeout, 10 s). */
