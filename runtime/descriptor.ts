@@ -1,8 +1,8 @@
 /**
  * The contract between generated code and the runtime. Generated modules export a ModuleDescriptor
  * (wire names, argument codecs, schema hashes) and thin typed wrappers over RpcCaller / ModuleServer.
- * Types only (no values), so generated code stays a thin, readable layer; it sits at the runtime's root
- * because every room reads it.
+ * Types (and one symbol, BIND_CALLER), so generated code stays a thin, readable layer; it sits at the root
+ * of the runtime because every room reads it.
  */
 import type { ServiceNode } from "./registry/types.js";
 
@@ -101,6 +101,20 @@ export interface CallContext {
   readonly caller: string;
   readonly traceId: string;
   readonly spanId: string;
+  /**
+   * The module's logger with this call's trace and span ids on every line; the runtime always sets it
+   * when the app has a logger (a hand-made context in a unit test may leave it out).
+   */
+  readonly log?: CallLogger | undefined;
+}
+
+/** The part of a pino logger a handler uses (structural, so this file stays free of node-only imports). */
+export interface CallLogger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): CallLogger;
 }
 
 /** Client side, as used by generated stubs. Implemented by the app's RPC client. */

@@ -93,7 +93,7 @@ export class HandlerContext implements CallContext {
   }
 }
 
-/** The per-call logger of a handler's context (trace and span ids on every line), if the runtime made it. */
+/** The per-call logger of a handler's context; `ctx.log` says the same (kept for code written before it). */
 export function callLogger(ctx: CallContext): Logger | undefined {
   return ctx instanceof HandlerContext ? ctx.log : undefined;
 }
