@@ -7,6 +7,7 @@
 import { AbortedError, DeadlineExceededError, ClosedError } from "../errors.js";
 import type { Endpoint, LocalSink, WireResponder } from "./endpoint.js";
 import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
+import { timerDelay } from "./timer.js";
 
 class LocalPending {
   resolve!: (reply: ResultInfo) => void;
@@ -52,12 +53,15 @@ class ValueCall implements LocalSink {
   }
 }
 
-function onValueTimeout(call: ValueCall): void {
-  call.reject(new DeadlineExceededError());
+function onValueTimeout(call: ValueCall, deadline: number): void {
+  // A deadline beyond the longest timer delay fires early: arm again for the rest.
+  if (Date.now() < deadline) call.timer = setTimeout(onValueTimeout, timerDelay(deadline, Date.now()), call, deadline);
+  else call.reject(new DeadlineExceededError());
 }
 
-function onTimeout(transport: LocalTransport, cid: string): void {
-  transport.settleError(cid, new DeadlineExceededError());
+function onTimeout(transport: LocalTransport, cid: string, deadline: number): void {
+  if (Date.now() < deadline) transport.rearm(cid, deadline);
+  else transport.settleError(cid, new DeadlineExceededError());
 }
 
 /** `E` is the endpoint type the app adds, so the caller side gets back what it put in. */
@@ -97,7 +101,7 @@ export class LocalTransport<E extends Endpoint = Endpoint> {
     });
     const cid = req.cid;
     this.pending.set(cid, call);
-    call.timer = setTimeout(onTimeout, Math.max(0, req.expired - Date.now()), this, cid);
+    call.timer = setTimeout(onTimeout, timerDelay(req.expired, Date.now()), this, cid, req.expired);
     if (signal !== undefined) {
       call.signal = signal;
       call.onAbort = () => this.settleError(cid, new AbortedError());
@@ -130,7 +134,7 @@ export class LocalTransport<E extends Endpoint = Endpoint> {
     server.handleLocal(fn, args, deadline, caller, call);
     // Synchronous handlers have already answered: no timer or listener needed for them.
     if (!call.isFinished) {
-      call.timer = setTimeout(onValueTimeout, Math.max(0, deadline - Date.now()), call);
+      call.timer = setTimeout(onValueTimeout, timerDelay(deadline, Date.now()), call, deadline);
       if (signal !== undefined) call.watch(signal);
     }
     return promise;
@@ -140,6 +144,12 @@ export class LocalTransport<E extends Endpoint = Endpoint> {
   sendValues(server: Endpoint, fn: string, args: unknown[], deadline: number, caller: string): void {
     if (this.closed) throw new ClosedError();
     server.handleLocal(fn, args, deadline, caller, undefined);
+  }
+
+  /** @internal */
+  rearm(cid: string, deadline: number): void {
+    const call = this.pending.get(cid);
+    if (call !== undefined) call.timer = setTimeout(onTimeout, timerDelay(deadline, Date.now()), this, cid, deadline);
   }
 
   /** @internal */
