@@ -6,7 +6,7 @@
  */
 import { hostname as osHostname } from "node:os";
 import type { Logger } from "pino";
-import { AbortedError, ClosedError, NodeGoneError, NoneAvailableError, RemoteError, errorFromWire } from "../errors.js";
+import { AbortedError, BadArgumentError, ClosedError, NodeGoneError, NoneAvailableError, RemoteError, errorFromWire } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";
 import type { NatsTransport, ReplyHandler } from "../transport/nats.js";
@@ -39,6 +39,22 @@ export interface RpcClientOptions {
   readonly hostname?: string;
   /** Contract check of typed calls (schema-check.ts); without one, nodes are picked ignoring schema hashes. */
   readonly schemaGuard?: SchemaGuard;
+}
+
+/**
+ * Latest deadline a call may have: RPCInfo.Expired is an integer of unix ms, so `now + timeout` must stay
+ * a safe integer; 2^52 ms is about 140,000 years from 1970. Longer timeouts (Infinity too) mean "no limit"
+ * in practice and are clamped to it; the timers along the way re-arm (transport/timer.ts).
+ */
+const LATEST_DEADLINE = 2 ** 52;
+
+/** The deadline of a call with `timeout` ms from `now`; a timeout that is no number is refused. */
+function deadlineAfter(timeout: number, now: number): number {
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+    throw new BadArgumentError(`call timeout must be a number of ms, got ${String(timeout)}`);
+  }
+  const deadline = now + Math.ceil(timeout);
+  return deadline > LATEST_DEADLINE ? LATEST_DEADLINE : deadline;
 }
 
 const SERVER_CLOSED = /^\S+ rpc server closed$/;
@@ -91,7 +107,7 @@ export class RpcClient implements RpcCaller {
           copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
         }
         const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
-        return this.options.local.requestValues(server, handler.wireName, copies, Date.now() + timeout, options?.signal, this.hostname) as Promise<R>;
+        return this.options.local.requestValues(server, handler.wireName, copies, deadlineAfter(timeout, Date.now()), options?.signal, this.hostname) as Promise<R>;
       }
       const nats = this.options.nats;
       // Contract check (schema-check.ts): a node built from another schema is left to the routed path.
@@ -124,7 +140,7 @@ export class RpcClient implements RpcCaller {
     const { argsType, encoded } = typed;
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
     const now = Date.now();
-    const deadline = now + timeout;
+    const deadline = deadlineAfter(timeout, now);
     const req = this.request(handler.wireName, argsType, encoded, deadline);
     return nats.requestWith(node.address, node.id, req, deadline, options?.signal, new TypedReply<R>(this, node, module, handler, args, options, deadline), now);
   }
@@ -150,7 +166,7 @@ export class RpcClient implements RpcCaller {
     const params = handler.params;
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
-    const deadline = Date.now() + timeout;
+    const deadline = deadlineAfter(timeout, Date.now());
     let failure: unknown;
     let typed: TypedArgs | undefined;
     const guard = this.options.schemaGuard;
@@ -249,7 +265,7 @@ export class RpcClient implements RpcCaller {
   ): Promise<ResultInfo> {
     if (this.closed) throw new ClosedError();
     const timeout = options?.timeout ?? this.options.timeoutMs();
-    const deadline = Date.now() + timeout;
+    const deadline = deadlineAfter(timeout, Date.now());
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {
       const picked = failure === undefined ? this.pick(target, options) : this.repick(target, options, failure);
@@ -287,7 +303,7 @@ export class RpcClient implements RpcCaller {
     if (options?.signal?.aborted) throw new AbortedError();
     const timeout = options?.timeout ?? this.options.timeoutMs();
     const node = await this.pick(target, options);
-    const req = this.request(fn, argsType, args, Date.now() + timeout);
+    const req = this.request(fn, argsType, args, deadlineAfter(timeout, Date.now()));
     const server = this.options.local.get(node.id);
     if (server !== undefined) {
       this.options.local.sendEncoded(server, req);

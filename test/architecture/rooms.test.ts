@@ -27,8 +27,6 @@ const OVERSIZED_PENDING: Readonly<Record<string, number>> = {
   "runtime/codec/envelope.ts": 522,
   "runtime/codec/values.ts": 483,
   "runtime/http/gateway.ts": 547,
-  "runtime/rpc/server.ts": 591,
-  "runtime/transport/nats.ts": 742,
 };
 
 function sourceFiles(dir: string): string[] {
