@@ -20,6 +20,13 @@ export interface ValueCodec<T> {
   decode(bytes: Uint8Array, tag: string): T;
   /** Deep copy used by the in-process fast path so caller and handler never share mutable state. */
   clone(value: T): T;
+  /**
+   * The value as JSON (the HTTP gateway's typed routes): protobuf's JSON mapping for messages, 64-bit
+   * integers as decimal strings, bytes as base64. Codecs without it are mapped generically.
+   */
+  toJson?(value: T): unknown;
+  /** The value from JSON; throws BadArgumentError saying what was expected. */
+  fromJson?(json: unknown): T;
 }
 
 export interface ParamDescriptor {

@@ -69,6 +69,9 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         return this.decode(bytes);
       },
       clone: (value) => this.clone(value),
+      toJson: (value) => this.toJson(value),
+      // An absent message argument is the empty message, as Go's zero value.
+      fromJson: (json) => (json === undefined || json === null ? this.create() : this.fromJson(json)),
     };
     this.jsonCodec = {
       tag: "map",
@@ -88,6 +91,8 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         return this.fromJson(parsed);
       },
       clone: (value) => this.clone(value),
+      toJson: (value) => this.toJson(value),
+      fromJson: (json) => (json === undefined || json === null ? this.create() : this.fromJson(json)),
     };
   }
 
