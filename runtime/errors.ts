@@ -44,10 +44,13 @@ const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
 export class MqgenError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  /** True when the callee's handler raised it and it came back over the wire (or the in-process path). */
+  readonly remote: boolean;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean; remote?: boolean }) {
     super(message, options);
     this.code = code;
     this.retryable = options?.retryable ?? RETRYABLE[code];
+    this.remote = options?.remote ?? code === "REMOTE";
     this.name = new.target.name;
   }
 }
@@ -68,7 +71,7 @@ export class NoneAvailableError extends MqgenError {
 
 /** The target node or handler does not exist. mqant: "Remote function(%s) not found", "nofound <id>". */
 export class NotFoundError extends MqgenError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; remote?: boolean }) {
     super("NOT_FOUND", message, options);
   }
 }
@@ -96,7 +99,7 @@ export class ClosedError extends MqgenError {
 
 /** An argument or payload could not be encoded or decoded. */
 export class BadArgumentError extends MqgenError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; remote?: boolean }) {
     super("BAD_ARGUMENT", message, options);
   }
 }
@@ -240,8 +243,21 @@ export const MQANT_ERROR_TEXTS: ReadonlyArray<readonly [RegExp, (text: string) =
   [/^\S+ rpc server closed$/, (text) => new ClosedError(text)],
 ];
 
-/** The error a caller sees for an error text from the wire. */
-export function errorFromWire(text: string): MqgenError {
+/**
+ * Codes a handler's error keeps across the wire (ResultInfo field 15, an mqgen extension Go mqant skips:
+ * a Go caller sees the error's text only, as from any mqant handler).
+ */
+export const WIRE_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>(["BAD_ARGUMENT", "NOT_FOUND"]);
+
+/** The code to send with a handler's error, or "" when the text alone goes (mqant's way). */
+export function wireErrorCode(error: unknown): string {
+  return error instanceof MqgenError && WIRE_ERROR_CODES.has(error.code) ? error.code : "";
+}
+
+/** The error a caller sees for an error text from the wire, and the code a mqgen callee sent with it. */
+export function errorFromWire(text: string, code = ""): MqgenError {
+  if (code === "BAD_ARGUMENT") return new BadArgumentError(text, { remote: true });
+  if (code === "NOT_FOUND") return new NotFoundError(text, { remote: true });
   for (const [pattern, make] of MQANT_ERROR_TEXTS) if (pattern.test(text)) return make(text);
   return new RemoteError(text);
 }

@@ -73,7 +73,7 @@ function readRepeatedString(reader: Reader, slot: StringSlot): string {
 }
 
 const requestSlots = { fn: newSlot(), replyTo: newSlot(), track: newSlot(), tag: newSlot(), caller: newSlot(), hostname: newSlot() };
-const replySlots = { error: newSlot(), resultType: newSlot() };
+const replySlots = { error: newSlot(), resultType: newSlot(), errorCode: newSlot() };
 
 export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
   const info = createRPCInfo();
@@ -169,6 +169,10 @@ export function decodeResultInfo(bytes: Uint8Array): ResultInfo {
         case 5:
           expect("ResultInfo", field, wireType, 2);
           info.result = readBytesCopy(reader);
+          break;
+        case 15:
+          expect("ResultInfo", field, wireType, 2);
+          info.errorCode = readRepeatedString(reader, replySlots.errorCode);
           break;
         default:
           if (field === 0) throw new ProtocolError("ResultInfo: field number 0");

@@ -28,6 +28,11 @@ export interface ResultInfo {
   error: string;
   resultType: string;
   result: Uint8Array;
+  /**
+   * mqgen extension, field 15: the error's class when a handler raised a BadArgumentError or
+   * NotFoundError (see errors.ts WIRE_ERROR_CODES). Go mqant skips the unknown field.
+   */
+  errorCode?: string;
 }
 
 const EMPTY = new Uint8Array(0);

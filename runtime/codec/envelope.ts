@@ -179,6 +179,7 @@ let measuredRequest: RPCInfo | undefined;
 let measuredReply: ResultInfo | undefined;
 let cidField: Uint8Array | undefined;
 let errorField: Uint8Array | undefined;
+let errorCodeField: Uint8Array | undefined;
 let typeField: Uint8Array | undefined;
 const tagFields: Uint8Array[] = [];
 
@@ -259,11 +260,13 @@ export function sizeResultInfo(info: ResultInfo): number {
   let size = cidFieldSize(info.cid);
   // Error texts often carry per-call detail, so they are not cached.
   errorField = info.error !== "" ? buildStringField(18, info.error) : undefined;
+  errorCodeField = info.error !== "" && info.errorCode !== undefined && info.errorCode !== "" ? stringField(122, info.errorCode) : undefined;
   typeField = info.resultType !== "" ? stringField(34, info.resultType) : undefined;
   const result = info.result;
   if (errorField !== undefined) size += errorField.length;
   if (typeField !== undefined) size += typeField.length;
   if (result.length !== 0) size += 1 + varintSize(result.length) + result.length;
+  if (errorCodeField !== undefined) size += errorCodeField.length;
   measuredReply = info;
   return size;
 }
@@ -281,6 +284,7 @@ export function writeResultInfo(info: ResultInfo, buf: Uint8Array, pos: number):
     pos = writeVarint32(buf, pos, result.length);
     pos = copyField(buf, pos, result);
   }
+  if (errorCodeField !== undefined) pos = copyField(buf, pos, errorCodeField);
   return pos;
 }
 

@@ -327,6 +327,8 @@ function classifyRemoteErrorText(text: string): HttpGatewayError {
 
 function statusOf(err: unknown): number {
   if (err instanceof HttpGatewayError) return err.status;
+  // A handler refusing its arguments is the client's fault; the gateway's own decoding failures stay 502.
+  if (err instanceof MqgenError && err.remote && err.code === "BAD_ARGUMENT") return 400;
   if (err instanceof MqgenError) return STATUS_BY_CODE[err.code] ?? 500;
   return 500;
 }

@@ -85,7 +85,7 @@ export class RpcClient implements RpcCaller {
   async call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const encoded = encodeArgs(args, this.options.serializers);
     const reply = await this.send(target, fn, encoded.argsType, encoded.args, options, false);
-    if (reply.error !== "") throw errorFromWire(reply.error);
+    if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
     return decodeArg(reply.resultType, reply.result, this.options.serializers);
   }
 
@@ -204,7 +204,7 @@ export class RpcClient implements RpcCaller {
       let reply: ResultInfo;
       try {
         reply = await this.sendTo(node, handler.wireName, argsType, encoded, deadline, options?.signal);
-        if (reply.error !== "") throw errorFromWire(reply.error);
+        if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.options.selector.markDead(node.id);
@@ -367,7 +367,7 @@ class TypedReply<R> implements ReplyHandler<R> {
 
   onReply(reply: ResultInfo): R | Promise<R> {
     if (reply.error !== "") {
-      const error = errorFromWire(reply.error);
+      const error = errorFromWire(reply.error, reply.errorCode);
       if (!mayRetry(error, this.handler.retrySafe)) throw error;
       return this.retry(error);
     }

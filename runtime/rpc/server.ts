@@ -13,7 +13,7 @@
  *   deadline is not sent (the caller already reported "deadline exceeded").
  * - A thrown error becomes ResultInfo.Error (its message) with ResultType "null".
  */
-import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError } from "../errors.js";
+import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError, errorFromWire, wireErrorCode } from "../errors.js";
 import { BIND_CALLER } from "../descriptor.js";
 import type {
   CallerBindable,
@@ -308,20 +308,21 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       }
       out = job.entry.handler(args, job.ctx);
     } catch (err) {
-      this.settle(job, undefined, errorText(err));
+      this.settle(job, undefined, errorText(err), wireErrorCode(err));
       return;
     }
     if (isThenable(out)) {
       out.then(
         (value) => this.settle(job, value, undefined),
-        (err: unknown) => this.settle(job, undefined, errorText(err)),
+        (err: unknown) => this.settle(job, undefined, errorText(err), wireErrorCode(err)),
       );
     } else {
       this.settle(job, out, undefined);
     }
   }
 
-  private settle(job: Job, result: unknown, error: string | undefined): void {
+  /** `code`: what wireErrorCode() says of a handler's error, sent beside its text. */
+  private settle(job: Job, result: unknown, error: string | undefined, code = ""): void {
     const ctx = job.ctx;
     ctx.release();
     const durationMs = this.timed ? performance.now() - job.started : 0;
@@ -344,12 +345,12 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       this.options.log.debug({ traceId: ctx.traceId, spanId: ctx.spanId }, `rpc ${job.entry.name}: result after the caller's deadline dropped`);
       job.sink?.reject(new DeadlineExceededError());
     } else {
-      this.complete(job, result, error);
+      this.complete(job, result, error, code);
     }
     this.next(job.entry.mode);
   }
 
-  private complete(job: Job, result: unknown, error: string | undefined): void {
+  private complete(job: Job, result: unknown, error: string | undefined, code: string): void {
     const descriptor = job.entry.descriptor;
     const respond = job.respond;
     if (respond !== undefined) {
@@ -358,7 +359,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
         return;
       }
       if (error !== undefined) {
-        respond(job.replyTo, { cid: job.cid, error, resultType: "null", result: EMPTY });
+        respond(job.replyTo, code === "" ? { cid: job.cid, error, resultType: "null", result: EMPTY } : { cid: job.cid, error, resultType: "null", result: EMPTY, errorCode: code });
         return;
       }
       let reply: ResultInfo;
@@ -376,7 +377,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       return;
     }
     if (error !== undefined) {
-      job.sink?.reject(new RemoteError(error));
+      job.sink?.reject(code === "" ? new RemoteError(error) : errorFromWire(error, code));
       return;
     }
     let copy: unknown;
