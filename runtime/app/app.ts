@@ -110,7 +110,9 @@ export interface App extends AppHandle {
   onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void;
   /** mqant BiReport: a raw line into the BI file (nothing without a BI file section). */
   biReport(line: string): void;
+  /** @deprecated mqant's Invoke for ported code: `invoke(t, f, ...a)` is `call(t, f, a)`; see RpcCaller. */
   invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown>;
+  /** @deprecated `invokeNR(t, f, ...a)` is `callNR(t, f, a)`. */
   invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void>;
   getServerById(nodeId: string): Promise<ServiceNode>;
   getServersByType(type: string): Promise<readonly ServiceNode[]>;

@@ -1,7 +1,8 @@
 /**
  * The caller side: picks a node (selector), then calls it in process when it runs here (LocalTransport)
  * or over NATS. Errors are the typed classes of errors.ts with mqant's wording. The hot path (cached
- * selection, one reply subscription, pending calls in a Map by Cid) avoids per-call closures and awaits
+ * selection, one reply subscription, pending calls in a ring keyed by the Cid's counter, see
+ * transport/pending.ts) avoids per-call closures and awaits
  * where it can.
  */
 import { hostname as osHostname } from "node:os";
