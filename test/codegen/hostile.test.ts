@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { CallContext, Module, ModuleContext } from "mqgen/runtime";
-import { Session } from "mqgen/runtime";
+import { Session } from "../../runtime/internal.js";
 import { generate } from "../../codegen/index.js";
 import { readGenerated } from "../../codegen/cli/output.js";
 import {

@@ -1,0 +1,140 @@
+/**
+ * proto3 JSON of table-driven messages (mqant's JSON arguments and the gate's `map` payloads): field names
+ * as declared, enums by name, 64-bit integers as strings, bytes as base64, zero values omitted.
+ */
+import type { EnumType, FieldDescriptor, FieldType } from "../descriptor.js";
+
+/** A field of a message plan, as json.ts reads it: `jsonName` is its name in JSON (`desc.jsonName ?? desc.name`). */
+type PlannedField = { readonly desc: FieldDescriptor; readonly jsonName: string };
+import { BadArgumentError } from "../errors.js";
+import { checkEnum, fail, isZeroValue, mapKeyFromString, scalarFromJson, scalarToJson } from "./scalar.js";
+import { setOwn } from "./values.js";
+import type { Fields } from "./wire.js";
+
+export function messageToJson(ordered: readonly PlannedField[], message: Fields): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const { desc, jsonName } of ordered) {
+    const value = message[desc.name];
+    if (value === undefined || value === null) continue;
+    switch (desc.cardinality) {
+      case "singular":
+        if (desc.type.kind !== "message" && isZeroValue(desc.type, value, desc.name)) continue;
+        setOwn(json, jsonName, valueToJson(desc.type, value));
+        break;
+      case "optional":
+        setOwn(json, jsonName, valueToJson(desc.type, value));
+        break;
+      case "repeated":
+        if ((value as unknown[]).length === 0) continue;
+        setOwn(json, jsonName, (value as unknown[]).map((item) => valueToJson(desc.type, item)));
+        break;
+      case "map": {
+        const keys = Object.keys(value as Fields);
+        if (keys.length === 0) continue;
+        const out: Record<string, unknown> = {};
+        for (const key of keys) setOwn(out, key, valueToJson(desc.type, (value as Fields)[key]));
+        setOwn(json, jsonName, out);
+        break;
+      }
+    }
+  }
+  return json;
+}
+
+export function messageFromJson(message: Fields, byName: ReadonlyMap<string, PlannedField>, json: unknown, path: string): Fields {
+  if (typeof json !== "object" || json === null || Array.isArray(json) || json instanceof Uint8Array) {
+    fail(path, "an object", json);
+  }
+  for (const key of Object.keys(json)) {
+    const plan = byName.get(key);
+    // Unknown keys are ignored, as Go's encoding/json does for mqant's JSON arguments.
+    if (plan === undefined) continue;
+    const value = (json as Fields)[key];
+    if (value === null || value === undefined) continue;
+    const { desc } = plan;
+    const fieldPath = `${path}.${desc.name}`;
+    switch (desc.cardinality) {
+      case "singular":
+      case "optional":
+        message[desc.name] = valueFromJson(desc.type, value, fieldPath);
+        break;
+      case "repeated":
+        if (!Array.isArray(value)) fail(fieldPath, "an array", value);
+        message[desc.name] = value.map((item, index) => valueFromJson(desc.type, item, `${fieldPath}[${index}]`));
+        break;
+      case "map": {
+        if (typeof value !== "object" || Array.isArray(value)) fail(fieldPath, "an object", value);
+        const out: Fields = {};
+        const keyScalar = desc.mapKey ?? "string";
+        for (const mapKey of Object.keys(value)) {
+          const entryPath = `${fieldPath}[${JSON.stringify(mapKey)}]`;
+          mapKeyFromString(keyScalar, mapKey, entryPath);
+          setOwn(out, mapKey, valueFromJson(desc.type, (value as Fields)[mapKey], entryPath));
+        }
+        message[desc.name] = out;
+        break;
+      }
+    }
+  }
+  return message;
+}
+
+function valueToJson(type: FieldType, value: unknown): unknown {
+  if (type.kind === "scalar") return scalarToJson(type.scalar, value);
+  if (type.kind === "enum") {
+    const name = enumName(type.enum, value as number);
+    return name ?? value;
+  }
+  return type.message().toJson(value as object);
+}
+
+function valueFromJson(type: FieldType, value: unknown, path: string): unknown {
+  if (type.kind === "scalar") return scalarFromJson(type.scalar, value, path);
+  if (type.kind === "enum") {
+    if (typeof value === "string") {
+      const { byName } = enumTables(type.enum);
+      const number = byName.get(value);
+      if (number === undefined) fail(path, `a value of enum ${type.enum.typeName} (${[...byName.keys()].join(", ")})`, value);
+      return number;
+    }
+    checkEnum(value, path);
+    return value;
+  }
+  const messageType = type.message();
+  // Table-driven types report the field path of a bad value; others get it prefixed to their message.
+  const reflect = messageType as Partial<{ fromJsonAt(json: unknown, path: string): Fields }>;
+  if (typeof reflect.fromJsonAt === "function") return reflect.fromJsonAt(value, path);
+  try {
+    return messageType.fromJson(value);
+  } catch (error) {
+    throw new BadArgumentError(`${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+interface EnumTables {
+  /** Number → JSON name (the schema's name, also for a value whose TypeScript key was escaped). */
+  readonly byNumber: Map<number, string>;
+  /** JSON name → number. */
+  readonly byName: Map<string, number>;
+}
+
+const enumTableCache = new WeakMap<EnumType, EnumTables>();
+
+function enumTables(type: EnumType): EnumTables {
+  let tables = enumTableCache.get(type);
+  if (tables === undefined) {
+    tables = { byNumber: new Map(), byName: new Map() };
+    for (const [key, number] of Object.entries(type.values)) {
+      const name = type.protoNames?.[key] ?? key;
+      // The first name wins for aliases, as protoc's JSON printer does.
+      if (!tables.byNumber.has(number)) tables.byNumber.set(number, name);
+      tables.byName.set(name, number);
+    }
+    enumTableCache.set(type, tables);
+  }
+  return tables;
+}
+
+function enumName(type: EnumType, value: number): string | undefined {
+  return enumTables(type).byNumber.get(value);
+}
