@@ -26,6 +26,12 @@ export const SCALAR_KINDS: readonly ScalarKind[] = [
   "double",
   "string",
   "bytes",
+  "sint32",
+  "sint64",
+  "fixed32",
+  "fixed64",
+  "sfixed32",
+  "sfixed64",
 ];
 
 /**
@@ -49,7 +55,7 @@ export type TypeRef =
 
 export type Cardinality = "singular" | "optional" | "repeated" | "map";
 
-const MAP_KEY_KINDS: readonly string[] = ["bool", "int32", "int64", "uint32", "uint64", "string"];
+const MAP_KEY_KINDS: readonly string[] = ["bool", "int32", "int64", "uint32", "uint64", "string", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"];
 
 /** The scalar kinds protobuf allows as map keys (both schema languages share the rule). */
 export function isMapKeyKind(kind: string): kind is ScalarKind {

@@ -192,7 +192,22 @@ export interface RawResult {
  * the runtime encodes it reflectively (the protobuf-es model), which keeps generated files small and fast
  * to type-check. `defineMessage` / `defineEnum` (runtime/rpc/message.ts) turn a table into a MessageType.
  */
-export type ScalarKind = "bool" | "int32" | "int64" | "uint32" | "uint64" | "float" | "double" | "string" | "bytes";
+export type ScalarKind =
+  | "bool"
+  | "int32"
+  | "int64"
+  | "uint32"
+  | "uint64"
+  | "float"
+  | "double"
+  | "string"
+  | "bytes"
+  | "sint32"
+  | "sint64"
+  | "fixed32"
+  | "fixed64"
+  | "sfixed32"
+  | "sfixed64";
 
 export type FieldType =
   | { readonly kind: "scalar"; readonly scalar: ScalarKind }

@@ -204,6 +204,14 @@ const CODEC_OF_SCALAR: Readonly<Record<string, string>> = {
   double: "doubleCodec",
   string: "stringCodec",
   bytes: "bytesCodec",
+  // As mqant arguments these travel by their JavaScript type's tag ("int", "long"): the wire encoding
+  // of a field does not apply to a bare argument.
+  sint32: "int32Codec",
+  sfixed32: "int32Codec",
+  fixed32: "uint32Codec",
+  sint64: "int64Codec",
+  sfixed64: "int64Codec",
+  fixed64: "uint64Codec",
 };
 
 /** The codec expression of a param or result; gate handlers carry messages as JSON objects (tag `map`). */

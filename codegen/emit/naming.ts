@@ -18,6 +18,12 @@ const TS_SCALAR: Readonly<Record<ScalarKind, string>> = {
   double: "number",
   string: "string",
   bytes: "Uint8Array",
+  sint32: "number",
+  sint64: "bigint",
+  fixed32: "number",
+  fixed64: "bigint",
+  sfixed32: "number",
+  sfixed64: "bigint",
 };
 
 export function tsScalar(kind: ScalarKind): string {

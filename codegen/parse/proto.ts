@@ -58,17 +58,16 @@ const SCALARS: Readonly<Record<string, ScalarKind>> = {
   TYPE_DOUBLE: "double",
   TYPE_STRING: "string",
   TYPE_BYTES: "bytes",
+  TYPE_SINT32: "sint32",
+  TYPE_SINT64: "sint64",
+  TYPE_FIXED32: "fixed32",
+  TYPE_FIXED64: "fixed64",
+  TYPE_SFIXED32: "sfixed32",
+  TYPE_SFIXED64: "sfixed64",
 };
 
-/** Proto scalar types mqgen does not map yet; the message names the type to use instead. */
-const UNSUPPORTED_SCALARS: Readonly<Record<string, [string, string]>> = {
-  TYPE_SINT32: ["sint32", "int32"],
-  TYPE_SFIXED32: ["sfixed32", "int32"],
-  TYPE_FIXED32: ["fixed32", "uint32"],
-  TYPE_SINT64: ["sint64", "int64"],
-  TYPE_SFIXED64: ["sfixed64", "int64"],
-  TYPE_FIXED64: ["fixed64", "uint64"],
-};
+/** Proto scalar types mqgen does not map; none today, kept so a new descriptor type is refused by name. */
+const UNSUPPORTED_SCALARS: Readonly<Record<string, [string, string]>> = {};
 
 const EMPTY = "google.protobuf.Empty";
 

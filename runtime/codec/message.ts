@@ -412,6 +412,12 @@ export const scalar: Readonly<Record<ScalarKind, FieldType>> = {
   double: { kind: "scalar", scalar: "double" },
   string: { kind: "scalar", scalar: "string" },
   bytes: { kind: "scalar", scalar: "bytes" },
+  sint32: { kind: "scalar", scalar: "sint32" },
+  sint64: { kind: "scalar", scalar: "sint64" },
+  fixed32: { kind: "scalar", scalar: "fixed32" },
+  fixed64: { kind: "scalar", scalar: "fixed64" },
+  sfixed32: { kind: "scalar", scalar: "sfixed32" },
+  sfixed64: { kind: "scalar", scalar: "sfixed64" },
 };
 
 /** A message type from a field table; `fields` is a thunk so messages may refer to each other. */

@@ -13,11 +13,36 @@ export const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH = 2;
 export const WIRE_FIXED32 = 5;
 
+/**
+ * The kind whose JavaScript type, range, zero value and JSON form a scalar shares: sint/sfixed32 are int32,
+ * fixed32 is uint32, sint/sfixed64 are int64, fixed64 is uint64; they differ only on the wire.
+ */
+export function baseKind(scalar: ScalarKind): "bool" | "int32" | "int64" | "uint32" | "uint64" | "float" | "double" | "string" | "bytes" {
+  switch (scalar) {
+    case "sint32":
+    case "sfixed32":
+      return "int32";
+    case "fixed32":
+      return "uint32";
+    case "sint64":
+    case "sfixed64":
+      return "int64";
+    case "fixed64":
+      return "uint64";
+    default:
+      return scalar;
+  }
+}
+
 export function scalarWireType(scalar: ScalarKind): number {
   switch (scalar) {
     case "double":
+    case "fixed64":
+    case "sfixed64":
       return WIRE_FIXED64;
     case "float":
+    case "fixed32":
+    case "sfixed32":
       return WIRE_FIXED32;
     case "string":
     case "bytes":
@@ -34,7 +59,7 @@ export function fieldWireType(type: FieldType): number {
 }
 
 export function scalarZero(scalar: ScalarKind): unknown {
-  switch (scalar) {
+  switch (baseKind(scalar)) {
     case "bool":
       return false;
     case "int64":
@@ -50,7 +75,7 @@ export function scalarZero(scalar: ScalarKind): unknown {
 }
 
 export function isZeroScalar(scalar: ScalarKind, value: unknown): boolean {
-  switch (scalar) {
+  switch (baseKind(scalar)) {
     case "bool":
       return value === false;
     case "int64":
@@ -93,6 +118,27 @@ export function writeScalar(writer: Writer, scalar: ScalarKind, value: unknown):
     case "bytes":
       writer.bytes(value as Uint8Array);
       return;
+    case "sint32":
+      writer.sint32(value as number);
+      return;
+    case "fixed32":
+      writer.fixed32(value as number);
+      return;
+    case "sfixed32":
+      writer.sfixed32(value as number);
+      return;
+    case "sint64": {
+      const v = value as bigint;
+      writeVarint64(writer, BigInt.asUintN(64, (v << 1n) ^ (v >> 63n)));
+      return;
+    }
+    case "fixed64":
+    case "sfixed64": {
+      const bits = BigInt.asUintN(64, value as bigint);
+      writer.fixed32(Number(bits & 0xffffffffn));
+      writer.fixed32(Number(bits >> 32n));
+      return;
+    }
   }
 }
 
@@ -116,6 +162,22 @@ export function readScalar(reader: Reader, scalar: ScalarKind): unknown {
       return readString(reader);
     case "bytes":
       return readBytesCopy(reader);
+    case "sint32":
+      return reader.sint32();
+    case "fixed32":
+      return reader.fixed32();
+    case "sfixed32":
+      return reader.sfixed32();
+    case "sint64": {
+      const zigzag = readVarint64(reader);
+      return (zigzag >> 1n) ^ -(zigzag & 1n);
+    }
+    case "fixed64":
+    case "sfixed64": {
+      const low = BigInt(reader.fixed32());
+      const bits = (BigInt(reader.fixed32()) << 32n) | low;
+      return scalar === "fixed64" ? bits : BigInt.asIntN(64, bits);
+    }
   }
 }
 
@@ -140,7 +202,8 @@ export function fail(path: string, expected: string, value: unknown): never {
 }
 
 /** Protobuf JSON mapping input for one scalar; accepts what protobuf's JSON parsers accept. */
-export function scalarFromJson(scalar: ScalarKind, value: unknown, path: string): unknown {
+export function scalarFromJson(kind: ScalarKind, value: unknown, path: string): unknown {
+  const scalar = baseKind(kind);
   switch (scalar) {
     case "bool":
       if (typeof value !== "boolean") fail(path, "a boolean", value);
@@ -187,7 +250,8 @@ export function scalarFromJson(scalar: ScalarKind, value: unknown, path: string)
   }
 }
 
-export function scalarToJson(scalar: ScalarKind, value: unknown): unknown {
+export function scalarToJson(kind: ScalarKind, value: unknown): unknown {
+  const scalar = baseKind(kind);
   switch (scalar) {
     case "int64":
     case "uint64":
@@ -208,7 +272,8 @@ export function scalarToJson(scalar: ScalarKind, value: unknown): unknown {
 }
 
 /** Encoding validation: the value's JS type must match the field, so garbage never reaches the wire. */
-export function checkScalar(scalar: ScalarKind, value: unknown, path: string): void {
+export function checkScalar(kind: ScalarKind, value: unknown, path: string): void {
+  const scalar = baseKind(kind);
   switch (scalar) {
     case "bool":
       if (typeof value !== "boolean") fail(path, "a boolean", value);
@@ -242,7 +307,8 @@ export function checkScalar(scalar: ScalarKind, value: unknown, path: string): v
   }
 }
 
-export function mapKeyFromString(scalar: ScalarKind, key: string, path: string): unknown {
+export function mapKeyFromString(kind: ScalarKind, key: string, path: string): unknown {
+  const scalar = baseKind(kind);
   switch (scalar) {
     case "string":
       return key;
@@ -260,7 +326,8 @@ export function mapKeyFromString(scalar: ScalarKind, key: string, path: string):
   }
 }
 
-export function compareMapKeys(scalar: ScalarKind): (a: string, b: string) => number {
+export function compareMapKeys(kind: ScalarKind): (a: string, b: string) => number {
+  const scalar = baseKind(kind);
   switch (scalar) {
     case "int32":
     case "uint32":

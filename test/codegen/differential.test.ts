@@ -1,4 +1,4 @@
-// Differential test: mqgen's generated codecs against @bufbuild/protobuf (protobuf-es, the runtime of
+// Differential test (every scalar kind, sint/fixed/sfixed included): mqgen's generated codecs against @bufbuild/protobuf (protobuf-es, the runtime of
 // protoc-gen-es' output) on the same .proto messages, compiled by the same buf. Binary and JSON must agree
 // byte for byte on random messages, 64-bit extremes, NaN/±Infinity/−0, unicode (astral, combining, U+2028)
 // and the empty message; each side must also decode the other's bytes to the same message.
@@ -90,8 +90,21 @@ function randomMessage(next: () => number): All {
     mbm: maybe() ? { false: pick(MOODS), true: pick(MOODS) } : {},
     msb: Object.fromEntries(sortedStrings.map((k) => [k, bytes()])),
     mld: Object.fromEntries([...new Set(some(() => Math.floor(next() * 1000)))].sort((x, y) => x - y).map((k) => [String(k), pick(DOUBLES)])),
+    s32: pick(I32),
+    s64: pick(I64),
+    x32: pick(U32),
+    x64: pick(U64),
+    sx32: pick(I32),
+    sx64: pick(I64),
+    rs32: some(() => pick(I32)),
+    rs64: some(() => pick(I64)),
+    rx64: some(() => pick(U64)),
+    rsx32: some(() => pick(I32)),
+    msi: Object.fromEntries([...new Set(some(() => Math.floor(next() * 1000)))].sort((x, y) => x - y).map((k) => [String(k), pick(STRINGS)])),
+    mxx: Object.fromEntries([...new Set(some(() => Math.floor(next() * 1000)))].sort((x, y) => x - y).map((k) => [String(k), pick(I64)])),
     big: maybe() ? 0 : pick(U32),
   });
+  if (maybe()) m.os64 = pick(I64);
   if (maybe()) m.inner = inner();
   if (maybe()) m.oi32 = pick(I32);
   if (maybe()) m.os = pick(STRINGS);
