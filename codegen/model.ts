@@ -80,6 +80,8 @@ export interface FieldModel {
   readonly jsonName?: string;
   /** `[deprecated = true]`: generated members carry `@deprecated`. */
   readonly deprecated?: boolean;
+  /** The oneof this field is a member of (its cardinality is then "optional"). */
+  readonly oneof?: string;
   readonly doc: string;
   readonly pos: SourcePos;
 }

@@ -222,6 +222,11 @@ export interface FieldDescriptor {
   readonly name: string;
   /** Name in JSON when it differs from the property (an escaped name like `constructor$`, or `json_name`). */
   readonly jsonName?: string;
+  /**
+   * The oneof this field belongs to: the message's `<oneof>` property holds `{ case: "<name>", value }`
+   * (or `{ case: undefined }`) instead of a property of its own.
+   */
+  readonly oneof?: string;
   readonly type: FieldType;
   /**
    * singular: always present (scalars default to zero values; singular message fields are optional

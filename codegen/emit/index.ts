@@ -145,6 +145,43 @@ function fieldView(field: FieldModel, imports: FileImports): { jsdoc: string; pr
   return { jsdoc: jsdoc(fieldDoc(field), "  "), property, tsType, descriptor: `field(${args.join(", ")})` };
 }
 
+type FieldView = { jsdoc: string; property: string; tsType: string; descriptor: string };
+
+/**
+ * The members of a oneof become one property, the discriminated union protobuf-es generates
+ * (`{ case: "b"; value: string } | … | { case: undefined; value?: undefined }`), at the first member's place.
+ */
+function fieldViews(fields: readonly FieldModel[], imports: FileImports): FieldView[] {
+  const out: FieldView[] = [];
+  const groups = new Map<string, FieldModel[]>();
+  for (const field of fields) {
+    if (field.oneof === undefined) {
+      out.push(fieldView(field, imports));
+      continue;
+    }
+    let members = groups.get(field.oneof);
+    if (members === undefined) {
+      members = [];
+      groups.set(field.oneof, members);
+      out.push({ jsdoc: "", property: field.oneof, tsType: "", descriptor: field.oneof });
+    }
+    members.push(field);
+  }
+  return out.map((view) => {
+    const members = groups.get(view.descriptor);
+    if (members === undefined || view.tsType !== "") return view;
+    const cases = members.map((f) => `\n    | { case: ${stringLiteral(safeProperty(f.name))}; value: ${imports.tsType(f.type)} }`);
+    const rows = members.map((f) => `    ${fieldView({ ...f, cardinality: "optional" }, imports).descriptor},`);
+    const docs = members.filter((f) => f.doc.trim() !== "" || f.deprecated).map((f) => `\`${safeProperty(f.name)}\`: ${fieldDoc(f).trim().replace(/\n/g, " ")}`);
+    return {
+      jsdoc: jsdoc(docs.join("\n"), "  "),
+      property: safeProperty(view.property),
+      tsType: `${cases.join("")}\n    | { case: undefined; value?: undefined }`,
+      descriptor: `...oneof(${stringLiteral(safeProperty(view.property))}, [\n${rows.join("\n")}\n  ])`,
+    };
+  });
+}
+
 function fieldDoc(field: FieldModel): string {
   return field.deprecated ? [field.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : field.doc;
 }
@@ -176,12 +213,13 @@ function emitTypes(index: TypeIndex, pkg: string): string {
       jsdoc: jsdoc(m.deprecated ? [m.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : m.doc, ""),
       name: safeIdentifier(m.name),
       fullName: stringLiteral(m.fullName),
-      fields: m.fields.map((f) => fieldView(f, imports)),
+      fields: fieldViews(m.fields, imports),
     }));
   if (messages.length > 0) {
     imports.use(GATE_CLIENT, "defineMessage", "value");
     imports.use(GATE_CLIENT, "field", "value");
     if (messages.some((m) => m.fields.some((f) => f.descriptor.includes(", scalar.")))) imports.use(GATE_CLIENT, "scalar", "value");
+    if (messages.some((m) => m.fields.some((f) => f.descriptor.startsWith("...oneof(")))) imports.use(GATE_CLIENT, "oneof", "value");
     imports.use(GATE_CLIENT, "MessageType", "type");
   }
   return tidy(

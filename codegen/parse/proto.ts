@@ -232,11 +232,7 @@ class FileReader {
       this.report(pos, `field '${f.name}' is required (proto2 required / LEGACY_REQUIRED); mqgen has no required fields, make it optional`);
       return undefined;
     }
-    if (f.oneofIndex !== undefined && f.proto3Optional !== true) {
-      const oneof = owner.oneofDecl?.[f.oneofIndex]?.name ?? "";
-      this.report(pos, `field '${f.name}' is in oneof '${oneof}'; oneofs are not supported, use optional fields`);
-      return undefined;
-    }
+    const oneof = f.oneofIndex !== undefined && f.proto3Optional !== true ? owner.oneofDecl?.[f.oneofIndex]?.name : undefined;
     if (f.defaultValue !== undefined) {
       this.report(pos, `field '${f.name}' has a default value ([default = ${f.defaultValue}]); mqgen decodes a missing field as its zero value, so it is refused rather than read differently`);
       return undefined;
@@ -273,7 +269,7 @@ class FileReader {
           this.report(pos, `field '${f.name}' is a repeated scalar written unpacked (proto2's default, [packed = false] or EXPANDED); mqgen writes them packed, so add [packed = true] or drop the option`);
           return undefined;
         }
-      } else if (f.type !== "TYPE_MESSAGE" && this.explicitPresence(f)) cardinality = "optional";
+      } else if (oneof !== undefined || (f.type !== "TYPE_MESSAGE" && this.explicitPresence(f))) cardinality = "optional";
     }
     const explicitJson = this.info.has([...path, PATH.fieldJsonName]) && f.jsonName !== undefined;
     return {
@@ -284,6 +280,7 @@ class FileReader {
       ...mapKey,
       ...(explicitJson ? { jsonName: f.jsonName } : {}),
       ...(f.options?.deprecated === true ? { deprecated: true } : {}),
+      ...(oneof !== undefined ? { oneof } : {}),
       doc: this.info.comment(path),
       pos,
     };

@@ -9,12 +9,13 @@ type PlannedField = { readonly desc: FieldDescriptor; readonly jsonName: string 
 import { BadArgumentError } from "../errors.js";
 import { checkEnum, fail, isZeroValue, mapKeyFromString, scalarFromJson, scalarToJson } from "./scalar.js";
 import { setOwn } from "./values.js";
+import { fieldValue, setFieldValue } from "./oneof.js";
 import type { Fields } from "./wire.js";
 
 export function messageToJson(ordered: readonly PlannedField[], message: Fields): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   for (const { desc, jsonName } of ordered) {
-    const value = message[desc.name];
+    const value = fieldValue(message, desc);
     if (value === undefined || value === null) continue;
     switch (desc.cardinality) {
       case "singular":
@@ -56,11 +57,11 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
     switch (desc.cardinality) {
       case "singular":
       case "optional":
-        message[desc.name] = valueFromJson(desc.type, value, fieldPath);
+        setFieldValue(message, desc, valueFromJson(desc.type, value, fieldPath));
         break;
       case "repeated":
         if (!Array.isArray(value)) fail(fieldPath, "an array", value);
-        message[desc.name] = value.map((item, index) => valueFromJson(desc.type, item, `${fieldPath}[${index}]`));
+        setFieldValue(message, desc, value.map((item, index) => valueFromJson(desc.type, item, `${fieldPath}[${index}]`)));
         break;
       case "map": {
         if (typeof value !== "object" || Array.isArray(value)) fail(fieldPath, "an object", value);
@@ -71,7 +72,7 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
           mapKeyFromString(keyScalar, mapKey, entryPath);
           setOwn(out, mapKey, valueFromJson(desc.type, (value as Fields)[mapKey], entryPath));
         }
-        message[desc.name] = out;
+        setFieldValue(message, desc, out);
         break;
       }
     }

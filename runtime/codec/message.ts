@@ -28,6 +28,8 @@ import {
   zeroOf,
 } from "./scalar.js";
 import { messageFromJson, messageToJson } from "./json.js";
+import { fieldValue, setFieldValue } from "./oneof.js";
+import type { OneofValue } from "./oneof.js";
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8");
@@ -127,7 +129,8 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
   create(init?: Partial<T>): T {
     const message: Fields = {};
     for (const { desc } of this.plan.ordered) {
-      if (desc.cardinality === "repeated") message[desc.name] = [];
+      if (desc.oneof !== undefined) message[desc.oneof] ??= { case: undefined };
+      else if (desc.cardinality === "repeated") message[desc.name] = [];
       else if (desc.cardinality === "map") message[desc.name] = {};
       else if (desc.cardinality === "singular" && desc.type.kind !== "message") message[desc.name] = zeroOf(desc.type);
     }
@@ -151,7 +154,7 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
     if (typeof message !== "object" || message === null) fail(path, "an object", message);
     for (const plan of this.plan.ordered) {
       const { desc } = plan;
-      const value = message[desc.name];
+      const value = fieldValue(message, desc);
       if (value === undefined || value === null) continue;
       const fieldPath = `${path}.${desc.name}`;
       switch (desc.cardinality) {
@@ -258,10 +261,10 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         // Go's protobuf keeps a field with an unexpected wire type as unknown; so do we.
         reader.skipType(wireType);
       } else if (desc.type.kind === "message") {
-        const existing = message[desc.name];
-        message[desc.name] = readMessage(reader, desc.type.message(), existing as Fields | undefined);
+        const existing = fieldValue(message, desc);
+        setFieldValue(message, desc, readMessage(reader, desc.type.message(), existing as Fields | undefined));
       } else {
-        message[desc.name] = readValue(reader, desc.type);
+        setFieldValue(message, desc, readValue(reader, desc.type));
       }
     }
     if (reader.pos !== end) throw new RangeError(`${this.typeName} overruns its length`);
@@ -288,6 +291,12 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
   cloneFields(message: Fields): Fields {
     const out: Fields = {};
     for (const { desc } of this.plan.ordered) {
+      if (desc.oneof !== undefined) {
+        const slot = message[desc.oneof] as OneofValue | undefined;
+        if (slot?.case === desc.name) out[desc.oneof] = { case: desc.name, value: cloneOne(desc.type, slot.value) };
+        else out[desc.oneof] ??= { case: undefined };
+        continue;
+      }
       const value = message[desc.name];
       if (value === undefined) continue;
       if (value === null) {

@@ -105,6 +105,15 @@ function randomMessage(next: () => number): All {
     big: maybe() ? 0 : pick(U32),
   });
   if (maybe()) m.os64 = pick(I64);
+  const choices: All["choice"][] = [
+    { case: undefined },
+    { case: "cs", value: pick(STRINGS) },
+    { case: "ci64", value: pick(I64) },
+    { case: "cinner", value: inner() },
+    { case: "cmood", value: pick(MOODS) },
+    { case: "cb", value: bytes() },
+  ];
+  m.choice = pick(choices);
   if (maybe()) m.inner = inner();
   if (maybe()) m.oi32 = pick(I32);
   if (maybe()) m.os = pick(STRINGS);

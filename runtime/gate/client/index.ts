@@ -7,6 +7,7 @@
 import { AbortedError, ClosedError, DeadlineExceededError, GateCallError, ProtocolError } from "../../errors.js";
 
 export { defineMessage, defineEnum, field, scalar } from "../../codec/message.js";
+export { oneof } from "../../codec/oneof.js";
 export type { MessageType, EnumType, FieldDescriptor, FieldType, ScalarKind } from "../../descriptor.js";
 export { MqgenError, DeadlineExceededError, AbortedError, ClosedError, ProtocolError, RemoteError, GateCallError } from "../../errors.js";
 
