@@ -71,6 +71,22 @@ const UNSUPPORTED_SCALARS: Readonly<Record<string, [string, string]>> = {};
 
 const EMPTY = "google.protobuf.Empty";
 
+/** Well-known types with a mapping (binary as plain messages, canonical JSON in runtime/codec/wkt.ts). */
+export const MAPPED_WELL_KNOWN_TYPES: ReadonlySet<string> = new Set([
+  "google.protobuf.Timestamp",
+  "google.protobuf.Duration",
+  "google.protobuf.Empty",
+  "google.protobuf.DoubleValue",
+  "google.protobuf.FloatValue",
+  "google.protobuf.Int64Value",
+  "google.protobuf.UInt64Value",
+  "google.protobuf.Int32Value",
+  "google.protobuf.UInt32Value",
+  "google.protobuf.BoolValue",
+  "google.protobuf.StringValue",
+  "google.protobuf.BytesValue",
+]);
+
 export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSource[]): {
   model: SchemaModel;
   diagnostics: Diagnostic[];
@@ -106,6 +122,14 @@ export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSou
   const messages: MessageModel[] = [];
   const enums: EnumModel[] = [];
   for (const file of compiled.files) {
+    if (file.name.startsWith("google/protobuf/") && file.package === "google.protobuf") {
+      // An imported well-known type mqgen maps is generated like any message (google.protobuf.types.ts);
+      // the codec runtime gives it its canonical JSON.
+      const reader = new FileReader(file, { path: file.name, absolutePath: "", text: "" }, messagesByName, []);
+      reader.read();
+      messages.push(...reader.messages.filter((m) => MAPPED_WELL_KNOWN_TYPES.has(m.fullName)));
+      continue;
+    }
     const source = byRel.get(file.name);
     if (source === undefined) continue;
     const reader = new FileReader(file, source, messagesByName, diagnostics);

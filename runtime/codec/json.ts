@@ -10,6 +10,7 @@ import { BadArgumentError } from "../errors.js";
 import { checkEnum, fail, isZeroValue, mapKeyFromString, scalarFromJson, scalarToJson } from "./scalar.js";
 import { setOwn } from "./values.js";
 import { fieldValue, setFieldValue } from "./oneof.js";
+import { wktJson } from "./wkt.js";
 import type { Fields } from "./wire.js";
 
 export function messageToJson(ordered: readonly PlannedField[], message: Fields): Record<string, unknown> {
@@ -86,7 +87,9 @@ function valueToJson(type: FieldType, value: unknown): unknown {
     const name = enumName(type.enum, value as number);
     return name ?? value;
   }
-  return type.message().toJson(value as object);
+  const messageType = type.message();
+  const wkt = wktJson(messageType.typeName);
+  return wkt !== undefined ? wkt.toJson(value as Fields) : messageType.toJson(value as object);
 }
 
 function valueFromJson(type: FieldType, value: unknown, path: string): unknown {
@@ -102,6 +105,8 @@ function valueFromJson(type: FieldType, value: unknown, path: string): unknown {
     return value;
   }
   const messageType = type.message();
+  const wkt = wktJson(messageType.typeName);
+  if (wkt !== undefined) return messageType.create(wkt.fromJson(value, path) as never);
   // Table-driven types report the field path of a bad value; others get it prefixed to their message.
   const reflect = messageType as Partial<{ fromJsonAt(json: unknown, path: string): Fields }>;
   if (typeof reflect.fromJsonAt === "function") return reflect.fromJsonAt(value, path);
