@@ -474,3 +474,9 @@ const path = writeResult("codegen", {
   goals,
 });
 console.log(`wrote ${path}`);
+
+// The scale part (10 MB against protoc-gen-es, YAML against .proto, doubling) runs in its own process.
+if (process.env["BENCH_SCALE"] !== "0") {
+  const scale = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "bench", "codegen", "scale.ts")], { stdio: "inherit" });
+  if (scale.status !== 0) process.exitCode = scale.status ?? 1;
+}
