@@ -16,7 +16,12 @@ const require = createRequire(import.meta.url);
 
 /** The platform binary itself (skipping the package's node shim saves a node start per run). */
 function bufBinary(): string {
-  const pkg = dirname(require.resolve("@bufbuild/buf/package.json"));
+  let pkg: string;
+  try {
+    pkg = dirname(require.resolve("@bufbuild/buf/package.json"));
+  } catch {
+    throw new BufMissingError();
+  }
   const platform = `@bufbuild/buf-${process.platform}-${process.arch === "x64" ? "x64" : process.arch}`;
   try {
     const native = join(dirname(require.resolve(`${platform}/package.json`, { paths: [pkg] })), "bin", process.platform === "win32" ? "buf.exe" : "buf");
@@ -25,6 +30,13 @@ function bufBinary(): string {
     // Fall back to the package's launcher, which finds the binary itself.
   }
   return join(pkg, "bin", "buf");
+}
+
+/** Said as a diagnostic, not a stack trace: .proto schemas need the buf package installed beside mqgen. */
+class BufMissingError extends Error {
+  constructor() {
+    super("compiling .proto schemas needs the @bufbuild/buf package (npm install @bufbuild/buf)");
+  }
 }
 
 export interface BufSource {
@@ -87,7 +99,14 @@ export function compileProtos(sources: readonly BufSource[], optionsDir: string)
 function runBuf(work: string, only: readonly string[]): { ok: true; files: FileDescriptor[] } | { ok: false; errors: BufResult["errors"][number][] } {
   const image = join(work, "image.json");
   const args = ["build", "--error-format", "json", "-o", image, ...only.flatMap((rel) => ["--path", join(SCHEMA_MODULE, rel)])];
-  const run = spawnSync(bufBinary(), args, { cwd: work, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  let binary: string;
+  try {
+    binary = bufBinary();
+  } catch (error) {
+    if (error instanceof BufMissingError) return { ok: false, errors: [{ rel: "", line: 1, col: 1, message: error.message }] };
+    throw error;
+  }
+  const run = spawnSync(binary, args, { cwd: work, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   if (run.status === 0) {
     const parsed = JSON.parse(readFileSync(image, "utf8")) as { file?: FileDescriptor[] };
     return { ok: true, files: parsed.file ?? [] };
