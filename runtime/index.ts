@@ -37,3 +37,4 @@ export { LocalTransport } from "./transport/local.js";
 export * from "./gate/gate.js";
 export * from "./gate/options.js";
 export * from "./rpc/schema-check.js";
+export * from "./ops/index.js";

@@ -33,6 +33,8 @@ import { cloneValue } from "../rpc/values.js";
 import { Selector } from "../selector/selector.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
+import { OpsHub } from "../ops/hooks.js";
+import { MicroResponder } from "../ops/micro.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { AppHandle, Module, ModuleContext, ModuleSettings } from "./types.js";
@@ -76,6 +78,8 @@ export interface AppOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Console destination (tests); default stdout. */
   readonly console?: { write(line: string): unknown };
+  /** Answer NATS' service discovery (`$SRV.PING|INFO|STATS`) for every module (default true with NATS). */
+  readonly micro?: boolean;
 }
 
 export interface BeforeHandleInfo extends HandleInfo {}
@@ -124,6 +128,8 @@ export interface App extends AppHandle {
   readonly schemaMismatch: "reject" | "warn";
   /** Default call timeout in ms in effect. */
   readonly rpcTimeoutMs: number;
+  /** Where metrics, health, `$SRV` and the console watch this app (runtime/ops). */
+  readonly ops: OpsHub;
 }
 
 function isNatsConnection(value: unknown): value is NatsConnection {
@@ -171,6 +177,7 @@ class DefaultApp implements App {
   private stopping: Promise<void> | undefined;
   private readonly stopWaiters: (() => void)[] = [];
   private timeoutMs = 10_000;
+  readonly ops = new OpsHub();
 
   constructor(private readonly options: AppOptions) {
     this.flags = options.parseFlags === false ? {} : parseFlags(options.argv ?? process.argv.slice(2));
@@ -179,6 +186,7 @@ class DefaultApp implements App {
     this.schemaMismatch = options.schemaMismatch ?? "reject";
     this.registry = options.registry ?? new MemoryRegistry();
     this.ownsRegistry = options.registry === undefined;
+    this.ops.serviceRegistry = this.registry;
     this.bootLog = createLogger({
       debug: options.debug ?? true,
       processId: this.processId,
@@ -325,9 +333,11 @@ class DefaultApp implements App {
   async start(modules: readonly Module[]): Promise<void> {
     if (this.state !== "new") throw new MqgenError("CLOSED", `app already ${this.state}`);
     this.state = "starting";
+    this.ops.setState("starting");
     try {
       await this.startInner(modules);
       this.state = "running";
+      this.ops.setState("running");
     } catch (err) {
       this.log.error({ err }, `start failed: ${(err as Error).message}`);
       await this.stop("start failed").catch(() => undefined);
@@ -373,6 +383,8 @@ class DefaultApp implements App {
         this.ownsConnection = true;
       }
       this.watchConnection(this.connection);
+      this.ops.setNats(this.connection);
+      if (this.options.micro !== false) this.ops.add(new MicroResponder(this.connection, this.log));
     }
 
     this.selectorInstance = new Selector({
@@ -392,6 +404,7 @@ class DefaultApp implements App {
       timeoutMs: () => this.timeoutMs,
       log: this.log,
       schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
+      observer: this.ops.client,
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
@@ -430,6 +443,7 @@ class DefaultApp implements App {
       hooks: this.hooks,
       log,
       logCalls: config.rpc.log,
+      observer: this.ops.serverObserver(m.type, nodeId),
     });
     const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
     const metadata: Record<string, string> = {
@@ -439,7 +453,7 @@ class DefaultApp implements App {
       version: m.version,
     };
     const registrar = new Registrar({
-      registry: this.registry,
+      registry: this.ops.observeRegistry(this.registry),
       ttlMs: this.options.registerTtlMs ?? 20_000,
       intervalMs: this.options.registerIntervalMs ?? 10_000,
       log,
@@ -478,6 +492,18 @@ class DefaultApp implements App {
         .then(() => m.run?.(running.abort.signal))
         .catch((err: unknown) => log.error({ err }, `module ${m.type} run() failed`));
     }
+    this.ops.nodeStarted({
+      type: m.type,
+      nodeId,
+      version: m.version,
+      address,
+      metadata,
+      handlerNames: () => server.handlerNames,
+      handlerHashes: server.handlerHashes,
+      queued: () => server.queuedByHandler(),
+      registered: () => registrar.isRegistered,
+      startedAt: Date.now(),
+    });
     log.info(`module ${m.type} started as ${nodeId} at ${address}`);
   }
 
@@ -499,6 +525,7 @@ class DefaultApp implements App {
   private async stopInner(reason: string): Promise<void> {
     const wasStarted = this.state !== "new";
     this.state = "stopping";
+    this.ops.setState("stopping");
     const killWait = this.options.killWaitMs ?? 60_000;
     const deadline = Date.now() + killWait;
     const remaining = (): number => Math.max(0, deadline - Date.now());
@@ -535,6 +562,7 @@ class DefaultApp implements App {
         log.error({ err }, `module ${m.module.type}: onDestroy() failed`);
       }
       this.local.remove(m.nodeId);
+      this.ops.nodeStopped(m.nodeId);
     }
     for (const hook of this.destroy) {
       try {
@@ -563,6 +591,7 @@ class DefaultApp implements App {
       log.info("app stopped");
     }
     this.state = "stopped";
+    this.ops.setState("stopped");
     this.appLogger?.close();
     this.bi?.close();
     for (const waiter of this.stopWaiters.splice(0)) waiter();

@@ -23,6 +23,7 @@ import type {
 } from "./descriptor.js";
 import { newCid } from "./ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
+import type { ClientObserver } from "../ops/hooks.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;
@@ -38,6 +39,8 @@ export interface RpcClientOptions {
   readonly hostname?: string;
   /** Contract check of typed calls (schema-check.ts); without one, nodes are picked ignoring schema hashes. */
   readonly schemaGuard?: SchemaGuard;
+  /** Retry counter (runtime/ops). */
+  readonly observer?: ClientObserver;
 }
 
 const BUSY = / rpc func\(.*\) busy: /;
@@ -146,6 +149,7 @@ export class RpcClient implements RpcCaller {
     deadline: number,
   ): Promise<R> {
     if (!mayRetry(err, handler.retrySafe)) return Promise.reject(err as Error);
+    this.options.observer?.retry(module.type, handler.wireName);
     this.options.selector.markDead(node.id);
     const remaining = deadline - Date.now();
     return this.callHandlerRouted<R>(module, handler, args, { ...options, timeout: remaining > 0 ? remaining : 1 });
@@ -182,6 +186,7 @@ export class RpcClient implements RpcCaller {
           const mapped = err instanceof RemoteError ? remoteError(err.message) : err;
           if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
             this.options.selector.markDead(node.id);
+            this.options.observer?.retry(module.type, handler.wireName);
             failure = mapped;
             continue;
           }
@@ -198,6 +203,7 @@ export class RpcClient implements RpcCaller {
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.options.selector.markDead(node.id);
+          this.options.observer?.retry(module.type, handler.wireName);
           failure = err;
           continue;
         }
@@ -268,6 +274,7 @@ export class RpcClient implements RpcCaller {
       } catch (err) {
         if (mayRetry(err, retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.options.selector.markDead(node.id);
+          this.options.observer?.retry(parseTarget(target).type, fn);
           failure = err;
           continue;
         }

@@ -29,6 +29,7 @@ import type {
 import { HandlerContext, type SignalOwner } from "./context.js";
 import { TraceSpan } from "./trace.js";
 import type { RpcReply, RpcRequest } from "../transport/wire.js";
+import { outcomeOf, type ServerObserver } from "../ops/hooks.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
 export interface UntypedCodec {
@@ -74,6 +75,8 @@ export interface RpcServerOptions {
   readonly log: Logger;
   /** Rpc.Log: a line per call. */
   readonly logCalls: boolean;
+  /** Metrics and `$SRV` stats (runtime/ops); absent when nothing watches. */
+  readonly observer?: ServerObserver;
 }
 
 interface Registered {
@@ -138,6 +141,9 @@ class Fifo<T> {
       this.head = 0;
     }
     return item;
+  }
+  forEach(visit: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) visit(this.items[i] as T);
   }
 }
 
@@ -277,6 +283,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
   }
 
   private finishEarly(req: RpcRequest, respond: WireResponder, error: string): void {
+    this.options.observer?.finished(req.fn, 0, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request", false);
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
     if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
@@ -292,11 +299,13 @@ export class RpcServer implements ModuleServer, SignalOwner {
   handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
+      this.options.observer?.finished(fn, 0, `Remote function(${fn}) not found`, "not_found", false);
       sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
       return;
     }
     const descriptor = entry.descriptor;
     if (descriptor !== undefined && args.length !== descriptor.params.length) {
+      this.options.observer?.finished(fn, 0, "wrong number of params", "bad_request", false);
       sink?.reject(
         new RemoteError(
           `The number of params ${args.length} is not adapted.<${descriptor.wireName}(${descriptor.params.map((p) => p.codec.tag).join(", ")})>`,
@@ -385,6 +394,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
 
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
+    this.options.observer?.finished(job.entry.name, 0, error.message, error instanceof BusyError ? "busy" : "closed", false);
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
       if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
@@ -398,12 +408,14 @@ export class RpcServer implements ModuleServer, SignalOwner {
     if (now > ctx.deadline) {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
+      this.options.observer?.finished(job.entry.name, 0, error.message, "deadline", false);
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
       this.next(job.entry.mode);
       return;
     }
     if (this.timed) (job as { started: number }).started = performance.now();
+    this.options.observer?.started(job.entry.name);
     const hooks = this.options.hooks;
     try {
       if (hooks.onBeforeHandle !== undefined) {
@@ -457,6 +469,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
     const ctx = job.ctx;
     ctx.release();
     const durationMs = this.timed ? performance.now() - job.started : 0;
+    this.options.observer?.finished(job.entry.name, durationMs, error, outcomeOf(error), true);
     if (this.options.hooks.onComplete !== undefined) {
       try {
         this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
@@ -586,9 +599,18 @@ export class RpcServer implements ModuleServer, SignalOwner {
     this.active.delete(ctx);
   }
 
+  /** Calls waiting (not yet running) per handler, for queue-depth gauges; walks the queues, so scrape-time only. */
+  queuedByHandler(): Map<string, number> {
+    const out = new Map<string, number>();
+    const count = (job: Job): void => void out.set(job.entry.name, (out.get(job.entry.name) ?? 0) + 1);
+    this.serialQueue.forEach(count);
+    this.goQueue.forEach(count);
+    return out;
+  }
+
   /** Durations are measured only when something reports them. */
   private get timed(): boolean {
-    return this.options.logCalls || this.options.hooks.onComplete !== undefined;
+    return this.options.logCalls || this.options.hooks.onComplete !== undefined || this.options.observer !== undefined;
   }
 }
 

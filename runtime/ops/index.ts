@@ -1,0 +1,5 @@
+/** Operations: metrics, health, NATS service discovery (`$SRV`), the console. */
+export { OpsHub, outcomeOf, type AppState, type CallOutcome, type ClientObserver, type GateGauges, type GateObserver, type HttpObserver, type LocalNode, type NatsObserver, type OpsListener, type RegistryObserver, type ServerObserver } from "./hooks.js";
+export { AppMetrics, appMetrics, readiness, closeReasonClass, LATENCY_BUCKETS, type MetricsOptions, type Readiness } from "./metrics.js";
+export { MetricsModule, type MetricsModuleOptions } from "./module.js";
+export { MicroResponder, NodeStats, EndpointStats, microName, microId, microVersion, MICRO_INFO, MICRO_PING, MICRO_STATS } from "./micro.js";
