@@ -30,6 +30,7 @@ export type { GateBackend } from "./router.js";
 import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
 import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../rpc/session-codec.js";
+import type { GateObserver, OpsHub } from "../ops/hooks.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;
@@ -52,6 +53,8 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   private httpServer: HttpServer | undefined;
   private wsServer: WebSocketServer | undefined;
   private readonly allConnections = new Set<Connection>();
+  /** Refusals, closes and publishes for the metrics (runtime/ops), when attached. */
+  observer: GateObserver | undefined;
 
   constructor(app: GateApp, options: ResolvedGateOptions, nodeId: string, log: GateLog = silentLog) {
     this.app = app;
@@ -127,12 +130,18 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   // ConnectionAcceptor -------------------------------------------------------------------------------
 
   admit(socket: Socket): boolean {
-    if (this.admitted.size >= this.options.maxConnections) return false;
+    if (this.admitted.size >= this.options.maxConnections) {
+      this.observer?.refused("max_connections");
+      return false;
+    }
     const now = Date.now();
     const rate = this.options.connectionsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
     this.tokensAt = now;
-    if (this.tokens < 1) return false;
+    if (this.tokens < 1) {
+      this.observer?.refused("rate");
+      return false;
+    }
     this.tokens -= 1;
     this.admitted.add(socket);
     return true;
@@ -197,6 +206,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   connectionClosed(connection: Connection, opened: boolean): void {
     this.allConnections.delete(connection);
+    this.observer?.closed(connection.closeReason ?? "closed", opened);
     const session = connection.session;
     try {
       this.options.onConnectionClosed?.({
@@ -219,6 +229,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   }
 
   route(connection: Connection, topic: string, payload: Buffer): void {
+    this.observer?.publish("in", payload.length);
     this.router.route(connection, topic, payload);
   }
 
@@ -288,6 +299,7 @@ export class Gate implements Module {
   readonly version: string;
   private readonly gateOptions: GateOptions;
   private gateServer: GateServer | undefined;
+  private ops: OpsHub | undefined;
 
   constructor(options: GateOptions = {}) {
     this.gateOptions = options;
@@ -314,12 +326,16 @@ export class Gate implements Module {
     };
     const server = new GateServer(ctx.app, options, ctx.nodeId, log);
     registerSessionHandlers(ctx.server, server);
+    server.observer = ctx.app.ops?.gate;
     await server.listen();
     this.gateServer = server;
+    this.ops = ctx.app.ops;
+    this.ops?.addGate(server);
     ctx.log.info({ tcp: server.tcpPort, ws: server.wsPort }, `gate ${ctx.nodeId} listening`);
   }
 
   async onDestroy(): Promise<void> {
+    if (this.gateServer !== undefined) this.ops?.removeGate(this.gateServer);
     await this.gateServer?.close();
     this.gateServer = undefined;
   }

@@ -99,6 +99,8 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
     }
   }
   const json = new JsonMapper(options.messages ?? []);
+  // Route templates for the request metrics (runtime/ops): bounded label values, never the raw path.
+  const routeOf = new WeakMap<IncomingMessage, string>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? "/";
@@ -137,6 +139,7 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
       options.timeoutMs === undefined ? { signal: abort.signal } : { signal: abort.signal, timeout: options.timeoutMs };
 
     const typed = typedRoutes.get(path);
+    routeOf.set(req, typed !== undefined ? path : "/:module/*");
     if (typed !== undefined) {
       await serveTyped(req, res, typed, callOptions);
       return;
@@ -217,6 +220,11 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
   };
 
   return (req, res) => {
+    const ops = app.ops;
+    if (ops?.hasListeners === true) {
+      const started = performance.now();
+      res.once("finish", () => ops.http.request(routeOf.get(req) ?? "other", req.method ?? "", res.statusCode, performance.now() - started));
+    }
     handle(req, res).catch((err: unknown) => writeError(req, res, err));
   };
 }

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type NatsConnection, type ServiceClient, type ServiceIdentity, type ServiceInfo, type ServiceStats } from "nats";
+import { RequestStrategy, connect, type NatsConnection, type ServiceClient, type ServiceIdentity, type ServiceInfo, type ServiceStats } from "nats";
 import { MemoryRegistry, createApp, type App } from "../../runtime/index.js";
 import { NatsServer } from "../support/nats-server.js";
 import { testModule } from "../support/apps.js";
@@ -47,7 +47,7 @@ before(async () => {
   caller = createApp({ parseFlags: false, debug: false, registry, processId: "caller", nats: { servers: nats.url }, config: { Module: {} } });
   await caller.start([]);
   nc = await connect({ servers: nats.url });
-  services = nc.services.client({ maxWait: 1000 });
+  services = nc.services.client({ strategy: RequestStrategy.Timer, maxWait: 1000 });
 });
 
 after(async () => {
@@ -65,12 +65,12 @@ test("ping: every module answers $SRV.PING as a micro service", async () => {
   assert.equal(hw?.type, "io.nats.micro.v1.ping_response");
   assert.equal(hw?.id, "0123456789abcdef");
   assert.equal(hw?.version, "1.0.0");
-  assert.equal(hw?.metadata["schema"], helloworld.schemaHash);
+  assert.equal(hw?.metadata?.["schema"], helloworld.schemaHash);
   // A version that is not semver is reported as 0.0.0, the original kept in metadata.
   const legacy = byName.get("my_legacy_module");
   assert.equal(legacy?.version, "0.0.0");
-  assert.equal(legacy?.metadata["mqgen.version"], "v2");
-  assert.equal(legacy?.metadata["mqgen.module"], "my.legacy module");
+  assert.equal(legacy?.metadata?.["mqgen.version"], "v2");
+  assert.equal(legacy?.metadata?.["mqgen.module"], "my.legacy module");
   // By name and by name + id.
   assert.equal((await collect(services.ping("helloworld"))).length, 1);
   assert.equal((await collect(services.ping("helloworld", "0123456789abcdef"))).length, 1);
