@@ -384,7 +384,7 @@ class DefaultApp implements App {
       }
       this.watchConnection(this.connection);
       this.ops.setNats(this.connection);
-      if (this.options.micro !== false) this.ops.add(new MicroResponder(this.connection, this.log));
+      if (this.options.micro !== false) this.ops.add(new MicroResponder(this.connection, this.log, this.ops));
     }
 
     this.selectorInstance = new Selector({

@@ -3,3 +3,4 @@ export { OpsHub, outcomeOf, type AppState, type CallOutcome, type ClientObserver
 export { AppMetrics, appMetrics, readiness, closeReasonClass, LATENCY_BUCKETS, type MetricsOptions, type Readiness } from "./metrics.js";
 export { MetricsModule, type MetricsModuleOptions } from "./module.js";
 export { MicroResponder, NodeStats, EndpointStats, microName, microId, microVersion, MICRO_INFO, MICRO_PING, MICRO_STATS } from "./micro.js";
+export { OpsConsole, type OpsConsoleOptions, type ConsoleState, type ConsoleNode, type HandlerSeries } from "./console.js";

@@ -20,7 +20,7 @@
  */
 import { JSONCodec, type Msg, type NatsConnection, type Subscription } from "nats";
 import type { Logger } from "pino";
-import type { CallOutcome, LocalNode, OpsListener, ServerObserver } from "./hooks.js";
+import type { CallOutcome, GateGauges, LocalNode, OpsHub, OpsListener, ServerObserver } from "./hooks.js";
 
 export const MICRO_PING = "io.nats.micro.v1.ping_response";
 export const MICRO_INFO = "io.nats.micro.v1.info_response";
@@ -44,20 +44,41 @@ export function microId(nodeId: string): string {
   return microName(at >= 0 ? nodeId.slice(at + 1) : nodeId);
 }
 
-/** Per-endpoint counters as micro reports them (times in nanoseconds). */
+const WINDOW = 2048;
+/** Latency quantiles cover the calls of this many recent milliseconds (at most WINDOW of them). */
+export const QUANTILE_WINDOW_MS = 10_000;
+
+/** Per-endpoint counters as micro reports them (times in nanoseconds), plus recent latencies for p50/p99. */
 export class EndpointStats {
   numRequests = 0;
   numErrors = 0;
   processingNs = 0;
   lastError: string | undefined;
+  private readonly durations = new Float64Array(WINDOW);
+  private readonly at = new Float64Array(WINDOW);
+  private next = 0;
 
-  record(durationMs: number, error: string | undefined): void {
+  record(durationMs: number, error: string | undefined, now: number = Date.now()): void {
     this.numRequests++;
     this.processingNs += Math.round(durationMs * 1e6);
     if (error !== undefined) {
       this.numErrors++;
       this.lastError = error;
     }
+    const i = this.next++ & (WINDOW - 1);
+    this.durations[i] = durationMs;
+    this.at[i] = now;
+  }
+
+  /** p50 and p99 in ms of the calls of the last QUANTILE_WINDOW_MS; undefined without any. */
+  quantiles(now: number = Date.now()): { p50: number; p99: number; window: number } | undefined {
+    const recent: number[] = [];
+    const filled = Math.min(this.next, WINDOW);
+    for (let i = 0; i < filled; i++) if (now - (this.at[i] as number) <= QUANTILE_WINDOW_MS) recent.push(this.durations[i] as number);
+    if (recent.length === 0) return undefined;
+    recent.sort((a, b) => a - b);
+    const q = (p: number): number => recent[Math.min(recent.length - 1, Math.ceil(p * recent.length) - 1)] as number;
+    return { p50: q(0.5), p99: q(0.99), window: recent.length };
   }
 }
 
@@ -103,6 +124,8 @@ export interface MicroEndpointStats {
   readonly last_error: string;
   readonly processing_time: number;
   readonly average_processing_time: number;
+  /** micro's free-form per-endpoint data: the exact wire name, and latency quantiles (ms) of the last 10 s when calls ran. */
+  readonly data: { readonly handler: string; readonly p50_ms?: number; readonly p99_ms?: number; readonly window_calls?: number };
 }
 
 function metadataOf(node: LocalNode): Record<string, string> {
@@ -134,12 +157,14 @@ export function infoResponse(node: LocalNode): object {
   };
 }
 
-export function statsResponse(node: LocalNode, stats: NodeStats | undefined): object {
+export function statsResponse(node: LocalNode, stats: NodeStats | undefined, gate?: GateGauges): object {
   const endpoints: MicroEndpointStats[] = node.handlerNames().map((wire) => {
     const s = stats?.get(wire);
     const n = s?.numRequests ?? 0;
     const ns = s?.processingNs ?? 0;
+    const q = s?.quantiles();
     return {
+      data: q === undefined ? { handler: wire } : { handler: wire, p50_ms: q.p50, p99_ms: q.p99, window_calls: q.window },
       name: microName(wire),
       subject: node.address,
       queue_group: "",
@@ -156,7 +181,8 @@ export function statsResponse(node: LocalNode, stats: NodeStats | undefined): ob
     id: microId(node.nodeId),
     version: microVersion(node.version),
     started: (stats?.since ?? new Date(node.startedAt)).toISOString(),
-    metadata: metadataOf(node),
+    // A gate's live connection count rides in the metadata (micro's STATS has no service-level data).
+    metadata: gate === undefined ? metadataOf(node) : { ...metadataOf(node), "mqgen.gate.connections": String(gate.connectionCount) },
     endpoints,
   };
 }
@@ -172,6 +198,7 @@ export class MicroResponder implements OpsListener {
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Logger,
+    private readonly hub?: OpsHub,
   ) {}
 
   readonly server = (_type: string, nodeId: string): ServerObserver => {
@@ -215,7 +242,7 @@ export class MicroResponder implements OpsListener {
       let body: object;
       if (verb === "PING") body = pingResponse(node);
       else if (verb === "INFO") body = infoResponse(node);
-      else if (verb === "STATS") body = statsResponse(node, this.stats.get(node.nodeId));
+      else if (verb === "STATS") body = statsResponse(node, this.stats.get(node.nodeId), this.hub?.gateGauges().find((g) => g.nodeId === node.nodeId));
       else return;
       try {
         msg.respond(jc.encode(body));

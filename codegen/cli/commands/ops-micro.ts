@@ -59,7 +59,9 @@ export async function microStats(nc: NatsConnection, name?: string, maxWaitMs = 
     const nodeId = nodeIdOf(s);
     const info = infos.get(nodeId);
     const endpoints = (s.endpoints ?? []).map((e): MicroEndpointView => {
-      const handler = info?.handlers.find((h) => h.replace(/^\/+/, "").replace(/[^-\w]/g, "_") === e.name) ?? e.name;
+      // mqgen nodes put the exact wire name in the endpoint's data; otherwise match the mapped name.
+      const data = (e as { data?: { handler?: unknown } }).data;
+      const handler = typeof data?.handler === "string" ? data.handler : (info?.handlers.find((h) => h.replace(/^\/+/, "").replace(/[^-\w]/g, "_") === e.name) ?? e.name);
       return {
         name: e.name,
         handler,
