@@ -31,6 +31,7 @@ import { registerSessionHandlers, type SessionHost } from "./session-handlers.js
 import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../rpc/session-codec.js";
 import type { GateObserver, OpsHub } from "../ops/hooks.js";
+import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../ops/tracing.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;
@@ -191,6 +192,10 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     const session = connection.session;
     if (session === undefined) return;
     this.bySessionId.set(session.sessionId, connection);
+    // The connection's mqant trace (session TraceId/SpanId) is the parent of all it does (runtime/ops/tracing.ts).
+    if (tracingActive()) {
+      instantSpan("Gate CONNECT", SpanKind.SERVER, { "mqgen.gate.client_id": connection.clientId ?? "", "mqgen.gate.session": session.sessionId, "mqgen.node": this.nodeId }, sessionContext(session.traceId, session.spanId));
+    }
     for (const listener of this.options.listeners) {
       if (listener.connect === undefined) continue;
       // mqant calls Connect in a goroutine: a slow listener must not hold up the client.
@@ -230,6 +235,12 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   route(connection: Connection, topic: string, payload: Buffer): void {
     this.observer?.publish("in", payload.length);
+    const session = connection.session;
+    if (session !== undefined && tracingActive()) {
+      // The backend call's client span becomes a child of the connection's trace.
+      otelContext.with(sessionContext(session.traceId, session.spanId), () => this.router.route(connection, topic, payload));
+      return;
+    }
     this.router.route(connection, topic, payload);
   }
 
@@ -257,6 +268,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     let payload: Uint8Array | null = body;
     if (this.options.sendMessageHook !== undefined) payload = this.options.sendMessageHook(copyOf(session), topic, body);
     if (payload === null) return false;
+    if (tracingActive()) instantSpan(`Gate push ${topic}`, SpanKind.PRODUCER, { "messaging.destination.name": topic, "mqgen.gate.session": session.sessionId }, otelContext.active());
     connection.publish(topic, payload);
     return true;
   }

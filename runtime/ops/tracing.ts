@@ -19,6 +19,7 @@
  *   anything; `ctx.traceId`/`ctx.spanId` and the handler's log lines carry the span's ids.
  */
 import {
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -34,6 +35,29 @@ import { TraceSpan } from "../rpc/trace.js";
 
 /** The tracer mqgen reports to (a proxy: an SDK registered later takes over). */
 export const tracer: Tracer = trace.getTracer("mqgen");
+
+/** What the global proxy delegates to while no SDK is registered (a fresh proxy's delegate is that no-op). */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Is a tracer provider (an SDK) registered? Checked per call, so one registered after start takes effect;
+ * while none is, mqgen starts no spans at all — the whole cost of tracing is this check.
+ */
+export function tracingActive(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
+}
+
+/** The context a gate session's trace ids stand for: the parent of everything its connection does. */
+export function sessionContext(traceId: string | undefined, spanId: string | undefined): Context {
+  const sc = spanContextFromMqant(traceId, spanId);
+  return sc === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, sc);
+}
+
+/** A span that starts and ends at once (a gate CONNECT, a push), under `parent`. */
+export function instantSpan(name: string, kind: SpanKind, attributes: Record<string, string | number>, parent: Context): void {
+  tracer.startSpan(name, { kind, attributes }, parent).end();
+}
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
