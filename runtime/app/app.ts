@@ -80,6 +80,11 @@ export interface AppOptions {
   readonly console?: { write(line: string): unknown };
   /** Answer NATS' service discovery (`$SRV.PING|INFO|STATS`) for every module (default true with NATS). */
   readonly micro?: boolean;
+  /**
+   * OpenTelemetry spans for calls (default true): they start only once an SDK registers a tracer provider,
+   * so without one this costs a check per call (docs/operations.md).
+   */
+  readonly tracing?: boolean;
 }
 
 export interface BeforeHandleInfo extends HandleInfo {}
@@ -405,6 +410,7 @@ class DefaultApp implements App {
       log: this.log,
       schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
       observer: this.ops.client,
+      tracing: this.options.tracing !== false,
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
@@ -444,6 +450,7 @@ class DefaultApp implements App {
       log,
       logCalls: config.rpc.log,
       observer: this.ops.serverObserver(m.type, nodeId),
+      tracing: this.options.tracing !== false,
     });
     const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
     const metadata: Record<string, string> = {

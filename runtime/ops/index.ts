@@ -4,3 +4,4 @@ export { AppMetrics, appMetrics, readiness, closeReasonClass, LATENCY_BUCKETS, t
 export { MetricsModule, type MetricsModuleOptions } from "./module.js";
 export { MicroResponder, NodeStats, EndpointStats, microName, microId, microVersion, MICRO_INFO, MICRO_PING, MICRO_STATS } from "./micro.js";
 export { OpsConsole, type OpsConsoleOptions, type ConsoleState, type ConsoleNode, type HandlerSeries } from "./console.js";
+export { traceSpanOf, tracingActive, parseTraceparent, formatTraceparent, spanContextFromMqant, mqantTraceId } from "./tracing.js";

@@ -123,7 +123,7 @@ export interface IncomingTrace {
 export function parentContext(incoming: IncomingTrace): Context {
   const fromHeader = parseTraceparent(incoming.traceparent);
   if (fromHeader !== undefined) return trace.setSpanContext(ROOT_CONTEXT, fromHeader);
-  if (incoming.parent !== undefined) return incoming.parent;
+  if (incoming.parent !== undefined && trace.getSpan(incoming.parent) !== undefined) return incoming.parent;
   const fromMqant = spanContextFromMqant(incoming.mqantTrace, incoming.mqantSpan);
   return fromMqant === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, fromMqant);
 }
@@ -150,10 +150,17 @@ export function startClientSpan(module: string, handler: string): SpanScope {
   return { span, context: trace.setSpan(parent, span) };
 }
 
-/** RPCInfo.Track for a request made under `scope`: its traceparent, or "" when nothing records. */
-export function trackOf(scope: SpanScope | undefined): string {
-  if (scope === undefined) return "";
-  const sc = scope.span.spanContext();
+/** The HTTP gateway's server span, child of an incoming `traceparent` when there is a valid one. */
+export function startHttpSpan(method: string, traceparent: string | string[] | undefined): SpanScope {
+  const parent = parentContext({ traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent });
+  const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { "http.request.method": method } }, parent);
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** RPCInfo.Track for a request made under `span` (default: the active one): its traceparent, or "". */
+export function trackOf(span: Span | undefined = trace.getActiveSpan()): string {
+  if (span === undefined) return "";
+  const sc = span.spanContext();
   return isValidIds(sc.traceId, sc.spanId) ? formatTraceparent(sc) : "";
 }
 

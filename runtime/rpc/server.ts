@@ -30,6 +30,8 @@ import { HandlerContext, type SignalOwner } from "./context.js";
 import { TraceSpan } from "./trace.js";
 import type { RpcReply, RpcRequest } from "../transport/wire.js";
 import { outcomeOf, type ServerObserver } from "../ops/hooks.js";
+import { endSpan, idsOf, otelContext, startServerSpan, tracingActive, type SpanScope } from "../ops/tracing.js";
+import { parseTraceSpan } from "./trace.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
 export interface UntypedCodec {
@@ -77,6 +79,8 @@ export interface RpcServerOptions {
   readonly logCalls: boolean;
   /** Metrics and `$SRV` stats (runtime/ops); absent when nothing watches. */
   readonly observer?: ServerObserver;
+  /** Server spans when an OpenTelemetry SDK is registered (default true). */
+  readonly tracing?: boolean;
 }
 
 interface Registered {
@@ -98,6 +102,8 @@ interface Job {
   readonly replyTo: string;
   readonly respond: WireResponder | undefined;
   readonly sink: LocalSink | undefined;
+  /** The server span (runtime/ops/tracing.ts), when an OpenTelemetry SDK is registered. */
+  readonly trace?: SpanScope;
 }
 
 /** Receives the outcome of an in-process call. */
@@ -268,6 +274,29 @@ export class RpcServer implements ModuleServer, SignalOwner {
         `rpc ${req.fn} from ${req.caller || "?"} arrived ${now - deadline} ms after its deadline; dropped (check clock sync between hosts)`,
       );
     }
+    let scope: SpanScope | undefined;
+    if (this.options.tracing !== false && tracingActive()) {
+      // The parent: the caller's traceparent (RPCInfo.Track), else a Go caller's `trace` argument as it was
+      // sent (decoding already moved it to a new span id) or the gate session's ids.
+      let mqantTrace = traceId;
+      let mqantSpan = spanId;
+      const at = req.argsType.indexOf("trace");
+      if (at >= 0) {
+        try {
+          const sent = parseTraceSpan(req.args[at] as Uint8Array);
+          mqantTrace = sent.Trace;
+          mqantSpan = sent.Span;
+        } catch {
+          // Already reported by the argument decoding above.
+        }
+      }
+      scope = startServerSpan(this.type, req.fn, this.nodeId, { traceparent: req.track, mqantTrace, mqantSpan });
+      const ids = idsOf(scope.span);
+      if (ids !== undefined) {
+        traceId = ids.traceId;
+        spanId = ids.spanId;
+      }
+    }
     const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log, this);
     this.enqueue({
       entry,
@@ -279,6 +308,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
       replyTo: req.replyTo,
       respond,
       sink: undefined,
+      ...(scope === undefined ? {} : { trace: scope }),
     }, now);
   }
 
@@ -327,8 +357,18 @@ export class RpcServer implements ModuleServer, SignalOwner {
         if (typeof session.spanId === "string" && session.spanId !== "") spanId = session.spanId;
       }
     }
+    let scope: SpanScope | undefined;
+    if (this.options.tracing !== false && tracingActive()) {
+      // In process the caller's span is the active context right now (the client calls synchronously).
+      scope = startServerSpan(this.type, fn, this.nodeId, { parent: otelContext.active(), mqantTrace: traceId, mqantSpan: spanId });
+      const ids = idsOf(scope.span);
+      if (ids !== undefined) {
+        traceId = ids.traceId;
+        spanId = ids.spanId;
+      }
+    }
     const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId, this.options.log, this);
-    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
+    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, ...(scope === undefined ? {} : { trace: scope }) });
   }
 
   /** Clones in-process arguments with the handler's param codecs (untyped: by value). */
@@ -394,6 +434,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
 
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
+    if (job.trace !== undefined) endSpan(job.trace.span, error);
     this.options.observer?.finished(job.entry.name, 0, error.message, error instanceof BusyError ? "busy" : "closed", false);
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
@@ -408,6 +449,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
     if (now > ctx.deadline) {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
+      if (job.trace !== undefined) endSpan(job.trace.span, error);
       this.options.observer?.finished(job.entry.name, 0, error.message, "deadline", false);
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
@@ -450,7 +492,8 @@ export class RpcServer implements ModuleServer, SignalOwner {
           (arg as CallerBindable)[BIND_CALLER](this.options.caller);
         }
       }
-      out = job.entry.handler(args, job.ctx);
+      // With a span, the handler runs in its context: calls it makes are its children.
+      out = job.trace === undefined ? job.entry.handler(args, job.ctx) : otelContext.with(job.trace.context, job.entry.handler, undefined, args, job.ctx);
     } catch (err) {
       this.settle(job, undefined, errorText(err));
       return;
@@ -470,6 +513,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
     ctx.release();
     const durationMs = this.timed ? performance.now() - job.started : 0;
     this.options.observer?.finished(job.entry.name, durationMs, error, outcomeOf(error), true);
+    if (job.trace !== undefined) endSpan(job.trace.span, error);
     if (this.options.hooks.onComplete !== undefined) {
       try {
         this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
