@@ -44,9 +44,14 @@ const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
  * while none is, mqgen starts no spans at all — the whole cost of tracing is this check.
  */
 export function tracingActive(): boolean {
-  const provider = trace.getTracerProvider();
+  // The API's global proxy is one stable object that an SDK's register() gives its delegate; asking it is
+  // a property read. The global lookup itself (a version check) is redone only every 4096 calls, in case
+  // the API was disabled and a new proxy installed.
+  if ((++lookups & 4095) === 0) provider = trace.getTracerProvider();
   return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
 }
+let provider = trace.getTracerProvider();
+let lookups = 0;
 
 /** The context a gate session's trace ids stand for: the parent of everything its connection does. */
 export function sessionContext(traceId: string | undefined, spanId: string | undefined): Context {
