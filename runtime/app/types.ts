@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import type { ArgSerializer, CallOptions, ModuleServer, RawResult, RpcCaller } from "../rpc/descriptor.js";
 import type { AppConfig } from "./config.js";
-import type { OpsHub } from "../ops/hooks.js";
+import type { OpsHub } from "../observe/hooks.js";
 
 /** One entry of `Module.<type>[]` in server.json. */
 export interface ModuleSettings {

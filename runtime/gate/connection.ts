@@ -3,7 +3,7 @@
  * cuts whole frames for the parser, dispatches packets to one handler per packet type, caps unsent bytes,
  * and runs the CONNECT and keepalive timers.
  */
-import type { GateObserver } from "../ops/hooks.js";
+import type { GateObserver } from "../observe/hooks.js";
 import type { Packet } from "mqtt-packet";
 import { parseConnectFrame, parseFrame } from "./framing.js";
 import { PacketType, publishQos0, readFixedHeader } from "./packets.js";

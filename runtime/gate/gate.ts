@@ -30,8 +30,8 @@ export type { GateBackend } from "./router.js";
 import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
 import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../rpc/session-codec.js";
-import type { GateObserver, OpsHub } from "../ops/hooks.js";
-import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../ops/tracing.js";
+import type { GateObserver, OpsHub } from "../observe/hooks.js";
+import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../observe/tracing.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;

@@ -5,7 +5,7 @@
  *
  * It is a plain node:http request listener so users can mount it in their own server, next to other routes.
  */
-import { endSpan, otelContext, startHttpSpan, tracingActive } from "../ops/tracing.js";
+import { endSpan, otelContext, startHttpSpan, tracingActive } from "../observe/tracing.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { AppHandle } from "../app/types.js";

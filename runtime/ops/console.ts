@@ -20,9 +20,9 @@ import { RequestStrategy, type NatsConnection, type ServiceStats } from "nats";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
 import { closeHttp, listenHttp } from "../http/listen.js";
 import type { Registry } from "../registry/types.js";
-import type { LocalNode, OpsHub, OpsListener, ServerObserver } from "./hooks.js";
+import type { LocalNode, OpsHub, OpsListener, ServerObserver } from "../observe/hooks.js";
 import { appMetrics, type AppMetrics } from "./metrics.js";
-import { NodeStats, statsResponse } from "./micro.js";
+import { NodeStats, statsResponse } from "../observe/micro.js";
 import { hubOf, listenAddress, runsHere, serveProbe } from "./module.js";
 import { consolePage } from "./console-page.js";
 

@@ -10,7 +10,7 @@
  * between scrapes.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { CallOutcome, LocalNode, OpsHub, OpsListener, ServerObserver } from "./hooks.js";
+import type { CallOutcome, LocalNode, OpsHub, OpsListener, ServerObserver } from "../observe/hooks.js";
 import type { Registry as ServiceRegistry } from "../registry/types.js";
 
 /** Seconds; from 0.1 ms (an in-process call) to 10 s (the default deadline). */

@@ -16,7 +16,7 @@ import type { AppHandle, Module, ModuleContext } from "../app/types.js";
 import { ConfigError } from "../errors.js";
 import { listenAddressFromSettings, type ListenAddress } from "../http/module.js";
 import { closeHttp, listenHttp } from "../http/listen.js";
-import type { OpsHub } from "./hooks.js";
+import type { OpsHub } from "../observe/hooks.js";
 import { appMetrics, readiness, type AppMetrics, type MetricsOptions } from "./metrics.js";
 
 export interface MetricsModuleOptions extends MetricsOptions {

@@ -23,8 +23,8 @@ import type {
 } from "./descriptor.js";
 import { newCid } from "./ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
-import type { ClientObserver } from "../ops/hooks.js";
-import { endSpan, otelContext, startClientSpan, trackOf, tracingActive } from "../ops/tracing.js";
+import type { ClientObserver } from "../observe/hooks.js";
+import { endSpan, otelContext, startClientSpan, trackOf, tracingActive } from "../observe/tracing.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;

@@ -29,8 +29,8 @@ import type {
 import { HandlerContext, type SignalOwner } from "./context.js";
 import { TraceSpan } from "./trace.js";
 import type { RpcReply, RpcRequest } from "../transport/wire.js";
-import { outcomeOf, type ServerObserver } from "../ops/hooks.js";
-import { endSpan, idsOf, otelContext, startServerSpan, tracingActive, type SpanScope } from "../ops/tracing.js";
+import { outcomeOf, type ServerObserver } from "../observe/hooks.js";
+import { endSpan, idsOf, otelContext, startServerSpan, tracingActive, type SpanScope } from "../observe/tracing.js";
 import { parseTraceSpan } from "./trace.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */

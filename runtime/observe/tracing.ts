@@ -10,7 +10,7 @@
  * - in process: the client span's context is the parent of the server span directly.
  * - Go mqant: its only trace carriers are the `trace` argument (`log.TraceSpan{Trace, Span}`) and the
  *   gate session's TraceId/SpanId, 16 hex each. A 16-hex trace id maps to a W3C trace id left-padded with
- *   zeros (as Jaeger and Zipkin map 64-bit ids), the span id as is; `traceSpanOf()` goes the other way
+ *   zeros (as Jaeger and Zipkin map 64-bit ids), the span id as is; `traceSpanOf()` (ops/trace-arg.ts) goes the other way
  *   and writes the full 32-hex W3C trace id into `Trace` (Go copies it unchanged), so a trace crossing a
  *   Go node and back keeps its id.
  * - HTTP: an incoming `traceparent` header is honoured.
@@ -31,7 +31,6 @@ import {
   type SpanContext,
   type Tracer,
 } from "@opentelemetry/api";
-import { TraceSpan } from "../rpc/trace.js";
 
 /** The tracer mqgen reports to (a proxy: an SDK registered later takes over). */
 export const tracer: Tracer = trace.getTracer("mqgen");
@@ -104,14 +103,11 @@ export function mqantTraceId(traceId: string): string {
   return traceId.startsWith(ZERO16) ? traceId.slice(16) : traceId;
 }
 
-/**
- * A `trace` argument for a call to a Go mqant handler that continues the active span (or `span`'s): Go
- * logs and forwards the same trace id, and an mqgen node behind it continues this trace.
- */
-export function traceSpanOf(span: Span | undefined = trace.getActiveSpan()): TraceSpan {
+/** The active span's ids as mqant's Trace/Span (see ops/trace-arg.ts); undefined when none records. */
+export function activeMqantIds(span: Span | undefined = trace.getActiveSpan()): { trace: string; span: string } | undefined {
   const sc = span?.spanContext();
-  if (sc === undefined || !isValidIds(sc.traceId, sc.spanId)) return TraceSpan.create();
-  return new TraceSpan(mqantTraceId(sc.traceId), sc.spanId);
+  if (sc === undefined || !isValidIds(sc.traceId, sc.spanId)) return undefined;
+  return { trace: mqantTraceId(sc.traceId), span: sc.spanId };
 }
 
 /** Where a server span's parent comes from, in order of preference. */
