@@ -63,6 +63,23 @@ export function opsServer(mode: OpsMode): (natsUrl: string) => Promise<StopServe
   };
 }
 
+/** The same four modes in one process (no NATS): the per-call CPU cost shows most clearly here. */
+export function opsLocal(mode: OpsMode): () => Promise<Client> {
+  return async () => {
+    setUp(mode);
+    const app = createApp({ parseFlags: false, debug: false, tracing: mode === "tracing" || mode === "sdk" });
+    if (mode === "metrics") appMetrics(app.ops, app.registry, { processMetrics: false });
+    await app.start([helloworldModule]);
+    const helloworld = new HelloworldClient(app);
+    return {
+      call: async () => {
+        if ((await helloworld.sayHi("x")) !== "x") throw new Error("mqgen echo mismatch");
+      },
+      close: () => app.stop(),
+    };
+  };
+}
+
 export function opsClient(mode: OpsMode): (natsUrl: string) => Promise<Client> {
   return async (natsUrl) => {
     const { app, close } = await natsApp(natsUrl, mode, `bench_rpc_${mode}`);

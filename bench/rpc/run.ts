@@ -189,6 +189,27 @@ const goals: GoalResult[] = [
     0.95,
   ),
   judge(
+    "in process, tracing on, no SDK: 64 in flight ≥ 0.95× both off (calls/s)",
+    get("mqgen-local-tracing").concurrentPerSec,
+    get("mqgen-local-ops-off").concurrentPerSec,
+    "atLeast",
+    0.95,
+  ),
+  judge(
+    "in process, metrics on: 64 in flight ≥ 0.95× both off (calls/s)",
+    get("mqgen-local-metrics").concurrentPerSec,
+    get("mqgen-local-ops-off").concurrentPerSec,
+    "atLeast",
+    0.95,
+  ),
+  judge(
+    "in process, tracing with the OTel SDK (reported, no target): 64 in flight vs both off",
+    get("mqgen-local-otel-sdk").concurrentPerSec,
+    get("mqgen-local-ops-off").concurrentPerSec,
+    "atLeast",
+    0,
+  ),
+  judge(
     "tracing with the OTel SDK exporting (reported, no target): 64 in flight vs both off",
     get("mqgen-nats-otel-sdk").concurrentPerSec,
     get("mqgen-nats-ops-off").concurrentPerSec,
