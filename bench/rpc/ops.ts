@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from "nats";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
-import { NatsKvRegistry, appMetrics, createApp, type App, type Module } from "../../runtime/index.js";
+import { NatsKvRegistry, appMetrics, createApp, type App, type Module } from "../../runtime/internal.js";
 import { sleep } from "../support/measure.js";
 import type { Client, StopServer } from "./peers.js";
 

@@ -10,7 +10,7 @@ import { hostname as osHostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
 import type { Logger } from "pino";
-import { ConfigError, MqgenError } from "../errors.js";
+import { ConfigError, MqgenError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
 import { MemoryRegistry } from "../registry/memory.js";
 import { Registrar } from "../registry/registrar.js";
@@ -25,21 +25,20 @@ import type {
   RawHandler,
   RawResult,
   SelectOptions,
-} from "../rpc/descriptor.js";
-import { newId16 } from "../rpc/ids.js";
+} from "../descriptor.js";
+import { newId16 } from "../codec/ids.js";
 import { SchemaGuard, schemaMetadata } from "../rpc/schema-check.js";
 import { RpcServer, type CompleteInfo, type HandleInfo, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
-import { cloneValue } from "../rpc/values.js";
+import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
-import { OpsHub } from "../observe/hooks.js";
-import { MicroResponder } from "../observe/micro.js";
+import { OpsHub, localNode, type ObserveOptions } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { AppHandle, Module, ModuleContext, ModuleSettings } from "./types.js";
 
-export interface AppOptions {
+export interface AppOptions extends ObserveOptions {
   /** Console logging (mqant Debug; default true as mqant). */
   readonly debug?: boolean;
   /** Module group of this process (default "development", or -pid). */
@@ -78,13 +77,6 @@ export interface AppOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Console destination (tests); default stdout. */
   readonly console?: { write(line: string): unknown };
-  /** Answer NATS' service discovery (`$SRV.PING|INFO|STATS`) for every module (default true with NATS). */
-  readonly micro?: boolean;
-  /**
-   * OpenTelemetry spans for calls (default true): they start only once an SDK registers a tracer provider,
-   * so without one this costs a check per call (docs/operations.md).
-   */
-  readonly tracing?: boolean;
 }
 
 export interface BeforeHandleInfo extends HandleInfo {}
@@ -119,7 +111,9 @@ export interface App extends AppHandle {
   onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void;
   /** mqant BiReport: a raw line into the BI file (nothing without a BI file section). */
   biReport(line: string): void;
+  /** @deprecated mqant's Invoke for ported code: `invoke(t, f, ...a)` is `call(t, f, a)`; see RpcCaller. */
   invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown>;
+  /** @deprecated `invokeNR(t, f, ...a)` is `callNR(t, f, a)`. */
   invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void>;
   getServerById(nodeId: string): Promise<ServiceNode>;
   getServersByType(type: string): Promise<readonly ServiceNode[]>;
@@ -133,7 +127,6 @@ export interface App extends AppHandle {
   readonly schemaMismatch: "reject" | "warn";
   /** Default call timeout in ms in effect. */
   readonly rpcTimeoutMs: number;
-  /** Where metrics, health, `$SRV` and the console watch this app (runtime/ops). */
   readonly ops: OpsHub;
 }
 
@@ -165,7 +158,7 @@ class DefaultApp implements App {
   private readonly startup: Hook<[App]>[] = [];
   private readonly destroy: Hook<[App]>[] = [];
   private readonly running: RunningModule[] = [];
-  private readonly local = new LocalTransport();
+  private readonly local = new LocalTransport<RpcServer>();
   private readonly untyped: UntypedCodec;
   private readonly ownsRegistry: boolean;
   readonly registry: Registry;
@@ -210,7 +203,7 @@ class DefaultApp implements App {
   // --- accessors ---
 
   get config(): AppConfig {
-    if (this.loadedConfig === undefined) throw new MqgenError("CONFIG", "config not loaded yet (app not started)");
+    if (this.loadedConfig === undefined) throw new NotStartedError("config not loaded yet (app not started)");
     return this.loadedConfig;
   }
 
@@ -237,12 +230,12 @@ class DefaultApp implements App {
   }
 
   private get selector(): Selector {
-    if (this.selectorInstance === undefined) throw new MqgenError("CLOSED", "app not started");
+    if (this.selectorInstance === undefined) throw new NotStartedError();
     return this.selectorInstance;
   }
 
   private get rpc(): RpcClient {
-    if (this.client === undefined) throw new MqgenError("CLOSED", "app not started: call start() or run() first");
+    if (this.client === undefined) throw new NotStartedError("app not started: call start() or run() first");
     return this.client;
   }
 
@@ -337,12 +330,10 @@ class DefaultApp implements App {
 
   async start(modules: readonly Module[]): Promise<void> {
     if (this.state !== "new") throw new MqgenError("CLOSED", `app already ${this.state}`);
-    this.state = "starting";
-    this.ops.setState("starting");
+    this.state = this.ops.state = "starting";
     try {
       await this.startInner(modules);
-      this.state = "running";
-      this.ops.setState("running");
+      this.state = this.ops.state = "running";
     } catch (err) {
       this.log.error({ err }, `start failed: ${(err as Error).message}`);
       await this.stop("start failed").catch(() => undefined);
@@ -387,9 +378,7 @@ class DefaultApp implements App {
         }
         this.ownsConnection = true;
       }
-      this.watchConnection(this.connection);
-      this.ops.setNats(this.connection);
-      if (this.options.micro !== false) this.ops.add(new MicroResponder(this.connection, this.log, this.ops));
+      this.ops.attachNats(this.connection, this.log, this.options.micro !== false);
     }
 
     this.selectorInstance = new Selector({
@@ -409,8 +398,7 @@ class DefaultApp implements App {
       timeoutMs: () => this.timeoutMs,
       log: this.log,
       schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
-      observer: this.ops.client,
-      tracing: this.options.tracing !== false,
+      ...this.ops.clientOptions(this.options.tracing),
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
@@ -449,8 +437,7 @@ class DefaultApp implements App {
       hooks: this.hooks,
       log,
       logCalls: config.rpc.log,
-      observer: this.ops.serverObserver(m.type, nodeId),
-      tracing: this.options.tracing !== false,
+      ...this.ops.serverOptions(m.type, nodeId, this.options.tracing),
     });
     const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
     const metadata: Record<string, string> = {
@@ -499,28 +486,8 @@ class DefaultApp implements App {
         .then(() => m.run?.(running.abort.signal))
         .catch((err: unknown) => log.error({ err }, `module ${m.type} run() failed`));
     }
-    this.ops.nodeStarted({
-      type: m.type,
-      nodeId,
-      version: m.version,
-      address,
-      metadata,
-      handlerNames: () => server.handlerNames,
-      handlerHashes: server.handlerHashes,
-      queued: () => server.queuedByHandler(),
-      registered: () => registrar.isRegistered,
-      startedAt: Date.now(),
-    });
+    this.ops.nodeStarted(localNode(m, nodeId, address, metadata, server, registrar));
     log.info(`module ${m.type} started as ${nodeId} at ${address}`);
-  }
-
-  private watchConnection(nc: NatsConnection): void {
-    void (async () => {
-      for await (const status of nc.status()) {
-        if (status.type === "disconnect") this.log.warn(`nats: disconnected from ${String(status.data)}, reconnecting`);
-        else if (status.type === "reconnect") this.log.info(`nats: reconnected to ${String(status.data)}`);
-      }
-    })().catch(() => undefined);
   }
 
   stop(reason = "stop requested"): Promise<void> {
@@ -531,8 +498,7 @@ class DefaultApp implements App {
 
   private async stopInner(reason: string): Promise<void> {
     const wasStarted = this.state !== "new";
-    this.state = "stopping";
-    this.ops.setState("stopping");
+    this.state = this.ops.state = "stopping";
     const killWait = this.options.killWaitMs ?? 60_000;
     const deadline = Date.now() + killWait;
     const remaining = (): number => Math.max(0, deadline - Date.now());
@@ -597,8 +563,7 @@ class DefaultApp implements App {
     } else if (wasStarted) {
       log.info("app stopped");
     }
-    this.state = "stopped";
-    this.ops.setState("stopped");
+    this.state = this.ops.state = "stopped";
     this.appLogger?.close();
     this.bi?.close();
     for (const waiter of this.stopWaiters.splice(0)) waiter();

@@ -5,7 +5,20 @@
  * point: metrics, `$SRV` stats and the console all subscribe to it.
  */
 import type { NatsConnection } from "nats";
+import type { Logger } from "pino";
 import type { Registry, RegistryWatcher, Service } from "../registry/types.js";
+import { MicroResponder } from "./micro.js";
+
+/** The app options of observation (AppOptions extends them). */
+export interface ObserveOptions {
+  /** Answer NATS' service discovery (`$SRV.PING|INFO|STATS`) for every module (default true with NATS). */
+  readonly micro?: boolean;
+  /**
+   * OpenTelemetry spans for calls (default true): they start only once an SDK registers a tracer provider,
+   * so without one this costs a check per call (docs/operations.md).
+   */
+  readonly tracing?: boolean;
+}
 
 /** How a server-side call ended; the `outcome` label of the call metrics. */
 export type CallOutcome = "ok" | "error" | "busy" | "deadline" | "closed" | "not_found" | "bad_request" | "refused";
@@ -101,7 +114,8 @@ export class OpsHub {
   private readonly listeners: OpsListener[] = [];
   private readonly nodes = new Map<string, LocalNode>();
   private readonly gates = new Set<GateGauges>();
-  private appState: AppState = "new";
+  /** The app's lifecycle state (the app sets it). */
+  state: AppState = "new";
   /** The app's service registry (the app sets it), for node counts and the console's node list. */
   serviceRegistry: Registry | undefined;
   private connection: NatsConnection | undefined;
@@ -182,25 +196,37 @@ export class OpsHub {
     return [...this.gates];
   }
 
-  setState(state: AppState): void {
-    this.appState = state;
-  }
-
-  get state(): AppState {
-    return this.appState;
-  }
-
-  /** The app's NATS connection; its status is followed for readiness and the reconnect counter. */
-  setNats(nc: NatsConnection): void {
+  /**
+   * The app's NATS connection: its status is followed (logged, for readiness and the reconnect counter),
+   * and with `micro` every module answers `$SRV`.
+   */
+  attachNats(nc: NatsConnection, log: Logger, micro: boolean): void {
     this.connection = nc;
     this.natsConnected = !nc.isClosed();
+    if (micro) this.add(new MicroResponder(nc, log, this));
     void (async () => {
       for await (const status of nc.status()) {
-        if (status.type === "disconnect") this.natsConnected = false;
-        else if (status.type === "reconnect") this.natsConnected = true;
+        if (status.type === "disconnect") {
+          this.natsConnected = false;
+          log.warn(`nats: disconnected from ${String(status.data)}, reconnecting`);
+        } else if (status.type === "reconnect") {
+          this.natsConnected = true;
+          log.info(`nats: reconnected to ${String(status.data)}`);
+        }
         for (const l of this.listeners) l.nats?.status(status.type);
       }
     })().catch(() => undefined);
+  }
+
+  /** What the app's RPC client takes from the hub. */
+  clientOptions(tracing: boolean | undefined): { observer: ClientObserver; tracing: boolean } {
+    return { observer: this.client, tracing: tracing !== false };
+  }
+
+  /** What one RpcServer takes from the hub; `observer` is left out when nothing listens. */
+  serverOptions(type: string, nodeId: string, tracing: boolean | undefined): { observer?: ServerObserver; tracing: boolean } {
+    const observer = this.serverObserver(type, nodeId);
+    return observer === undefined ? { tracing: tracing !== false } : { observer, tracing: tracing !== false };
   }
 
   get nats(): NatsConnection | undefined {
@@ -236,6 +262,29 @@ export class OpsHub {
       close: () => registry.close(),
     };
   }
+}
+
+/** The hub's view of a module instance the app started. */
+export function localNode(
+  m: { readonly type: string; readonly version: string },
+  nodeId: string,
+  address: string,
+  metadata: Readonly<Record<string, string>>,
+  server: { readonly handlerNames: readonly string[]; readonly handlerHashes: ReadonlyMap<string, string>; queuedByHandler(): ReadonlyMap<string, number> },
+  registrar: { readonly isRegistered: boolean },
+): LocalNode {
+  return {
+    type: m.type,
+    nodeId,
+    version: m.version,
+    address,
+    metadata,
+    handlerNames: () => server.handlerNames,
+    handlerHashes: server.handlerHashes,
+    queued: () => server.queuedByHandler(),
+    registered: () => registrar.isRegistered,
+    startedAt: Date.now(),
+  };
 }
 
 /** Error text → outcome, for the paths where only mqant's error string is left. */

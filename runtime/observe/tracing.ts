@@ -165,6 +165,29 @@ export function trackOf(span: Span | undefined = trace.getActiveSpan()): string 
   return isValidIds(sc.traceId, sc.spanId) ? formatTraceparent(sc) : "";
 }
 
+/** Runs one call under a client span; a reply carrying an error string marks the span as failed too. */
+export function traced<T>(module: string, fn: string, run: () => Promise<T>): Promise<T> {
+  const scope = startClientSpan(module, fn);
+  let promise: Promise<T>;
+  try {
+    promise = context.with(scope.context, run);
+  } catch (err) {
+    endSpan(scope.span, err);
+    throw err;
+  }
+  return promise.then(
+    (value) => {
+      const error = typeof value === "object" && value !== null && "error" in value ? (value as { error: unknown }).error : undefined;
+      endSpan(scope.span, typeof error === "string" && error !== "" ? error : undefined);
+      return value;
+    },
+    (err: unknown) => {
+      endSpan(scope.span, err);
+      throw err;
+    },
+  );
+}
+
 /** Ends a span with the call's outcome. */
 export function endSpan(span: Span, error: unknown): void {
   if (error !== undefined && error !== null && error !== "") {

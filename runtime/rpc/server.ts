@@ -13,9 +13,8 @@
  *   deadline is not sent (the caller already reported "deadline exceeded").
  * - A thrown error becomes ResultInfo.Error (its message) with ResultType "null".
  */
-import type { Logger } from "pino";
-import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError } from "../errors.js";
-import { BIND_CALLER } from "./descriptor.js";
+import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError, errorFromWire, wireErrorCode } from "../errors.js";
+import { BIND_CALLER } from "../descriptor.js";
 import type {
   CallerBindable,
   HandlerDescriptor,
@@ -23,65 +22,17 @@ import type {
   ModuleDescriptor,
   ModuleServer,
   RawHandler,
-  RpcCaller,
   ValueCodec,
-} from "./descriptor.js";
+} from "../descriptor.js";
 import { HandlerContext, type SignalOwner } from "./context.js";
-import { TraceSpan } from "./trace.js";
-import type { RpcReply, RpcRequest } from "../transport/wire.js";
-import { outcomeOf, type ServerObserver } from "../observe/hooks.js";
-import { endSpan, idsOf, otelContext, startServerSpan, tracingActive, type SpanScope } from "../observe/tracing.js";
-import { parseTraceSpan } from "./trace.js";
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
+import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
+import { Scheduler } from "./scheduler.js";
+import { busyError, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
+import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
+import { localSpan, outcomeOf, refused, runIn, settled, wireSpan, type SpanScope } from "./server-observe.js";
 
-/** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
-export interface UntypedCodec {
-  encode(value: unknown): { tag: string; bytes: Uint8Array };
-  decode(tag: string, bytes: Uint8Array): unknown;
-  /** Deep copy for the in-process path; values a serializer owns round-trip through it. */
-  clone(value: unknown): unknown;
-}
-
-export interface HandleInfo {
-  readonly module: string;
-  readonly nodeId: string;
-  readonly handler: string;
-  readonly args: readonly unknown[];
-  readonly ctx: HandlerContext;
-}
-
-export interface CompleteInfo {
-  readonly module: string;
-  readonly nodeId: string;
-  readonly handler: string;
-  readonly durationMs: number;
-  /** The error string sent to the caller, if any. */
-  readonly error: string | undefined;
-}
-
-export interface ServerHooks {
-  /** Return or throw an error (or a string) to refuse the call; the caller receives it instead. */
-  onBeforeHandle?(info: HandleInfo): unknown;
-  onComplete?(info: CompleteInfo): void;
-  /** mqant NoFoundFunction: a handler to run for an unknown name, or undefined for the default error. */
-  onNotFound?(info: { readonly module: string; readonly nodeId: string; readonly fn: string }): RawHandler | undefined;
-}
-
-export interface RpcServerOptions {
-  readonly type: string;
-  readonly nodeId: string;
-  readonly maxConcurrent: number;
-  readonly maxQueue: number;
-  readonly untyped: UntypedCodec;
-  readonly caller: RpcCaller;
-  readonly hooks: ServerHooks;
-  readonly log: Logger;
-  /** Rpc.Log: a line per call. */
-  readonly logCalls: boolean;
-  /** Metrics and `$SRV` stats (runtime/ops); absent when nothing watches. */
-  readonly observer?: ServerObserver;
-  /** Server spans when an OpenTelemetry SDK is registered (default true). */
-  readonly tracing?: boolean;
-}
+export type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec };
 
 interface Registered {
   readonly name: string;
@@ -102,58 +53,13 @@ interface Job {
   readonly replyTo: string;
   readonly respond: WireResponder | undefined;
   readonly sink: LocalSink | undefined;
-  /** The server span (runtime/ops/tracing.ts), when an OpenTelemetry SDK is registered. */
-  readonly trace?: SpanScope;
-}
-
-/** Receives the outcome of an in-process call. */
-export interface LocalSink {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
+  readonly trace: SpanScope | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
 
-/** Publishes a reply to a caller's reply subject; one per served node, so no closure per call. */
-export type WireResponder = (replyTo: string, reply: RpcReply) => void;
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === "string") return error;
-  return String(error);
-}
-
-/** Go's %v of [][]byte, as in mqant's "The number of params" message. */
-function goBytesList(args: readonly Uint8Array[]): string {
-  return `[${args.map((a) => `[${Array.from(a).join(" ")}]`).join(" ")}]`;
-}
-
-
-class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(item: T): void {
-    this.items.push(item);
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-  forEach(visit: (item: T) => void): void {
-    for (let i = this.head; i < this.items.length; i++) visit(this.items[i] as T);
-  }
-}
-
-export class RpcServer implements ModuleServer, SignalOwner {
+export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   readonly type: string;
   readonly nodeId: string;
   /** Wire name → handler hash, for registry metadata and contract checks. */
@@ -161,20 +67,17 @@ export class RpcServer implements ModuleServer, SignalOwner {
   schemaHash: string | undefined;
 
   private readonly handlers = new Map<string, Registered>();
-  private readonly serialQueue = new Fifo<Job>();
-  private serialBusy = false;
-  private readonly goQueue = new Fifo<Job>();
-  private goRunning = 0;
+  private readonly scheduler: Scheduler<Job>;
   /** Running calls whose handler watches its signal. */
   private readonly active = new Set<HandlerContext>();
   stopReason: Error | undefined;
   private accepting = true;
   private lastSkewWarning = 0;
-  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: RpcServerOptions) {
     this.type = options.type;
     this.nodeId = options.nodeId;
+    this.scheduler = new Scheduler<Job>(options.maxConcurrent, options.maxQueue, (job, now) => this.start(job, now));
   }
 
   // --- registration (ModuleServer) ---
@@ -216,7 +119,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
   // --- dispatch from NATS ---
 
   /** A request from the wire; `respond` publishes a reply (never called for Reply=false calls). */
-  handleWire(req: RpcRequest, respond: WireResponder): void {
+  handleWire(req: RPCInfo, respond: WireResponder): void {
     const entry = this.lookup(req.fn);
     if (entry === undefined) {
       this.finishEarly(req, respond, `Remote function(${req.fn}) not found`);
@@ -230,11 +133,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
       if (descriptor !== undefined) {
         const params = descriptor.params;
         if (req.args.length !== params.length) {
-          this.finishEarly(
-            req,
-            respond,
-            `The number of params ${goBytesList(req.args)} is not adapted.<${descriptor.wireName}(${params.map((p) => p.codec.tag).join(", ")})>`,
-          );
+          this.finishEarly(req, respond, paramCountError(descriptor, goBytesList(req.args)));
           return;
         }
         args = new Array<unknown>(params.length);
@@ -247,18 +146,10 @@ export class RpcServer implements ModuleServer, SignalOwner {
           args[i] = this.options.untyped.decode(req.argsType[i] as string, req.args[i] as Uint8Array);
         }
       }
-      // A `trace` argument or a gate session carries the caller's trace: log lines of this call use it.
-      for (let i = 0; i < args.length && traceId === undefined; i++) {
-        const value = args[i];
-        if (typeof value !== "object" || value === null) continue;
-        if (value instanceof TraceSpan) {
-          traceId = value.Trace;
-          spanId = value.Span;
-        } else if (req.argsType[i] === "SESSION") {
-          const session = value as { traceId?: unknown; spanId?: unknown };
-          if (typeof session.traceId === "string" && session.traceId !== "") traceId = session.traceId;
-          if (typeof session.spanId === "string" && session.spanId !== "") spanId = session.spanId;
-        }
+      const trace = traceOf(args, req.argsType);
+      if (trace !== undefined) {
+        traceId = trace.traceId;
+        spanId = trace.spanId;
       }
     } catch (err) {
       this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`);
@@ -274,30 +165,8 @@ export class RpcServer implements ModuleServer, SignalOwner {
         `rpc ${req.fn} from ${req.caller || "?"} arrived ${now - deadline} ms after its deadline; dropped (check clock sync between hosts)`,
       );
     }
-    let scope: SpanScope | undefined;
-    if (this.options.tracing !== false && tracingActive()) {
-      // The parent: the caller's traceparent (RPCInfo.Track), else a Go caller's `trace` argument as it was
-      // sent (decoding already moved it to a new span id) or the gate session's ids.
-      let mqantTrace = traceId;
-      let mqantSpan = spanId;
-      const at = req.argsType.indexOf("trace");
-      if (at >= 0) {
-        try {
-          const sent = parseTraceSpan(req.args[at] as Uint8Array);
-          mqantTrace = sent.Trace;
-          mqantSpan = sent.Span;
-        } catch {
-          // Already reported by the argument decoding above.
-        }
-      }
-      scope = startServerSpan(this.type, req.fn, this.nodeId, { traceparent: req.track, mqantTrace, mqantSpan });
-      const ids = idsOf(scope.span);
-      if (ids !== undefined) {
-        traceId = ids.traceId;
-        spanId = ids.spanId;
-      }
-    }
-    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log, this);
+    const traced = wireSpan(this.options.tracing, this.type, this.nodeId, req, traceId, spanId);
+    const ctx = new HandlerContext(entry.name, deadline, req.caller, traced.traceId, traced.spanId, this.options.log, this);
     this.enqueue({
       entry,
       args,
@@ -308,12 +177,12 @@ export class RpcServer implements ModuleServer, SignalOwner {
       replyTo: req.replyTo,
       respond,
       sink: undefined,
-      ...(scope === undefined ? {} : { trace: scope }),
+      trace: traced.scope,
     }, now);
   }
 
-  private finishEarly(req: RpcRequest, respond: WireResponder, error: string): void {
-    this.options.observer?.finished(req.fn, 0, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request", false);
+  private finishEarly(req: RPCInfo, respond: WireResponder, error: string): void {
+    refused(this.options.observer, undefined, req.fn, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
     if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
@@ -329,46 +198,20 @@ export class RpcServer implements ModuleServer, SignalOwner {
   handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
-      this.options.observer?.finished(fn, 0, `Remote function(${fn}) not found`, "not_found", false);
+      refused(this.options.observer, undefined, fn, `Remote function(${fn}) not found`, "not_found");
       sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
       return;
     }
     const descriptor = entry.descriptor;
     if (descriptor !== undefined && args.length !== descriptor.params.length) {
-      this.options.observer?.finished(fn, 0, "wrong number of params", "bad_request", false);
-      sink?.reject(
-        new RemoteError(
-          `The number of params ${args.length} is not adapted.<${descriptor.wireName}(${descriptor.params.map((p) => p.codec.tag).join(", ")})>`,
-        ),
-      );
+      refused(this.options.observer, undefined, fn, "wrong number of params", "bad_request");
+      sink?.reject(new RemoteError(paramCountError(descriptor, String(args.length))));
       return;
     }
-    let traceId: string | undefined;
-    let spanId: string | undefined;
-    for (let i = 0; i < args.length && traceId === undefined; i++) {
-      const value = args[i];
-      if (value instanceof TraceSpan) {
-        traceId = value.Trace;
-        spanId = value.Span;
-      } else if (typeof value === "object" && value !== null && BIND_CALLER in value) {
-        // A gate session (the bindable argument of gate handlers) carries its connection's trace.
-        const session = value as { traceId?: unknown; spanId?: unknown };
-        if (typeof session.traceId === "string" && session.traceId !== "") traceId = session.traceId;
-        if (typeof session.spanId === "string" && session.spanId !== "") spanId = session.spanId;
-      }
-    }
-    let scope: SpanScope | undefined;
-    if (this.options.tracing !== false && tracingActive()) {
-      // In process the caller's span is the active context right now (the client calls synchronously).
-      scope = startServerSpan(this.type, fn, this.nodeId, { parent: otelContext.active(), mqantTrace: traceId, mqantSpan: spanId });
-      const ids = idsOf(scope.span);
-      if (ids !== undefined) {
-        traceId = ids.traceId;
-        spanId = ids.spanId;
-      }
-    }
-    const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId, this.options.log, this);
-    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, ...(scope === undefined ? {} : { trace: scope }) });
+    const trace = traceOf(args, undefined);
+    const traced = localSpan(this.options.tracing, this.type, this.nodeId, fn, trace?.traceId, trace?.spanId);
+    const ctx = new HandlerContext(entry.name, deadline, caller, traced.traceId, traced.spanId, this.options.log, this);
+    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, trace: traced.scope });
   }
 
   /** Clones in-process arguments with the handler's param codecs (untyped: by value). */
@@ -403,39 +246,13 @@ export class RpcServer implements ModuleServer, SignalOwner {
       this.fail(job, new ClosedError(`${this.type} rpc server closed`));
       return;
     }
-    const limit = this.options.maxQueue;
-    if (job.entry.mode === "serial") {
-      if (!this.serialBusy) {
-        this.serialBusy = true;
-        this.start(job, now);
-      } else if (this.serialQueue.length >= limit) {
-        this.busy(job, 1, this.serialQueue.length);
-      } else {
-        this.serialQueue.push(job);
-      }
-    } else if (this.goRunning < this.options.maxConcurrent) {
-      this.goRunning++;
-      this.start(job, now);
-    } else if (this.goQueue.length >= limit) {
-      this.busy(job, this.goRunning, this.goQueue.length);
-    } else {
-      this.goQueue.push(job);
-    }
-  }
-
-  private busy(job: Job, running: number, queued: number): void {
-    this.fail(
-      job,
-      new BusyError(
-        `${this.type} rpc func(${job.entry.name}) busy: ${running} running, ${queued} queued (Rpc.MaxCoroutine=${this.options.maxConcurrent})`,
-      ),
-    );
+    const admission = this.scheduler.submit(job, job.entry.mode, now);
+    if (typeof admission === "object") this.fail(job, busyError(this.type, job.entry.name, admission, this.options.maxConcurrent));
   }
 
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
-    if (job.trace !== undefined) endSpan(job.trace.span, error);
-    this.options.observer?.finished(job.entry.name, 0, error.message, error instanceof BusyError ? "busy" : "closed", false);
+    refused(this.options.observer, job.trace, job.entry.name, error.message, error instanceof BusyError ? "busy" : "closed");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
       if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
@@ -449,8 +266,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
     if (now > ctx.deadline) {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
-      if (job.trace !== undefined) endSpan(job.trace.span, error);
-      this.options.observer?.finished(job.entry.name, 0, error.message, "deadline", false);
+      refused(this.options.observer, job.trace, job.entry.name, error.message, "deadline");
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
       this.next(job.entry.mode);
@@ -492,28 +308,27 @@ export class RpcServer implements ModuleServer, SignalOwner {
           (arg as CallerBindable)[BIND_CALLER](this.options.caller);
         }
       }
-      // With a span, the handler runs in its context: calls it makes are its children.
-      out = job.trace === undefined ? job.entry.handler(args, job.ctx) : otelContext.with(job.trace.context, job.entry.handler, undefined, args, job.ctx);
+      out = runIn(job.trace, job.entry.handler, args, job.ctx);
     } catch (err) {
-      this.settle(job, undefined, errorText(err));
+      this.settle(job, undefined, errorText(err), wireErrorCode(err));
       return;
     }
     if (isThenable(out)) {
       out.then(
         (value) => this.settle(job, value, undefined),
-        (err: unknown) => this.settle(job, undefined, errorText(err)),
+        (err: unknown) => this.settle(job, undefined, errorText(err), wireErrorCode(err)),
       );
     } else {
       this.settle(job, out, undefined);
     }
   }
 
-  private settle(job: Job, result: unknown, error: string | undefined): void {
+  /** `code`: what wireErrorCode() says of a handler's error, sent beside its text. */
+  private settle(job: Job, result: unknown, error: string | undefined, code = ""): void {
     const ctx = job.ctx;
     ctx.release();
     const durationMs = this.timed ? performance.now() - job.started : 0;
-    this.options.observer?.finished(job.entry.name, durationMs, error, outcomeOf(error), true);
-    if (job.trace !== undefined) endSpan(job.trace.span, error);
+    settled(this.options.observer, job.trace, job.entry.name, durationMs, error);
     if (this.options.hooks.onComplete !== undefined) {
       try {
         this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
@@ -533,12 +348,12 @@ export class RpcServer implements ModuleServer, SignalOwner {
       this.options.log.debug({ traceId: ctx.traceId, spanId: ctx.spanId }, `rpc ${job.entry.name}: result after the caller's deadline dropped`);
       job.sink?.reject(new DeadlineExceededError());
     } else {
-      this.complete(job, result, error);
+      this.complete(job, result, error, code);
     }
     this.next(job.entry.mode);
   }
 
-  private complete(job: Job, result: unknown, error: string | undefined): void {
+  private complete(job: Job, result: unknown, error: string | undefined, code: string): void {
     const descriptor = job.entry.descriptor;
     const respond = job.respond;
     if (respond !== undefined) {
@@ -547,10 +362,10 @@ export class RpcServer implements ModuleServer, SignalOwner {
         return;
       }
       if (error !== undefined) {
-        respond(job.replyTo, { cid: job.cid, error, resultType: "null", result: EMPTY });
+        respond(job.replyTo, code === "" ? { cid: job.cid, error, resultType: "null", result: EMPTY } : { cid: job.cid, error, resultType: "null", result: EMPTY, errorCode: code });
         return;
       }
-      let reply: RpcReply;
+      let reply: ResultInfo;
       try {
         if (descriptor !== undefined) {
           reply = { cid: job.cid, error: "", resultType: descriptor.result.tag, result: descriptor.result.encode(result) };
@@ -565,7 +380,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
       return;
     }
     if (error !== undefined) {
-      job.sink?.reject(new RemoteError(error));
+      job.sink?.reject(code === "" ? new RemoteError(error) : errorFromWire(error, code));
       return;
     }
     let copy: unknown;
@@ -579,27 +394,16 @@ export class RpcServer implements ModuleServer, SignalOwner {
   }
 
   private next(mode: HandlerMode): void {
-    if (mode === "serial") {
-      const job = this.serialQueue.shift();
-      if (job === undefined) this.serialBusy = false;
-      else this.start(job);
-    } else {
-      const job = this.goQueue.shift();
-      if (job === undefined) this.goRunning--;
-      else this.start(job);
-    }
-    if (this.idleWaiters.length > 0 && this.isIdle) {
-      for (const waiter of this.idleWaiters.splice(0)) waiter();
-    }
+    this.scheduler.done(mode);
   }
 
   get isIdle(): boolean {
-    return !this.serialBusy && this.goRunning === 0;
+    return this.scheduler.isIdle;
   }
 
   /** Calls running or waiting. */
   get pending(): number {
-    return (this.serialBusy ? 1 : 0) + this.serialQueue.length + this.goRunning + this.goQueue.length;
+    return this.scheduler.pending;
   }
 
   // --- shutdown ---
@@ -615,18 +419,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
 
   /** Resolves when every accepted call has finished, or false after `timeoutMs`. */
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.isIdle) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, timeoutMs);
-      const waiter = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.idleWaiters.push(waiter);
-    });
+    return this.scheduler.whenIdle(timeoutMs);
   }
 
   /** Fires every running handler's signal (app stopping for good); signals read later fire at once. */
@@ -643,22 +436,12 @@ export class RpcServer implements ModuleServer, SignalOwner {
     this.active.delete(ctx);
   }
 
-  /** Calls waiting (not yet running) per handler, for queue-depth gauges; walks the queues, so scrape-time only. */
-  queuedByHandler(): Map<string, number> {
-    const out = new Map<string, number>();
-    const count = (job: Job): void => void out.set(job.entry.name, (out.get(job.entry.name) ?? 0) + 1);
-    this.serialQueue.forEach(count);
-    this.goQueue.forEach(count);
-    return out;
-  }
+  /** Calls waiting (not running) per handler, for the queue-depth gauge; walks the queues, so scrape-time only. */
+  readonly queuedByHandler = (): Map<string, number> => this.scheduler.countQueued((job) => job.entry.name);
 
   /** Durations are measured only when something reports them. */
   private get timed(): boolean {
     return this.options.logCalls || this.options.hooks.onComplete !== undefined || this.options.observer !== undefined;
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 

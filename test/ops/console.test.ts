@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { Gate, MemoryRegistry, OpsConsole, createApp, type App } from "../../runtime/index.js";
+import { Gate, MemoryRegistry, OpsConsole, createApp, type App } from "../../runtime/internal.js";
 import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
 import { NatsServer } from "../support/nats-server.js";
 import { testModule } from "../support/apps.js";

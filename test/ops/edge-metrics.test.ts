@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
-import { MetricsModule, createHttpGateway } from "../../runtime/index.js";
+import { MetricsModule, createHttpGateway } from "../../runtime/internal.js";
 import { connectMqtt, nextMessage, startGateApp, type GateHarness } from "../gate/support.js";
 
 let harness: GateHarness;

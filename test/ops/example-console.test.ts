@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { freePort } from "../support/nats-server.js";
-import type { ConsoleState } from "../../runtime/index.js";
+import type { ConsoleState } from "../../runtime/internal.js";
 
 const main = new URL("../../examples/main.ts", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "mqgen-ops-example-"));

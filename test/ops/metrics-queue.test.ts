@@ -5,7 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryRegistry, MetricsModule, createApp, type App } from "../../runtime/index.js";
+import { MemoryRegistry, MetricsModule, createApp, type App } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { testModule } from "../support/apps.js";
 

@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { RequestStrategy, connect, type NatsConnection, type ServiceClient, type ServiceIdentity, type ServiceInfo, type ServiceStats } from "nats";
-import { MemoryRegistry, createApp, type App } from "../../runtime/index.js";
+import { MemoryRegistry, createApp, type App } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { testModule } from "../support/apps.js";
 import { helloworld, registerHelloworld, HelloworldClient } from "../../generated/helloworld.js";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { SpanKind, trace } from "@opentelemetry/api";
-import { Gate, MemoryRegistry, createApp, stringCodec, traceSpanOf, type App, type HandlerDescriptor, type ModuleDescriptor, type Session } from "../../runtime/index.js";
+import { Gate, MemoryRegistry, createApp, stringCodec, traceSpanOf, type App, type HandlerDescriptor, type ModuleDescriptor, type Session } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { testModule } from "../support/apps.js";
 import { connectMqtt, nextMessage } from "../gate/support.js";

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { NatsKvRegistry, connectNats, createApp, type App } from "../../runtime/index.js";
+import { NatsKvRegistry, connectNats, createApp, type App } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 
 interface SpanDump {

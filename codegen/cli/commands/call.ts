@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadModel, formatDiagnostic } from "../../index.js";
-import { BadArgumentError, MqgenError, remoteError } from "../../../runtime/index.js";
+import { BadArgumentError, MqgenError, errorFromWire } from "../../../runtime/errors.js";
 import { UsageError, parseArgs, stringFlag } from "../args.js";
 import type { Command } from "../command.js";
 import { EXIT_FAILED, EXIT_OK } from "../command.js";
@@ -164,7 +164,7 @@ export const callCommand: Command = {
       let output: unknown;
       if (typed !== undefined && prepared !== undefined && types !== undefined) {
         const raw = await session.app.callArgs(routeTo, typed.handler.wireName, prepared.tags, prepared.bytes, { timeout });
-        if (raw.error !== "") throw remoteError(raw.error);
+        if (raw.error !== "") throw errorFromWire(raw.error);
         const result = types.value(typed.handler.result);
         output = result.toJson(result.codec.decode(raw.result, raw.resultType));
       } else {

@@ -1,5 +1,6 @@
 /** `mqgen nodes`: every registered node, from the registry, with what `$SRV` adds (handlers, uptime). */
-import { HANDLER_SCHEMAS_KEY, SCHEMA_KEY, type ServiceNode } from "../../../runtime/index.js";
+import { HANDLER_SCHEMAS_KEY, SCHEMA_KEY } from "../../../runtime/rpc/schema-check.js";
+import type { ServiceNode } from "../../../runtime/registry/types.js";
 import { parseArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { EXIT_OK } from "../command.js";

@@ -2,16 +2,13 @@
  * What the ops commands (`nodes`, `call`, `stats`) share: the connection flags, a client-only app over
  * NATS with the chosen registry, exit codes by error kind, and JSON output of runtime values.
  */
-import {
-  ConsulRegistry,
-  EtcdRegistry,
-  MqgenError,
-  NatsKvRegistry,
-  createApp,
-  encodeBase64,
-  type App,
-  type Registry,
-} from "../../../runtime/index.js";
+import { createApp, type App } from "../../../runtime/app/app.js";
+import { encodeBase64 } from "../../../runtime/codec/base64.js";
+import { MqgenError } from "../../../runtime/errors.js";
+import { ConsulRegistry } from "../../../runtime/registry/consul.js";
+import { EtcdRegistry } from "../../../runtime/registry/etcd.js";
+import { NatsKvRegistry } from "../../../runtime/registry/nats-kv.js";
+import type { Registry } from "../../../runtime/registry/types.js";
 import { connect, type NatsConnection } from "nats";
 import { UsageError, stringFlag, type FlagSpec, type ParsedArgs } from "../args.js";
 

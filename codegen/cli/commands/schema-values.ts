@@ -5,13 +5,11 @@
  * int64 from a decimal string or an integer number (exactly, never through a float past 2^53), bytes from
  * base64, enums by name or number.
  */
+import { decodeBase64 } from "../../../runtime/codec/base64.js";
+import { defineEnum, defineMessage } from "../../../runtime/codec/message.js";
 import {
-  BadArgumentError,
   boolCodec,
   bytesCodec,
-  decodeBase64,
-  defineEnum,
-  defineMessage,
   doubleCodec,
   floatCodec,
   int32Codec,
@@ -22,13 +20,9 @@ import {
   uint32Codec,
   uint64Codec,
   voidCodec,
-  type EnumType,
-  type FieldDescriptor,
-  type FieldType,
-  type MessageType,
-  type ScalarKind,
-  type ValueCodec,
-} from "../../../runtime/index.js";
+} from "../../../runtime/codec/values.js";
+import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "../../../runtime/descriptor.js";
+import { BadArgumentError } from "../../../runtime/errors.js";
 import type { HandlerModel, ModuleModel, SchemaModel, TypeRef } from "../../model.js";
 
 const SCALAR_CODECS: Record<ScalarKind, ValueCodec<unknown>> = {
