@@ -40,7 +40,7 @@ export interface AppHandle extends RpcCaller {
   ): Promise<void>;
   /** mqant AddRPCSerialize. */
   addSerializer(serializer: ArgSerializer): void;
-  /** Observation hooks (runtime/ops); the app always has one, other AppHandle implementations may not. */
+  /** Observation hooks (runtime/observe); the app always has one, other AppHandle implementations may not. */
   readonly ops?: OpsHub;
 }
 

@@ -192,7 +192,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     const session = connection.session;
     if (session === undefined) return;
     this.bySessionId.set(session.sessionId, connection);
-    // The connection's mqant trace (session TraceId/SpanId) is the parent of all it does (runtime/ops/tracing.ts).
+    // The connection's mqant trace (session TraceId/SpanId) is the parent of all it does (runtime/observe/tracing.ts).
     if (tracingActive()) {
       instantSpan("Gate CONNECT", SpanKind.SERVER, { "mqgen.gate.client_id": connection.clientId ?? "", "mqgen.gate.session": session.sessionId, "mqgen.node": this.nodeId }, sessionContext(session.traceId, session.spanId));
     }
