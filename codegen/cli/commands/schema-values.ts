@@ -35,6 +35,12 @@ const SCALAR_CODECS: Record<ScalarKind, ValueCodec<unknown>> = {
   double: doubleCodec as ValueCodec<unknown>,
   string: stringCodec as ValueCodec<unknown>,
   bytes: bytesCodec as ValueCodec<unknown>,
+  sint32: int32Codec as ValueCodec<unknown>,
+  sfixed32: int32Codec as ValueCodec<unknown>,
+  fixed32: uint32Codec as ValueCodec<unknown>,
+  sint64: int64Codec as ValueCodec<unknown>,
+  sfixed64: int64Codec as ValueCodec<unknown>,
+  fixed64: uint64Codec as ValueCodec<unknown>,
 };
 
 /** One param or result: how to read it from JSON, encode it, and show a decoded one as JSON. */
@@ -70,12 +76,18 @@ function scalarFromJson(kind: ScalarKind, value: unknown, what: string): unknown
       if (typeof value !== "boolean") throw new BadArgumentError(`${what}: expected true or false, got ${describe(value)}`);
       return value;
     case "int32":
+    case "sint32":
+    case "sfixed32":
       return Number(integer(value, what, -(2n ** 31n), 2n ** 31n - 1n));
     case "uint32":
+    case "fixed32":
       return Number(integer(value, what, 0n, 2n ** 32n - 1n));
     case "int64":
+    case "sint64":
+    case "sfixed64":
       return integer(value, what, -(2n ** 63n), 2n ** 63n - 1n);
     case "uint64":
+    case "fixed64":
       return integer(value, what, 0n, 2n ** 64n - 1n);
     case "float":
     case "double":
@@ -135,7 +147,9 @@ export class SchemaTypes {
       type = defineMessage<object>(fullName, () =>
         model.fields.map((f): FieldDescriptor => {
           const fieldType = this.fieldType(f.type, `${fullName}.${f.name}`);
-          return f.mapKey === undefined ? { no: f.no, name: f.name, type: fieldType, cardinality: f.cardinality } : { no: f.no, name: f.name, type: fieldType, cardinality: f.cardinality, mapKey: f.mapKey };
+          const base: FieldDescriptor = f.mapKey === undefined ? { no: f.no, name: f.name, type: fieldType, cardinality: f.cardinality } : { no: f.no, name: f.name, type: fieldType, cardinality: f.cardinality, mapKey: f.mapKey };
+          // json_name and oneof membership, as the generated tables carry them.
+          return { ...base, ...(f.jsonName !== undefined ? { jsonName: f.jsonName } : {}), ...(f.oneof !== undefined ? { oneof: f.oneof } : {}) };
         }),
       );
       this.messages.set(fullName, type);
