@@ -204,6 +204,7 @@ export class NatsKvRegistry implements Registry {
       known.set(entry.key, { value, record, seenAt: Date.now() });
       if (old === undefined) queue.push({ action: "create", service: record });
       else if (old.value !== value) queue.push({ action: "update", service: record });
+      else queue.push({ action: "renew", service: record });
     };
 
     const sweep = (): void => {
