@@ -26,6 +26,8 @@ export { createApp, type App, type AppOptions, type BeforeHandleInfo } from "./a
 export { parseConfig, parseConfigText, loadConfigFile, type AppConfig, type RpcConfig, type LogConfig } from "./app/config.js";
 export { parseFlags, type AppFlags } from "./app/flags.js";
 export { createLogger, type AppLogger, type LoggerOptions } from "./log/logger.js";
+export { escapeLogText } from "./log/logger.js";
+export { repeatedLog, type RepeatedLog, type RepeatedLogOptions } from "./log/repeated.js";
 export { MemoryRegistry } from "./registry/memory.js";
 export { Registrar, type RegistrarOptions } from "./registry/registrar.js";
 export { Selector, parseTarget, random as randomStrategy, roundRobin as roundRobinStrategy, weighted as weightedStrategy } from "./selector/selector.js";
