@@ -18,7 +18,7 @@ import {
   type Service,
   type ServiceNode,
 } from "../../runtime/index.js";
-import { natsProbe } from "../../runtime/selector/nats-probe.js";
+import { NatsSubjectCheck, natsProbe } from "../../runtime/selector/nats-probe.js";
 import { NatsServer } from "../support/nats-server.js";
 import { eventually } from "./contract.js";
 
@@ -118,19 +118,33 @@ describe("selector probe over real NATS", () => {
     await server.dispose();
   });
 
-  it("says gone while nothing is subscribed to the node's subject, back once the node subscribes again", async () => {
+  it("says gone while nothing is subscribed to the node's subject, back once the node subscribes again — never fooled by a `>` subscriber, never sending the node anything", async () => {
+    const monitor = await connect({ servers: server.url });
+    let monitored = 0;
+    monitor.subscribe(">", { callback: (_err, msg) => (msg.subject === "_INBOX.probe-target" ? monitored++ : undefined) });
+    await monitor.flush();
     const probe = natsProbe(nc, { timeoutMs: 200 });
     const node: ServiceNode = { id: "s@x", address: "_INBOX.probe-target", port: 0, metadata: {} };
     const started = Date.now();
-    assert.equal(await probe(node), false);
-    assert.ok(Date.now() - started < 150, "no responders is answered at once");
-    const sub = backend.subscribe(node.address, { callback: (_err, msg) => msg.respond(new Uint8Array(0)) });
+    assert.equal(await probe(node), false, "a wildcard subscriber is not the node");
+    assert.ok(Date.now() - started < 150, "answered at once");
+    let delivered = 0;
+    const sub = backend.subscribe(node.address, { callback: () => delivered++ });
     await backend.flush();
+    const check = new NatsSubjectCheck(nc, { timeoutMs: 200 });
+    const presence = await check.check(node.address);
+    assert.equal(presence.state, "present");
+    assert.ok(presence.connectedAt !== undefined && Math.abs(presence.connectedAt - Date.now()) < 60_000, "with its connection's start");
     assert.equal(await probe(node), true);
     sub.unsubscribe();
     await backend.flush();
     assert.equal(await probe(node), false);
+    assert.equal((await check.check(node.address)).state, "absent");
     assert.equal(await probe({ ...node, address: "local:s@x" }), false, "an in-process-only node of another process is never back");
+    await monitor.flush();
+    assert.equal(delivered, 0, "the node received nothing");
+    assert.equal(monitored, 0, "nothing was published on the node's subject at all");
+    await monitor.close();
   });
 });
 

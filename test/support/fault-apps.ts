@@ -3,9 +3,8 @@
  * only the apps connected through it): `echo` backends answering with their node id, and callers that
  * keep a fixed number of calls in flight and record how each one settled.
  */
-import type { NatsConnection } from "nats";
+import { connect, type NatsConnection } from "nats";
 import { createApp, type App, type CallOptions, type Module, type Registry } from "../../runtime/index.js";
-import { connectNats } from "../../runtime/transport/nats.js";
 import { echoModule } from "../discovery/echo-module.js";
 
 export interface FaultAppOptions {
@@ -30,7 +29,16 @@ export interface FaultApp {
 }
 
 async function startFaultApp(options: FaultAppOptions, modules: Module[]): Promise<FaultApp> {
-  const nc = await connectNats({ servers: options.servers, reconnectTimeWaitMs: options.reconnectTimeWaitMs ?? 50, name: options.processId });
+  // The servers in the order given (the first is this app's server), reconnecting forever and fast.
+  const nc = await connect({
+    servers: options.servers,
+    name: options.processId,
+    noRandomize: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: options.reconnectTimeWaitMs ?? 50,
+    reconnectJitter: 20,
+    waitOnFirstConnect: true,
+  });
   const registry = options.registry(nc);
   const Module: Record<string, object[]> = {};
   for (const m of modules) Module[m.type] = [{ Id: m.type, ProcessID: options.processId }];
@@ -40,7 +48,8 @@ async function startFaultApp(options: FaultAppOptions, modules: Module[]): Promi
     registerTtlMs: options.ttlMs,
     registerIntervalMs: options.intervalMs,
     parseFlags: false,
-    debug: false,
+    // MQGEN_FAULT_LOG=1 shows the apps' logs when a fault test needs explaining.
+    debug: process.env.MQGEN_FAULT_LOG === "1",
     processId: options.processId,
     config: { Module, Rpc: {} },
     killWaitMs: 2000,
