@@ -49,6 +49,7 @@ export interface NodeCacheOptions {
 export class NodeCache {
   private readonly types = new Map<string, TypeCache>();
   private readonly suspects = new Map<string, Suspect>();
+  private readonly waiters = new Map<string, Set<() => void>>();
   private readonly ttlMs: number;
   private readonly deadMs: number;
   private readonly probeEveryMs: number;
@@ -79,6 +80,20 @@ export class NodeCache {
    * with DeadlineExceededError at `limit.deadline` (the load goes on and fills the cache for later calls).
    */
   async nodes(type: string, limit?: LookupLimit): Promise<readonly ServiceNode[]> {
+    try {
+      const nodes = await this.lookup(type, limit);
+      if (nodes.length > 0 || limit?.deadline === undefined || !this.hasSuspects(type)) return nodes;
+    } catch (err) {
+      // A registry that does not answer while nodes of the type are only suspected dead: wait for them.
+      if (!(err instanceof RegistryError) || limit?.deadline === undefined || !this.hasSuspects(type)) throw err;
+    }
+    // Every known node is suspected (e.g. both backends rode the server that just died): they are usually
+    // back within a reconnect, so the call waits for one, up to its deadline, instead of failing now.
+    await this.waitForNodes(type, limit);
+    return this.types.get(type)?.nodes ?? [];
+  }
+
+  private async lookup(type: string, limit: LookupLimit | undefined): Promise<readonly ServiceNode[]> {
     let cache = this.types.get(type);
     if (cache === undefined) {
       cache = { nodes: [], byId: new Map(), fetchedAt: 0, loaded: false, watcher: undefined, loading: undefined };
@@ -127,6 +142,7 @@ export class NodeCache {
         cache.nodes = [...byId.values()];
         cache.fetchedAt = now;
         cache.loaded = true;
+        this.notify(type, cache);
       } finally {
         cache.loading = undefined;
       }
@@ -176,6 +192,7 @@ export class NodeCache {
       }
     }
     cache.nodes = [...cache.byId.values()];
+    this.notify(event.service.name, cache);
   }
 
   /** The transport found the node gone: out of routing now, back as soon as it answers or re-registers. */
@@ -192,6 +209,33 @@ export class NodeCache {
       cache.nodes = [...cache.byId.values()];
     }
     this.armProber();
+  }
+
+  private hasSuspects(type: string): boolean {
+    const now = Date.now();
+    for (const suspect of this.suspects.values()) if (suspect.type === type && suspect.until > now) return true;
+    return false;
+  }
+
+  /** Resolves once the type has a routable node; rejects at the limit. */
+  private waitForNodes(type: string, limit: LookupLimit): Promise<void> {
+    const ready = new Promise<void>((resolve) => {
+      let waiting = this.waiters.get(type);
+      if (waiting === undefined) {
+        waiting = new Set();
+        this.waiters.set(type, waiting);
+      }
+      waiting.add(resolve);
+    });
+    return bounded(ready, type, limit);
+  }
+
+  private notify(type: string, cache: TypeCache): void {
+    if (cache.nodes.length === 0) return;
+    const waiting = this.waiters.get(type);
+    if (waiting === undefined) return;
+    this.waiters.delete(type);
+    for (const resolve of waiting) resolve();
   }
 
   /** Whether a node is out of routing because it was reported dead (and has not come back yet). */
@@ -241,6 +285,7 @@ export class NodeCache {
     if (cache === undefined || this.closed) return;
     cache.byId.set(nodeId, node);
     cache.nodes = [...cache.byId.values()];
+    this.notify(suspect.type, cache);
     this.options.log?.info(`selector: ${nodeId} answers again; back in routing`);
   }
 
@@ -249,6 +294,7 @@ export class NodeCache {
     if (this.prober !== undefined) clearInterval(this.prober);
     this.prober = undefined;
     this.suspects.clear();
+    this.waiters.clear();
     for (const cache of this.types.values()) cache.watcher?.stop();
     this.types.clear();
   }

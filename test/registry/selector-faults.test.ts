@@ -11,6 +11,7 @@ import {
   AbortedError,
   DeadlineExceededError,
   MemoryRegistry,
+  NoneAvailableError,
   RegistryError,
   Selector,
   createApp,
@@ -98,6 +99,34 @@ describe("selector: a blip is a blip", () => {
       await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(await routable(selector, "s"), ["s@b"]);
     }
+    selector.close();
+    await registry.close();
+  });
+});
+
+describe("selector: every node suspected at once", () => {
+  it("a call waits (within its deadline) for a suspect to come back instead of failing with none available", async () => {
+    const registry = new MemoryRegistry();
+    await registry.register(service("s", "a"), { ttlMs: 60_000 });
+    await registry.register(service("s", "b"), { ttlMs: 60_000 });
+    let backAt = Number.POSITIVE_INFINITY;
+    const selector = new Selector({ registry, probe: async () => Date.now() >= backAt });
+    await routable(selector, "s");
+    selector.markDead("s@a");
+    selector.markDead("s@b");
+    await assert.rejects(selector.select("s"), NoneAvailableError, "without a deadline nothing waits");
+    backAt = Date.now() + 300;
+    const started = Date.now();
+    const node = await selector.select("s", undefined, { deadline: Date.now() + 2000 });
+    assert.ok(["s@a", "s@b"].includes(node.id));
+    const took = Date.now() - started;
+    assert.ok(took >= 250 && took < 1000, `picked after ${took} ms`);
+    backAt = Number.POSITIVE_INFINITY;
+    selector.markDead("s@a");
+    selector.markDead("s@b");
+    const waitStarted = Date.now();
+    await assert.rejects(selector.select("s", undefined, { deadline: Date.now() + 300 }), DeadlineExceededError);
+    assert.ok(Date.now() - waitStarted < 500);
     selector.close();
     await registry.close();
   });
