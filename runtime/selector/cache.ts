@@ -80,17 +80,29 @@ export class NodeCache {
    * with DeadlineExceededError at `limit.deadline` (the load goes on and fills the cache for later calls).
    */
   async nodes(type: string, limit?: LookupLimit): Promise<readonly ServiceNode[]> {
+    if (limit?.deadline !== undefined && this.hasSuspects(type)) return this.nodesOrSuspect(type, limit);
     try {
       const nodes = await this.lookup(type, limit);
       if (nodes.length > 0 || limit?.deadline === undefined || !this.hasSuspects(type)) return nodes;
     } catch (err) {
-      // A registry that does not answer while nodes of the type are only suspected dead: wait for them.
       if (!(err instanceof RegistryError) || limit?.deadline === undefined || !this.hasSuspects(type)) throw err;
     }
-    // Every known node is suspected (e.g. both backends rode the server that just died): they are usually
-    // back within a reconnect, so the call waits for one, up to its deadline, instead of failing now.
-    await this.waitForNodes(type, limit);
-    return this.types.get(type)?.nodes ?? [];
+    return this.nodesOrSuspect(type, limit);
+  }
+
+  /**
+   * Nodes of a type of which some are suspected dead (e.g. both backends rode the server that just died, or
+   * this process's own connection dropped): whichever comes first, the registry naming a routable node or a
+   * suspect answering again, up to the call's deadline. A registry that does not answer meanwhile is no
+   * reason to fail: suspects are usually back within a reconnect.
+   */
+  private async nodesOrSuspect(type: string, limit: LookupLimit): Promise<readonly ServiceNode[]> {
+    const back = this.waitForNodes(type, limit).then(() => this.types.get(type)?.nodes ?? []);
+    const fromRegistry = this.lookup(type, limit).then(
+      (nodes) => (nodes.length > 0 ? nodes : back),
+      (err: unknown) => (err instanceof RegistryError ? back : Promise.reject(err)),
+    );
+    return Promise.race([fromRegistry, back]);
   }
 
   private async lookup(type: string, limit: LookupLimit | undefined): Promise<readonly ServiceNode[]> {
@@ -219,6 +231,7 @@ export class NodeCache {
 
   /** Resolves once the type has a routable node; rejects at the limit. */
   private waitForNodes(type: string, limit: LookupLimit): Promise<void> {
+    if ((this.types.get(type)?.nodes.length ?? 0) > 0) return Promise.resolve();
     const ready = new Promise<void>((resolve) => {
       let waiting = this.waiters.get(type);
       if (waiting === undefined) {

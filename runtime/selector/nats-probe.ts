@@ -86,9 +86,13 @@ export class NatsSubjectCheck {
           connectedAt = Math.max(connectedAt ?? 0, Number.isFinite(start) ? start : 0);
         }
       }
-    } catch {
+    } catch (err) {
       // No responders (no system account here) or a permissions violation: ask the old way for a while.
-      this.unsupportedUntil = Date.now() + this.retryUnsupportedMs;
+      // Anything else (a timeout, a connection in the middle of reconnecting) only leaves this answer open.
+      const code = String((err as { code?: unknown }).code ?? "");
+      if (code === "503" || /PERMISSION/i.test(code) || /permission/i.test((err as Error).message ?? "")) {
+        this.unsupportedUntil = Date.now() + this.retryUnsupportedMs;
+      }
       return { state: "unknown" };
     }
     if (connectedAt !== undefined) return { state: "present", connectedAt };

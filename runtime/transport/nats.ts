@@ -28,6 +28,7 @@ import {
 } from "./wire.js";
 import { slabAllocator } from "../rpc/slab.js";
 import { cidNumber } from "../rpc/ids.js";
+import { NatsSubjectCheck, type SubjectPresence } from "../selector/nats-probe.js";
 
 /** The callee node disappeared: nothing is subscribed to its subject (NATS no-responders). */
 export class NodeGoneError extends NoneAvailableError {
@@ -41,6 +42,18 @@ export class NodeGoneError extends NoneAvailableError {
     super(`none available: node ${nodeId} is gone (no responders)`);
     this.nodeId = nodeId;
     this.delivered = delivered;
+  }
+}
+
+/**
+ * A call in flight when a connection on its way was lost: this process's own connection to NATS, or the
+ * callee's (it reconnected after the call was sent). The request or its reply may be lost, and the
+ * handler may or may not have run: retry-safe calls are sent again, the others fail with this error.
+ */
+export class CallInterruptedError extends NodeGoneError {
+  constructor(nodeId: string, reason: string) {
+    super(nodeId, true);
+    this.message = `call to ${nodeId} interrupted: ${reason}; it may or may not have run`;
   }
 }
 
@@ -444,6 +457,8 @@ export class NatsTransport {
   private readonly prober: NodeJS.Timeout;
   private closed = false;
   private reconnectedAt = Number.NEGATIVE_INFINITY;
+  /** Asks nats-server whether a node's subject is subscribed (see probe()). */
+  private readonly presence: NatsSubjectCheck;
 
   constructor(
     readonly nc: NatsConnection,
@@ -453,6 +468,7 @@ export class NatsTransport {
     this.inbox = createInbox();
     this.statusPrefix = `${newStatusInbox()}.`;
     this.protocol = protocolOf(nc);
+    this.presence = new NatsSubjectCheck(nc, { timeoutMs: 250 });
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
         callback: (err, msg) => {
@@ -473,7 +489,10 @@ export class NatsTransport {
   private async watchReconnects(): Promise<void> {
     try {
       for await (const status of this.nc.status()) {
-        if (status.type === "reconnect") this.reconnectedAt = Date.now();
+        if (status.type === "reconnect") {
+          this.reconnectedAt = Date.now();
+          this.interruptPending(this.reconnectedAt, "this process's connection to NATS was lost");
+        }
       }
     } catch (err) {
       this.log.debug({ err }, "rpc: NATS status stream ended");
@@ -498,11 +517,30 @@ export class NatsTransport {
   }
 
   /**
+   * Every call sent before this connection reconnected: its request or reply may be gone with the old
+   * server. Once the new server has confirmed this connection's subscriptions (a flush), so replies to a
+   * resent request cannot miss them, retry-safe calls are sent again and the others fail now with a clear
+   * error instead of waiting for their deadline. A reply that makes it meanwhile still settles its call.
+   */
+  private interruptPending(before: number, reason: string): void {
+    if (this.closed) return;
+    const interrupt = (): void => {
+      for (const call of this.pending.values()) {
+        if (call.sentAt < before) this.settleError(call, new CallInterruptedError(call.nodeId, reason));
+      }
+    };
+    this.nc.flush().then(interrupt, interrupt);
+  }
+
+  /**
    * A node killed mid-call never answers, and with no new request to its subject NATS never says so. So a
-   * call waiting longer than PROBE_AFTER_MS triggers an empty message to its node's subject with a reply
-   * subject: no-responders means the node is gone, and every call waiting on it fails now (retry-safe ones
-   * are retried elsewhere) instead of at its deadline. mqgen nodes ignore empty messages; a Go mqant node
-   * logs an unknown-function warning for it.
+   * call waiting longer than PROBE_AFTER_MS makes the transport ask nats-server whether the node's subject
+   * is still subscribed (NatsSubjectCheck: never a message to the node, so a Go mqant node logs nothing,
+   * and a wildcard subscriber cannot pass for the node). Gone: every call waiting on it fails now
+   * (retry-safe ones are retried elsewhere). Subscribed again by a connection newer than a call: that call's
+   * request or reply may have been lost in the node's reconnect, and it is interrupted likewise. Where the
+   * server does not answer that question, an empty message with a reply subject asks the old way
+   * (no-responders means gone; a Go mqant node logs a warning for it).
    */
   private probe(): void {
     if (this.closed) return;
@@ -520,11 +558,35 @@ export class NatsTransport {
       // "_" keeps probe tokens apart from the calls' base-36 ones.
       const token = `_${++this.probeSeq}`;
       this.probes.set(token, { nodeId, subject, sentAt: now });
-      try {
-        this.nc.publish(subject, EMPTY, { reply: this.statusPrefix + token });
-      } catch {
-        this.probes.delete(token);
+      this.presence.check(subject).then(
+        (presence) => this.onPresence(token, nodeId, subject, presence),
+        () => this.onPresence(token, nodeId, subject, { state: "unknown" }),
+      );
+    }
+  }
+
+  private onPresence(token: string, nodeId: string, subject: string, presence: SubjectPresence): void {
+    if (this.closed) return;
+    if (presence.state === "absent") {
+      this.probes.delete(token);
+      // During our own reconnect the next probe asks again; the calls keep waiting meanwhile.
+      if (!this.inReconnectGrace()) this.nodeGone(nodeId, subject);
+      return;
+    }
+    if (presence.state === "present") {
+      // The probe's entry stays: it keeps the subject from being asked again before PROBE_AFTER_MS.
+      const since = presence.connectedAt ?? 0;
+      for (const call of this.pending.values()) {
+        if (call.subject === subject && call.sentAt < since) {
+          this.settleError(call, new CallInterruptedError(nodeId, "the node reconnected to NATS while the call was in flight"));
+        }
       }
+      return;
+    }
+    try {
+      this.nc.publish(subject, EMPTY, { reply: this.statusPrefix + token });
+    } catch {
+      this.probes.delete(token);
     }
   }
 

@@ -181,11 +181,35 @@ describe("chaos: 3-node NATS cluster with JetStream, two backends, one caller, 6
     }
     const { traffic, faultAt } = run;
     report(t, "kill the caller's server", traffic);
+    for (const o of traffic.errors().slice(0, 5)) t.diagnostic(`error: started ${o.startedAt - faultAt} ms after the kill, settled ${o.settledAt - faultAt} ms after: ${o.error!.message}`);
     const resumed = traffic.outcomes.filter((o) => o.startedAt >= faultAt && o.error === undefined).sort((x, y) => x.settledAt - y.settledAt)[0];
     assert.ok(resumed !== undefined, "calls succeed again");
     t.diagnostic(`first call started after the kill succeeded ${resumed.settledAt - faultAt} ms after it`);
     assertRetrySafeClean(traffic);
     assert.ok(resumed.settledAt - faultAt <= 1000);
+  });
+
+  it("kill -9 of the caller's server under non-retry-safe load: at most the calls in flight fail, each clearly and long before its deadline", async (t) => {
+    await healthy();
+    const server = cluster.nodes.find((n) => caller.nc.getServer() === `127.0.0.1:${n.port}`);
+    assert.ok(server !== undefined, `the caller's server (${caller.nc.getServer()}) is one of the cluster`);
+    let run;
+    try {
+      run = await underLoad(() => server.stop("SIGKILL"), 2500, { retrySafe: false, delayMs: 5 });
+    } finally {
+      await server.start();
+    }
+    const { traffic, faultAt } = run;
+    report(t, `kill the caller's server ${server.name} (non-retry-safe)`, traffic);
+    const errors = traffic.errors();
+    t.diagnostic(`failed: ${errors.length}; kinds: ${[...new Set(errors.map((o) => `${o.error!.name}: ${o.error!.message.replace(/echo@\w+/, "echo@…")}`))].join(" | ")}`);
+    assert.ok(errors.length <= LANES, `${errors.length} failures, at most the ${LANES} calls in flight`);
+    for (const o of errors) {
+      assert.ok(o.error instanceof MqgenError, `typed error, got ${o.error!.name}: ${o.error!.message}`);
+      assert.ok(o.startedAt <= faultAt + 50, `only calls in flight at the kill fail (one started ${o.startedAt - faultAt} ms after it)`);
+      assert.ok(o.settledAt - o.startedAt < TIMEOUT_MS - 500, `failed after ${o.settledAt - o.startedAt} ms, not by hanging to the deadline`);
+    }
+    assert.ok(traffic.worstLateness() <= LATE_MS);
   });
 
   it("kill -9 of the JetStream meta leader: no error, registrations survive", async (t) => {
