@@ -3,8 +3,7 @@
  * over NATS with the NATS KV registry. Prints `READY` once calls flow and `DONE <json>` at the end.
  */
 import { connect } from "nats";
-import { createApp } from "../../runtime/app/app.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { NatsKvRegistry, createApp } from "../../runtime/internal.js";
 import { echoModule } from "../../test/discovery/echo-module.js";
 
 const env = process.env;

@@ -44,7 +44,7 @@ interface Window {
 
 const OVERFLOW_KEY = "\u0000overflow";
 
-export function repeatedLog(log: Logger, options: RepeatedLogOptions = {}): RepeatedLog {
+export function repeatedLog(log: Pick<Logger, "warn" | "error" | "info" | "debug">, options: RepeatedLogOptions = {}): RepeatedLog {
   const intervalMs = options.intervalMs ?? 10_000;
   const maxKeys = options.maxKeys ?? 256;
   const windows = new Map<string, Window>();

@@ -1,9 +1,7 @@
 import type { ServiceNode } from "../registry/types.js";
 
-export type StrategyName = "random" | "roundRobin" | "weighted";
-
-/** Picks one node from the candidates that passed the filters; called once per call. */
-export type Strategy = (nodes: readonly ServiceNode[]) => ServiceNode;
+// The strategy types are part of the call options, so they live with them in the descriptor.
+export type { StrategyName, Strategy } from "../descriptor.js";
 
 /**
  * Asks whether a node reported dead is serving again: resolves true when it answers, false when it is

@@ -14,8 +14,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { connect, type NatsConnection } from "nats";
-import { MqgenError } from "../../runtime/index.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { MqgenError, NatsKvRegistry } from "../../runtime/internal.js";
 import { echoModule } from "../discovery/echo-module.js";
 import { keepCalling, startCallerApp, startEchoBackend, waitUntil, type FaultApp, type FaultAppOptions } from "../support/fault-apps.js";
 import { NatsCluster, type ClusterNode } from "../support/nats-cluster.js";

@@ -6,10 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "nats";
-import { RegistryError } from "../../runtime/index.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
-import { Registrar } from "../../runtime/registry/registrar.js";
-import type { Service } from "../../runtime/registry/types.js";
+import { NatsKvRegistry, Registrar, RegistryError, type Service } from "../../runtime/internal.js";
 import { echoModule } from "../discovery/echo-module.js";
 import { keepCalling, startCallerApp, startEchoBackend, waitUntil, type FaultApp } from "../support/fault-apps.js";
 import { NatsCluster } from "../support/nats-cluster.js";

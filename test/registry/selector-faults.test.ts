@@ -18,8 +18,9 @@ import {
   type Registry,
   type Service,
   type ServiceNode,
-} from "../../runtime/index.js";
-import { NatsSubjectCheck, natsProbe } from "../../runtime/selector/nats-probe.js";
+  NatsSubjectCheck,
+  natsProbe,
+} from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { eventually } from "./contract.js";
 

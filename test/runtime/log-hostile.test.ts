@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "nats";
-import { createApp, escapeLogText, repeatedLog } from "../../runtime/index.js";
-import { createLogger } from "../../runtime/log/logger.js";
+import { createApp, createLogger, escapeLogText, repeatedLog } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { echoModule } from "../discovery/echo-module.js";
 

@@ -4,7 +4,7 @@
  * keep a fixed number of calls in flight and record how each one settled.
  */
 import { connect, type NatsConnection } from "nats";
-import { createApp, type App, type CallOptions, type Module, type Registry } from "../../runtime/index.js";
+import { createApp, type App, type CallOptions, type Module, type Registry } from "../../runtime/internal.js";
 import { echoModule } from "../discovery/echo-module.js";
 
 export interface FaultAppOptions {

@@ -14,8 +14,6 @@
  * subscribed there.
  */
 import { RequestStrategy, type NatsConnection } from "nats";
-import type { ServiceNode } from "../registry/types.js";
-import type { NodeProbe } from "./types.js";
 
 const EMPTY = new Uint8Array(0);
 const CONNZ = "$SYS.REQ.ACCOUNT.PING.CONNZ";
@@ -112,12 +110,15 @@ export interface NatsProbeOptions {
   readonly check?: NatsSubjectCheck;
 }
 
-/** The selector's probe of a node reported dead: back once its subject is subscribed again. */
-export function natsProbe(nc: NatsConnection, options: NatsProbeOptions = {}): NodeProbe {
+/**
+ * The selector's probe of a node reported dead (its NodeProbe, wired by the app): back once its subject is
+ * subscribed again.
+ */
+export function natsProbe(nc: NatsConnection, options: NatsProbeOptions = {}): (node: { readonly address: string }) => Promise<boolean> {
   const timeout = options.timeoutMs ?? 250;
   const silenceMeansAlive = options.silenceMeansAlive ?? true;
   const check = options.check ?? new NatsSubjectCheck(nc, { timeoutMs: timeout });
-  return async (node: ServiceNode): Promise<boolean> => {
+  return async (node: { readonly address: string }): Promise<boolean> => {
     if (node.address.startsWith("local:") || nc.isClosed()) return false;
     const presence = await check.check(node.address);
     if (presence.state !== "unknown") return presence.state === "present";
