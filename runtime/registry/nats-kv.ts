@@ -103,6 +103,7 @@ export class NatsKvRegistry implements Registry {
         .then(async (kv) => {
           // An existing bucket keeps the max age it was created with, whatever this client asked for.
           const status = await kv.status();
+          this.answered();
           if (status.ttl > 0) this.bucketTtlMs = status.ttl;
           if (status.replicas < this.replicas) await this.raiseReplicas(status.streamInfo.config.name);
           return kv;
@@ -299,6 +300,7 @@ export class NatsKvRegistry implements Registry {
       const mine = ++generation;
       const kv = await this.kv();
       const entries = await kv.watch({ key: filter });
+      this.answered();
       if (queue.isStopped || mine !== generation) {
         entries.stop();
         return;

@@ -30,6 +30,8 @@ interface Suspect {
   /** The node as routing knew it (undefined when it was not cached when reported). */
   node: ServiceNode | undefined;
   readonly type: string;
+  /** When it was reported. */
+  readonly since: number;
   readonly until: number;
   probing: boolean;
 }
@@ -45,6 +47,9 @@ export interface NodeCacheOptions {
   readonly probeEveryMs?: number;
   readonly log?: Logger;
 }
+
+/** How long after a node was reported dead a call with nowhere else to go waits for it to come back. */
+const RECONNECT_WAIT_MS = 1000;
 
 export class NodeCache {
   private readonly types = new Map<string, TypeCache>();
@@ -97,7 +102,12 @@ export class NodeCache {
    * reason to fail: suspects are usually back within a reconnect.
    */
   private async nodesOrSuspect(type: string, limit: LookupLimit): Promise<readonly ServiceNode[]> {
-    const back = this.waitForNodes(type, limit).then(() => this.types.get(type)?.nodes ?? []);
+    const waitUntil = Math.min(limit.deadline ?? Number.POSITIVE_INFINITY, Date.now() + RECONNECT_WAIT_MS);
+    const back = this.waitForNodes(type, { ...limit, deadline: waitUntil }).then(
+      () => this.types.get(type)?.nodes ?? [],
+      // Nobody came back in time: an empty list, so the caller sees "none available" (or its failure).
+      (err: unknown) => (err instanceof DeadlineExceededError && Date.now() < (limit.deadline ?? Number.POSITIVE_INFINITY) ? [] : Promise.reject(err)),
+    );
     const fromRegistry = this.lookup(type, limit).then(
       (nodes) => (nodes.length > 0 ? nodes : back),
       (err: unknown) => (err instanceof RegistryError ? back : Promise.reject(err)),
@@ -214,7 +224,7 @@ export class NodeCache {
     const node = cache?.byId.get(nodeId);
     const known = this.suspects.get(nodeId);
     if (known === undefined || known.until <= Date.now()) {
-      this.suspects.set(nodeId, { node: node ?? known?.node, type, until: Date.now() + this.deadMs, probing: false });
+      this.suspects.set(nodeId, { node: node ?? known?.node, type, since: Date.now(), until: Date.now() + this.deadMs, probing: false });
     }
     if (cache !== undefined && node !== undefined) {
       cache.byId.delete(nodeId);
@@ -223,9 +233,17 @@ export class NodeCache {
     this.armProber();
   }
 
+  /**
+   * Whether a call should wait for a suspect of this type: only where suspects are probed (so one can come
+   * back on its own) and only for those reported within the last RECONNECT_WAIT_MS, the time a node takes
+   * to reconnect; a node that left on purpose, or stays away, is not waited for.
+   */
   private hasSuspects(type: string): boolean {
+    if (this.options.probe === undefined) return false;
     const now = Date.now();
-    for (const suspect of this.suspects.values()) if (suspect.type === type && suspect.until > now) return true;
+    for (const suspect of this.suspects.values()) {
+      if (suspect.type === type && suspect.until > now && now - suspect.since < RECONNECT_WAIT_MS) return true;
+    }
     return false;
   }
 

@@ -22,7 +22,8 @@ import { TcpProxy } from "../support/tcp-proxy.js";
 
 const LANES = 64;
 const TIMEOUT_MS = 2000;
-const TTL_MS = 3000;
+// Above JetStream's failover time (a leader election took 2.5–9 s here): renewals fail while it runs.
+const TTL_MS = 10_000;
 const INTERVAL_MS = 1000;
 const BUCKET = "chaos";
 const STREAM = `KV_${BUCKET}`;
@@ -94,7 +95,7 @@ describe("chaos: 3-node NATS cluster with JetStream, two backends, one caller, 6
   }
 
   /** Waits until the registry (a fresh read, as a new client would do) lists exactly these nodes. */
-  async function registeredEventually(ids: string[], timeoutMs = 20_000): Promise<number> {
+  async function registeredEventually(ids: string[], timeoutMs = 30_000): Promise<number> {
     return waitUntil("registry lists the backends", async () => {
       try {
         return (await registered()).join() === [...ids].sort().join();

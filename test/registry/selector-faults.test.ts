@@ -128,6 +128,10 @@ describe("selector: every node suspected at once", () => {
     const waitStarted = Date.now();
     await assert.rejects(selector.select("s", undefined, { deadline: Date.now() + 300 }), DeadlineExceededError);
     assert.ok(Date.now() - waitStarted < 500);
+    // Only a reconnect's worth: a node gone for longer (it left, or stays away) is not waited for.
+    const longStarted = Date.now();
+    await assert.rejects(selector.select("s", undefined, { deadline: Date.now() + 3000 }), NoneAvailableError);
+    assert.ok(Date.now() - longStarted < 1200, `gave up after ${Date.now() - longStarted} ms`);
     selector.close();
     await registry.close();
   });
