@@ -269,6 +269,12 @@ export class NodeCache {
     for (const resolve of waiting) resolve();
   }
 
+  /** A node out of routing because it was reported dead, as routing knew it; undefined otherwise. */
+  suspectNode(nodeId: string): ServiceNode | undefined {
+    const suspect = this.suspects.get(nodeId);
+    return suspect !== undefined && suspect.until > Date.now() ? suspect.node : undefined;
+  }
+
   /** Whether a node is out of routing because it was reported dead (and has not come back yet). */
   isSuspect(nodeId: string): boolean {
     const suspect = this.suspects.get(nodeId);

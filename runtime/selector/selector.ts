@@ -121,6 +121,9 @@ export class Selector {
   /** mqant GetServerByID: that node, or NotFoundError("nofound <id>"). */
   async getNode(nodeId: string, limit?: LookupLimit): Promise<ServiceNode> {
     const { type } = parseTarget(nodeId);
+    // A call to one node by id is not routing: a node only suspected dead is still asked (NATS tells).
+    const suspect = this.cache.suspectNode(nodeId);
+    if (suspect !== undefined) return suspect;
     const nodes = await this.cache.nodes(type, limit);
     const node = nodes.find((n) => n.id === nodeId);
     if (node === undefined) throw new NotFoundError(`nofound ${nodeId}`);
