@@ -52,3 +52,5 @@ export { isPublishableSubject, MAX_SUBJECT_LENGTH } from "./transport/subject.js
 export { escapeForLog, previewBytes, ThrottledLog } from "./log/throttle.js";
 export { repeatedLog, type RepeatedLog, type RepeatedLogOptions, type RepeatedLevel } from "./log/repeated.js";
 export { NatsSubjectCheck, natsProbe, type SubjectPresence, type SubjectState, type NatsProbeOptions, type SubjectCheckOptions } from "./transport/presence.js";
+export * from "./ops/index.js";
+export { MicroResponder, NodeStats, EndpointStats } from "./observe/micro.js";
