@@ -35,5 +35,6 @@ export { HandlerContext, callLogger } from "./rpc/context.js";
 export { NatsTransport, NodeGoneError, connectNats } from "./transport/nats.js";
 export { LocalTransport } from "./transport/local.js";
 export * from "./gate/gate.js";
+export * from "./gate/rooms.js";
 export * from "./gate/options.js";
 export * from "./rpc/schema-check.js";

@@ -9,7 +9,7 @@ import type { Server as NetServer, Socket } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { WebSocketServer } from "ws";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
-import { ClosedError } from "../errors.js";
+import { BadArgumentError, ClosedError } from "../errors.js";
 import type { RpcCaller } from "../rpc/descriptor.js";
 import { Connection, type ConnectionHost, type ConnectionTransport, type GateLog } from "./connection.js";
 import type { ConnectionAcceptor } from "./listeners/acceptor.js";
@@ -30,6 +30,21 @@ export type { GateBackend } from "./router.js";
 import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
 import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../rpc/session-codec.js";
+import { publishQos0 } from "./packets.js";
+
+/**
+ * Rooms one connection may be in. Room names come from backends, which may take them from clients: without a
+ * cap one connection could pin unbounded index entries.
+ */
+const MAX_ROOMS_PER_CONNECTION = 1024;
+/** Longest room name in UTF-8 bytes. */
+const MAX_ROOM_NAME_BYTES = 256;
+
+function checkRoomName(room: string): void {
+  if (room.length === 0 || Buffer.byteLength(room) > MAX_ROOM_NAME_BYTES) {
+    throw new BadArgumentError(`a room name must be 1 to ${MAX_ROOM_NAME_BYTES} bytes`);
+  }
+}
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;
@@ -52,6 +67,11 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   private httpServer: HttpServer | undefined;
   private wsServer: WebSocketServer | undefined;
   private readonly allConnections = new Set<Connection>();
+  /** Room → its member connections, in join order: a push to a room visits its members only. */
+  private readonly rooms = new Map<string, Set<Connection>>();
+  /** Connections with queued pushes; flushed together once per turn of the event loop. */
+  private dirty: Connection[] = [];
+  private flushScheduled = false;
 
   constructor(app: GateApp, options: ResolvedGateOptions, nodeId: string, log: GateLog = silentLog) {
     this.app = app;
@@ -197,6 +217,10 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   connectionClosed(connection: Connection, opened: boolean): void {
     this.allConnections.delete(connection);
+    if (connection.rooms !== undefined) {
+      for (const room of connection.rooms) this.removeFromRoom(connection, room);
+      connection.rooms = undefined;
+    }
     const session = connection.session;
     try {
       this.options.onConnectionClosed?.({
@@ -222,6 +246,22 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     this.router.route(connection, topic, payload);
   }
 
+  scheduleFlush(connection: Connection): void {
+    this.dirty.push(connection);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: every push that arrives in this I/O phase (a NATS read may carry many)
+    // joins the same flush, so a socket gets one write for all of them.
+    setImmediate(this.flushAll);
+  }
+
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const connection of dirty) connection.flush();
+  };
+
   activity(connection: Connection): void {
     const storage = this.options.storage;
     const session = connection.session;
@@ -241,13 +281,29 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   }
 
   sendTo(connection: Connection, topic: string, body: Uint8Array): boolean {
-    const session = connection.session;
-    if (session === undefined || connection.closed) return false;
-    let payload: Uint8Array | null = body;
-    if (this.options.sendMessageHook !== undefined) payload = this.options.sendMessageHook(copyOf(session), topic, body);
-    if (payload === null) return false;
-    connection.publish(topic, payload);
-    return true;
+    return this.pushToMany([connection], topic, body) === 1;
+  }
+
+  /**
+   * One message to many connections: the PUBLISH is encoded once and the same bytes queued on every
+   * connection (a send hook that rewrites the body for a session gets that session its own encoding). Each
+   * socket then gets one write per tick, whatever number of pushes reached it.
+   */
+  private pushToMany(connections: Iterable<Connection>, topic: string, body: Uint8Array): number {
+    const hook = this.options.sendMessageHook;
+    let shared: Buffer | undefined;
+    let count = 0;
+    for (const connection of connections) {
+      const session = connection.session;
+      if (session === undefined || connection.closed) continue;
+      let payload: Uint8Array | null = body;
+      if (hook !== undefined) payload = hook(copyOf(session), topic, body);
+      if (payload === null) continue;
+      if (payload === body) connection.enqueue((shared ??= publishQos0(topic, body)));
+      else connection.enqueue(publishQos0(topic, payload));
+      count++;
+    }
+    return count;
   }
 
   /** Pushes to one session of this gate; false when it is not connected here. */
@@ -257,11 +313,75 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     return this.sendTo(connection, topic, typeof body === "string" ? Buffer.from(body) : body);
   }
 
+  /** Pushes to the listed sessions of this gate (mqant SendBatch); unknown ids are skipped. */
+  sendBatch(sessionIds: readonly string[], topic: string, body: Uint8Array | string): number {
+    const connections: Connection[] = [];
+    for (const id of sessionIds) {
+      const connection = this.bySessionId.get(id);
+      if (connection !== undefined) connections.push(connection);
+    }
+    return this.pushToMany(connections, topic, typeof body === "string" ? Buffer.from(body) : body);
+  }
+
   broadcast(topic: string, body: Uint8Array | string): number {
-    const bytes = typeof body === "string" ? Buffer.from(body) : body;
-    let count = 0;
-    for (const connection of [...this.bySessionId.values()]) if (this.sendTo(connection, topic, bytes)) count++;
-    return count;
+    return this.pushToMany(this.bySessionId.values(), topic, typeof body === "string" ? Buffer.from(body) : body);
+  }
+
+  // Rooms --------------------------------------------------------------------------------------------
+
+  /** Adds a connected session to a room; false when the session is not connected here. Joining twice is a no-op. */
+  joinRoom(sessionId: string, room: string): boolean {
+    checkRoomName(room);
+    const connection = this.bySessionId.get(sessionId);
+    if (connection === undefined || connection.closed) return false;
+    const joined = (connection.rooms ??= new Set());
+    if (joined.has(room)) return true;
+    if (joined.size >= MAX_ROOMS_PER_CONNECTION) {
+      throw new BadArgumentError(`a connection may be in at most ${MAX_ROOMS_PER_CONNECTION} rooms`);
+    }
+    joined.add(room);
+    let members = this.rooms.get(room);
+    if (members === undefined) this.rooms.set(room, (members = new Set()));
+    members.add(connection);
+    return true;
+  }
+
+  /** Removes a session from a room; false when it was not in it. */
+  leaveRoom(sessionId: string, room: string): boolean {
+    const connection = this.bySessionId.get(sessionId);
+    if (connection?.rooms?.delete(room) !== true) return false;
+    this.removeFromRoom(connection, room);
+    return true;
+  }
+
+  private removeFromRoom(connection: Connection, room: string): void {
+    const members = this.rooms.get(room);
+    if (members === undefined) return;
+    members.delete(connection);
+    if (members.size === 0) this.rooms.delete(room);
+  }
+
+  /** Pushes to every member of a room; resolves how many got it (0 for an unknown room). */
+  pushToRoom(room: string, topic: string, body: Uint8Array | string): number {
+    const members = this.rooms.get(room);
+    if (members === undefined) return 0;
+    return this.pushToMany(members, topic, typeof body === "string" ? Buffer.from(body) : body);
+  }
+
+  roomSize(room: string): number {
+    return this.rooms.get(room)?.size ?? 0;
+  }
+
+  /** Session ids in a room, in join order. */
+  roomMembers(room: string): string[] {
+    const members = this.rooms.get(room);
+    if (members === undefined) return [];
+    return [...members].flatMap((connection) => (connection.session === undefined ? [] : [connection.session.sessionId]));
+  }
+
+  /** Rooms a session is in. */
+  roomsOf(sessionId: string): string[] {
+    return [...(this.bySessionId.get(sessionId)?.rooms ?? [])];
   }
 
   isUserConnected(userId: string): boolean {
