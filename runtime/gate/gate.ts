@@ -301,7 +301,8 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
       if (payload === null) continue;
       if (payload === body) connection.enqueue((shared ??= publishQos0(topic, body)));
       else connection.enqueue(publishQos0(topic, payload));
-      count++;
+      // Not counted when this push took it over the unsent-bytes cap and it was dropped.
+      if (!connection.closed) count++;
     }
     return count;
   }

@@ -69,7 +69,8 @@ export class GateRooms {
     return counts.reduce<number>((sum, count) => sum + Number(count), 0);
   }
 
-  private async gates(target: RoomTarget): Promise<string[]> {
+  /** The gate node ids a call with this target goes to. */
+  async gates(target: RoomTarget = {}): Promise<string[]> {
     if (target.gate !== undefined) return [target.gate];
     const directory = this.#caller.getServersByType;
     if (directory === undefined) throw new ConfigError("GateRooms needs a gate node id when its caller cannot list servers");
