@@ -26,46 +26,13 @@ import {
   type LoadResult,
 } from "../support/measure.js";
 import { Worker } from "../support/worker.js";
-import { serverKinds, type ServerKind } from "./servers.js";
+import { serverKinds } from "./servers.js";
+import { fileLimit, startServer, stopServer, type Started } from "./start.js";
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const phaseMs = Number(process.env["BENCH_PHASE_MS"] ?? 2000);
 const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 10_000);
 const loadOptions: LoadOptions = { warmupMs: 500, serialMs: phaseMs, loadMs: phaseMs, concurrency: 64 };
-const fileLimit = 65_536;
-/** BENCH_PROFILE_DIR: write a CPU profile of every server process there (for naming hot spots). */
-const profileDir = process.env["BENCH_PROFILE_DIR"];
-const profileFlags = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
-
-interface Started {
-  readonly kind: ServerKind;
-  readonly nats: NatsServer | undefined;
-  readonly server: Worker;
-  readonly port: number;
-}
-
-async function startServer(kind: ServerKind): Promise<Started> {
-  const nats = kind.needsNats ? await NatsServer.start({ jetstream: true }) : undefined;
-  const server = Worker.start({
-    script: "bench/gate/server.ts",
-    args: [kind.name, nats?.url ?? ""],
-    nodeFlags: ["--expose-gc", ...profileFlags],
-    fileLimit,
-  });
-  try {
-    const ready = await server.next("ready", 30_000);
-    return { kind, nats, server, port: Number(ready["port"]) };
-  } catch (error) {
-    await server.stop();
-    await nats?.dispose();
-    throw error;
-  }
-}
-
-async function stopServer(started: Started): Promise<void> {
-  await started.server.stop();
-  await started.nats?.dispose();
-}
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -5,6 +5,8 @@ import type { ConnectionTransport } from "../connection.js";
 import { admitSocket, type ConnectionAcceptor } from "./acceptor.js";
 import { listenOn } from "../../listen.js";
 
+const LISTEN_BACKLOG = 4096;
+
 /** Go's `host:port` text for a peer, which mqant stores as the session IP. */
 export function peerAddress(address: string | undefined, port: number | undefined): string {
   let host = address ?? "";
@@ -76,6 +78,8 @@ export async function listenTcp(
     tlsServer.on("tlsClientError", (_error, socket) => socket.destroy());
     server = tlsServer;
   }
-  await listenOn(server, address.port, address.host);
+  // Node's default backlog (511) overflows when thousands of clients reconnect at once (a gate restart):
+  // the excess SYNs are dropped and retried a second or more later. The kernel caps it at somaxconn.
+  await listenOn(server, address.port, address.host, LISTEN_BACKLOG);
   return server;
 }
