@@ -95,6 +95,11 @@ export class Connection {
   /** Pushes queued since the last flush; undefined when nothing is queued (and no flush is scheduled). */
   private outbox: Buffer[] | undefined;
   private outboxBytes = 0;
+  /**
+   * The transport's unsent bytes when last read (after a write or flush). Between writes it can only shrink,
+   * so queueing checks against it and reads the transport only when that bound says the cap may be passed.
+   */
+  private unsentBound = 0;
 
   constructor(host: ConnectionHost, transport: ConnectionTransport) {
     this.host = host;
@@ -282,7 +287,7 @@ export class Connection {
       this.outbox.push(bytes);
     }
     this.outboxBytes += bytes.length;
-    this.checkUnsent(this.outboxBytes);
+    if (this.outboxBytes + this.unsentBound > this.host.options.maxUnsentBytes) this.checkUnsent(this.outboxBytes);
   }
 
   /** Hands the queued packets to the transport (one write per socket); called by the gate's flush. */
@@ -299,7 +304,8 @@ export class Connection {
 
   private checkUnsent(queued: number): void {
     const cap = this.host.options.maxUnsentBytes;
-    if (queued + this.transport.unsentBytes > cap) this.destroy(`more than ${cap} unsent bytes (client not reading)`);
+    this.unsentBound = this.transport.unsentBytes;
+    if (queued + this.unsentBound > cap) this.destroy(`more than ${cap} unsent bytes (client not reading)`);
   }
 
   /** Down-link message (QoS 0, as mqant), written now: a reply to the client's own request. */
