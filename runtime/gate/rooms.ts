@@ -5,7 +5,7 @@
  * several gates, a room is the union of its parts, and a push without a gate goes to every gate node.
  */
 import { ConfigError } from "../errors.js";
-import type { RpcCaller } from "../rpc/descriptor.js";
+import type { PushDescriptor, RpcCaller } from "../rpc/descriptor.js";
 import { TraceSpan } from "../rpc/trace.js";
 
 /** Finds the gate nodes (an App has it; a bare RpcCaller can be given the gates explicitly). */
@@ -55,6 +55,14 @@ export class GateRooms {
       (await this.gates(target)).map((gate) => this.#caller.call(gate, "RoomPush", [TraceSpan.create(), room, topic, bytes])),
     );
     return counts.reduce<number>((sum, count) => sum + Number(count), 0);
+  }
+
+  /**
+   * A typed push: a schema's push (`chat.pushes.message`) gives the topic and the codec, so members get what
+   * the generated gate client's `on…` listener decodes.
+   */
+  pushTyped<T>(room: string, push: PushDescriptor, value: T, target: RoomTarget = {}): Promise<number> {
+    return this.push(room, push.topic, (push.codec as PushDescriptor["codec"]).encode(value), target);
   }
 
   /** Like push, without waiting for the gates' answers (fire and forget). */
