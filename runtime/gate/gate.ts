@@ -9,7 +9,7 @@ import type { Server as NetServer, Socket } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { WebSocketServer } from "ws";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
-import { BadArgumentError, ClosedError } from "../errors.js";
+import { ClosedError } from "../errors.js";
 import type { RpcCaller } from "../rpc/descriptor.js";
 import { Connection, type ConnectionHost, type ConnectionTransport, type GateLog } from "./connection.js";
 import type { ConnectionAcceptor } from "./listeners/acceptor.js";
@@ -31,20 +31,7 @@ import { registerSessionHandlers, type SessionHost } from "./session-handlers.js
 import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../rpc/session-codec.js";
 import { publishQos0 } from "./packets.js";
-
-/**
- * Rooms one connection may be in. Room names come from backends, which may take them from clients: without a
- * cap one connection could pin unbounded index entries.
- */
-const MAX_ROOMS_PER_CONNECTION = 1024;
-/** Longest room name in UTF-8 bytes. */
-const MAX_ROOM_NAME_BYTES = 256;
-
-function checkRoomName(room: string): void {
-  if (room.length === 0 || Buffer.byteLength(room) > MAX_ROOM_NAME_BYTES) {
-    throw new BadArgumentError(`a room name must be 1 to ${MAX_ROOM_NAME_BYTES} bytes`);
-  }
-}
+import { RoomIndex, checkRoomName } from "./room-index.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;
@@ -67,8 +54,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   private httpServer: HttpServer | undefined;
   private wsServer: WebSocketServer | undefined;
   private readonly allConnections = new Set<Connection>();
-  /** Room → its member connections, in join order: a push to a room visits its members only. */
-  private readonly rooms = new Map<string, Set<Connection>>();
+  private readonly rooms = new RoomIndex();
   /** Connections with queued pushes; flushed together once per turn of the event loop. */
   private dirty: Connection[] = [];
   private flushScheduled = false;
@@ -217,10 +203,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   connectionClosed(connection: Connection, opened: boolean): void {
     this.allConnections.delete(connection);
-    if (connection.rooms !== undefined) {
-      for (const room of connection.rooms) this.removeFromRoom(connection, room);
-      connection.rooms = undefined;
-    }
+    this.rooms.leaveAll(connection);
     const session = connection.session;
     try {
       this.options.onConnectionClosed?.({
@@ -332,50 +315,34 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   /** Adds a connected session to a room; false when the session is not connected here. Joining twice is a no-op. */
   joinRoom(sessionId: string, room: string): boolean {
+    // Checked first, so a bad name fails the same way whoever it names.
     checkRoomName(room);
     const connection = this.bySessionId.get(sessionId);
     if (connection === undefined || connection.closed) return false;
-    const joined = (connection.rooms ??= new Set());
-    if (joined.has(room)) return true;
-    if (joined.size >= MAX_ROOMS_PER_CONNECTION) {
-      throw new BadArgumentError(`a connection may be in at most ${MAX_ROOMS_PER_CONNECTION} rooms`);
-    }
-    joined.add(room);
-    let members = this.rooms.get(room);
-    if (members === undefined) this.rooms.set(room, (members = new Set()));
-    members.add(connection);
+    this.rooms.join(connection, room);
     return true;
   }
 
   /** Removes a session from a room; false when it was not in it. */
   leaveRoom(sessionId: string, room: string): boolean {
     const connection = this.bySessionId.get(sessionId);
-    if (connection?.rooms?.delete(room) !== true) return false;
-    this.removeFromRoom(connection, room);
-    return true;
-  }
-
-  private removeFromRoom(connection: Connection, room: string): void {
-    const members = this.rooms.get(room);
-    if (members === undefined) return;
-    members.delete(connection);
-    if (members.size === 0) this.rooms.delete(room);
+    return connection !== undefined && this.rooms.leave(connection, room);
   }
 
   /** Pushes to every member of a room; resolves how many got it (0 for an unknown room). */
   pushToRoom(room: string, topic: string, body: Uint8Array | string): number {
-    const members = this.rooms.get(room);
+    const members = this.rooms.members(room);
     if (members === undefined) return 0;
     return this.pushToMany(members, topic, typeof body === "string" ? Buffer.from(body) : body);
   }
 
   roomSize(room: string): number {
-    return this.rooms.get(room)?.size ?? 0;
+    return this.rooms.size(room);
   }
 
   /** Session ids in a room, in join order. */
   roomMembers(room: string): string[] {
-    const members = this.rooms.get(room);
+    const members = this.rooms.members(room);
     if (members === undefined) return [];
     return [...members].flatMap((connection) => (connection.session === undefined ? [] : [connection.session.sessionId]));
   }
