@@ -154,6 +154,11 @@ export async function runFanout(target: FanoutTarget, rounds: number, options: F
         await sleep(100);
       }
 
+      if (options.sustainMs <= 0) {
+        results.push({ oneToLastMs, oneToFirstMs, sustained: { sent: 0, deliveries: 0, deliveriesPerSec: Number.NaN, p50Ms: Number.NaN, p99Ms: Number.NaN, peakRssBytes: Number.NaN, seconds: 0 } });
+        log(`  round ${round + 1}/${rounds}: one push → last delivery ${median(oneToLastMs).toFixed(1)} ms`);
+        continue;
+      }
       // (b) sustained, paced by the slowest client.
       for (const load of loads) load.send({ type: "reset" });
       await Promise.all(loads.map((load) => load.next("reset")));

@@ -29,7 +29,7 @@ export class PushEngine {
   private readonly size: number;
   private readonly inflight: number;
 
-  constructor(sink: PushSink, size = 200, inflight = 4) {
+  constructor(sink: PushSink, size = 200, inflight = 16) {
     this.sink = sink;
     this.size = size;
     this.inflight = inflight;

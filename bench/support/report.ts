@@ -174,8 +174,15 @@ if (gate !== undefined) {
       `Busy connections: ${n(busyMethod["connections"])} clients × 1 request in flight, ${n(Number(busyMethod["runMs"]) / 1000)} s per round, rounds interleaved.`,
       "",
       table(
-        ["path", "requests/s", "p50 ms", "p99 ms"],
-        busy.map((b) => [String(b["label"]), n(b["requestsPerSec"]), n(b["p50Ms"], 1), n(b["p99Ms"], 1)]),
+        ["path", "requests/s", "p50 ms", "p99 ms", "server CPU µs/request", "client CPU µs/request"],
+        busy.map((b) => [
+          String(b["label"]),
+          n(b["requestsPerSec"]),
+          n(b["p50Ms"], 1),
+          n(b["p99Ms"], 1),
+          n(b["serverCpuUsPerRequest"]),
+          n(b["clientCpuUsPerRequest"]),
+        ]),
       ),
     );
     for (const b of busy) if (b["error"] !== undefined) out.push(`- ${String(b["label"])}: not measured — ${String(b["error"])}`);
@@ -188,10 +195,10 @@ if (gate !== undefined) {
       `Connection storm: ${n(stormMethod["connections"])} clients connecting at once, a fresh server per round.`,
       "",
       table(
-        ["server", "all CONNACKed ms", "refused or timed out (all rounds)"],
+        ["server", "all CONNACKed ms (median)", "refused or timed out (all rounds)"],
         storm.map((x) => [
           String(x["label"]),
-          n(x["allConnackedMs"]),
+          x["allConnackedMs"] === null ? "never (most rounds incomplete)" : n(x["allConnackedMs"]),
           n(((x["rounds"] ?? []) as Json[]).reduce((sum, r) => sum + Number(r["refused"]) + Number(r["timedOut"]), 0)),
         ]),
       ),
