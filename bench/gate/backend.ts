@@ -4,7 +4,7 @@
  */
 import { sleep } from "../support/measure.js";
 import { emit, parentMessages, reportFailures } from "../support/worker.js";
-import { gateSerializer } from "../../runtime/gate/session.js";
+import { gateSerializer } from "../../runtime/internal.js";
 import { helloworldBackend, natsApp, roomBackend } from "./mqgen.js";
 import { handlePushMessage } from "./push-engine.js";
 

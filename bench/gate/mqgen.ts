@@ -4,15 +4,9 @@
  * (discovered through the NATS KV registry).
  */
 import { connect, type NatsConnection } from "nats";
-import { createApp, type App } from "../../runtime/app/app.js";
-import type { Module } from "../../runtime/app/types.js";
-import { Gate } from "../../runtime/gate/gate.js";
-import type { GateOptions } from "../../runtime/gate/options.js";
-import { GateRooms } from "../../runtime/gate/rooms.js";
-import type { Session } from "../../runtime/gate/session.js";
+import { createApp, Gate, GateRooms, NatsKvRegistry, type App, type GateOptions, type Module, type Session } from "../../runtime/internal.js";
 import { PushEngine } from "./push-engine.js";
 import { FANOUT_TOPIC } from "./raw-mqtt.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
 import { sleep } from "../support/measure.js";
 import { Worker } from "../support/worker.js";
 import type { RunningServer } from "./servers.js";

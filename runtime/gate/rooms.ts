@@ -5,7 +5,7 @@
  * several gates, a room is the union of its parts, and a push without a gate goes to every gate node.
  */
 import { ConfigError } from "../errors.js";
-import type { PushDescriptor, RpcCaller } from "../rpc/descriptor.js";
+import type { PushDescriptor, RpcCaller } from "../descriptor.js";
 import { TraceSpan } from "../rpc/trace.js";
 
 /** Finds the gate nodes (an App has it; a bare RpcCaller can be given the gates explicitly). */

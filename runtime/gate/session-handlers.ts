@@ -6,7 +6,7 @@
  * (`JoinRoom`, `LeaveRoom`, `RoomPush`, `RoomSize`), in the same style; a Go mqant gate does not have them.
  */
 import { BadArgumentError, NotFoundError } from "../errors.js";
-import type { ModuleServer } from "../rpc/descriptor.js";
+import type { ModuleServer } from "../descriptor.js";
 import type { Connection } from "./connection.js";
 import { Session } from "./session.js";
 import type { GateSessionData } from "./session-state.js";

@@ -3,9 +3,7 @@
  * Prints "ready" once started; stops on SIGTERM.
  */
 import { connect } from "nats";
-import { createApp } from "../../runtime/app/app.js";
-import { ensureGateSerializer } from "../../runtime/gate/session.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { NatsKvRegistry, createApp, ensureGateSerializer } from "../../runtime/internal.js";
 import { roomModule } from "./rooms-support.js";
 
 const natsUrl = process.argv[2];

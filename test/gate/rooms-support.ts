@@ -5,9 +5,7 @@
  */
 import { connect as connectTcp, type Socket } from "node:net";
 import mqttPacket, { type Packet } from "mqtt-packet";
-import type { Module, ModuleContext } from "../../runtime/app/types.js";
-import { GateRooms } from "../../runtime/gate/rooms.js";
-import type { Session } from "../../runtime/gate/session.js";
+import { GateRooms, type Module, type ModuleContext, type Session } from "../../runtime/internal.js";
 
 const textDecoder = new TextDecoder();
 
