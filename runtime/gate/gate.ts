@@ -32,6 +32,8 @@ import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../codec/session.js";
 import { publishQos0 } from "./packets.js";
 import { RoomIndex, checkRoomName } from "./room-index.js";
+import type { GateObserver, OpsHub } from "../observe/hooks.js";
+import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../observe/tracing.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;
@@ -58,6 +60,8 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   /** Connections with queued pushes; flushed together once per turn of the event loop. */
   private dirty: Connection[] = [];
   private flushScheduled = false;
+  /** Refusals, closes and publishes for the metrics (runtime/ops), when attached. */
+  observer: GateObserver | undefined;
 
   constructor(app: GateApp, options: ResolvedGateOptions, nodeId: string, log: GateLog = silentLog) {
     this.app = app;
@@ -133,12 +137,18 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   // ConnectionAcceptor -------------------------------------------------------------------------------
 
   admit(socket: Socket): boolean {
-    if (this.admitted.size >= this.options.maxConnections) return false;
+    if (this.admitted.size >= this.options.maxConnections) {
+      this.observer?.refused("max_connections");
+      return false;
+    }
     const now = Date.now();
     const rate = this.options.connectionsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
     this.tokensAt = now;
-    if (this.tokens < 1) return false;
+    if (this.tokens < 1) {
+      this.observer?.refused("rate");
+      return false;
+    }
     this.tokens -= 1;
     this.admitted.add(socket);
     return true;
@@ -188,6 +198,10 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     const session = connection.session;
     if (session === undefined) return;
     this.bySessionId.set(session.sessionId, connection);
+    // The connection's mqant trace (session TraceId/SpanId) is the parent of all it does (runtime/observe/tracing.ts).
+    if (tracingActive()) {
+      instantSpan("Gate CONNECT", SpanKind.SERVER, { "mqgen.gate.client_id": connection.clientId ?? "", "mqgen.gate.session": session.sessionId, "mqgen.node": this.nodeId }, sessionContext(session.traceId, session.spanId));
+    }
     for (const listener of this.options.listeners) {
       if (listener.connect === undefined) continue;
       // mqant calls Connect in a goroutine: a slow listener must not hold up the client.
@@ -203,6 +217,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   connectionClosed(connection: Connection, opened: boolean): void {
     this.allConnections.delete(connection);
+    this.observer?.closed(connection.closeReason ?? "closed", opened);
     this.rooms.leaveAll(connection);
     const session = connection.session;
     try {
@@ -226,6 +241,13 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   }
 
   route(connection: Connection, topic: string, payload: Buffer): void {
+    this.observer?.publish("in", payload.length);
+    const session = connection.session;
+    if (session !== undefined && tracingActive()) {
+      // The backend call's client span becomes a child of the connection's trace.
+      otelContext.with(sessionContext(session.traceId, session.spanId), () => this.router.route(connection, topic, payload));
+      return;
+    }
     this.router.route(connection, topic, payload);
   }
 
@@ -282,6 +304,9 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
       let payload: Uint8Array | null = body;
       if (hook !== undefined) payload = hook(copyOf(session), topic, body);
       if (payload === null) continue;
+      // Metrics and traces see every recipient, as for a single Send (a span only while tracing is on).
+      this.observer?.publish("out", payload.length);
+      if (tracingActive()) instantSpan(`Gate push ${topic}`, SpanKind.PRODUCER, { "messaging.destination.name": topic, "mqgen.gate.session": session.sessionId }, otelContext.active());
       if (payload === body) connection.enqueue((shared ??= publishQos0(topic, body)));
       else connection.enqueue(publishQos0(topic, payload));
       // Not counted when this push took it over the unsent-bytes cap and it was dropped.
@@ -376,6 +401,7 @@ export class Gate implements Module {
   readonly version: string;
   private readonly gateOptions: GateOptions;
   private gateServer: GateServer | undefined;
+  private ops: OpsHub | undefined;
 
   constructor(options: GateOptions = {}) {
     this.gateOptions = options;
@@ -402,12 +428,16 @@ export class Gate implements Module {
     };
     const server = new GateServer(ctx.app, options, ctx.nodeId, log);
     registerSessionHandlers(ctx.server, server);
+    server.observer = ctx.app.ops?.gate;
     await server.listen();
     this.gateServer = server;
+    this.ops = ctx.app.ops;
+    this.ops?.addGate(server);
     ctx.log.info({ tcp: server.tcpPort, ws: server.wsPort }, `gate ${ctx.nodeId} listening`);
   }
 
   async onDestroy(): Promise<void> {
+    if (this.gateServer !== undefined) this.ops?.removeGate(this.gateServer);
     await this.gateServer?.close();
     this.gateServer = undefined;
   }
