@@ -3,7 +3,7 @@
  * members of the room on `chat/message`. The rooms live in the gates (Session.joinRoom): a line is one
  * RoomPush per gate, whatever the room's size, and a member that disconnects leaves by itself.
  */
-import { BadArgumentError, ClosedError, GateRooms, type CallContext, type Module, type ModuleContext, type Session } from "mqgen/runtime";
+import { BadArgumentError, ClosedError, Gate, type CallContext, type GateRooms, type Module, type ModuleContext, type Session } from "mqgen/runtime";
 import { ChatMessage, chat, registerChat, type ChatHandlers, type JoinRequest, type SayReply, type SayRequest } from "../../generated/chat.js";
 
 const MAX_TEXT_LENGTH = 2000;
@@ -18,7 +18,7 @@ export class ChatModule implements Module, ChatHandlers {
   private rooms: GateRooms | undefined;
 
   onInit(ctx: ModuleContext): void {
-    this.rooms = new GateRooms(ctx.app);
+    this.rooms = Gate.rooms(ctx.app);
     registerChat(ctx.server, this);
   }
 

@@ -32,6 +32,7 @@ import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../codec/session.js";
 import { publishQos0 } from "./packets.js";
 import { RoomIndex, checkRoomName } from "./room-index.js";
+import { GateRooms, type GateDirectory, type GateRoomsOptions } from "./rooms.js";
 import type { GateObserver, OpsHub } from "../observe/hooks.js";
 import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../observe/tracing.js";
 
@@ -336,8 +337,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     return this.pushToMany(this.bySessionId.values(), topic, typeof body === "string" ? Buffer.from(body) : body);
   }
 
-  // Rooms --------------------------------------------------------------------------------------------
-
+  // Rooms (the index is room-index.ts) ------------------------------------------------------------------
   /** Adds a connected session to a room; false when the session is not connected here. Joining twice is a no-op. */
   joinRoom(sessionId: string, room: string): boolean {
     // Checked first, so a bad name fails the same way whoever it names.
@@ -407,6 +407,11 @@ export class Gate implements Module {
     this.gateOptions = options;
     this.type = options.type ?? "Gate";
     this.version = options.version ?? "1.0.0";
+  }
+
+  /** Rooms of the gates for a backend in any process, by RPC to the gate nodes (`caller`: the app). */
+  static rooms(caller: RpcCaller & Partial<GateDirectory>, options: GateRoomsOptions = {}): GateRooms {
+    return new GateRooms(caller, options);
   }
 
   /** The running server (after onInit). */
