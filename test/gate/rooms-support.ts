@@ -32,6 +32,16 @@ export function roomModule(): Module {
         return "left";
       });
       ctx.server.registerGo("gates", async () => BigInt((await rooms.gates()).length));
+      // GateRooms' own join/leave/size, as a backend holding session ids would use them.
+      ctx.server.registerGo("joinMany", async (args) => {
+        const [gate, ids, room] = args as [string, string, string];
+        return BigInt(await rooms.join(gate, ids.split(","), room));
+      });
+      ctx.server.registerGo("leaveMany", async (args) => {
+        const [gate, ids, room] = args as [string, string, string];
+        return BigInt(await rooms.leave(gate, ids, room));
+      });
+      ctx.server.registerGo("size", async (args) => BigInt(await rooms.size(String(args[0]))));
       ctx.server.registerGo("push", async (args) => {
         const [room, topic, body] = args as [string, string, string];
         return BigInt(await rooms.push(room, topic, body));

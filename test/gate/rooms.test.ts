@@ -191,6 +191,25 @@ for (const [mode, start] of [
       }
     });
 
+    test("a backend holding session ids joins, sizes and empties a room with GateRooms", { timeout: 60_000 }, async () => {
+      const members = await openMembers(h.port, `many-${mode.length}`, 3, "seed");
+      try {
+        const ids = h.server.sessions().filter((s) => s.sessionId !== "" && h.server.roomsOf(s.sessionId).includes("seed")).map((s) => s.sessionId);
+        assert.equal(ids.length, 3);
+        const gate = h.server.nodeId;
+        assert.equal(Number(await h.app.call("room", "joinMany", [gate, [...ids, "0000000000000000"].join(","), "many"])), 3, "unknown ids are not counted");
+        assert.equal(Number(await h.app.call("room", "size", ["many"])), 3);
+        assert.equal(await push(h, "many", "/room/many", "to three"), 3);
+        await Promise.all(members.map((m) => m.until(() => m.bodies("/room/many").length === 1, 10_000, "the push")));
+        assert.equal(Number(await h.app.call("room", "leaveMany", [gate, ids.slice(0, 2).join(","), "many"])), 2);
+        assert.equal(Number(await h.app.call("room", "size", ["many"])), 1);
+        assert.equal(Number(await h.app.call("room", "leaveMany", [gate, ids[2]!, "many"])), 1);
+        assert.equal(Number(await h.app.call("room", "size", ["many"])), 0, "an emptied room is gone");
+      } finally {
+        for (const member of members) member.destroy();
+      }
+    });
+
     test("a slow reader in the room is dropped for its unsent bytes while the others keep receiving", { timeout: 110_000 }, async () => {
       const fast = await openMembers(h.port, `fast-${mode.length}`, 30, "arena");
       const slow = await RoomMember.connect(h.port, `slow-${mode.length}`);
