@@ -70,6 +70,8 @@ export { EtcdRegistry, type EtcdRegistryOptions } from "./registry/etcd.js";
 
 // The MQTT gate.
 export { Gate, type GateApp, type GateBackend } from "./gate/gate.js";
+// Rooms from any process: `Gate.rooms(app)` (a type here, so the entry keeps to its 50 values).
+export type { GateRooms, GateRoomsOptions, GateDirectory, RoomTarget } from "./gate/rooms.js";
 export type { ConnackReturnCode, GateOptions, ConnectInfo, AuthHook, StorageHandler, SessionListener } from "./gate/options.js";
 
 // The HTTP gateway and HTTP backends.

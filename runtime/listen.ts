@@ -6,10 +6,10 @@ import type { Server } from "node:net";
  * instead of leaving it to an `error` event nobody handles. The one-shot error listener is removed on
  * success, so later socket errors reach the server's own handlers.
  */
-export function listenOn(server: Server, port: number, host: string | undefined): Promise<void> {
+export function listenOn(server: Server, port: number, host: string | undefined, backlog?: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(backlog === undefined ? {} : { backlog }) }, () => {
       server.off("error", reject);
       resolve();
     });

@@ -5,6 +5,7 @@
 import { emit, parentMessages, reportFailures } from "../support/worker.js";
 import { sleep } from "../support/measure.js";
 import { serverKindNamed } from "./servers.js";
+import { handlePushMessage } from "./push-engine.js";
 
 reportFailures();
 const [name = "", natsUrl = ""] = process.argv.slice(2);
@@ -29,7 +30,17 @@ const shutdown = (): Promise<void> =>
     process.exit(0);
   })());
 process.once("SIGTERM", () => void shutdown());
+const relayed: Record<string, string> = { "push-one": "pushed", sustain: "sustained" };
 for await (const message of parentMessages()) {
   if (message.type === "rss") emit({ type: "rss", rss: await settledRss() });
+  else if (server.pushEngine !== undefined) handlePushMessage(server.pushEngine, message);
+  else if (server.pushForward !== undefined) {
+    const forward = server.pushForward;
+    forward.send(message);
+    const reply = relayed[message.type];
+    if (reply !== undefined) {
+      void forward.next(reply, 120_000).then(emit, (error: unknown) => emit({ type: "error", message: String(error) }));
+    }
+  }
 }
 await shutdown();

@@ -6,9 +6,15 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { startGateInProcess, startGateOverNats } from "./mqgen.js";
 import { Worker } from "../support/worker.js";
+import type { PushEngine } from "./push-engine.js";
+import { startFloorBroker } from "./floor-broker.js";
 
 export interface RunningServer {
   readonly port: number;
+  /** Fan-out pushes from a backend in this process (the gate with its backend in process). */
+  readonly pushEngine?: PushEngine;
+  /** Fan-out pushes from a backend process: push messages are forwarded to it (the gate over NATS). */
+  readonly pushForward?: Worker;
   stop(): Promise<void>;
 }
 
@@ -95,8 +101,20 @@ export const serverKinds: readonly ServerKind[] = [
   },
 ];
 
+/** Servers measured only by the many-connection sections (fan-out), not by round trip or idle memory. */
+export const scaleOnlyKinds: readonly ServerKind[] = [
+  {
+    name: "node-floor",
+    label: "bare Node.js fan-out (one socket.write per subscriber; the floor)",
+    roundTrip: "echo-subscription",
+    needsNats: false,
+    idle: false,
+    start: () => startFloorBroker(),
+  },
+];
+
 export function serverKindNamed(name: string): ServerKind {
-  const kind = serverKinds.find((k) => k.name === name);
+  const kind = [...serverKinds, ...scaleOnlyKinds].find((k) => k.name === name);
   if (kind === undefined) throw new Error(`unknown gate server ${name}`);
   return kind;
 }

@@ -144,6 +144,66 @@ if (gate !== undefined) {
     const failures = (s["firstCallFailures"] ?? []) as string[];
     if (failures.length > 0) out.push(`- ${String(s["label"])}: the first request after start failed before a retry (${failures.join("; ")}).`);
   }
+  const fanout = (gate["fanout"] ?? []) as Json[];
+  const fanoutMethod = (method["fanout"] ?? {}) as Json;
+  if (fanout.length > 0) {
+    out.push(
+      "",
+      `Fan-out: ${n(fanoutMethod["connections"])} raw clients in ${String(fanoutMethod["loadProcesses"])} load processes, 200-byte pushes, sustained ${n(Number(fanoutMethod["sustainMs"]) / 1000)} s; median of ${String(method["scaleRounds"])} rounds (Mosquitto ${String(fanoutMethod["mosquitto"])}).`,
+      "",
+      table(
+        ["server", "one push → first delivery ms", "one push → last delivery ms", "sustained deliveries/s", "p50 ms", "p99 ms", "server RSS MB"],
+        fanout.map((f) => [
+          String(f["label"]),
+          n(f["oneToFirstMs"], 1),
+          n(f["oneToLastMs"], 1),
+          n(f["deliveriesPerSec"]),
+          n(f["p50Ms"], 1),
+          n(f["p99Ms"], 1),
+          n(f["peakRssMB"]),
+        ]),
+      ),
+    );
+    for (const f of fanout) if (f["error"] !== undefined) out.push(`- ${String(f["label"])}: not measured — ${String(f["error"])}`);
+  }
+  const busy = (gate["busy"] ?? []) as Json[];
+  if (busy.length > 0) {
+    const busyMethod = (method["busy"] ?? {}) as Json;
+    out.push(
+      "",
+      `Busy connections: ${n(busyMethod["connections"])} clients × 1 request in flight, ${n(Number(busyMethod["runMs"]) / 1000)} s per round, rounds interleaved.`,
+      "",
+      table(
+        ["path", "requests/s", "p50 ms", "p99 ms", "server CPU µs/request", "client CPU µs/request"],
+        busy.map((b) => [
+          String(b["label"]),
+          n(b["requestsPerSec"]),
+          n(b["p50Ms"], 1),
+          n(b["p99Ms"], 1),
+          n(b["serverCpuUsPerRequest"]),
+          n(b["clientCpuUsPerRequest"]),
+        ]),
+      ),
+    );
+    for (const b of busy) if (b["error"] !== undefined) out.push(`- ${String(b["label"])}: not measured — ${String(b["error"])}`);
+  }
+  const storm = (gate["storm"] ?? []) as Json[];
+  if (storm.length > 0) {
+    const stormMethod = (method["storm"] ?? {}) as Json;
+    out.push(
+      "",
+      `Connection storm: ${n(stormMethod["connections"])} clients connecting at once, a fresh server per round.`,
+      "",
+      table(
+        ["server", "all CONNACKed ms (median)", "refused or timed out (all rounds)"],
+        storm.map((x) => [
+          String(x["label"]),
+          x["allConnackedMs"] === null ? "never (most rounds incomplete)" : n(x["allConnackedMs"]),
+          n(((x["rounds"] ?? []) as Json[]).reduce((sum, r) => sum + Number(r["refused"]) + Number(r["timedOut"]), 0)),
+        ]),
+      ),
+    );
+  }
   out.push("", goals(gate), "");
 }
 console.log(out.join("\n"));

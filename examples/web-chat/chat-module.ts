@@ -1,35 +1,32 @@
 /**
  * The `chat` backend of the demo: gate clients join a room and say lines; every line is pushed to all
- * members of the room on `chat/message`. Members may sit on different gates, so pushes are grouped per
- * owning gate (one SendBatch each).
+ * members of the room on `chat/message`. The rooms live in the gates (Session.joinRoom): a line is one
+ * RoomPush per gate, whatever the room's size, and a member that disconnects leaves by itself.
  */
-import { BadArgumentError, type CallContext, type Module, type ModuleContext, type Session } from "mqgen/runtime";
+import { BadArgumentError, ClosedError, Gate, type CallContext, type GateRooms, type Module, type ModuleContext, type Session } from "mqgen/runtime";
 import { ChatMessage, chat, registerChat, type ChatHandlers, type JoinRequest, type SayReply, type SayRequest } from "../../generated/chat.js";
 
 const MAX_TEXT_LENGTH = 2000;
+/** Gate rooms are shared by every module of the gate: the demo's names get a prefix of their own. */
+const roomName = (room: string): string => `chat:${room}`;
+// The descriptor map is indexed by name, so its entry is typed as possibly missing.
+const messagePush = chat.pushes["message"] ?? { name: "message", topic: "chat/message", codec: ChatMessage.jsonCodec };
 
 export class ChatModule implements Module, ChatHandlers {
   readonly type = chat.type;
   readonly version = chat.version;
-  /** room → sessionId → the member's latest session (it knows the owning gate). */
-  private readonly rooms = new Map<string, Map<string, Session>>();
-  private readonly roomOf = new Map<string, string>();
+  private rooms: GateRooms | undefined;
 
   onInit(ctx: ModuleContext): void {
+    this.rooms = Gate.rooms(ctx.app);
     registerChat(ctx.server, this);
   }
 
   async join(session: Session, request: JoinRequest): Promise<void> {
     const room = request.room.trim() || "lobby";
-    const previous = this.roomOf.get(session.sessionId);
-    if (previous !== undefined) this.rooms.get(previous)?.delete(session.sessionId);
-    let members = this.rooms.get(room);
-    if (members === undefined) {
-      members = new Map();
-      this.rooms.set(room, members);
-    }
-    members.set(session.sessionId, session);
-    this.roomOf.set(session.sessionId, room);
+    const previous = session.get("room");
+    if (previous !== undefined && previous !== room) await session.leaveRoom(roomName(previous));
+    await session.joinRoom(roomName(room));
     await session.set("room", room);
   }
 
@@ -37,19 +34,13 @@ export class ChatModule implements Module, ChatHandlers {
     const text = request.text.trim();
     if (text === "") throw new BadArgumentError("say: text is empty");
     if (text.length > MAX_TEXT_LENGTH) throw new BadArgumentError(`say: text longer than ${MAX_TEXT_LENGTH} characters`);
-    const room = this.roomOf.get(session.sessionId);
+    const room = session.get("room");
     if (room === undefined) throw new BadArgumentError("say: join a room first");
     const at = BigInt(Date.now());
     const line = ChatMessage.create({ from: session.userId || `guest-${session.sessionId.slice(0, 6)}`, text, at });
-    const body = JSON.stringify(ChatMessage.toJson(line));
-    const byGate = new Map<string, { via: Session; ids: string[] }>();
-    for (const [sessionId, member] of this.rooms.get(room) ?? []) {
-      const group = byGate.get(member.serverId);
-      if (group === undefined) byGate.set(member.serverId, { via: member, ids: [sessionId] });
-      else group.ids.push(sessionId);
-    }
-    let delivered = 0;
-    for (const { via, ids } of byGate.values()) delivered += await via.sendBatch(ids, "chat/message", body);
+    if (this.rooms === undefined) throw new ClosedError("say: the chat module is not running");
+    // Every gate's part of the room (members may sit on different gates).
+    const delivered = await this.rooms.pushTyped(roomName(room), messagePush, line);
     return { text, at, delivered };
   }
 }

@@ -30,6 +30,9 @@ export type { GateBackend } from "./router.js";
 import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
 import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../codec/session.js";
+import { publishQos0 } from "./packets.js";
+import { RoomIndex, checkRoomName } from "./room-index.js";
+import { GateRooms, type GateDirectory, type GateRoomsOptions } from "./rooms.js";
 import type { GateObserver, OpsHub } from "../observe/hooks.js";
 import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../observe/tracing.js";
 
@@ -54,6 +57,10 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   private httpServer: HttpServer | undefined;
   private wsServer: WebSocketServer | undefined;
   private readonly allConnections = new Set<Connection>();
+  private readonly rooms = new RoomIndex();
+  /** Connections with queued pushes; flushed together once per turn of the event loop. */
+  private dirty: Connection[] = [];
+  private flushScheduled = false;
   /** Refusals, closes and publishes for the metrics (runtime/ops), when attached. */
   observer: GateObserver | undefined;
 
@@ -212,6 +219,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   connectionClosed(connection: Connection, opened: boolean): void {
     this.allConnections.delete(connection);
     this.observer?.closed(connection.closeReason ?? "closed", opened);
+    this.rooms.leaveAll(connection);
     const session = connection.session;
     try {
       this.options.onConnectionClosed?.({
@@ -244,6 +252,22 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     this.router.route(connection, topic, payload);
   }
 
+  scheduleFlush(connection: Connection): void {
+    this.dirty.push(connection);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: every push that arrives in this I/O phase (a NATS read may carry many)
+    // joins the same flush, so a socket gets one write for all of them.
+    setImmediate(this.flushAll);
+  }
+
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const connection of dirty) connection.flush();
+  };
+
   activity(connection: Connection): void {
     const storage = this.options.storage;
     const session = connection.session;
@@ -263,14 +287,33 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   }
 
   sendTo(connection: Connection, topic: string, body: Uint8Array): boolean {
-    const session = connection.session;
-    if (session === undefined || connection.closed) return false;
-    let payload: Uint8Array | null = body;
-    if (this.options.sendMessageHook !== undefined) payload = this.options.sendMessageHook(copyOf(session), topic, body);
-    if (payload === null) return false;
-    if (tracingActive()) instantSpan(`Gate push ${topic}`, SpanKind.PRODUCER, { "messaging.destination.name": topic, "mqgen.gate.session": session.sessionId }, otelContext.active());
-    connection.publish(topic, payload);
-    return true;
+    return this.pushToMany([connection], topic, body) === 1;
+  }
+
+  /**
+   * One message to many connections: the PUBLISH is encoded once and the same bytes queued on every
+   * connection (a send hook that rewrites the body for a session gets that session its own encoding). Each
+   * socket then gets one write per tick, whatever number of pushes reached it.
+   */
+  private pushToMany(connections: Iterable<Connection>, topic: string, body: Uint8Array): number {
+    const hook = this.options.sendMessageHook;
+    let shared: Buffer | undefined;
+    let count = 0;
+    for (const connection of connections) {
+      const session = connection.session;
+      if (session === undefined || connection.closed) continue;
+      let payload: Uint8Array | null = body;
+      if (hook !== undefined) payload = hook(copyOf(session), topic, body);
+      if (payload === null) continue;
+      // Metrics and traces see every recipient, as for a single Send (a span only while tracing is on).
+      this.observer?.publish("out", payload.length);
+      if (tracingActive()) instantSpan(`Gate push ${topic}`, SpanKind.PRODUCER, { "messaging.destination.name": topic, "mqgen.gate.session": session.sessionId }, otelContext.active());
+      if (payload === body) connection.enqueue((shared ??= publishQos0(topic, body)));
+      else connection.enqueue(publishQos0(topic, payload));
+      // Not counted when this push took it over the unsent-bytes cap and it was dropped.
+      if (!connection.closed) count++;
+    }
+    return count;
   }
 
   /** Pushes to one session of this gate; false when it is not connected here. */
@@ -280,11 +323,58 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     return this.sendTo(connection, topic, typeof body === "string" ? Buffer.from(body) : body);
   }
 
+  /** Pushes to the listed sessions of this gate (mqant SendBatch); unknown ids are skipped. */
+  sendBatch(sessionIds: readonly string[], topic: string, body: Uint8Array | string): number {
+    const connections: Connection[] = [];
+    for (const id of sessionIds) {
+      const connection = this.bySessionId.get(id);
+      if (connection !== undefined) connections.push(connection);
+    }
+    return this.pushToMany(connections, topic, typeof body === "string" ? Buffer.from(body) : body);
+  }
+
   broadcast(topic: string, body: Uint8Array | string): number {
-    const bytes = typeof body === "string" ? Buffer.from(body) : body;
-    let count = 0;
-    for (const connection of [...this.bySessionId.values()]) if (this.sendTo(connection, topic, bytes)) count++;
-    return count;
+    return this.pushToMany(this.bySessionId.values(), topic, typeof body === "string" ? Buffer.from(body) : body);
+  }
+
+  // Rooms (the index is room-index.ts) ------------------------------------------------------------------
+  /** Adds a connected session to a room; false when the session is not connected here. Joining twice is a no-op. */
+  joinRoom(sessionId: string, room: string): boolean {
+    // Checked first, so a bad name fails the same way whoever it names.
+    checkRoomName(room);
+    const connection = this.bySessionId.get(sessionId);
+    if (connection === undefined || connection.closed) return false;
+    this.rooms.join(connection, room);
+    return true;
+  }
+
+  /** Removes a session from a room; false when it was not in it. */
+  leaveRoom(sessionId: string, room: string): boolean {
+    const connection = this.bySessionId.get(sessionId);
+    return connection !== undefined && this.rooms.leave(connection, room);
+  }
+
+  /** Pushes to every member of a room; resolves how many got it (0 for an unknown room). */
+  pushToRoom(room: string, topic: string, body: Uint8Array | string): number {
+    const members = this.rooms.members(room);
+    if (members === undefined) return 0;
+    return this.pushToMany(members, topic, typeof body === "string" ? Buffer.from(body) : body);
+  }
+
+  roomSize(room: string): number {
+    return this.rooms.size(room);
+  }
+
+  /** Session ids in a room, in join order. */
+  roomMembers(room: string): string[] {
+    const members = this.rooms.members(room);
+    if (members === undefined) return [];
+    return [...members].flatMap((connection) => (connection.session === undefined ? [] : [connection.session.sessionId]));
+  }
+
+  /** Rooms a session is in. */
+  roomsOf(sessionId: string): string[] {
+    return [...(this.bySessionId.get(sessionId)?.rooms ?? [])];
   }
 
   isUserConnected(userId: string): boolean {
@@ -317,6 +407,11 @@ export class Gate implements Module {
     this.gateOptions = options;
     this.type = options.type ?? "Gate";
     this.version = options.version ?? "1.0.0";
+  }
+
+  /** Rooms of the gates for a backend in any process, by RPC to the gate nodes (`caller`: the app). */
+  static rooms(caller: RpcCaller & Partial<GateDirectory>, options: GateRoomsOptions = {}): GateRooms {
+    return new GateRooms(caller, options);
   }
 
   /** The running server (after onInit). */

@@ -2,7 +2,8 @@
  * The gate node's RPC handlers that backends' Session methods call (mqant `gate/base/gate_handler.go`,
  * registered with RegisterGO): `Update, Bind, UnBind, Push, Set, Remove, Send, SendBatch, BroadCast,
  * IsConnect, Close`, each taking mqant's `(trace, sessionId, …)` (BroadCast: `(trace, topic, body)`).
- * Results that are sessions travel as `SESSION` through the gate serializer.
+ * Results that are sessions travel as `SESSION` through the gate serializer. mqgen adds the room RPCs
+ * (`JoinRoom`, `LeaveRoom`, `RoomPush`, `RoomSize`), in the same style; a Go mqant gate does not have them.
  */
 import { BadArgumentError, NotFoundError } from "../errors.js";
 import type { ModuleServer } from "../descriptor.js";
@@ -20,8 +21,13 @@ export interface SessionHost {
   findConnection(sessionId: string): Connection | undefined;
   /** Applies the send hook, then publishes; false when the hook blocked it. */
   sendTo(connection: Connection, topic: string, body: Uint8Array): boolean;
+  sendBatch(sessionIds: readonly string[], topic: string, body: Uint8Array): number;
   broadcast(topic: string, body: Uint8Array): number;
   isUserConnected(userId: string): boolean;
+  joinRoom(sessionId: string, room: string): boolean;
+  leaveRoom(sessionId: string, room: string): boolean;
+  pushToRoom(room: string, topic: string, body: Uint8Array): number;
+  roomSize(room: string): number;
 }
 
 function stringArg(args: readonly unknown[], index: number, name: string): string {
@@ -108,19 +114,35 @@ export function registerSessionHandlers(server: ModuleServer, host: SessionHost)
     return "success";
   });
 
+  // One RPC carries one message for many sessions; the gate encodes the PUBLISH once for all of them.
   server.registerGo("SendBatch", (args) => {
-    const ids = stringArg(args, 1, "sessionIds");
-    const topic = stringArg(args, 2, "topic");
-    const body = bytesArg(args, 3, "body");
-    let count = 0n;
-    for (const id of ids.split(",")) {
-      const connection = host.findConnection(id);
-      if (connection !== undefined && !connection.closed && host.sendTo(connection, topic, body)) count++;
-    }
-    return count;
+    const ids = stringArg(args, 1, "sessionIds").split(",");
+    return BigInt(host.sendBatch(ids, stringArg(args, 2, "topic"), bytesArg(args, 3, "body")));
   });
 
   server.registerGo("BroadCast", (args) => BigInt(host.broadcast(stringArg(args, 1, "topic"), bytesArg(args, 2, "body"))));
+
+  // Rooms: (trace, sessionIds, room) with ids comma-separated as in SendBatch → how many joined or left.
+  server.registerGo("JoinRoom", (args) => {
+    const room = stringArg(args, 2, "room");
+    let count = 0n;
+    for (const id of stringArg(args, 1, "sessionIds").split(",")) if (host.joinRoom(id, room)) count++;
+    return count;
+  });
+
+  server.registerGo("LeaveRoom", (args) => {
+    const room = stringArg(args, 2, "room");
+    let count = 0n;
+    for (const id of stringArg(args, 1, "sessionIds").split(",")) if (host.leaveRoom(id, room)) count++;
+    return count;
+  });
+
+  // (trace, room, topic, body) → how many members got it.
+  server.registerGo("RoomPush", (args) =>
+    BigInt(host.pushToRoom(stringArg(args, 1, "room"), stringArg(args, 2, "topic"), bytesArg(args, 3, "body"))),
+  );
+
+  server.registerGo("RoomSize", (args) => BigInt(host.roomSize(stringArg(args, 1, "room"))));
 
   server.registerGo("IsConnect", (args) => host.isUserConnected(stringArg(args, 2, "userId")));
 

@@ -167,6 +167,21 @@ export class Session implements CallerBindable {
     return Number(count);
   }
 
+  /** Adds this client to a room of its gate (mqgen's JoinRoom RPC); later pushes to the room reach it. */
+  async joinRoom(room: string): Promise<void> {
+    await this.requireCaller().call(this.#data.serverId, "JoinRoom", [this.traceSpan(), this.#data.sessionId, room]);
+  }
+
+  async leaveRoom(room: string): Promise<void> {
+    await this.requireCaller().call(this.#data.serverId, "LeaveRoom", [this.traceSpan(), this.#data.sessionId, room]);
+  }
+
+  /** Pushes to every member of a room of this session's gate; resolves with how many got it. */
+  async pushToRoom(room: string, topic: string, body: Uint8Array | string): Promise<number> {
+    const count = await this.requireCaller().call(this.#data.serverId, "RoomPush", [this.traceSpan(), room, topic, toBytes(body)]);
+    return Number(count);
+  }
+
   /** Whether a user id is bound on a connection of this session's gate (mqant searches only that gate). */
   async isConnect(userId: string): Promise<boolean> {
     return (await this.call("IsConnect", [userId])) === true;

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import type { MqttClient } from "mqtt";
 import { GateCallError, GateClient } from "../../runtime/gate/client/index.js";
 import type { GateSessionData } from "../../runtime/internal.js";
-import { BIND_CALLER, type ArgSerializer, type RpcCaller } from "../../runtime/internal.js";
+import { BadArgumentError, BIND_CALLER, type ArgSerializer, type RpcCaller } from "../../runtime/internal.js";
 import { Session, sessionCodec, gateSerializer } from "../../runtime/internal.js";
 import { connectMqtt, nextMessage, startGateApp, type GateHarness } from "./support.js";
 
@@ -164,6 +164,34 @@ describe("gate-side hooks and local API", () => {
     } finally {
       gate.close();
       await mqtt.endAsync();
+    }
+  });
+
+  test("pushes to many sessions (broadcast, a room) go through the send hook per session", async () => {
+    const a = await gateClient("session-hook-a");
+    const b = await gateClient("session-hook-b");
+    try {
+      const ids = [(await op(a.gate, { op: "noop" })).sessionId, (await op(b.gate, { op: "noop" })).sessionId];
+      const received: string[][] = [[], []];
+      a.mqtt.on("message", (topic, payload) => received[0]!.push(`${topic}=${payload.toString()}`));
+      b.mqtt.on("message", (topic, payload) => received[1]!.push(`${topic}=${payload.toString()}`));
+      for (const id of ids) assert.equal(harness.gate.server.joinRoom(id, "hooked"), true);
+      assert.equal(harness.gate.server.pushToRoom("hooked", "/blocked", "x"), 0, "the hook blocked it for both");
+      assert.equal(harness.gate.server.pushToRoom("hooked", "/rewritten", "x"), 2);
+      assert.equal(harness.gate.server.pushToRoom("hooked", "/plain", "shared"), 2);
+      assert.equal(harness.gate.server.sendBatch(ids, "/plain", "batched"), 2);
+      const deadline = Date.now() + 2_000;
+      while (received.some((r) => r.length < 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const r of received) assert.deepEqual(r, ["/rewritten=changed", "/plain=shared", "/plain=batched"]);
+      assert.deepEqual(harness.gate.server.roomMembers("hooked"), ids);
+      assert.deepEqual(harness.gate.server.roomsOf(ids[0]!), ["hooked"]);
+      assert.throws(() => harness.gate.server.joinRoom(ids[0]!, ""), BadArgumentError);
+      assert.throws(() => harness.gate.server.joinRoom(ids[0]!, "r".repeat(257)), BadArgumentError);
+      assert.equal(harness.gate.server.joinRoom("0000000000000000", "hooked"), false, "an unknown session joins nothing");
+    } finally {
+      a.gate.close();
+      b.gate.close();
+      await Promise.all([a.mqtt.endAsync(), b.mqtt.endAsync()]);
     }
   });
 

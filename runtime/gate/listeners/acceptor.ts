@@ -20,11 +20,29 @@ export interface ConnectionAcceptor {
  */
 export function admitSocket(acceptor: ConnectionAcceptor, socket: Socket): boolean {
   socket.setNoDelay(true);
-  socket.on("error", () => {});
+  socket.on("error", ignoreError);
   if (!acceptor.admit(socket)) {
     socket.destroy();
     return false;
   }
-  socket.once("close", () => acceptor.release(socket));
+  // `close` is emitted once; `on` spares the wrapper `once` makes for every socket.
+  socket.on("close", releaserOf(acceptor));
   return true;
+}
+
+/** Socket errors end in `close`, handled there; the listener only keeps them from being thrown. */
+export function ignoreError(): void {}
+
+const releasers = new WeakMap<ConnectionAcceptor, (this: Socket) => void>();
+
+/** One `close` listener per acceptor, shared by all its sockets (`this` is the socket). */
+function releaserOf(acceptor: ConnectionAcceptor): (this: Socket) => void {
+  let release = releasers.get(acceptor);
+  if (release === undefined) {
+    release = function (this: Socket) {
+      acceptor.release(this);
+    };
+    releasers.set(acceptor, release);
+  }
+  return release;
 }

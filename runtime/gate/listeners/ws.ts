@@ -34,6 +34,9 @@ function webSocketTransport(ws: WebSocket, request: IncomingMessage): Connection
     write: (bytes) => {
       ws.send(bytes, { binary: true });
     },
+    writeMany: (packets) => {
+      for (const packet of packets) ws.send(packet, { binary: true });
+    },
     get unsentBytes() {
       return ws.bufferedAmount;
     },
