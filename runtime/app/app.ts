@@ -12,7 +12,6 @@ import type { NatsConnection } from "nats";
 import type { Logger } from "pino";
 import { ConfigError, MqgenError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
-import { MemoryRegistry } from "../registry/memory.js";
 import { Registrar } from "../registry/registrar.js";
 import type { Registry, Service, ServiceNode } from "../registry/types.js";
 import { decodeArg, encodeArg } from "../rpc/args.js";
@@ -34,6 +33,7 @@ import { Selector } from "../selector/selector.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
+import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { AppHandle, Module, ModuleContext, ModuleSettings } from "./types.js";
 
@@ -51,12 +51,20 @@ export interface AppOptions {
   /** Where BI report files go (mqant BILogDir; default `-bi` or `<wd>/bin/bi`), when the BI section asks. */
   readonly biDir?: string;
   /**
-   * A NATS connection, servers to connect to, or nothing for in-process only. A connection made from
-   * `servers` reconnects forever and is drained at stop; a connection you pass stays open after stop.
+   * A NATS connection, servers to connect to, or nothing: then `--nats` on the command line, else the
+   * `NATS_URL` environment variable, else in process only. A connection made from servers reconnects
+   * forever and is drained at stop; a connection you pass stays open after stop.
    */
   readonly nats?: NatsConnection | { readonly servers: string | string[]; readonly reconnectTimeWaitMs?: number };
-  /** Default: a MemoryRegistry private to this app. */
+  /**
+   * Default: `--registry` on the command line, else `MQGEN_REGISTRY` (`memory`, `nats-kv`,
+   * `etcd[://host:port,…]`, `consul[://host:port]`), else the NATS KV registry on the app's NATS when it has
+   * one (the nats-server needs JetStream), else a MemoryRegistry private to this app. A registry the app
+   * created is closed at stop; one you pass is not.
+   */
   readonly registry?: Registry;
+  /** Where NATS_URL and MQGEN_REGISTRY are read from (default process.env; `{}` reads none). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** App-wide node selection (strategy and filters). */
   readonly selector?: SelectOptions;
   readonly registerTtlMs?: number;
@@ -64,7 +72,7 @@ export interface AppOptions {
   /** Default call timeout; overrides Rpc.RpcExpired. */
   readonly rpcTimeoutMs?: number;
   readonly killWaitMs?: number;
-  /** Read -wd -conf -pid -log from the command line (default true). */
+  /** Read -wd -conf -pid -log -bi -nats -registry from the command line (default true). */
   readonly parseFlags?: boolean;
   /** Arguments to parse instead of process.argv.slice(2). */
   readonly argv?: readonly string[];
@@ -157,7 +165,8 @@ class DefaultApp implements App {
   private readonly local = new LocalTransport();
   private readonly untyped: UntypedCodec;
   private readonly ownsRegistry: boolean;
-  readonly registry: Registry;
+  private registryInstance: Registry | undefined;
+  private readonly connectionSettings: ConnectionSettings;
   private loadedConfig: AppConfig | undefined;
   private appLogger: AppLogger | undefined;
   private bi: BiWriter | undefined;
@@ -177,7 +186,15 @@ class DefaultApp implements App {
     this.workDir = resolve(options.workDir ?? this.flags.workDir ?? process.cwd());
     this.processId = options.processId ?? this.flags.processId ?? "development";
     this.schemaMismatch = options.schemaMismatch ?? "reject";
-    this.registry = options.registry ?? new MemoryRegistry();
+    this.connectionSettings = connectionSettings(
+      {
+        natsFlag: this.flags.natsUrl,
+        registryFlag: options.registry === undefined ? this.flags.registry : undefined,
+        env: options.registry === undefined || options.nats === undefined ? (options.env ?? process.env) : {},
+      },
+      options.nats !== undefined,
+    );
+    this.registryInstance = options.registry;
     this.ownsRegistry = options.registry === undefined;
     this.bootLog = createLogger({
       debug: options.debug ?? true,
@@ -211,6 +228,11 @@ class DefaultApp implements App {
 
   get nats(): NatsConnection | undefined {
     return this.connection;
+  }
+
+  get registry(): Registry {
+    if (this.registryInstance === undefined) throw new MqgenError("CLOSED", "the app creates its registry when it starts: call start() or run() first");
+    return this.registryInstance;
   }
 
   get rpcTimeoutMs(): number {
@@ -358,7 +380,9 @@ class DefaultApp implements App {
     const biDir = this.options.biDir ?? this.flags.biDir ?? join(this.workDir, "bin", "bi");
     this.bi = createBiWriter({ processId: this.processId, dir: isAbsolute(biDir) ? biDir : join(this.workDir, biDir), config: config.bi });
 
-    const natsOption = this.options.nats;
+    const settings = this.connectionSettings;
+    const natsOption =
+      this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
     if (natsOption !== undefined) {
       if (isNatsConnection(natsOption)) {
         this.connection = natsOption;
@@ -373,6 +397,14 @@ class DefaultApp implements App {
         this.ownsConnection = true;
       }
       this.watchConnection(this.connection);
+    }
+    if (this.registryInstance === undefined) {
+      this.registryInstance = await createRegistry(settings.registry, {
+        connection: this.connection,
+        ttlMs: this.options.registerTtlMs ?? 20_000,
+        source: settings.registrySource,
+      });
+      this.log.info(`registry: ${describeRegistry(settings.registry)} (${settings.registrySource})${settings.natsSource === undefined ? "" : `, NATS from ${settings.natsSource}`}`);
     }
 
     this.selectorInstance = new Selector({
@@ -555,7 +587,7 @@ class DefaultApp implements App {
         await nc.close().catch(() => undefined);
       }
     }
-    if (this.ownsRegistry) await this.registry.close();
+    if (this.ownsRegistry) await this.registryInstance?.close();
     if (timedOut) {
       const pending = modules.reduce((n, m) => n + m.server.pending, 0);
       log.error(`app stop: kill-wait of ${killWait} ms reached with ${pending} call(s) still running; stopped anyway`);
