@@ -3,9 +3,10 @@ import type { Command } from "../command.js";
 import { breakingCommand } from "./breaking.js";
 import { checkCommand } from "./check.js";
 import { generateCommand } from "./generate.js";
+import { initCommand } from "./init.js";
 import { lockCommand } from "./lock.js";
 
-export const commands: readonly Command[] = [generateCommand, checkCommand, lockCommand, breakingCommand];
+export const commands: readonly Command[] = [generateCommand, checkCommand, lockCommand, breakingCommand, initCommand];
 
 /** The command that runs when the first argument names no command. */
 export const defaultCommand: Command = generateCommand;
