@@ -70,7 +70,7 @@ app.onStartup((started) => {
 
 try {
   await app.run(modules);
-} catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+} catch {
+  // The app has logged why it could not start (once; a config error names the module entry and key).
   process.exitCode = 1;
 }

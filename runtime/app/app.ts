@@ -134,6 +134,16 @@ export interface App extends AppHandle {
   readonly rpcTimeoutMs: number;
 }
 
+/**
+ * A module's ConfigError, prefixed with the server.json entry it came from (`Module.HttpGateway[0].Settings:
+ * Addr or Port is required`), so a consumer knows which entry and key to fix.
+ */
+function withEntry(err: unknown, type: string, index: number): unknown {
+  if (!(err instanceof ConfigError) || err.message.startsWith("Module.")) return err;
+  const at = `Module.${type}[${index}]`;
+  return new ConfigError(err.message.startsWith("Settings") ? `${at}.${err.message}` : `${at}: ${err.message}`, { cause: err });
+}
+
 function isNatsConnection(value: unknown): value is NatsConnection {
   return typeof value === "object" && value !== null && typeof (value as NatsConnection).publish === "function";
 }
@@ -351,7 +361,9 @@ class DefaultApp implements App {
       await this.startInner(modules);
       this.state = "running";
     } catch (err) {
-      this.log.error({ err }, `start failed: ${(err as Error).message}`);
+      // A config error is the user's to fix and its message names the entry and key: one line, no stack.
+      if (err instanceof ConfigError) this.log.error(`start failed: ${err.message}`);
+      else this.log.error({ err }, `start failed: ${(err as Error).message}`);
       await this.stop("start failed").catch(() => undefined);
       throw err;
     }
@@ -404,7 +416,10 @@ class DefaultApp implements App {
         ttlMs: this.options.registerTtlMs ?? 20_000,
         source: settings.registrySource,
       });
-      this.log.info(`registry: ${describeRegistry(settings.registry)} (${settings.registrySource})${settings.natsSource === undefined ? "" : `, NATS from ${settings.natsSource}`}`);
+      const line = `registry: ${describeRegistry(settings.registry)} (${settings.registrySource})${settings.natsSource === undefined ? "" : `, NATS from ${settings.natsSource}`}`;
+      // Only worth a line when the app talks to other processes.
+      if (settings.registry.kind === "memory" && this.connection === undefined) this.log.debug(line);
+      else this.log.info(line);
     }
 
     this.selectorInstance = new Selector({
@@ -492,7 +507,11 @@ class DefaultApp implements App {
       metadata,
       serviceRegister: () => registrar.update(),
     };
-    await m.onInit(ctx);
+    try {
+      await m.onInit(ctx);
+    } catch (err) {
+      throw withEntry(err, m.type, config.modules[m.type]?.indexOf(entry) ?? 0);
+    }
     // Contract check: the module and per-handler schema hashes callers compare with (schema-check.ts).
     Object.assign(metadata, schemaMetadata(server.schemaHash, server.handlerHashes));
     this.running.push(running);
