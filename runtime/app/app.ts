@@ -359,7 +359,8 @@ class DefaultApp implements App {
     this.state = "starting";
     try {
       await this.startInner(modules);
-      this.state = "running";
+      // An onStartup hook may have stopped the app already (a one-shot tool): it stays stopped.
+      if (this.stopping === undefined) this.state = "running";
     } catch (err) {
       // A config error is the user's to fix and its message names the entry and key: one line, no stack.
       if (err instanceof ConfigError) this.log.error(`start failed: ${err.message}`);
@@ -453,6 +454,7 @@ class DefaultApp implements App {
       await this.startModule(m, entry, config);
     }
     for (const hook of this.startup) await hook(this);
+    if (this.stopping !== undefined) return;
     this.log.info(
       `app started: process ${this.processId}, modules ${this.running.map((r) => r.nodeId).join(", ") || "(none)"}${this.connection ? "" : " (in process, no NATS)"}`,
     );
@@ -621,6 +623,10 @@ class DefaultApp implements App {
 
   async run(modules: readonly Module[]): Promise<void> {
     await this.start(modules);
+    if (this.stopping !== undefined) {
+      await this.stopping;
+      return;
+    }
     await new Promise<void>((resolveRun) => {
       const onSignal = (signal: NodeJS.Signals): void => {
         process.off("SIGINT", onSignal);
