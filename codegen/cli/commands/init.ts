@@ -75,7 +75,8 @@ async function runInit(argv: readonly string[], io: CliIO): Promise<number> {
     for (const d of run.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
     return EXIT_INTERNAL;
   }
-  const cd = shown === "." ? "" : `cd ${shown} && `;
+  const quoted = /^[\w./@-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", "'\\''")}'`;
+  const cd = shown === "." ? "" : `cd ${quoted} && `;
   io.out(
     `Created ${files.size + run.written.length} files in ${shown}:\n` +
       [...files.keys(), ...run.written.map((f) => `${GENERATED_DIR}/${f}`)].map((f) => `  ${f}\n`).join("") +
