@@ -135,8 +135,8 @@ export interface App extends AppHandle {
 }
 
 /**
- * A module's ConfigError, prefixed with the server.json entry it came from (`Module.HttpGateway[0].Settings:
- * Addr or Port is required`), so a consumer knows which entry and key to fix.
+ * A module's ConfigError, prefixed with the server.json entry it came from (`Module.Gate[0].Settings:
+ * TCPAddr or WSAddr is required`), so a consumer knows which entry and key to fix.
  */
 function withEntry(err: unknown, type: string, index: number): unknown {
   if (!(err instanceof ConfigError) || err.message.startsWith("Module.")) return err;
