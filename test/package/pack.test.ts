@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
@@ -170,6 +170,15 @@ test("npx mqgen: --version, --help once, and the bin runs without tsx", () => {
   assert.equal(help.match(/^Exit codes:/gm)?.length, 1, help);
   assert.equal(help.match(/^Usage: mqgen \[schemas\/\]/gm)?.length, 1, help);
   assert.match(help, /^ {2}init {2,}start a project/m);
+});
+
+test("the installed CLI generates from a .proto schema that imports mqgen/options.proto (shipped in proto/)", () => {
+  const dir = join(install, "proto-schema");
+  mkdirSync(join(dir, "schemas"), { recursive: true });
+  copyFileSync(join(repo, "schemas", "rpctest.proto"), join(dir, "schemas", "rpctest.proto"));
+  const out = ok(run("npx", ["--no-install", "mqgen", "schemas", "-o", "generated"], dir), "mqgen on rpctest.proto");
+  assert.match(out, /written/);
+  assert.match(readFileSync(join(dir, "generated", "rpctest.ts"), "utf8"), /wireName: "\/test\/proto"/);
 });
 
 test("importing mqgen/runtime loads no codegen dependency; require() says mqgen is ESM-only", () => {
