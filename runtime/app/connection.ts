@@ -32,7 +32,7 @@ export function parseRegistryChoice(text: string, source: string): RegistryChoic
   const kind = scheme?.[1]?.toLowerCase();
   const address = scheme?.[2];
   if (kind === "memory" && address === undefined) return { kind: "memory" };
-  if ((kind === "nats-kv" || kind === "nats") && address === undefined) return { kind: "nats-kv" };
+  if (kind === "nats-kv" && address === undefined) return { kind: "nats-kv" };
   if (kind === "etcd") {
     const hosts = address === undefined ? undefined : list(address);
     if (hosts !== undefined && hosts.length === 0) throw new ConfigError(`${source}: etcd:// needs host:port`);
