@@ -3,7 +3,7 @@
  * instances), so handlebars can read them and tests can compare them; every node carries its source position
  * so diagnostics point at the schema, not at generated code.
  */
-import type { ScalarKind, HandlerMode } from "../runtime/rpc/descriptor.js";
+import type { ScalarKind, HandlerMode } from "../runtime/descriptor.js";
 
 export type { ScalarKind, HandlerMode };
 

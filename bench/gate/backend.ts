@@ -1,7 +1,7 @@
 /** The `helloworld` backend of the gate-over-NATS variant: `backend.ts <natsUrl>`, runs until stdin closes. */
 import { sleep } from "../support/measure.js";
 import { emit, reportFailures, untilParentCloses } from "../support/worker.js";
-import { gateSerializer } from "../../runtime/gate/session.js";
+import { gateSerializer } from "../../runtime/internal.js";
 import { helloworldBackend, natsApp } from "./mqgen.js";
 
 reportFailures();

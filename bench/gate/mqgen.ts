@@ -4,11 +4,11 @@
  * (discovered through the NATS KV registry).
  */
 import { connect, type NatsConnection } from "nats";
-import { createApp, type App } from "../../runtime/app/app.js";
-import type { Module } from "../../runtime/app/types.js";
-import { Gate } from "../../runtime/gate/gate.js";
-import type { GateOptions } from "../../runtime/gate/options.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import type { Module } from "../../runtime/internal.js";
+import { Gate } from "../../runtime/internal.js";
+import type { GateOptions } from "../../runtime/internal.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
 import { sleep } from "../support/measure.js";
 import { Worker } from "../support/worker.js";
 import type { RunningServer } from "./servers.js";

@@ -5,9 +5,9 @@
  */
 import { connect, type NatsConnection } from "nats";
 import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
-import { createApp, type App } from "../../runtime/app/app.js";
-import type { Module } from "../../runtime/app/types.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import type { Module } from "../../runtime/internal.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
 import { sleep } from "../support/measure.js";
 import type { Client, StopServer } from "./peers.js";
 

@@ -157,6 +157,14 @@ const goals: GoalResult[] = [
     "atMost",
     1.1,
   ),
+  // #17's goal: the tail at 1 in flight next to the raw shared-reply peer (same NATS, same payload).
+  judge(
+    "mqgen over NATS, 1 in flight p99 ≤ 1.1× raw shared-reply p99",
+    get("mqgen-nats").p99Us,
+    get("raw-shared-reply").p99Us,
+    "atMost",
+    1.1,
+  ),
   judge(
     "mqgen in process, 64 in flight ≥ Moleculer local (calls/s)",
     get("mqgen-local").concurrentPerSec,

@@ -10,7 +10,7 @@ import { hostname as osHostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
 import type { Logger } from "pino";
-import { ConfigError, MqgenError } from "../errors.js";
+import { ConfigError, MqgenError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
 import { Registrar } from "../registry/registrar.js";
 import type { Registry, Service, ServiceNode } from "../registry/types.js";
@@ -24,11 +24,11 @@ import type {
   RawHandler,
   RawResult,
   SelectOptions,
-} from "../rpc/descriptor.js";
-import { newId16 } from "../rpc/ids.js";
+} from "../descriptor.js";
+import { newId16 } from "../codec/ids.js";
 import { SchemaGuard, schemaMetadata } from "../rpc/schema-check.js";
 import { RpcServer, type CompleteInfo, type HandleInfo, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
-import { cloneValue } from "../rpc/values.js";
+import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
@@ -118,7 +118,9 @@ export interface App extends AppHandle {
   onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void;
   /** mqant BiReport: a raw line into the BI file (nothing without a BI file section). */
   biReport(line: string): void;
+  /** @deprecated mqant's Invoke for ported code: `invoke(t, f, ...a)` is `call(t, f, a)`; see RpcCaller. */
   invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown>;
+  /** @deprecated `invokeNR(t, f, ...a)` is `callNR(t, f, a)`. */
   invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void>;
   getServerById(nodeId: string): Promise<ServiceNode>;
   getServersByType(type: string): Promise<readonly ServiceNode[]>;
@@ -172,7 +174,7 @@ class DefaultApp implements App {
   private readonly startup: Hook<[App]>[] = [];
   private readonly destroy: Hook<[App]>[] = [];
   private readonly running: RunningModule[] = [];
-  private readonly local = new LocalTransport();
+  private readonly local = new LocalTransport<RpcServer>();
   private readonly untyped: UntypedCodec;
   private readonly ownsRegistry: boolean;
   private registryInstance: Registry | undefined;
@@ -224,7 +226,7 @@ class DefaultApp implements App {
   // --- accessors ---
 
   get config(): AppConfig {
-    if (this.loadedConfig === undefined) throw new MqgenError("CONFIG", "config not loaded yet (app not started)");
+    if (this.loadedConfig === undefined) throw new NotStartedError("config not loaded yet (app not started)");
     return this.loadedConfig;
   }
 
@@ -256,12 +258,12 @@ class DefaultApp implements App {
   }
 
   private get selector(): Selector {
-    if (this.selectorInstance === undefined) throw new MqgenError("CLOSED", "app not started");
+    if (this.selectorInstance === undefined) throw new NotStartedError();
     return this.selectorInstance;
   }
 
   private get rpc(): RpcClient {
-    if (this.client === undefined) throw new MqgenError("CLOSED", "app not started: call start() or run() first");
+    if (this.client === undefined) throw new NotStartedError("app not started: call start() or run() first");
     return this.client;
   }
 

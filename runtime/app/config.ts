@@ -7,6 +7,9 @@
 import { readFileSync, existsSync } from "node:fs";
 import { ConfigError } from "../errors.js";
 import type { ModuleSettings } from "./types.js";
+import type { LogConfig, LogFileConfig } from "../log/config.js";
+
+export type { LogConfig, LogFileConfig };
 
 export interface RpcConfig {
   /** Concurrency limit of every RegisterGO handler set of a module instance. */
@@ -17,23 +20,6 @@ export interface RpcConfig {
   readonly log: boolean;
   /** Calls that may wait for a free slot beyond maxCoroutine (mqgen extension; default 10 × maxCoroutine). */
   readonly maxQueue: number;
-}
-
-export interface LogFileConfig {
-  readonly prefix: string;
-  readonly suffix: string;
-  readonly daily: boolean;
-  /** Levels that also go to their own file (multifile `separate`). */
-  readonly separate: readonly string[];
-  readonly level: string | undefined;
-}
-
-export interface LogConfig {
-  readonly json: boolean;
-  /** Absent when the Log section asks for no file output. */
-  readonly file: LogFileConfig | undefined;
-  /** Console output regardless of debug (`console` adapter present). */
-  readonly console: boolean;
 }
 
 export interface MqttConfig {

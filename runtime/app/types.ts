@@ -3,7 +3,7 @@
  * the HTTP gateway and the starter implementations mqgen generates.
  */
 import type { Logger } from "pino";
-import type { ArgSerializer, CallOptions, ModuleServer, RawResult, RpcCaller } from "../rpc/descriptor.js";
+import type { ArgSerializer, CallOptions, ModuleServer, RawResult, RpcCaller } from "../descriptor.js";
 import type { AppConfig } from "./config.js";
 
 /** One entry of `Module.<type>[]` in server.json. */

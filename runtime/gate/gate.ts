@@ -10,7 +10,7 @@ import type { Server as HttpServer } from "node:http";
 import type { WebSocketServer } from "ws";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
 import { ClosedError, ConfigError } from "../errors.js";
-import type { RpcCaller } from "../rpc/descriptor.js";
+import type { RpcCaller } from "../descriptor.js";
 import { Connection, type ConnectionHost, type ConnectionTransport, type GateLog } from "./connection.js";
 import type { ConnectionAcceptor } from "./listeners/acceptor.js";
 import { listenTcp } from "./listeners/tcp.js";
@@ -29,7 +29,7 @@ import { Router, type GateBackend } from "./router.js";
 export type { GateBackend } from "./router.js";
 import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
 import { ensureGateSerializer } from "./session.js";
-import { cloneSessionData as copyOf } from "../rpc/session-codec.js";
+import { cloneSessionData as copyOf } from "../codec/session.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;

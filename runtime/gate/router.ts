@@ -5,8 +5,8 @@
  */
 import { DeadlineExceededError, NoneAvailableError, NotFoundError } from "../errors.js";
 import type { AppHandle } from "../app/types.js";
-import type { RawResult } from "../rpc/descriptor.js";
-import { encodeBase64, goJsonStringify } from "../rpc/values.js";
+import type { RawResult } from "../descriptor.js";
+import { encodeBase64, goJsonStringify } from "../codec/values.js";
 import type { Connection, GateLog } from "./connection.js";
 import { encodeGateSession } from "./session.js";
 import { generateId, type GateSessionData } from "./session-state.js";

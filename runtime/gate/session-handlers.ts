@@ -5,7 +5,7 @@
  * Results that are sessions travel as `SESSION` through the gate serializer.
  */
 import { BadArgumentError, NotFoundError } from "../errors.js";
-import type { ModuleServer } from "../rpc/descriptor.js";
+import type { ModuleServer } from "../descriptor.js";
 import type { Connection } from "./connection.js";
 import { Session } from "./session.js";
 import type { GateSessionData } from "./session-state.js";

@@ -3,7 +3,7 @@
  * backends see copies of it as the `SESSION` argument.
  */
 import { randomBytes } from "node:crypto";
-import type { SessionData } from "../rpc/session-codec.js";
+import type { SessionData } from "../codec/session.js";
 
 export type GateSessionData = SessionData;
 

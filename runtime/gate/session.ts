@@ -5,9 +5,9 @@
  * session its caller through BIND_CALLER before the handler runs.
  */
 import { ConfigError } from "../errors.js";
-import { BIND_CALLER, type ArgSerializer, type CallerBindable, type RpcCaller, type ValueCodec } from "../rpc/descriptor.js";
+import { BIND_CALLER, type ArgSerializer, type CallerBindable, type RpcCaller, type ValueCodec } from "../descriptor.js";
 import { MapStr } from "../rpc/args.js";
-import { newId16 } from "../rpc/ids.js";
+import { newId16 } from "../codec/ids.js";
 import {
   SESSION_TAG,
   cloneSessionData,
@@ -15,7 +15,7 @@ import {
   decodeSessionData,
   encodeSessionData,
   type SessionData,
-} from "../rpc/session-codec.js";
+} from "../codec/session.js";
 import { TraceSpan } from "../rpc/trace.js";
 
 

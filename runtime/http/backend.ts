@@ -3,8 +3,8 @@
  * handlers under the full URL path (mqant's convention), taking a `go.api.Request` and returning a
  * `go.api.Response`. Registered through a descriptor so the reply carries Go's `proto@*go_api.Response` tag.
  */
-import type { CallContext, HandlerDescriptor, HandlerMode, ModuleDescriptor, ModuleServer } from "../rpc/descriptor.js";
-import { type ApiRequest, type ApiResponse, apiRequestCodec, apiResponseCodec } from "./api-proto.js";
+import type { CallContext, HandlerDescriptor, HandlerMode, ModuleDescriptor, ModuleServer } from "../descriptor.js";
+import { type ApiRequest, type ApiResponse, apiRequestCodec, apiResponseCodec } from "../codec/api.js";
 
 export type HttpRouteHandler = (request: ApiRequest, ctx: CallContext) => ApiResponse | Promise<ApiResponse>;
 

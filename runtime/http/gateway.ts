@@ -8,7 +8,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { AppHandle } from "../app/types.js";
-import { BadArgumentError, type ErrorCode, MqgenError } from "../errors.js";
+import { BadArgumentError, HttpGatewayError, type ErrorCode, MqgenError } from "../errors.js";
+import { describeJson, jsonOf } from "../codec/value-json.js";
 import type {
   CallOptions,
   HandlerDescriptor,
@@ -16,21 +17,21 @@ import type {
   ModuleDescriptor,
   RawResult,
   ValueCodec,
-} from "../rpc/descriptor.js";
+} from "../descriptor.js";
 import {
   API_REQUEST_TAG,
   type ApiPair,
   type ApiRequest,
   decodeApiResponse,
   encodeApiRequest,
-} from "./api-proto.js";
+} from "../codec/api.js";
 
 export interface HttpGatewayOptions {
   /** Modules whose non-gate handlers get typed JSON routes `POST <prefix>/<type>/<method>`. */
   readonly descriptors?: readonly ModuleDescriptor[];
   /**
-   * Message types used as handler params or results, so JSON is mapped with their `fromJson`/`toJson`
-   * (int64 as strings, bytes as base64, enums by name). Types not listed fall back to a generic mapping.
+   * No longer needed: every codec carries its JSON form (messages map with their `fromJson`/`toJson`:
+   * int64 as strings, bytes as base64, enums by name). Accepted and ignored, so existing callers compile.
    */
   readonly messages?: readonly MessageType<object>[];
   /** Path prefix the gateway answers under (`/api`); stripped before routing. Default: none. */
@@ -57,23 +58,6 @@ export interface HttpErrorBody {
   readonly status: string;
 }
 
-/** Raised inside the gateway for requests it rejects itself; carries the HTTP status. */
-export class HttpGatewayError extends MqgenError {
-  readonly status: number;
-  constructor(status: number, message: string, options?: { cause?: unknown }) {
-    super(errorCodeForStatus(status), message, options);
-    this.status = status;
-  }
-}
-
-function errorCodeForStatus(status: number): ErrorCode {
-  if (status === 404) return "NOT_FOUND";
-  if (status === 502) return "REMOTE";
-  if (status === 503) return "BUSY";
-  if (status === 504) return "DEADLINE_EXCEEDED";
-  return "BAD_ARGUMENT";
-}
-
 const ERROR_ID = "httpgateway";
 const JSON_CONTENT_TYPE = "application/json";
 /** Response headers a backend may not set: node computes framing itself. */
@@ -98,7 +82,6 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
       typedRoutes.set(`/${module.type}/${handler.method}`, { module, handler });
     }
   }
-  const json = new JsonMapper(options.messages ?? []);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? "/";
@@ -159,14 +142,14 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
     }
     const body = await readBody(req, maxBodyBytes);
     const input = parseJsonObject(body);
-    const args = json.argsFromJson(route.handler, input);
+    const args = argsFromJson(route.handler, input);
     let result: unknown;
     try {
       result = await app.callHandler(route.module, route.handler, args, callOptions);
     } catch (err) {
       throw classifyCallError(err, modules.has(route.module.type));
     }
-    writeJson(res, 200, json.resultToJson(route.handler.result, result));
+    writeJson(res, 200, resultToJson(route.handler.result, result));
   };
 
   const serveMqant = async (
@@ -344,6 +327,8 @@ function classifyRemoteErrorText(text: string): HttpGatewayError {
 
 function statusOf(err: unknown): number {
   if (err instanceof HttpGatewayError) return err.status;
+  // A handler refusing its arguments is the client's fault; the gateway's own decoding failures stay 502.
+  if (err instanceof MqgenError && err.remote && err.code === "BAD_ARGUMENT") return 400;
   if (err instanceof MqgenError) return STATUS_BY_CODE[err.code] ?? 500;
   return 500;
 }
@@ -381,184 +366,40 @@ function writeError(req: IncomingMessage, res: ServerResponse, err: unknown): vo
   writeJson(res, status, body);
 }
 
-/** Maps JSON to handler arguments and results back to JSON, by each value's codec. */
-class JsonMapper {
-  private readonly messageByCodec = new Map<ValueCodec<unknown>, MessageType<object>>();
-
-  constructor(messages: readonly MessageType<object>[]) {
-    for (const message of messages) {
-      this.messageByCodec.set(message.codec as ValueCodec<unknown>, message);
-      this.messageByCodec.set(message.jsonCodec as ValueCodec<unknown>, message);
+/** Handler arguments from a JSON body, each by its codec's JSON form. */
+function argsFromJson(handler: HandlerDescriptor, input: Record<string, unknown>): unknown[] {
+  const known = new Set(handler.params.map((param) => param.name));
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) throw new HttpGatewayError(400, `unknown parameter "${key}" for ${handler.method}`);
+  }
+  return handler.params.map((param) => {
+    try {
+      return valueFromJson(param.codec, input[param.name]);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new HttpGatewayError(400, `parameter "${param.name}": ${reason}`, { cause: err });
     }
-  }
-
-  argsFromJson(handler: HandlerDescriptor, input: Record<string, unknown>): unknown[] {
-    const known = new Set(handler.params.map((param) => param.name));
-    for (const key of Object.keys(input)) {
-      if (!known.has(key)) throw new HttpGatewayError(400, `unknown parameter "${key}" for ${handler.method}`);
-    }
-    return handler.params.map((param) => {
-      const value = input[param.name];
-      try {
-        return this.valueFromJson(param.codec, value);
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new HttpGatewayError(400, `parameter "${param.name}": ${reason}`, { cause: err });
-      }
-    });
-  }
-
-  resultToJson(codec: ValueCodec<unknown>, value: unknown): unknown {
-    const message = this.messageFor(codec);
-    if (message !== undefined && value !== null && typeof value === "object") return message.toJson(value);
-    return genericToJson(value);
-  }
-
-  private messageFor(codec: ValueCodec<unknown>): MessageType<object> | undefined {
-    const listed = this.messageByCodec.get(codec);
-    if (listed !== undefined) return listed;
-    // A codec created by defineMessage may point back at its message type.
-    const linked = (codec as { readonly messageType?: unknown }).messageType;
-    if (isMessageType(linked)) return linked;
-    return undefined;
-  }
-
-  private valueFromJson(codec: ValueCodec<unknown>, value: unknown): unknown {
-    const message = this.messageFor(codec);
-    if (message !== undefined) {
-      if (value === undefined || value === null) return message.create();
-      return message.fromJson(value);
-    }
-    const tag = codec.tag;
-    if (tag === "null") return undefined;
-    if (value === undefined) throw new BadArgumentError("missing");
-    switch (tag) {
-      case "string":
-        if (typeof value !== "string") throw new BadArgumentError(`expected a string, got ${describe(value)}`);
-        return value;
-      case "bool":
-        if (typeof value !== "boolean") throw new BadArgumentError(`expected a boolean, got ${describe(value)}`);
-        return value;
-      case "int":
-        return integerFromJson(value, -2147483648n, 2147483647n, false);
-      case "long": {
-        // int64/uint64 codecs hold bigint, uint32 holds number; the zero value tells which.
-        const wantsBigint = typeof zeroValue(codec) === "bigint";
-        const parsed = integerFromJson(value, -(2n ** 63n), 2n ** 64n - 1n, wantsBigint);
-        // The codec knows its own range (uint32 and uint64 share the tag with int64).
-        codec.encode(parsed);
-        return parsed;
-      }
-      case "float":
-      case "double":
-        return floatFromJson(value);
-      case "bytes":
-        return bytesFromJson(value);
-      case "mapstr":
-        if (!isPlainObject(value) || !Object.values(value).every((v) => typeof v === "string")) {
-          throw new BadArgumentError(`expected an object of strings, got ${describe(value)}`);
-        }
-        return value;
-      case "map":
-        if (!isPlainObject(value)) throw new BadArgumentError(`expected a JSON object, got ${describe(value)}`);
-        // Either a plain map or a message's jsonCodec: both read JSON, so let the codec map it.
-        return codec.decode(new TextEncoder().encode(JSON.stringify(value)), "map");
-      default: {
-        if (!isPlainObject(value)) throw new BadArgumentError(`expected a JSON object, got ${describe(value)}`);
-        // No message type known: hand the object to the codec and let it judge.
-        try {
-          codec.encode(value);
-        } catch (err) {
-          throw new BadArgumentError(err instanceof Error ? err.message : String(err), { cause: err });
-        }
-        return value;
-      }
-    }
-  }
+  });
 }
 
-function isMessageType(value: unknown): value is MessageType<object> {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    typeof (value as { fromJson?: unknown }).fromJson === "function" &&
-    typeof (value as { toJson?: unknown }).toJson === "function"
-  );
+function resultToJson(codec: ValueCodec<unknown>, value: unknown): unknown {
+  return codec.toJson !== undefined ? codec.toJson(value) : jsonOf(value);
 }
 
-function zeroValue(codec: ValueCodec<unknown>): unknown {
+function valueFromJson(codec: ValueCodec<unknown>, value: unknown): unknown {
+  const isMessage = codec.tag.startsWith("proto@");
+  if (value === undefined && codec.tag !== "null" && !isMessage) throw new BadArgumentError("missing");
+  if (codec.fromJson !== undefined) return codec.fromJson(value);
+  // A hand-written codec without a JSON form: hand it the object and let it judge.
+  if (!isPlainObject(value)) throw new BadArgumentError(`expected a JSON object, got ${describeJson(value)}`);
   try {
-    return codec.decode(new Uint8Array(0), "null");
-  } catch {
-    return undefined;
+    codec.encode(value);
+  } catch (err) {
+    throw new BadArgumentError(err instanceof Error ? err.message : String(err), { cause: err });
   }
+  return value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
-}
-
-/** Protobuf JSON: integers as numbers or decimal strings (64-bit ones usually as strings). */
-function integerFromJson(value: unknown, min: bigint, max: bigint, asBigint: boolean): number | bigint {
-  let parsed: bigint;
-  if (typeof value === "number" && Number.isInteger(value)) {
-    if (!Number.isSafeInteger(value)) throw new BadArgumentError(`${value} loses precision; send it as a string`);
-    parsed = BigInt(value);
-  } else if (typeof value === "string" && /^-?\d+$/.test(value)) {
-    parsed = BigInt(value);
-  } else {
-    throw new BadArgumentError(`expected an integer, got ${describe(value)}`);
-  }
-  if (parsed < min || parsed > max) throw new BadArgumentError(`${parsed} is out of range`);
-  if (asBigint) return parsed;
-  if (parsed > BigInt(Number.MAX_SAFE_INTEGER) || parsed < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new BadArgumentError(`${parsed} is out of range`);
-  }
-  return Number(parsed);
-}
-
-function floatFromJson(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (value === "NaN") return Number.NaN;
-  if (value === "Infinity") return Number.POSITIVE_INFINITY;
-  if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
-  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
-  throw new BadArgumentError(`expected a number, got ${describe(value)}`);
-}
-
-function bytesFromJson(value: unknown): Uint8Array {
-  if (typeof value !== "string" || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) {
-    throw new BadArgumentError(`expected base64 bytes, got ${describe(value)}`);
-  }
-  return new Uint8Array(Buffer.from(value, value.includes("-") || value.includes("_") ? "base64url" : "base64"));
-}
-
-/** JSON for values without a message type: int64 as strings, bytes as base64, like the protobuf mapping. */
-function genericToJson(value: unknown): unknown {
-  if (value === undefined || value === null) return null;
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "number") {
-    if (Number.isNaN(value)) return "NaN";
-    if (value === Number.POSITIVE_INFINITY) return "Infinity";
-    if (value === Number.NEGATIVE_INFINITY) return "-Infinity";
-    return value;
-  }
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
-  if (Array.isArray(value)) return value.map(genericToJson);
-  if (typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) {
-      if (inner !== undefined) out[key] = genericToJson(inner);
-    }
-    return out;
-  }
-  return value;
 }

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
-import type { LogConfig } from "../app/config.js";
+import type { LogConfig } from "./config.js";
 
 export type { Logger } from "pino";
 

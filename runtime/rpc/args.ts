@@ -7,7 +7,7 @@
  * explicit wrappers pick those tags: `Int32(n)`, `Int64(b)`, `Float32(n)`, `Float64(n)`, `MapStr(o)`,
  * `Proto(typeName, bytes)`, `Marshal(name, bytes)`, `Typed(codec, value)`, and `TraceSpan` values.
  */
-import type { ArgSerializer, ValueCodec } from "./descriptor.js";
+import type { ArgSerializer, ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
 import {
   boolCodec,
@@ -19,7 +19,7 @@ import {
   mapCodec,
   mapstrCodec,
   stringCodec,
-} from "./values.js";
+} from "../codec/values.js";
 import { TraceSpan, encodeTraceSpan, parseTraceSpan } from "./trace.js";
 
 /** An argument already encoded: sent with exactly this tag and these bytes. */

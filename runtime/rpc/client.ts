@@ -1,17 +1,19 @@
 /**
  * The caller side: picks a node (selector), then calls it in process when it runs here (LocalTransport)
  * or over NATS. Errors are the typed classes of errors.ts with mqant's wording. The hot path (cached
- * selection, one reply subscription, pending calls in a Map by Cid) avoids per-call closures and awaits
+ * selection, one reply subscription, pending calls in a ring keyed by the Cid's counter, see
+ * transport/pending.ts) avoids per-call closures and awaits
  * where it can.
  */
 import { hostname as osHostname } from "node:os";
 import type { Logger } from "pino";
-import { AbortedError, BusyError, ClosedError, NoneAvailableError, RemoteError } from "../errors.js";
+import { AbortedError, BadArgumentError, ClosedError, NodeGoneError, NoneAvailableError, RemoteError, errorFromWire } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";
-import { NodeGoneError, type NatsTransport, type ReplyHandler } from "../transport/nats.js";
+import type { NatsTransport, ReplyHandler } from "../transport/nats.js";
 import type { LocalTransport } from "../transport/local.js";
-import type { RpcReply, RpcRequest } from "../transport/wire.js";
+import type { RpcServer } from "./server.js";
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 import { decodeArg, encodeArgs } from "./args.js";
 import type {
   ArgSerializer,
@@ -20,13 +22,13 @@ import type {
   ModuleDescriptor,
   RawResult,
   RpcCaller,
-} from "./descriptor.js";
-import { newCid } from "./ids.js";
+} from "../descriptor.js";
+import { newCid } from "../codec/ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;
-  readonly local: LocalTransport;
+  readonly local: LocalTransport<RpcServer>;
   /** Undefined when the app runs in process only. */
   readonly nats: NatsTransport | undefined;
   readonly serializers: readonly ArgSerializer[];
@@ -40,7 +42,22 @@ export interface RpcClientOptions {
   readonly schemaGuard?: SchemaGuard;
 }
 
-const BUSY = / rpc func\(.*\) busy: /;
+/**
+ * Latest deadline a call may have: RPCInfo.Expired is an integer of unix ms, so `now + timeout` must stay
+ * a safe integer; 2^52 ms is about 140,000 years from 1970. Longer timeouts (Infinity too) mean "no limit"
+ * in practice and are clamped to it; the timers along the way re-arm (transport/timer.ts).
+ */
+const LATEST_DEADLINE = 2 ** 52;
+
+/** The deadline of a call with `timeout` ms from `now`; a timeout that is no number is refused. */
+function deadlineAfter(timeout: number, now: number): number {
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+    throw new BadArgumentError(`call timeout must be a number of ms, got ${String(timeout)}`);
+  }
+  const deadline = now + Math.ceil(timeout);
+  return deadline > LATEST_DEADLINE ? LATEST_DEADLINE : deadline;
+}
+
 const SERVER_CLOSED = /^\S+ rpc server closed$/;
 
 /**
@@ -53,12 +70,6 @@ function mayRetry(err: unknown, retrySafe: boolean): boolean {
   return err instanceof ClosedError && SERVER_CLOSED.test(err.message);
 }
 
-/** A remote error string → the error class a caller can branch on. */
-export function remoteError(message: string): Error {
-  if (BUSY.test(message)) return new BusyError(message);
-  if (SERVER_CLOSED.test(message)) return new ClosedError(message);
-  return new RemoteError(message);
-}
 
 export class RpcClient implements RpcCaller {
   private readonly hostname: string;
@@ -75,7 +86,7 @@ export class RpcClient implements RpcCaller {
   async call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const encoded = encodeArgs(args, this.options.serializers);
     const reply = await this.send(target, fn, encoded.argsType, encoded.args, options, false);
-    if (reply.error !== "") throw remoteError(reply.error);
+    if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
     return decodeArg(reply.resultType, reply.result, this.options.serializers);
   }
 
@@ -97,7 +108,7 @@ export class RpcClient implements RpcCaller {
           copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
         }
         const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
-        return this.options.local.requestValues(server, handler.wireName, copies, Date.now() + timeout, options?.signal, this.hostname) as Promise<R>;
+        return this.options.local.requestValues(server, handler.wireName, copies, deadlineAfter(timeout, Date.now()), options?.signal, this.hostname) as Promise<R>;
       }
       const nats = this.options.nats;
       // Contract check (schema-check.ts): a node built from another schema is left to the routed path.
@@ -130,7 +141,7 @@ export class RpcClient implements RpcCaller {
     const { argsType, encoded } = typed;
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
     const now = Date.now();
-    const deadline = now + timeout;
+    const deadline = deadlineAfter(timeout, now);
     const req = this.request(handler.wireName, argsType, encoded, deadline);
     return nats.requestWith(node.address, node.id, req, deadline, options?.signal, new TypedReply<R>(this, node, module, handler, args, options, deadline), now);
   }
@@ -156,7 +167,7 @@ export class RpcClient implements RpcCaller {
     const params = handler.params;
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
     const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
-    const deadline = Date.now() + timeout;
+    const deadline = deadlineAfter(timeout, Date.now());
     let failure: unknown;
     let typed: TypedArgs | undefined;
     const guard = this.options.schemaGuard;
@@ -179,7 +190,7 @@ export class RpcClient implements RpcCaller {
         try {
           return (await this.options.local.requestValues(server, handler.wireName, copies, deadline, options?.signal, this.hostname)) as R;
         } catch (err) {
-          const mapped = err instanceof RemoteError ? remoteError(err.message) : err;
+          const mapped = err instanceof RemoteError ? errorFromWire(err.message) : err;
           if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
             this.options.selector.markDead(node.id);
             failure = mapped;
@@ -191,10 +202,10 @@ export class RpcClient implements RpcCaller {
       // Encoded once, on the first attempt that goes over the wire; a retry resends the same bytes.
       typed ??= encodeTypedArgs(module, handler, args);
       const { argsType, encoded } = typed;
-      let reply: RpcReply;
+      let reply: ResultInfo;
       try {
         reply = await this.sendTo(node, handler.wireName, argsType, encoded, deadline, options?.signal);
-        if (reply.error !== "") throw remoteError(reply.error);
+        if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.options.selector.markDead(node.id);
@@ -252,10 +263,10 @@ export class RpcClient implements RpcCaller {
     args: Uint8Array[],
     options: CallOptions | undefined,
     retrySafe: boolean,
-  ): Promise<RpcReply> {
+  ): Promise<ResultInfo> {
     if (this.closed) throw new ClosedError();
     const timeout = options?.timeout ?? this.options.timeoutMs();
-    const deadline = Date.now() + timeout;
+    const deadline = deadlineAfter(timeout, Date.now());
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {
       const picked = failure === undefined ? this.pick(target, options) : this.repick(target, options, failure);
@@ -276,7 +287,7 @@ export class RpcClient implements RpcCaller {
     }
   }
 
-  private sendTo(node: ServiceNode, fn: string, argsType: string[], args: Uint8Array[], deadline: number, signal: AbortSignal | undefined): Promise<RpcReply> {
+  private sendTo(node: ServiceNode, fn: string, argsType: string[], args: Uint8Array[], deadline: number, signal: AbortSignal | undefined): Promise<ResultInfo> {
     const req = this.request(fn, argsType, args, deadline);
     const server = this.options.local.get(node.id);
     if (server !== undefined) return this.options.local.requestEncoded(server, req, signal);
@@ -293,7 +304,7 @@ export class RpcClient implements RpcCaller {
     if (options?.signal?.aborted) throw new AbortedError();
     const timeout = options?.timeout ?? this.options.timeoutMs();
     const node = await this.pick(target, options);
-    const req = this.request(fn, argsType, args, Date.now() + timeout);
+    const req = this.request(fn, argsType, args, deadlineAfter(timeout, Date.now()));
     const server = this.options.local.get(node.id);
     if (server !== undefined) {
       this.options.local.sendEncoded(server, req);
@@ -304,7 +315,7 @@ export class RpcClient implements RpcCaller {
     nats.publishNR(node.address, req);
   }
 
-  private request(fn: string, argsType: string[], args: Uint8Array[], deadline: number): RpcRequest {
+  private request(fn: string, argsType: string[], args: Uint8Array[], deadline: number): RPCInfo {
     return {
       cid: newCid(),
       fn,
@@ -355,9 +366,9 @@ class TypedReply<R> implements ReplyHandler<R> {
     private readonly deadline: number,
   ) {}
 
-  onReply(reply: RpcReply): R | Promise<R> {
+  onReply(reply: ResultInfo): R | Promise<R> {
     if (reply.error !== "") {
-      const error = remoteError(reply.error);
+      const error = errorFromWire(reply.error, reply.errorCode);
       if (!mayRetry(error, this.handler.retrySafe)) throw error;
       return this.retry(error);
     }

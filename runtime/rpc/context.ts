@@ -4,8 +4,9 @@
  */
 import type { Logger } from "pino";
 import { AbortedError, DeadlineExceededError } from "../errors.js";
-import type { CallContext } from "./descriptor.js";
-import { newId16 } from "./ids.js";
+import type { CallContext } from "../descriptor.js";
+import { newId16 } from "../codec/ids.js";
+import { timerDelay } from "../transport/timer.js";
 
 /** Who aborts running handlers when the app stops; only contexts whose signal was read are tracked. */
 export interface SignalOwner {
@@ -14,8 +15,10 @@ export interface SignalOwner {
   untrack(ctx: HandlerContext): void;
 }
 
-function abortAtDeadline(controller: AbortController): void {
-  controller.abort(new DeadlineExceededError());
+function abortAtDeadline(ctx: HandlerContext, controller: AbortController): void {
+  // A deadline beyond the longest timer delay fires early: arm again for the rest.
+  if (Date.now() < ctx.deadline) ctx.rearm(controller);
+  else controller.abort(new DeadlineExceededError());
 }
 
 export class HandlerContext implements CallContext {
@@ -68,13 +71,18 @@ export class HandlerContext implements CallContext {
         const remaining = this.deadline - Date.now();
         if (remaining <= 0) controller.abort(new DeadlineExceededError());
         else {
-          this.timer = setTimeout(abortAtDeadline, remaining, controller);
-          this.timer.unref();
+          this.rearm(controller);
           this.owner?.track(this);
         }
       }
     }
     return this.controller.signal;
+  }
+
+  /** @internal Arms the deadline timer for what is left of the deadline. */
+  rearm(controller: AbortController): void {
+    this.timer = setTimeout(abortAtDeadline, timerDelay(this.deadline, Date.now()), this, controller);
+    this.timer.unref();
   }
 
   /** The app is stopping: abort now. */
@@ -93,7 +101,7 @@ export class HandlerContext implements CallContext {
   }
 }
 
-/** The per-call logger of a handler's context (trace and span ids on every line), if the runtime made it. */
+/** The per-call logger of a handler's context; `ctx.log` says the same (kept for code written before it). */
 export function callLogger(ctx: CallContext): Logger | undefined {
   return ctx instanceof HandlerContext ? ctx.log : undefined;
 }

@@ -18,10 +18,10 @@
  * some node of the type mismatches, otherwise all nodes are used as without the check).
  */
 import type { Logger } from "pino";
-import { SchemaMismatchError } from "../errors.js";
+import { HandlerSchemaMismatchError } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import type { Selector } from "../selector/selector.js";
-import type { CallOptions, HandlerDescriptor, ModuleDescriptor, SelectOptions } from "./descriptor.js";
+import type { CallOptions, HandlerDescriptor, ModuleDescriptor, SelectOptions } from "../descriptor.js";
 
 export const SCHEMA_KEY = "schema";
 export const HANDLER_SCHEMAS_KEY = "schema.handlers";
@@ -111,22 +111,22 @@ export function checkNodeSchema(
   return UNKNOWN;
 }
 
-/** SchemaMismatchError with the versions and node ids behind the hashes, for the operator reading the log. */
-export class HandlerSchemaMismatchError extends SchemaMismatchError {
-  readonly callerVersion: string;
-  readonly nodeVersion: string | undefined;
-  readonly nodeIds: readonly string[];
-  constructor(module: ModuleDescriptor, handler: HandlerDescriptor, nodes: readonly ServiceNode[], verdict: Extract<SchemaVerdict, { compatibility: "mismatch" }>) {
-    super({ module: module.type, handler: handler.method, expectedHash: verdict.expectedHash, actualHash: verdict.actualHash });
-    this.callerVersion = module.version;
-    this.nodeVersion = nodes[0]?.metadata.version;
-    this.nodeIds = nodes.map((n) => n.id);
-    const serves = verdict.actualHash === "absent" ? `no ${handler.wireName}` : `${verdict.actualHash} (version ${this.nodeVersion ?? "?"})`;
-    this.message =
-      `schema mismatch calling ${module.type}.${handler.method} (${handler.wireName}): caller built from ` +
-      `${verdict.expectedHash} (version ${module.version}), node${nodes.length === 1 ? "" : "s"} ` +
-      `${this.nodeIds.join(", ")} serve${nodes.length === 1 ? "s" : ""} ${serves}`;
-  }
+function mismatchError(
+  module: ModuleDescriptor,
+  handler: HandlerDescriptor,
+  nodes: readonly ServiceNode[],
+  verdict: Extract<SchemaVerdict, { compatibility: "mismatch" }>,
+): HandlerSchemaMismatchError {
+  return new HandlerSchemaMismatchError({
+    module: module.type,
+    method: handler.method,
+    wireName: handler.wireName,
+    callerVersion: module.version,
+    nodeVersion: nodes[0]?.metadata.version,
+    nodeIds: nodes.map((n) => n.id),
+    expectedHash: verdict.expectedHash,
+    actualHash: verdict.actualHash,
+  });
 }
 
 export interface SchemaGuardOptions {
@@ -223,7 +223,7 @@ export class SchemaGuard {
         filter: (node) => checkNodeSchema(module, handler, node.metadata).compatibility === keep && (filter === undefined || filter(node)),
       };
     }
-    const error = new HandlerSchemaMismatchError(module, handler, mismatching, firstMismatch);
+    const error = mismatchError(module, handler, mismatching, firstMismatch);
     if (this.options.policy === "reject") throw error;
     this.warnOnce(error);
     return select;
@@ -233,7 +233,7 @@ export class SchemaGuard {
   checkNode(module: ModuleDescriptor, handler: HandlerDescriptor, node: ServiceNode): void {
     const verdict = checkNodeSchema(module, handler, node.metadata);
     if (verdict.compatibility !== "mismatch") return;
-    const error = new HandlerSchemaMismatchError(module, handler, [node], verdict);
+    const error = mismatchError(module, handler, [node], verdict);
     if (this.options.policy === "reject") throw error;
     this.warnOnce(error);
   }

@@ -13,9 +13,8 @@
  *   deadline is not sent (the caller already reported "deadline exceeded").
  * - A thrown error becomes ResultInfo.Error (its message) with ResultType "null".
  */
-import type { Logger } from "pino";
-import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError } from "../errors.js";
-import { BIND_CALLER } from "./descriptor.js";
+import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError, errorFromWire, wireErrorCode } from "../errors.js";
+import { BIND_CALLER } from "../descriptor.js";
 import type {
   CallerBindable,
   HandlerDescriptor,
@@ -23,58 +22,16 @@ import type {
   ModuleDescriptor,
   ModuleServer,
   RawHandler,
-  RpcCaller,
   ValueCodec,
-} from "./descriptor.js";
+} from "../descriptor.js";
 import { HandlerContext, type SignalOwner } from "./context.js";
-import { TraceSpan } from "./trace.js";
-import type { RpcReply, RpcRequest } from "../transport/wire.js";
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
+import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
+import { Scheduler } from "./scheduler.js";
+import { errorText, goBytesList, paramCountError, traceOf } from "./dispatch.js";
+import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
 
-/** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
-export interface UntypedCodec {
-  encode(value: unknown): { tag: string; bytes: Uint8Array };
-  decode(tag: string, bytes: Uint8Array): unknown;
-  /** Deep copy for the in-process path; values a serializer owns round-trip through it. */
-  clone(value: unknown): unknown;
-}
-
-export interface HandleInfo {
-  readonly module: string;
-  readonly nodeId: string;
-  readonly handler: string;
-  readonly args: readonly unknown[];
-  readonly ctx: HandlerContext;
-}
-
-export interface CompleteInfo {
-  readonly module: string;
-  readonly nodeId: string;
-  readonly handler: string;
-  readonly durationMs: number;
-  /** The error string sent to the caller, if any. */
-  readonly error: string | undefined;
-}
-
-export interface ServerHooks {
-  /** Return or throw an error (or a string) to refuse the call; the caller receives it instead. */
-  onBeforeHandle?(info: HandleInfo): unknown;
-  onComplete?(info: CompleteInfo): void;
-  /** mqant NoFoundFunction: a handler to run for an unknown name, or undefined for the default error. */
-  onNotFound?(info: { readonly module: string; readonly nodeId: string; readonly fn: string }): RawHandler | undefined;
-}
-
-export interface RpcServerOptions {
-  readonly type: string;
-  readonly nodeId: string;
-  readonly maxConcurrent: number;
-  readonly maxQueue: number;
-  readonly untyped: UntypedCodec;
-  readonly caller: RpcCaller;
-  readonly hooks: ServerHooks;
-  readonly log: Logger;
-  /** Rpc.Log: a line per call. */
-  readonly logCalls: boolean;
-}
+export type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec };
 
 interface Registered {
   readonly name: string;
@@ -97,51 +54,10 @@ interface Job {
   readonly sink: LocalSink | undefined;
 }
 
-/** Receives the outcome of an in-process call. */
-export interface LocalSink {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 const EMPTY = new Uint8Array(0);
 
-/** Publishes a reply to a caller's reply subject; one per served node, so no closure per call. */
-export type WireResponder = (replyTo: string, reply: RpcReply) => void;
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === "string") return error;
-  return String(error);
-}
-
-/** Go's %v of [][]byte, as in mqant's "The number of params" message. */
-function goBytesList(args: readonly Uint8Array[]): string {
-  return `[${args.map((a) => `[${Array.from(a).join(" ")}]`).join(" ")}]`;
-}
-
-
-class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(item: T): void {
-    this.items.push(item);
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-}
-
-export class RpcServer implements ModuleServer, SignalOwner {
+export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   readonly type: string;
   readonly nodeId: string;
   /** Wire name → handler hash, for registry metadata and contract checks. */
@@ -149,20 +65,17 @@ export class RpcServer implements ModuleServer, SignalOwner {
   schemaHash: string | undefined;
 
   private readonly handlers = new Map<string, Registered>();
-  private readonly serialQueue = new Fifo<Job>();
-  private serialBusy = false;
-  private readonly goQueue = new Fifo<Job>();
-  private goRunning = 0;
+  private readonly scheduler: Scheduler<Job>;
   /** Running calls whose handler watches its signal. */
   private readonly active = new Set<HandlerContext>();
   stopReason: Error | undefined;
   private accepting = true;
   private lastSkewWarning = 0;
-  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: RpcServerOptions) {
     this.type = options.type;
     this.nodeId = options.nodeId;
+    this.scheduler = new Scheduler<Job>(options.maxConcurrent, options.maxQueue, (job, now) => this.start(job, now));
   }
 
   // --- registration (ModuleServer) ---
@@ -204,7 +117,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
   // --- dispatch from NATS ---
 
   /** A request from the wire; `respond` publishes a reply (never called for Reply=false calls). */
-  handleWire(req: RpcRequest, respond: WireResponder): void {
+  handleWire(req: RPCInfo, respond: WireResponder): void {
     const entry = this.lookup(req.fn);
     if (entry === undefined) {
       this.finishEarly(req, respond, `Remote function(${req.fn}) not found`);
@@ -218,11 +131,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
       if (descriptor !== undefined) {
         const params = descriptor.params;
         if (req.args.length !== params.length) {
-          this.finishEarly(
-            req,
-            respond,
-            `The number of params ${goBytesList(req.args)} is not adapted.<${descriptor.wireName}(${params.map((p) => p.codec.tag).join(", ")})>`,
-          );
+          this.finishEarly(req, respond, paramCountError(descriptor, goBytesList(req.args)));
           return;
         }
         args = new Array<unknown>(params.length);
@@ -235,18 +144,10 @@ export class RpcServer implements ModuleServer, SignalOwner {
           args[i] = this.options.untyped.decode(req.argsType[i] as string, req.args[i] as Uint8Array);
         }
       }
-      // A `trace` argument or a gate session carries the caller's trace: log lines of this call use it.
-      for (let i = 0; i < args.length && traceId === undefined; i++) {
-        const value = args[i];
-        if (typeof value !== "object" || value === null) continue;
-        if (value instanceof TraceSpan) {
-          traceId = value.Trace;
-          spanId = value.Span;
-        } else if (req.argsType[i] === "SESSION") {
-          const session = value as { traceId?: unknown; spanId?: unknown };
-          if (typeof session.traceId === "string" && session.traceId !== "") traceId = session.traceId;
-          if (typeof session.spanId === "string" && session.spanId !== "") spanId = session.spanId;
-        }
+      const trace = traceOf(args, req.argsType);
+      if (trace !== undefined) {
+        traceId = trace.traceId;
+        spanId = trace.spanId;
       }
     } catch (err) {
       this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`);
@@ -276,7 +177,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
     }, now);
   }
 
-  private finishEarly(req: RpcRequest, respond: WireResponder, error: string): void {
+  private finishEarly(req: RPCInfo, respond: WireResponder, error: string): void {
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
     if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
@@ -297,28 +198,11 @@ export class RpcServer implements ModuleServer, SignalOwner {
     }
     const descriptor = entry.descriptor;
     if (descriptor !== undefined && args.length !== descriptor.params.length) {
-      sink?.reject(
-        new RemoteError(
-          `The number of params ${args.length} is not adapted.<${descriptor.wireName}(${descriptor.params.map((p) => p.codec.tag).join(", ")})>`,
-        ),
-      );
+      sink?.reject(new RemoteError(paramCountError(descriptor, String(args.length))));
       return;
     }
-    let traceId: string | undefined;
-    let spanId: string | undefined;
-    for (let i = 0; i < args.length && traceId === undefined; i++) {
-      const value = args[i];
-      if (value instanceof TraceSpan) {
-        traceId = value.Trace;
-        spanId = value.Span;
-      } else if (typeof value === "object" && value !== null && BIND_CALLER in value) {
-        // A gate session (the bindable argument of gate handlers) carries its connection's trace.
-        const session = value as { traceId?: unknown; spanId?: unknown };
-        if (typeof session.traceId === "string" && session.traceId !== "") traceId = session.traceId;
-        if (typeof session.spanId === "string" && session.spanId !== "") spanId = session.spanId;
-      }
-    }
-    const ctx = new HandlerContext(entry.name, deadline, caller, traceId, spanId, this.options.log, this);
+    const trace = traceOf(args, undefined);
+    const ctx = new HandlerContext(entry.name, deadline, caller, trace?.traceId, trace?.spanId, this.options.log, this);
     this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
   }
 
@@ -354,24 +238,8 @@ export class RpcServer implements ModuleServer, SignalOwner {
       this.fail(job, new ClosedError(`${this.type} rpc server closed`));
       return;
     }
-    const limit = this.options.maxQueue;
-    if (job.entry.mode === "serial") {
-      if (!this.serialBusy) {
-        this.serialBusy = true;
-        this.start(job, now);
-      } else if (this.serialQueue.length >= limit) {
-        this.busy(job, 1, this.serialQueue.length);
-      } else {
-        this.serialQueue.push(job);
-      }
-    } else if (this.goRunning < this.options.maxConcurrent) {
-      this.goRunning++;
-      this.start(job, now);
-    } else if (this.goQueue.length >= limit) {
-      this.busy(job, this.goRunning, this.goQueue.length);
-    } else {
-      this.goQueue.push(job);
-    }
+    const admission = this.scheduler.submit(job, job.entry.mode, now);
+    if (typeof admission === "object") this.busy(job, admission.running, admission.queued);
   }
 
   private busy(job: Job, running: number, queued: number): void {
@@ -440,20 +308,21 @@ export class RpcServer implements ModuleServer, SignalOwner {
       }
       out = job.entry.handler(args, job.ctx);
     } catch (err) {
-      this.settle(job, undefined, errorText(err));
+      this.settle(job, undefined, errorText(err), wireErrorCode(err));
       return;
     }
     if (isThenable(out)) {
       out.then(
         (value) => this.settle(job, value, undefined),
-        (err: unknown) => this.settle(job, undefined, errorText(err)),
+        (err: unknown) => this.settle(job, undefined, errorText(err), wireErrorCode(err)),
       );
     } else {
       this.settle(job, out, undefined);
     }
   }
 
-  private settle(job: Job, result: unknown, error: string | undefined): void {
+  /** `code`: what wireErrorCode() says of a handler's error, sent beside its text. */
+  private settle(job: Job, result: unknown, error: string | undefined, code = ""): void {
     const ctx = job.ctx;
     ctx.release();
     const durationMs = this.timed ? performance.now() - job.started : 0;
@@ -476,12 +345,12 @@ export class RpcServer implements ModuleServer, SignalOwner {
       this.options.log.debug({ traceId: ctx.traceId, spanId: ctx.spanId }, `rpc ${job.entry.name}: result after the caller's deadline dropped`);
       job.sink?.reject(new DeadlineExceededError());
     } else {
-      this.complete(job, result, error);
+      this.complete(job, result, error, code);
     }
     this.next(job.entry.mode);
   }
 
-  private complete(job: Job, result: unknown, error: string | undefined): void {
+  private complete(job: Job, result: unknown, error: string | undefined, code: string): void {
     const descriptor = job.entry.descriptor;
     const respond = job.respond;
     if (respond !== undefined) {
@@ -490,10 +359,10 @@ export class RpcServer implements ModuleServer, SignalOwner {
         return;
       }
       if (error !== undefined) {
-        respond(job.replyTo, { cid: job.cid, error, resultType: "null", result: EMPTY });
+        respond(job.replyTo, code === "" ? { cid: job.cid, error, resultType: "null", result: EMPTY } : { cid: job.cid, error, resultType: "null", result: EMPTY, errorCode: code });
         return;
       }
-      let reply: RpcReply;
+      let reply: ResultInfo;
       try {
         if (descriptor !== undefined) {
           reply = { cid: job.cid, error: "", resultType: descriptor.result.tag, result: descriptor.result.encode(result) };
@@ -508,7 +377,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
       return;
     }
     if (error !== undefined) {
-      job.sink?.reject(new RemoteError(error));
+      job.sink?.reject(code === "" ? new RemoteError(error) : errorFromWire(error, code));
       return;
     }
     let copy: unknown;
@@ -522,27 +391,16 @@ export class RpcServer implements ModuleServer, SignalOwner {
   }
 
   private next(mode: HandlerMode): void {
-    if (mode === "serial") {
-      const job = this.serialQueue.shift();
-      if (job === undefined) this.serialBusy = false;
-      else this.start(job);
-    } else {
-      const job = this.goQueue.shift();
-      if (job === undefined) this.goRunning--;
-      else this.start(job);
-    }
-    if (this.idleWaiters.length > 0 && this.isIdle) {
-      for (const waiter of this.idleWaiters.splice(0)) waiter();
-    }
+    this.scheduler.done(mode);
   }
 
   get isIdle(): boolean {
-    return !this.serialBusy && this.goRunning === 0;
+    return this.scheduler.isIdle;
   }
 
   /** Calls running or waiting. */
   get pending(): number {
-    return (this.serialBusy ? 1 : 0) + this.serialQueue.length + this.goRunning + this.goQueue.length;
+    return this.scheduler.pending;
   }
 
   // --- shutdown ---
@@ -558,18 +416,7 @@ export class RpcServer implements ModuleServer, SignalOwner {
 
   /** Resolves when every accepted call has finished, or false after `timeoutMs`. */
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.isIdle) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, timeoutMs);
-      const waiter = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.idleWaiters.push(waiter);
-    });
+    return this.scheduler.whenIdle(timeoutMs);
   }
 
   /** Fires every running handler's signal (app stopping for good); signals read later fire at once. */

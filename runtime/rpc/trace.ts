@@ -3,10 +3,10 @@
  * 16 hex. On the wire it is the `trace` argument, JSON `{"Trace":"…","Span":"…"}` in that field order
  * (Go struct order, not sorted). Browser-safe.
  */
-import type { ValueCodec } from "./descriptor.js";
+import type { ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
-import { newId16 } from "./ids.js";
-import { goJsonStringify } from "./values.js";
+import { newId16 } from "../codec/ids.js";
+import { goJsonStringify } from "../codec/values.js";
 
 export class TraceSpan {
   readonly Trace: string;

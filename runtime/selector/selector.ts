@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import { NoneAvailableError, NotFoundError } from "../errors.js";
 import type { Registry, ServiceNode } from "../registry/types.js";
-import type { SelectOptions } from "../rpc/descriptor.js";
+import type { SelectOptions } from "../descriptor.js";
 import { NodeCache } from "./cache.js";
 import type { Strategy, StrategyName } from "./types.js";
 

@@ -1,6 +1,2 @@
-import type { ServiceNode } from "../registry/types.js";
-
-export type StrategyName = "random" | "roundRobin" | "weighted";
-
-/** Picks one node from the candidates that passed the filters; called once per call. */
-export type Strategy = (nodes: readonly ServiceNode[]) => ServiceNode;
+// The strategy types are part of the call options, so they live with them in the descriptor.
+export type { StrategyName, Strategy } from "../descriptor.js";

@@ -1,15 +1,16 @@
 /**
- * The in-process fast path: calls to a node running in this process go straight into its RpcServer's
+ * The in-process fast path: calls to a node running in this process go straight into its Endpoint's
  * queue, skipping NATS and the protobuf envelope, with the same deadline, abort and error behaviour as a
  * NATS call. Typed calls hand over codec-cloned values; everything else travels as encoded mqant
  * arguments, so the handler sees exactly what it would have decoded from the wire.
  */
 import { AbortedError, DeadlineExceededError, ClosedError } from "../errors.js";
-import type { LocalSink, RpcServer, WireResponder } from "../rpc/server.js";
-import type { RpcReply, RpcRequest } from "./wire.js";
+import type { Endpoint, LocalSink, WireResponder } from "./endpoint.js";
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
+import { timerDelay } from "./timer.js";
 
 class LocalPending {
-  resolve!: (reply: RpcReply) => void;
+  resolve!: (reply: ResultInfo) => void;
   reject!: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
@@ -52,16 +53,20 @@ class ValueCall implements LocalSink {
   }
 }
 
-function onValueTimeout(call: ValueCall): void {
-  call.reject(new DeadlineExceededError());
+function onValueTimeout(call: ValueCall, deadline: number): void {
+  // A deadline beyond the longest timer delay fires early: arm again for the rest.
+  if (Date.now() < deadline) call.timer = setTimeout(onValueTimeout, timerDelay(deadline, Date.now()), call, deadline);
+  else call.reject(new DeadlineExceededError());
 }
 
-function onTimeout(transport: LocalTransport, cid: string): void {
-  transport.settleError(cid, new DeadlineExceededError());
+function onTimeout(transport: LocalTransport, cid: string, deadline: number): void {
+  if (Date.now() < deadline) transport.rearm(cid, deadline);
+  else transport.settleError(cid, new DeadlineExceededError());
 }
 
-export class LocalTransport {
-  private readonly servers = new Map<string, RpcServer>();
+/** `E` is the endpoint type the app adds, so the caller side gets back what it put in. */
+export class LocalTransport<E extends Endpoint = Endpoint> {
+  private readonly servers = new Map<string, E>();
   private readonly pending = new Map<string, LocalPending>();
   private closed = false;
   private readonly respond: WireResponder = (_replyTo, reply) => {
@@ -72,7 +77,7 @@ export class LocalTransport {
     call.resolve(reply);
   };
 
-  add(server: RpcServer): void {
+  add(server: E): void {
     this.servers.set(server.nodeId, server);
   }
 
@@ -81,22 +86,22 @@ export class LocalTransport {
   }
 
   /** The server of a node running in this process. */
-  get(nodeId: string): RpcServer | undefined {
+  get(nodeId: string): E | undefined {
     return this.servers.get(nodeId);
   }
 
   /** A call with encoded arguments (untyped and pre-encoded calls). */
-  requestEncoded(server: RpcServer, req: RpcRequest, signal: AbortSignal | undefined): Promise<RpcReply> {
+  requestEncoded(server: Endpoint, req: RPCInfo, signal: AbortSignal | undefined): Promise<ResultInfo> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
     const call = new LocalPending();
-    const promise = new Promise<RpcReply>((resolve, reject) => {
+    const promise = new Promise<ResultInfo>((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
     });
     const cid = req.cid;
     this.pending.set(cid, call);
-    call.timer = setTimeout(onTimeout, Math.max(0, req.expired - Date.now()), this, cid);
+    call.timer = setTimeout(onTimeout, timerDelay(req.expired, Date.now()), this, cid, req.expired);
     if (signal !== undefined) {
       call.signal = signal;
       call.onAbort = () => this.settleError(cid, new AbortedError());
@@ -108,7 +113,7 @@ export class LocalTransport {
   }
 
   /** Fire-and-forget with encoded arguments. */
-  sendEncoded(server: RpcServer, req: RpcRequest): void {
+  sendEncoded(server: Endpoint, req: RPCInfo): void {
     if (this.closed) throw new ClosedError();
     req.reply = false;
     server.handleWire(req, this.respond);
@@ -118,7 +123,7 @@ export class LocalTransport {
    * A typed call with already cloned arguments. The caller's deadline and signal are enforced here, so a
    * slow handler cannot hold the caller past its deadline.
    */
-  requestValues(server: RpcServer, fn: string, args: unknown[], deadline: number, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
+  requestValues(server: Endpoint, fn: string, args: unknown[], deadline: number, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
     const call = new ValueCall();
@@ -129,16 +134,22 @@ export class LocalTransport {
     server.handleLocal(fn, args, deadline, caller, call);
     // Synchronous handlers have already answered: no timer or listener needed for them.
     if (!call.isFinished) {
-      call.timer = setTimeout(onValueTimeout, Math.max(0, deadline - Date.now()), call);
+      call.timer = setTimeout(onValueTimeout, timerDelay(deadline, Date.now()), call, deadline);
       if (signal !== undefined) call.watch(signal);
     }
     return promise;
   }
 
   /** Typed fire-and-forget with cloned arguments. */
-  sendValues(server: RpcServer, fn: string, args: unknown[], deadline: number, caller: string): void {
+  sendValues(server: Endpoint, fn: string, args: unknown[], deadline: number, caller: string): void {
     if (this.closed) throw new ClosedError();
     server.handleLocal(fn, args, deadline, caller, undefined);
+  }
+
+  /** @internal */
+  rearm(cid: string, deadline: number): void {
+    const call = this.pending.get(cid);
+    if (call !== undefined) call.timer = setTimeout(onTimeout, timerDelay(deadline, Date.now()), this, cid, deadline);
   }
 
   /** @internal */

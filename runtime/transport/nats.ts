@@ -6,58 +6,23 @@
  * On top of that (invisible to Go mqant, which ignores the NATS reply field): every request is published
  * with reply subject `<status inbox>.<token>` (a per-call sequence number in base 36), and `<status
  * inbox>.*` is subscribed, so when the target node is gone nats-server answers at once with a 503
- * no-responders status and the call fails immediately instead of waiting for its deadline. nats-server
- * and both clients parse that subject on every call, so it is kept short: `_INBOX.` and 12 random
- * characters rather than a 22-character NUID.
+ * no-responders status and the call fails immediately instead of waiting for its deadline (liveness.ts).
+ * The pending calls (pending.ts), the PUB-frame writer (frame.ts) and the reach into nats.js internals
+ * (nats-internals.ts) each live in their own file.
  */
 import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
 import type { Logger } from "pino";
-import { ClosedError, DeadlineExceededError, AbortedError, NoneAvailableError } from "../errors.js";
-import type { RpcServer, WireResponder } from "../rpc/server.js";
-import {
-  decodeReply,
-  decodeRequest,
-  encodeReply,
-  encodeRequest,
-  sizeReply,
-  sizeRequest,
-  writeReply,
-  writeRequest,
-  type RpcReply,
-  type RpcRequest,
-} from "./wire.js";
-import { slabAllocator } from "../rpc/slab.js";
-import { cidNumber } from "../rpc/ids.js";
+import { BadArgumentError, ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
+import type { Endpoint, WireResponder } from "./endpoint.js";
+import { decodeResultInfo, decodeRPCInfo, type ResultInfo, type RPCInfo } from "../codec/envelope.js";
+import { escapeForLog, previewBytes, ThrottledLog } from "../log/throttle.js";
+import { protocolOf, type ProtocolInternals } from "./nats-internals.js";
+import { plainHeads, publishReply, publishRequest, type Heads } from "./frame.js";
+import { timerDelay } from "./timer.js";
+import { PendingCall, PendingCalls, callKey, type ReplyHandler } from "./pending.js";
+import { PROBE_EVERY_MS, Probes, RECONNECT_GRACE_MS, RESEND_AFTER_MS, newStatusInbox, parseToken } from "./liveness.js";
 
-/** The callee node disappeared: nothing is subscribed to its subject (NATS no-responders). */
-export class NodeGoneError extends NoneAvailableError {
-  readonly nodeId: string;
-  /**
-   * False when NATS refused this very request (it never reached a handler, so any call may be retried);
-   * true when the node vanished after the request reached it (only retry-safe calls may be retried).
-   */
-  readonly delivered: boolean;
-  constructor(nodeId: string, delivered = false) {
-    super(`none available: node ${nodeId} is gone (no responders)`);
-    this.nodeId = nodeId;
-    this.delivered = delivered;
-  }
-}
-
-/**
- * Calls older than this make the transport check that their node still exists. 500 + 100 keeps a killed
- * node's waiting calls failing (and leaving routing) well inside a second.
- */
-const PROBE_AFTER_MS = 500;
-const PROBE_EVERY_MS = 100;
-
-/**
- * Right after this connection reconnected, "no responders" usually means the node has not re-subscribed
- * yet (it reconnects on its own schedule), not that it is gone: within this window such a request is sent
- * again after RESEND_AFTER_MS until its deadline instead of failing, and the node keeps its place in routing.
- */
-const RECONNECT_GRACE_MS = 3000;
-const RESEND_AFTER_MS = 50;
+export type { ReplyHandler } from "./pending.js";
 
 export interface NatsConnectOptions {
   readonly servers: string | string[];
@@ -80,345 +45,20 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
   });
 }
 
-/**
- * Turns a reply into the call's value inside the subscription callback, so the caller's continuation is
- * the next microtask (each extra hop splits nats.js's write batching).
- */
-export interface ReplyHandler<T> {
-  /** The call's value; throw to fail the call, or return a promise (e.g. a retry) to resolve with. */
-  onReply(reply: RpcReply): T | Promise<T>;
-  /** The call failed before a reply: a promise to resolve with instead (a retry), or undefined to reject. */
-  onError(error: Error): Promise<T> | undefined;
-}
-
-const RAW_REPLY: ReplyHandler<RpcReply> = {
+const RAW_REPLY: ReplyHandler<ResultInfo> = {
   onReply: (reply) => reply,
   onError: () => undefined,
 };
-
-/** A pending call's key: its Cid's counter when newCid() made it, else the Cid itself. */
-type CallKey = number | string;
-
-function callKey(cid: string): CallKey {
-  const number = cidNumber(cid);
-  return number >= 0 ? number : cid;
-}
-
-const SLOTS_MIN = 256;
-const SLOTS_MAX = 8192;
-
-/**
- * The pending calls of one transport, by key. Calls with a counter key sit in a ring indexed by the counter
- * (calls in flight at once have nearby counters); the rest (other Cids, a call outlived by a whole ring of
- * newer ones, or an earlier call with the same Cid) in a Map of lists, oldest first.
- *
- * Not a Map for everything: a Map with calls coming and going rehashes its table every few dozen calls,
- * and an outgrown table keeps pointing to its entries and to the next table. Once one of those tables
- * is promoted to the old generation (an idle moment between two scavenges is enough), each dead table
- * keeps the next one, and every call it lists, alive through the following scavenges: all per-call
- * state is then promoted, which took client CPU per call from about 4 to over 6 µs until the process
- * ended. The ring is one array that lives as long as the transport, so nothing chains.
- *
- * Calls sharing a Cid (a caller that sends one request object twice) each stay pending until answered or
- * expired; replies go to them oldest first, as the server answers them in order.
- */
-class PendingCalls {
-  private slots: (PendingCall | undefined)[] = new Array<PendingCall | undefined>(SLOTS_MIN).fill(undefined);
-  private mask = SLOTS_MIN - 1;
-  private readonly others = new Map<CallKey, PendingCall[]>();
-  size = 0;
-
-  get(key: CallKey): PendingCall | undefined {
-    if (typeof key === "number") {
-      const call = this.slots[key & this.mask];
-      const inRing = call !== undefined && call.key === key ? call : undefined;
-      if (this.others.size === 0) return inRing;
-      return this.others.get(key)?.[0] ?? inRing;
-    }
-    return this.others.get(key)?.[0];
-  }
-
-  add(call: PendingCall): void {
-    this.size++;
-    this.place(call);
-  }
-
-  /** Puts a pending call (already counted in `size`) into the ring or the Map. */
-  private place(call: PendingCall): void {
-    const key = call.key;
-    if (typeof key !== "number") {
-      this.addOther(call);
-      return;
-    }
-    const index = key & this.mask;
-    const occupant = this.slots[index];
-    if (occupant !== undefined) {
-      if (occupant.key !== key && this.slots.length < SLOTS_MAX) {
-        this.grow();
-        this.place(call);
-        return;
-      }
-      // Still pending, so it moves to the Map; with the same key it is the older call and answers first.
-      this.addOther(occupant);
-    }
-    this.slots[index] = call;
-  }
-
-  /** Removes `call`; false when it is no longer pending. */
-  remove(call: PendingCall): boolean {
-    const key = call.key;
-    if (typeof key === "number") {
-      const index = key & this.mask;
-      if (this.slots[index] === call) {
-        this.slots[index] = undefined;
-        this.size--;
-        return true;
-      }
-    }
-    const list = this.others.get(key);
-    const at = list === undefined ? -1 : list.indexOf(call);
-    if (at < 0) return false;
-    if (list!.length === 1) this.others.delete(key);
-    else list!.splice(at, 1);
-    this.size--;
-    return true;
-  }
-
-  /** A snapshot, so callers may settle calls while going through it. */
-  values(): PendingCall[] {
-    const out: PendingCall[] = [];
-    if (this.size === 0) return out;
-    for (const call of this.slots) if (call !== undefined) out.push(call);
-    for (const list of this.others.values()) out.push(...list);
-    return out;
-  }
-
-  private addOther(call: PendingCall): void {
-    const list = this.others.get(call.key);
-    if (list === undefined) this.others.set(call.key, [call]);
-    else list.push(call);
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    this.slots = new Array<PendingCall | undefined>(old.length * 2).fill(undefined);
-    this.mask = this.slots.length - 1;
-    for (const call of old) if (call !== undefined) this.place(call);
-  }
-}
-
-class PendingCall {
-  resolve!: (value: unknown) => void;
-  reject!: (error: Error) => void;
-  handler!: ReplyHandler<unknown>;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** Kept so a request refused during a reconnect can be sent again (see RECONNECT_GRACE_MS). */
-  request!: RpcRequest;
-  constructor(
-    readonly key: CallKey,
-    /** Names this call in the NATS reply subject, so a no-responders status finds it. */
-    readonly token: number,
-    readonly nodeId: string,
-    readonly subject: string,
-    readonly sentAt: number,
-    readonly deadline: number,
-  ) {}
-}
 
 function expireDue(transport: NatsTransport): void {
   transport.expireDue();
 }
 
-/**
- * The parts of nats.js's protocol handler that publish() itself uses. publish() builds its `PUB` line as a
- * string, TextEncodes it and queues three buffers; an RPC call publishes twice, so mqgen writes the same
- * bytes (`PUB <subject> [<reply>] <size>\r\n<payload>\r\n`) into one buffer, the envelope encoded straight
- * into it, and queues that. Anything unusual (no such internals in this nats.js, closed or draining
- * connection, non-ASCII subjects, payloads over the server's limit) takes nc.publish(), so its checks and
- * errors still apply.
- */
-interface ProtocolInternals {
-  sendCommand(command: Uint8Array): void;
-  outBytes: number;
-  outMsgs: number;
-  noMorePublishing?: boolean;
-  info?: { max_payload?: number };
-}
-
-function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
-  const protocol = (nc as unknown as { protocol?: Partial<ProtocolInternals> }).protocol;
-  if (protocol === undefined || typeof protocol.sendCommand !== "function") return undefined;
-  if (typeof protocol.outBytes !== "number" || typeof protocol.outMsgs !== "number") return undefined;
-  return protocol as ProtocolInternals;
-}
-
-/** PUB frames up to 4 KiB are cut from 64 KiB slabs; a queued frame is never overwritten. */
-const allocate = slabAllocator(64 * 1024, 4096);
-
-/**
- * Starts of PUB lines by subject, `PUB <subject> ` or `PUB <subject> <reply prefix>` for one reply prefix
- * (node addresses and reply inboxes repeat call after call); null when a subject is not ASCII.
- */
-type Heads = Map<string, Uint8Array | null>;
-const HEAD_CACHE_LIMIT = 1024;
-/** Heads without a reply subject (replies, fire-and-forget requests). */
-const plainHeads: Heads = new Map();
-
-function buildHead(subject: string, replyPrefix: string): Uint8Array | null {
-  const replyLength = replyPrefix === "" ? 0 : replyPrefix.length;
-  const head = new Uint8Array(4 + subject.length + 1 + replyLength);
-  head.set([0x50, 0x55, 0x42, 0x20]);
-  let pos = 4;
-  for (const text of replyPrefix === "" ? [subject] : [subject, " ", replyPrefix]) {
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code >= 0x80) return null;
-      head[pos++] = code;
-    }
-  }
-  if (replyPrefix === "") head[pos] = 0x20;
-  return head;
-}
-
-function headOf(heads: Heads, subject: string, replyPrefix: string): Uint8Array | null {
-  let head = heads.get(subject);
-  if (head === undefined) {
-    head = subject === "" ? null : buildHead(subject, replyPrefix);
-    if (heads.size >= HEAD_CACHE_LIMIT) heads.clear();
-    heads.set(subject, head);
-  }
-  return head;
-}
-
-function digitCount(value: number, radix: number): number {
-  let count = 1;
-  while (value >= radix) {
-    value = Math.floor(value / radix);
-    count++;
-  }
-  return count;
-}
-
-/** Writes `value` in base `radix` (10 or 36, lower-case letters) so that it ends just before `end`. */
-function writeDigits(buf: Uint8Array, end: number, value: number, radix: number): void {
-  let pos = end;
-  do {
-    const digit = value % radix;
-    buf[--pos] = digit < 10 ? 0x30 + digit : 0x57 + digit;
-    value = Math.floor(value / radix);
-  } while (value > 0);
-}
-
-const ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/**
- * The subject calls' no-responders statuses come back on: `_INBOX.` (the prefix NATS permissions usually
- * open for replies) and 12 random alphanumerics, 71 bits, ample to stay unique on one NATS system.
- */
-function newStatusInbox(): string {
-  let out = "_INBOX.";
-  const bytes = new Uint8Array(16);
-  while (out.length < 19) {
-    globalThis.crypto.getRandomValues(bytes);
-    // 248 = 4 × 62: bytes above it are dropped so every character is equally likely.
-    for (const byte of bytes) if (byte < 248 && out.length < 19) out += ALPHANUMERIC[byte % 62];
-  }
-  return out;
-}
-
-function parseToken(token: string): number {
-  return /^[0-9a-z]{1,10}$/.test(token) ? parseInt(token, 36) : -1;
-}
-
-/** Where the payload starts in the frame openFrame() returned last. */
-let payloadAt = 0;
-
-/**
- * A frame for a `size`-byte payload with its PUB line written, or undefined when nc.publish() must send it.
- * With `hasReply`, the head ends in a reply prefix, which `replyToken` (when not negative) completes.
- */
-function openFrame(
-  nc: NatsConnection,
-  protocol: ProtocolInternals | undefined,
-  head: Uint8Array | null,
-  hasReply: boolean,
-  replyToken: number,
-  size: number,
-): Uint8Array | undefined {
-  if (protocol === undefined || head === null || nc.isClosed() || protocol.noMorePublishing === true) return undefined;
-  const maxPayload = protocol.info?.max_payload;
-  if (maxPayload !== undefined && size > maxPayload) return undefined;
-  const tokenDigits = replyToken >= 0 ? digitCount(replyToken, 36) : 0;
-  const sizeDigits = digitCount(size, 10);
-  // Head, token, " " after a reply subject (a head without one ends in its space already), size, CRLF.
-  const lineLength = head.length + (hasReply ? tokenDigits + 1 : 0) + sizeDigits + 2;
-  const frame = allocate(lineLength + size + 2);
-  frame.set(head);
-  let pos = head.length;
-  if (hasReply) {
-    if (replyToken >= 0) {
-      pos += tokenDigits;
-      writeDigits(frame, pos, replyToken, 36);
-    }
-    frame[pos++] = 0x20;
-  }
-  pos += sizeDigits;
-  writeDigits(frame, pos, size, 10);
-  frame[pos++] = 0x0d;
-  frame[pos++] = 0x0a;
-  payloadAt = pos;
-  return frame;
-}
-
-function sendFrame(protocol: ProtocolInternals, frame: Uint8Array, size: number): void {
-  frame[frame.length - 2] = 0x0d;
-  frame[frame.length - 1] = 0x0a;
-  protocol.outBytes += size;
-  protocol.outMsgs++;
-  protocol.sendCommand(frame);
-}
-
-/**
- * Publishes a request as nc.publish(subject, encodeRequest(req), { reply }) does, the reply subject being
- * `replyPrefix` followed by `replyToken`; no reply subject when `replyPrefix` is empty. `heads` caches PUB
- * line starts for this reply prefix.
- */
-function publishRequest(
-  nc: NatsConnection,
-  protocol: ProtocolInternals | undefined,
-  heads: Heads,
-  subject: string,
-  replyPrefix: string,
-  replyToken: number,
-  req: RpcRequest,
-): void {
-  const size = sizeRequest(req);
-  const hasReply = replyPrefix !== "";
-  const frame = openFrame(nc, protocol, headOf(heads, subject, replyPrefix), hasReply, replyToken, size);
-  if (frame === undefined) {
-    const reply = !hasReply ? undefined : replyToken >= 0 ? replyPrefix + replyToken.toString(36) : replyPrefix;
-    nc.publish(subject, encodeRequest(req), reply === undefined ? undefined : { reply });
-    return;
-  }
-  writeRequest(req, frame, payloadAt);
-  sendFrame(protocol as ProtocolInternals, frame, size);
-}
-
-/** Publishes a reply as nc.publish(replyTo, encodeReply(reply)) does. */
-function publishReply(nc: NatsConnection, protocol: ProtocolInternals | undefined, replyTo: string, reply: RpcReply): void {
-  const size = sizeReply(reply);
-  const frame = openFrame(nc, protocol, headOf(plainHeads, replyTo, ""), false, -1, size);
-  if (frame === undefined) {
-    nc.publish(replyTo, encodeReply(reply));
-    return;
-  }
-  writeReply(reply, frame, payloadAt);
-  sendFrame(protocol as ProtocolInternals, frame, size);
-}
-
-const utf8 = new TextDecoder();
 const EMPTY = new Uint8Array(0);
+
+function badAddress(subject: string): BadArgumentError {
+  return new BadArgumentError(`node address ${escapeForLog(subject)} is not a NATS subject`);
+}
 
 export class NatsTransport {
   readonly inbox: string;
@@ -438,9 +78,9 @@ export class NatsTransport {
   private deadlineArmedFor = Number.POSITIVE_INFINITY;
   private readonly subscriptions: Subscription[] = [];
   private readonly served = new Map<string, Subscription>();
-  /** Probe token → the node it checks. */
-  private readonly probes = new Map<string, { nodeId: string; subject: string; sentAt: number }>();
-  private probeSeq = 0;
+  private readonly probes = new Probes();
+  /** Bad input from the wire (undecodable requests, unpublishable reply subjects), logged once per interval. */
+  private readonly inputLog: ThrottledLog;
   private readonly prober: NodeJS.Timeout;
   private closed = false;
   private reconnectedAt = Number.NEGATIVE_INFINITY;
@@ -453,6 +93,7 @@ export class NatsTransport {
     this.inbox = createInbox();
     this.statusPrefix = `${newStatusInbox()}.`;
     this.protocol = protocolOf(nc);
+    this.inputLog = new ThrottledLog(log);
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
         callback: (err, msg) => {
@@ -490,7 +131,7 @@ export class NatsTransport {
     setTimeout(() => {
       if (this.closed || this.pending.get(call.key) !== call) return;
       try {
-        publishRequest(this.nc, this.protocol, this.requestHeads, call.subject, this.statusPrefix, call.token, call.request);
+        this.send(call.subject, call.token, call.request);
       } catch (err) {
         this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
       }
@@ -507,23 +148,12 @@ export class NatsTransport {
   private probe(): void {
     if (this.closed) return;
     const now = Date.now();
-    for (const [token, probe] of this.probes) if (now - probe.sentAt > 5000) this.probes.delete(token);
-    if (this.pending.size === 0) return;
-    const due = new Map<string, string>();
-    for (const call of this.pending.values()) {
-      if (now - call.sentAt > PROBE_AFTER_MS) due.set(call.subject, call.nodeId);
-    }
-    for (const probe of this.probes.values()) {
-      if (now - probe.sentAt < PROBE_AFTER_MS) due.delete(probe.subject);
-    }
-    for (const [subject, nodeId] of due) {
-      // "_" keeps probe tokens apart from the calls' base-36 ones.
-      const token = `_${++this.probeSeq}`;
-      this.probes.set(token, { nodeId, subject, sentAt: now });
+    for (const [token, probe] of this.probes.due(this.pending.size === 0 ? [] : this.pending.values(), now)) {
       try {
-        this.nc.publish(subject, EMPTY, { reply: this.statusPrefix + token });
+        // A node address that is no NATS subject never got a request through either (publishRequest).
+        this.nc.publish(probe.subject, EMPTY, { reply: this.statusPrefix + token });
       } catch {
-        this.probes.delete(token);
+        this.probes.forget(token);
       }
     }
   }
@@ -534,9 +164,9 @@ export class NatsTransport {
   }
 
   private onReply(msg: Msg): void {
-    let reply: RpcReply;
+    let reply: ResultInfo;
     try {
-      reply = decodeReply(msg.data);
+      reply = decodeResultInfo(msg.data);
     } catch (err) {
       this.log.warn({ err }, `rpc: undecodable reply on ${msg.subject} dropped`);
       return;
@@ -560,9 +190,8 @@ export class NatsTransport {
   private onStatus(msg: Msg): void {
     if (msg.headers?.code !== 503) return;
     const token = msg.subject.slice(this.statusPrefix.length);
-    const probe = this.probes.get(token);
+    const probe = this.probes.take(token);
     if (probe !== undefined) {
-      this.probes.delete(token);
       // During a reconnect the next probe asks again; the calls keep waiting meanwhile.
       if (!this.inReconnectGrace()) this.nodeGone(probe.nodeId, probe.subject);
       return;
@@ -620,7 +249,7 @@ export class NatsTransport {
     if (deadline >= this.deadlineArmedFor) return;
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.deadlineArmedFor = deadline;
-    this.deadlineTimer = setTimeout(expireDue, Math.max(0, deadline - now), this);
+    this.deadlineTimer = setTimeout(expireDue, timerDelay(deadline, now), this);
     this.deadlineTimer.unref();
   }
 
@@ -640,7 +269,7 @@ export class NatsTransport {
   }
 
   /** Sends a request and waits for its reply until `deadline` (unix ms). */
-  request(subject: string, nodeId: string, req: RpcRequest, deadline: number, signal: AbortSignal | undefined): Promise<RpcReply> {
+  request(subject: string, nodeId: string, req: RPCInfo, deadline: number, signal: AbortSignal | undefined): Promise<ResultInfo> {
     return this.requestWith(subject, nodeId, req, deadline, signal, RAW_REPLY);
   }
 
@@ -648,7 +277,7 @@ export class NatsTransport {
   requestWith<T>(
     subject: string,
     nodeId: string,
-    req: RpcRequest,
+    req: RPCInfo,
     deadline: number,
     signal: AbortSignal | undefined,
     handler: ReplyHandler<T>,
@@ -676,32 +305,39 @@ export class NatsTransport {
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
-      publishRequest(this.nc, this.protocol, this.requestHeads, subject, this.statusPrefix, token, req);
+      this.send(subject, token, req);
     } catch (err) {
       this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
     return promise;
   }
 
+  private send(subject: string, token: number, req: RPCInfo): void {
+    if (!publishRequest(this.nc, this.protocol, this.requestHeads, subject, this.statusPrefix, token, req)) throw badAddress(subject);
+  }
+
   /** Fire-and-forget (Reply=false, no ReplyTo), as mqant CallNR. */
-  publishNR(subject: string, req: RpcRequest): void {
+  publishNR(subject: string, req: RPCInfo): void {
     if (this.closed) throw new ClosedError();
     req.replyTo = "";
     req.reply = false;
-    publishRequest(this.nc, this.protocol, plainHeads, subject, "", -1, req);
+    if (!publishRequest(this.nc, this.protocol, plainHeads, subject, "", -1, req)) throw badAddress(subject);
   }
 
   /** Subscribes a module instance's subject and feeds its server. */
-  serve(address: string, server: RpcServer): void {
+  serve(address: string, server: Endpoint): void {
     const nc = this.nc;
     const protocol = this.protocol;
     const log = this.log;
+    const inputLog = this.inputLog;
     const respond: WireResponder = (replyTo, reply) => {
       if (replyTo === "" || nc.isClosed()) return;
       try {
-        publishReply(nc, protocol, replyTo, reply);
+        if (!publishReply(nc, protocol, replyTo, reply)) {
+          inputLog.warn("reply-subject", `rpc: reply to ${escapeForLog(replyTo)} dropped on ${address}: not a NATS subject`);
+        }
       } catch (err) {
-        log.warn({ err }, `rpc: reply to ${replyTo} not sent`);
+        log.warn({ err }, `rpc: reply to ${escapeForLog(replyTo)} not sent`);
       }
     };
     const sub = nc.subscribe(address, {
@@ -712,20 +348,22 @@ export class NatsTransport {
         }
         // Liveness probes from callers (see probe()) carry no payload.
         if (msg.data.length === 0) return;
-        let req: RpcRequest;
+        let req: RPCInfo;
         try {
-          req = decodeRequest(msg.data);
+          req = decodeRPCInfo(msg.data);
         } catch (error) {
-          log.warn(
-            { err: error, bytes: msg.data.length, preview: utf8.decode(msg.data.subarray(0, 32)) },
-            `rpc: undecodable request on ${address} for ${server.nodeId} dropped`,
+          const reason = error instanceof Error ? error.message : String(error);
+          inputLog.warn(
+            "undecodable-request",
+            `rpc: undecodable request on ${address} for ${server.nodeId} dropped: ${escapeForLog(reason)}, ${previewBytes(msg.data)}`,
           );
           return;
         }
         try {
           server.handleWire(req, respond);
         } catch (error) {
-          log.error({ err: error }, `rpc: request ${req.fn} on ${server.nodeId} failed before dispatch`);
+          const reason = error instanceof Error ? error.message : String(error);
+          inputLog.warn("dispatch-failed", `rpc: request ${escapeForLog(req.fn)} on ${server.nodeId} failed before dispatch: ${escapeForLog(reason)}`);
         }
       },
     });

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { RegistryError } from "../../runtime/errors.js";
-import { ConsulRegistry } from "../../runtime/registry/consul.js";
-import { decodeMetadataTags, decodeVersionTag } from "../../runtime/registry/encoding.js";
-import type { Service } from "../../runtime/registry/types.js";
+import { RegistryError } from "../../runtime/internal.js";
+import { ConsulRegistry } from "../../runtime/internal.js";
+import { decodeMetadataTags, decodeVersionTag } from "../../runtime/internal.js";
+import type { Service } from "../../runtime/internal.js";
 import { ConsulDouble, type RecordedRequest } from "../support/consul-double.js";
 import { freePort } from "../support/nats-server.js";
 

@@ -5,13 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { ArgSerializer } from "../../runtime/rpc/descriptor.js";
-import { decodeRPCInfo, decodeResultInfo, encodeRPCInfo, encodeResultInfo } from "../../runtime/rpc/codec.js";
-import { EncodedMessage, Float32, MapStr, decodeArg, encodeArgs } from "../../runtime/rpc/args.js";
-import { TraceSpan } from "../../runtime/rpc/trace.js";
-import { SESSION_TAG, decodeSessionData, encodeSessionData, type SessionData } from "../../runtime/rpc/session-codec.js";
-import { defineMessage } from "../../runtime/rpc/message.js";
-import { isId16 } from "../../runtime/rpc/ids.js";
+import type { ArgSerializer } from "../../runtime/internal.js";
+import { decodeRPCInfo, decodeResultInfo, encodeRPCInfo, encodeResultInfo } from "../../runtime/internal.js";
+import { EncodedMessage, Float32, MapStr, decodeArg, encodeArgs } from "../../runtime/internal.js";
+import { TraceSpan } from "../../runtime/internal.js";
+import { SESSION_TAG, decodeSessionData, encodeSessionData, type SessionData } from "../../runtime/internal.js";
+import { defineMessage } from "../../runtime/internal.js";
+import { isId16 } from "../../runtime/internal.js";
 
 const vectorsDir = fileURLToPath(new URL("../fixtures/mqant-vectors/", import.meta.url));
 

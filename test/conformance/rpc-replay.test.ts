@@ -31,7 +31,7 @@ import {
   type RPCInfo,
   type ResultInfo,
   type SessionData,
-} from "../../runtime/index.js";
+} from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { helloworldFixture, ResultInfoMessage, type HandledCall, type HelloworldFixture } from "./fixtures/helloworld.js";
 

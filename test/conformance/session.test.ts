@@ -9,9 +9,9 @@ import {
   decodeSessionData,
   encodeSessionData,
   type SessionData,
-} from "../../runtime/rpc/session-codec.js";
-import { parseTraceSpan, encodeTraceSpan, TraceSpan } from "../../runtime/rpc/trace.js";
-import { BadArgumentError } from "../../runtime/errors.js";
+} from "../../runtime/internal.js";
+import { parseTraceSpan, encodeTraceSpan, TraceSpan } from "../../runtime/internal.js";
+import { BadArgumentError } from "../../runtime/internal.js";
 
 const vectors = JSON.parse(
   readFileSync(fileURLToPath(new URL("../fixtures/mqant-vectors/session.json", import.meta.url)), "utf8"),

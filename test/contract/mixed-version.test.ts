@@ -27,8 +27,8 @@ import {
   type ModuleDescriptor,
   type ModuleServer,
   type RpcCaller,
-} from "../../runtime/index.js";
-import { HANDLER_SCHEMAS_KEY, checkNodeSchema } from "../../runtime/rpc/schema-check.js";
+} from "../../runtime/internal.js";
+import { HANDLER_SCHEMAS_KEY, checkNodeSchema } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";

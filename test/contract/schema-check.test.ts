@@ -16,8 +16,8 @@ import {
   moduleSchemaMetadata,
   schemaCheckedOptions,
   schemaMetadata,
-} from "../../runtime/rpc/schema-check.js";
-import { Selector } from "../../runtime/selector/selector.js";
+} from "../../runtime/internal.js";
+import { Selector } from "../../runtime/internal.js";
 
 function handler(method: string, wireName: string, hash: string): HandlerDescriptor {
   return { method, wireName, mode: "concurrent", gate: false, params: [{ name: "name", codec: stringCodec }], result: stringCodec, retrySafe: false, hash };

@@ -2,8 +2,8 @@
  * The module the discovery tests and the benchmark run in several OS processes: `who` answers with the
  * serving node's id (retry-safe), `whoOnce` the same but not marked retry-safe.
  */
-import type { HandlerDescriptor, ModuleDescriptor } from "../../runtime/rpc/descriptor.js";
-import { int32Codec, stringCodec } from "../../runtime/rpc/values.js";
+import type { HandlerDescriptor, ModuleDescriptor } from "../../runtime/internal.js";
+import { int32Codec, stringCodec } from "../../runtime/internal.js";
 
 const who: HandlerDescriptor = {
   method: "who",

@@ -5,9 +5,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "nats";
-import { createApp, type App } from "../../runtime/app/app.js";
-import type { SelectOptions } from "../../runtime/rpc/descriptor.js";
-import type { Registry } from "../../runtime/registry/types.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import type { SelectOptions } from "../../runtime/internal.js";
+import type { Registry } from "../../runtime/internal.js";
 
 const workerPath = fileURLToPath(new URL("./worker.ts", import.meta.url));
 

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
-import type { ServiceNode } from "../../runtime/registry/types.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
+import type { ServiceNode } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { eventually } from "../registry/contract.js";
 import { echoModule } from "./echo-module.js";

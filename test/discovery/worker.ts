@@ -5,12 +5,12 @@
  * gracefully on SIGTERM.
  */
 import { connect } from "nats";
-import { createApp } from "../../runtime/app/app.js";
-import type { Module } from "../../runtime/app/types.js";
-import { ConsulRegistry } from "../../runtime/registry/consul.js";
-import { EtcdRegistry } from "../../runtime/registry/etcd.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
-import type { Registry } from "../../runtime/registry/types.js";
+import { createApp } from "../../runtime/internal.js";
+import type { Module } from "../../runtime/internal.js";
+import { ConsulRegistry } from "../../runtime/internal.js";
+import { EtcdRegistry } from "../../runtime/internal.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
+import type { Registry } from "../../runtime/internal.js";
 import { echoModule } from "./echo-module.js";
 
 const env = process.env;

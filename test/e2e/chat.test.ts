@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { createApp, type App } from "../../runtime/app/app.js";
-import { Gate } from "../../runtime/gate/gate.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import { Gate } from "../../runtime/internal.js";
 import { ChatModule } from "../../examples/web-chat/chat-module.js";
 import { WebChatModule } from "../../examples/web-chat/web-chat-module.js";
 

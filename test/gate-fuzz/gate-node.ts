@@ -4,9 +4,9 @@
  * graceful stop. Uncaught exceptions and unhandled rejections keep node's default (print and exit
  * non-zero), which is the crash the test looks for.
  */
-import { createApp } from "../../runtime/app/app.js";
-import type { Module } from "../../runtime/app/types.js";
-import { Gate } from "../../runtime/gate/gate.js";
+import { createApp } from "../../runtime/internal.js";
+import type { Module } from "../../runtime/internal.js";
+import { Gate } from "../../runtime/internal.js";
 
 const echo: Module = {
   type: "fuzzecho",

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import mqttPacket from "mqtt-packet";
-import type { Module } from "../../runtime/app/types.js";
-import type { ConnectInfo } from "../../runtime/gate/options.js";
+import type { Module } from "../../runtime/internal.js";
+import type { ConnectInfo } from "../../runtime/internal.js";
 import { RawClient, connectMqtt, startGateApp } from "./support.js";
 
 function connect(username?: string, password?: string): Buffer {

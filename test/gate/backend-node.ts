@@ -3,9 +3,9 @@
  * registry. Prints "ready" once started; stops on SIGTERM.
  */
 import { connect } from "nats";
-import { createApp } from "../../runtime/app/app.js";
-import { ensureGateSerializer } from "../../runtime/gate/session.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { createApp } from "../../runtime/internal.js";
+import { ensureGateSerializer } from "../../runtime/internal.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
 import { helloworldModule } from "./support.js";
 
 const natsUrl = process.argv[2];

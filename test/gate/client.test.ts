@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import type { MqttClient } from "mqtt";
-import { AbortedError, ClosedError, DeadlineExceededError } from "../../runtime/errors.js";
+import { AbortedError, ClosedError, DeadlineExceededError } from "../../runtime/internal.js";
 import { GateClient, topicMatches } from "../../runtime/gate/client/index.js";
 import { connectMqtt, startGateApp, type GateHarness } from "./support.js";
 

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { envelope, parseTopic, resultToJson } from "../../runtime/gate/router.js";
-import { doubleCodec, floatCodec, int32Codec, int64Codec, mapCodec, mapstrCodec, stringCodec } from "../../runtime/rpc/values.js";
+import { envelope, parseTopic, resultToJson } from "../../runtime/internal.js";
+import { doubleCodec, floatCodec, int32Codec, int64Codec, mapCodec, mapstrCodec, stringCodec } from "../../runtime/internal.js";
 
 test("results render as Go's encoding/json renders mqant's decoded value", () => {
   assert.equal(resultToJson("null", new Uint8Array()), "null");

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import mqttPacket from "mqtt-packet";
-import type { ClosedConnectionInfo } from "../../runtime/gate/options.js";
+import type { ClosedConnectionInfo } from "../../runtime/internal.js";
 import { CONNACK_OK_HEX, CONNECT_HEX, connectMqtt, expectSilentSocketsHoldSlots, RawClient, startGateApp } from "./support.js";
 
 /** `count` QoS 1 PUBLISHes of 64 bytes each, every one answered by a PUBACK the flooding client never reads. */

@@ -8,9 +8,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "nats";
 import type { MqttClient } from "mqtt";
-import { createApp, type App } from "../../runtime/app/app.js";
-import { Gate } from "../../runtime/gate/gate.js";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import { Gate } from "../../runtime/internal.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { connectMqtt, nextMessage } from "./support.js";
 

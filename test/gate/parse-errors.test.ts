@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { readFixedHeader } from "../../runtime/gate/packets.js";
+import { readFixedHeader } from "../../runtime/internal.js";
 import { CONNACK_OK_HEX, CONNECT_HEX, RawClient, connectMqtt, nextMessage, startGateApp, type GateHarness } from "./support.js";
 
 interface ParseErrorVector {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import mqttPacket from "mqtt-packet";
-import { MAX_QOS2_AWAITING_RELEASE } from "../../runtime/gate/handlers/publish.js";
+import { MAX_QOS2_AWAITING_RELEASE } from "../../runtime/internal.js";
 import { CONNACK_OK_HEX, CONNECT_HEX, RawClient, startGateApp, type GateHarness } from "./support.js";
 
 const generate = (packet: Parameters<typeof mqttPacket.generate>[0]): Buffer => mqttPacket.generate(packet);

@@ -6,12 +6,12 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "nats";
-import { createApp, type App } from "../../runtime/app/app.js";
-import type { ArgSerializer } from "../../runtime/rpc/descriptor.js";
-import { ConfigError } from "../../runtime/errors.js";
-import { Gate } from "../../runtime/gate/gate.js";
-import { gateSerializer, type Session } from "../../runtime/gate/session.js";
-import { MemoryRegistry } from "../../runtime/registry/memory.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import type { ArgSerializer } from "../../runtime/internal.js";
+import { ConfigError } from "../../runtime/internal.js";
+import { Gate } from "../../runtime/internal.js";
+import { gateSerializer, type Session } from "../../runtime/internal.js";
+import { MemoryRegistry } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { connectMqtt, nextMessage } from "./support.js";
 

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { MqttClient } from "mqtt";
 import { GateCallError, GateClient } from "../../runtime/gate/client/index.js";
-import type { GateSessionData } from "../../runtime/gate/session-state.js";
-import { BIND_CALLER, type ArgSerializer, type RpcCaller } from "../../runtime/rpc/descriptor.js";
-import { Session, sessionCodec, gateSerializer } from "../../runtime/gate/session.js";
+import type { GateSessionData } from "../../runtime/internal.js";
+import { BIND_CALLER, type ArgSerializer, type RpcCaller } from "../../runtime/internal.js";
+import { Session, sessionCodec, gateSerializer } from "../../runtime/internal.js";
 import { connectMqtt, nextMessage, startGateApp, type GateHarness } from "./support.js";
 
 interface SessionView {

@@ -3,10 +3,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createApp } from "../../runtime/app/app.js";
-import { ConfigError } from "../../runtime/errors.js";
-import { Gate } from "../../runtime/gate/gate.js";
-import { parseListenAddress, resolveGateOptions } from "../../runtime/gate/options.js";
+import { createApp } from "../../runtime/internal.js";
+import { ConfigError } from "../../runtime/internal.js";
+import { Gate } from "../../runtime/internal.js";
+import { parseListenAddress, resolveGateOptions } from "../../runtime/internal.js";
 import { CONNACK_OK_HEX, CONNECT_HEX, RawClient, connectMqtt, helloworldModule, type HelloworldControl } from "./support.js";
 
 test("TCPAddr, MaxPackSize and OverTime come from the module's Settings", async () => {

@@ -5,12 +5,12 @@
 import assert from "node:assert/strict";
 import { connect as connectTcp, type Socket } from "node:net";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { createApp, type App } from "../../runtime/app/app.js";
-import type { Module, ModuleContext } from "../../runtime/app/types.js";
-import { Gate } from "../../runtime/gate/gate.js";
-import type { GateOptions } from "../../runtime/gate/options.js";
-import { Session } from "../../runtime/gate/session.js";
-import { EncodedArg } from "../../runtime/rpc/args.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import type { Module, ModuleContext } from "../../runtime/internal.js";
+import { Gate } from "../../runtime/internal.js";
+import type { GateOptions } from "../../runtime/internal.js";
+import { Session } from "../../runtime/internal.js";
+import { EncodedArg } from "../../runtime/internal.js";
 
 export interface HelloworldControl {
   /** Resolves parked HD_park calls. */

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { resolveGateOptions } from "../../runtime/gate/options.js";
-import { ConfigError } from "../../runtime/errors.js";
+import { resolveGateOptions } from "../../runtime/internal.js";
+import { ConfigError } from "../../runtime/internal.js";
 import { connectMqtt, expectSilentSocketsHoldSlots, nextMessage, RawClient, startGateApp, type GateHarness } from "./support.js";
 
 let dir: string;

@@ -15,9 +15,9 @@ import {
   decodeApiResponse,
   encodeApiRequest,
   encodeApiResponse,
-} from "../../runtime/http/api-proto.js";
-import { ConfigError } from "../../runtime/errors.js";
-import { listenAddressFromSettings } from "../../runtime/http/module.js";
+} from "../../runtime/internal.js";
+import { ConfigError } from "../../runtime/internal.js";
+import { listenAddressFromSettings } from "../../runtime/internal.js";
 
 const schema = protobuf.parse(`
   syntax = "proto3";

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { Agent, request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { createApp, type App } from "../../runtime/app/app.js";
-import type { Module } from "../../runtime/app/types.js";
-import { HttpGatewayModule } from "../../runtime/http/module.js";
-import { MemoryRegistry } from "../../runtime/registry/memory.js";
+import { createApp, type App } from "../../runtime/internal.js";
+import type { Module } from "../../runtime/internal.js";
+import { HttpGatewayModule } from "../../runtime/internal.js";
+import { MemoryRegistry } from "../../runtime/internal.js";
 import { helloworld } from "../../generated/helloworld.js";
 import { NatsServer } from "../support/nats-server.js";
 import { Greeting, calc, calcModule, helloworldModule, parking, parkingModule, webModule } from "./support.js";

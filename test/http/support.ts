@@ -3,13 +3,13 @@
  * descriptor covering every JSON mapping and failure, a `parking` module to make the RPC server busy, and a
  * `web` module answering mqant-style routes with go.api Responses.
  */
-import type { Module, ModuleContext } from "../../runtime/app/types.js";
-import { RemoteError } from "../../runtime/errors.js";
-import { apiBodyText, apiResponse, type ApiRequest } from "../../runtime/http/api-proto.js";
-import { registerHttpRoute } from "../../runtime/http/backend.js";
-import { defineMessage } from "../../runtime/rpc/message.js";
-import type { HandlerDescriptor, MessageType, ModuleDescriptor, ParamDescriptor, ValueCodec } from "../../runtime/rpc/descriptor.js";
-import { bytesCodec, doubleCodec, int32Codec, int64Codec, mapCodec, stringCodec, uint32Codec, voidCodec } from "../../runtime/rpc/values.js";
+import type { Module, ModuleContext } from "../../runtime/internal.js";
+import { RemoteError } from "../../runtime/internal.js";
+import { apiBodyText, apiResponse, type ApiRequest } from "../../runtime/internal.js";
+import { registerHttpRoute } from "../../runtime/internal.js";
+import { defineMessage } from "../../runtime/internal.js";
+import type { HandlerDescriptor, MessageType, ModuleDescriptor, ParamDescriptor, ValueCodec } from "../../runtime/internal.js";
+import { bytesCodec, doubleCodec, int32Codec, int64Codec, mapCodec, stringCodec, uint32Codec, voidCodec } from "../../runtime/internal.js";
 import { registerHelloworld } from "../../generated/helloworld.js";
 
 export interface Greeting {

@@ -1,4 +1,4 @@
-import { ConsulRegistry } from "../../runtime/registry/consul.js";
+import { ConsulRegistry } from "../../runtime/internal.js";
 import { registryContract } from "./contract.js";
 
 // The same contract against a real Consul agent, only when one is given: no agent can be installed here.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConsulRegistry } from "../../runtime/registry/consul.js";
-import { Registrar } from "../../runtime/registry/registrar.js";
+import { ConsulRegistry } from "../../runtime/internal.js";
+import { Registrar } from "../../runtime/internal.js";
 import { ConsulDouble } from "../support/consul-double.js";
 import { freePort } from "../support/nats-server.js";
 import { eventually, makeService, nodeIds, registryContract } from "./contract.js";

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Registrar } from "../../runtime/registry/registrar.js";
-import type { Registry, RegistryWatcher, Service, WatchEvent } from "../../runtime/registry/types.js";
+import { Registrar } from "../../runtime/internal.js";
+import type { Registry, RegistryWatcher, Service, WatchEvent } from "../../runtime/internal.js";
 
 export interface RegistryHarness {
   /** A new client of the same registry server; the suite closes it. */

@@ -11,8 +11,8 @@ import {
   encodeServiceRecord,
   encodeVersionTag,
   formatGoDuration,
-} from "../../runtime/registry/encoding.js";
-import { decodeKvToken, encodeKvToken } from "../../runtime/registry/nats-kv.js";
+} from "../../runtime/internal.js";
+import { decodeKvToken, encodeKvToken } from "../../runtime/internal.js";
 
 interface CapturedTag {
   readonly tag: string;

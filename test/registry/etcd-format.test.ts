@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
-import { EtcdRegistry } from "../../runtime/registry/etcd.js";
-import type { Service } from "../../runtime/registry/types.js";
+import { EtcdRegistry } from "../../runtime/internal.js";
+import type { Service } from "../../runtime/internal.js";
 import { EtcdServer } from "../support/etcd-server.js";
 import { EventCollector, eventually, makeService } from "./contract.js";
 

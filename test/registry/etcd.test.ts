@@ -1,4 +1,4 @@
-import { EtcdRegistry } from "../../runtime/registry/etcd.js";
+import { EtcdRegistry } from "../../runtime/internal.js";
 import { EtcdServer } from "../support/etcd-server.js";
 import { registryContract } from "./contract.js";
 

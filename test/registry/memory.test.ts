@@ -1,4 +1,4 @@
-import { MemoryRegistry } from "../../runtime/registry/memory.js";
+import { MemoryRegistry } from "../../runtime/internal.js";
 import { registryContract } from "./contract.js";
 
 // One in-process registry shared by every "client", as one process would use it.

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "nats";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
-import type { Service } from "../../runtime/registry/types.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
+import type { Service } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { EventCollector, eventually, makeService, nodeIds } from "./contract.js";
 

@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from "nats";
-import { NatsKvRegistry } from "../../runtime/registry/nats-kv.js";
+import { NatsKvRegistry } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { registryContract } from "./contract.js";
 

@@ -15,11 +15,11 @@ import {
   decodeArgs,
   encodeArg,
   encodeArgs,
-} from "../../runtime/rpc/args.js";
-import { TraceSpan } from "../../runtime/rpc/trace.js";
-import { uint64Codec } from "../../runtime/rpc/values.js";
-import type { ArgSerializer } from "../../runtime/rpc/descriptor.js";
-import { BadArgumentError } from "../../runtime/errors.js";
+} from "../../runtime/internal.js";
+import { TraceSpan } from "../../runtime/internal.js";
+import { uint64Codec } from "../../runtime/internal.js";
+import type { ArgSerializer } from "../../runtime/internal.js";
+import { BadArgumentError } from "../../runtime/internal.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 const tagOf = (value: unknown): string => encodeArg(value).tag;

@@ -14,10 +14,10 @@ import {
   writeRPCInfo,
   writeResultInfo,
   type RPCInfo,
-} from "../../runtime/rpc/codec.js";
-import { cidNumber, isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/rpc/ids.js";
-import { TraceSpan, traceCodec } from "../../runtime/rpc/trace.js";
-import { BadArgumentError, ProtocolError } from "../../runtime/errors.js";
+} from "../../runtime/internal.js";
+import { cidNumber, isCid, isId16, newCid, newId16, newNodeId, parseNodeId } from "../../runtime/internal.js";
+import { TraceSpan, traceCodec } from "../../runtime/internal.js";
+import { BadArgumentError, ProtocolError } from "../../runtime/internal.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 

@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import protobuf from "protobufjs";
-import { defineEnum, defineMessage } from "../../runtime/rpc/message.js";
-import type { FieldDescriptor, MessageType, ScalarKind } from "../../runtime/rpc/descriptor.js";
-import { BadArgumentError } from "../../runtime/errors.js";
+import { defineEnum, defineMessage } from "../../runtime/internal.js";
+import type { FieldDescriptor, MessageType, ScalarKind } from "../../runtime/internal.js";
+import { BadArgumentError } from "../../runtime/internal.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 

@@ -16,9 +16,9 @@ import {
   uint32Codec,
   uint64Codec,
   voidCodec,
-} from "../../runtime/rpc/values.js";
-import { BadArgumentError } from "../../runtime/errors.js";
-import type { ValueCodec } from "../../runtime/rpc/descriptor.js";
+} from "../../runtime/internal.js";
+import { BadArgumentError } from "../../runtime/internal.js";
+import type { ValueCodec } from "../../runtime/internal.js";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "hex"));

@@ -25,7 +25,7 @@ import {
   type HandlerDescriptor,
   type ModuleDescriptor,
   type ValueCodec,
-} from "../../runtime/index.js";
+} from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { startPair, testModule, type AppPair, type Mode } from "../support/apps.js";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, createApp, parseConfig, parseConfigText, loadConfigFile, parseFlags } from "../../runtime/index.js";
+import { ConfigError, createApp, parseConfig, parseConfigText, loadConfigFile, parseFlags } from "../../runtime/internal.js";
 
 function configError(fn: () => unknown): string {
   try {

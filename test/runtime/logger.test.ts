@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "../../runtime/log/logger.js";
+import { createLogger } from "../../runtime/internal.js";
 
 test("log files rotate at local midnight and keep error lines in their own file too", () => {
   const dir = mkdtempSync(join(tmpdir(), "mqgen-log-"));

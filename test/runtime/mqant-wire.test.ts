@@ -31,7 +31,7 @@ import {
   type ModuleDescriptor,
   type ValueCodec,
   type App,
-} from "../../runtime/index.js";
+} from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { configFor, sleep, testModule } from "../support/apps.js";
 

@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { MemoryRegistry, NoneAvailableError, NodeGoneError, createApp, type App, type ServiceNode } from "../../runtime/index.js";
+import { MemoryRegistry, NoneAvailableError, NodeGoneError, createApp, type App, type ServiceNode } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { echo } from "./fixtures/echo-descriptor.js";
 

@@ -8,8 +8,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { pino } from "pino";
-import { DeadlineExceededError, NatsTransport, decodeResultInfo, encodeRPCInfo, newCid, type App, type RPCInfo } from "../../runtime/index.js";
-import { stringCodec } from "../../runtime/rpc/values.js";
+import { DeadlineExceededError, NatsTransport, decodeResultInfo, encodeRPCInfo, newCid, type App, type RPCInfo } from "../../runtime/internal.js";
+import { stringCodec } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { sleep, startPair, testModule, type AppPair } from "../support/apps.js";
 

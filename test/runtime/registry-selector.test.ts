@@ -15,7 +15,7 @@ import {
   type Service,
   type ServiceNode,
   type WatchEvent,
-} from "../../runtime/index.js";
+} from "../../runtime/internal.js";
 import { sleep } from "../support/apps.js";
 
 function service(name: string, id: string, metadata: Record<string, string> = {}, version = "1.0.0"): Service {

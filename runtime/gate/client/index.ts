@@ -4,11 +4,11 @@
  * Browser-safe on purpose: no node: imports, no NATS, no MQTT library. The caller creates an MQTT.js client
  * (over WebSocket in a browser, TCP or WebSocket in Node) and hands it in; anything with the same shape works.
  */
-import { AbortedError, ClosedError, DeadlineExceededError, ProtocolError, RemoteError } from "../../errors.js";
+import { AbortedError, ClosedError, DeadlineExceededError, GateCallError, ProtocolError } from "../../errors.js";
 
-export { defineMessage, defineEnum, field, scalar } from "../../rpc/message.js";
-export type { MessageType, EnumType, FieldDescriptor, FieldType, ScalarKind } from "../../rpc/descriptor.js";
-export { MqgenError, DeadlineExceededError, AbortedError, ClosedError, ProtocolError, RemoteError } from "../../errors.js";
+export { defineMessage, defineEnum, field, scalar } from "../../codec/message.js";
+export type { MessageType, EnumType, FieldDescriptor, FieldType, ScalarKind } from "../../descriptor.js";
+export { MqgenError, DeadlineExceededError, AbortedError, ClosedError, ProtocolError, RemoteError, GateCallError } from "../../errors.js";
 
 /** The part of an MQTT.js client the gate client uses (structural, so no import of `mqtt` is needed). */
 export interface MqttLikeClient {
@@ -35,19 +35,6 @@ export interface GateCallOptions {
 export interface GateClientOptions {
   /** Default per-call timeout in ms (10 s, mqant's RPCExpired). */
   readonly timeoutMs?: number;
-}
-
-/** The backend (or the gate) answered with a non-empty `Error` in mqant's reply envelope. */
-export class GateCallError extends RemoteError {
-  /** The topic the request was published on (`helloworld/HD_say/3`). */
-  readonly topic: string;
-  /** The connection's trace id as the gate reported it. */
-  readonly trace: string;
-  constructor(message: string, details: { topic: string; trace: string }) {
-    super(message);
-    this.topic = details.topic;
-    this.trace = details.trace;
-  }
 }
 
 export type PushListener = (payload: Uint8Array, topic: string) => void;

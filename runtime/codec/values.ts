@@ -5,8 +5,13 @@
  *
  * Browser-safe on purpose (no `node:` imports, no Buffer): the generated gate client uses these too.
  */
-import type { ValueCodec } from "./descriptor.js";
+import type { ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
+import { goJsonStringify } from "./gojson.js";
+import { bytesFromJson, floatFromJson, integerFromJson, jsonOf, mapFromJson, mapstrFromJson, typedFromJson } from "./value-json.js";
+
+export { compareByCodePoint, goJsonStringify } from "./gojson.js";
+export { decodeBase64, encodeBase64 } from "./base64.js";
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8");
@@ -55,6 +60,8 @@ function encodeUtf8(value: string): Uint8Array {
 
 export const stringCodec: ValueCodec<string> = {
   tag: "string",
+  fromJson: (json) => typedFromJson<string>(json, "string"),
+  toJson: (value) => value,
   encode(value) {
     if (typeof value !== "string") throw new BadArgumentError(`string: expected a string, got ${describe(value)}`);
     return encodeUtf8(value);
@@ -83,6 +90,8 @@ function decodeUtf8(bytes: Uint8Array): string {
 
 export const boolCodec: ValueCodec<boolean> = {
   tag: "bool",
+  fromJson: (json) => typedFromJson<boolean>(json, "boolean"),
+  toJson: (value) => value,
   encode(value) {
     if (typeof value !== "boolean") throw new BadArgumentError(`bool: expected a boolean, got ${describe(value)}`);
     return Uint8Array.of(value ? 1 : 0);
@@ -98,6 +107,8 @@ export const boolCodec: ValueCodec<boolean> = {
 
 export const int32Codec: ValueCodec<number> = {
   tag: "int",
+  fromJson: (json) => integerFromJson(json, -(2n ** 31n), 2n ** 31n - 1n, false),
+  toJson: (value) => value,
   encode(value) {
     if (typeof value !== "number" || !Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
       throw new BadArgumentError(`int: expected an integer in int32 range, got ${String(value)}`);
@@ -120,6 +131,8 @@ const UINT64_MAX = (1n << 64n) - 1n;
 
 export const int64Codec: ValueCodec<bigint> = {
   tag: "long",
+  fromJson: (json) => integerFromJson(json, INT64_MIN, INT64_MAX, true),
+  toJson: (value) => value.toString(),
   encode(value) {
     if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) {
       throw new BadArgumentError(`long: expected a bigint in int64 range, got ${describe(value)} ${String(value)}`);
@@ -139,6 +152,13 @@ export const int64Codec: ValueCodec<bigint> = {
 /** mqant has no unsigned tag: unsigned values travel as `long`. */
 export const uint32Codec: ValueCodec<number> = {
   tag: "long",
+  fromJson(json) {
+    // Parsed wide, then the codec's own range check names the range.
+    const value = integerFromJson(json, INT64_MIN, UINT64_MAX, false);
+    uint32Codec.encode(value);
+    return value;
+  },
+  toJson: (value) => value,
   encode(value) {
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
       throw new BadArgumentError(`uint32: expected an integer in 0..4294967295, got ${String(value)}`);
@@ -162,6 +182,12 @@ export const uint32Codec: ValueCodec<number> = {
 /** Travels as the int64 with the same 64 bits, as Go's `int64(u)` conversion does. */
 export const uint64Codec: ValueCodec<bigint> = {
   tag: "long",
+  fromJson(json) {
+    const value = integerFromJson(json, INT64_MIN, UINT64_MAX, true);
+    uint64Codec.encode(value);
+    return value;
+  },
+  toJson: (value) => value.toString(),
   encode(value) {
     if (typeof value !== "bigint" || value < 0n || value > UINT64_MAX) {
       throw new BadArgumentError(`uint64: expected a bigint in 0..2^64-1, got ${describe(value)} ${String(value)}`);
@@ -180,6 +206,8 @@ export const uint64Codec: ValueCodec<bigint> = {
 
 export const floatCodec: ValueCodec<number> = {
   tag: "float",
+  fromJson: floatFromJson,
+  toJson: jsonOf,
   encode(value) {
     if (typeof value !== "number") throw new BadArgumentError(`float: expected a number, got ${describe(value)}`);
     const out = new Uint8Array(4);
@@ -196,6 +224,8 @@ export const floatCodec: ValueCodec<number> = {
 
 export const doubleCodec: ValueCodec<number> = {
   tag: "double",
+  fromJson: floatFromJson,
+  toJson: jsonOf,
   encode(value) {
     if (typeof value !== "number") throw new BadArgumentError(`double: expected a number, got ${describe(value)}`);
     const out = new Uint8Array(8);
@@ -212,6 +242,8 @@ export const doubleCodec: ValueCodec<number> = {
 
 export const bytesCodec: ValueCodec<Uint8Array> = {
   tag: "bytes",
+  fromJson: bytesFromJson,
+  toJson: jsonOf,
   encode(value) {
     if (!(value instanceof Uint8Array)) throw new BadArgumentError(`bytes: expected a Uint8Array, got ${describe(value)}`);
     return value;
@@ -223,117 +255,6 @@ export const bytesCodec: ValueCodec<Uint8Array> = {
   },
   clone: (value) => new Uint8Array(value),
 };
-
-// ---------------------------------------------------------------------------------------------------
-// Go encoding/json, byte for byte (Go 1.19, HTML escaping on: what mqant's json.Marshal writes).
-
-const HEX = "0123456789abcdef";
-
-function goQuote(text: string): string {
-  let out = '"';
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    let escape: string | undefined;
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) {
-      if (c === 0x22) escape = '\\"';
-      else if (c === 0x5c) escape = "\\\\";
-      else if (c === 0x0a) escape = "\\n";
-      else if (c === 0x0d) escape = "\\r";
-      else if (c === 0x09) escape = "\\t";
-      // Go 1.19 writes \b and \f as \u0008 / \u000c, and <, >, & as \u003c / \u003e / \u0026.
-      else escape = "\\u00" + HEX[c >> 4] + HEX[c & 0xf];
-    } else if (c === 0x2028 || c === 0x2029) {
-      escape = c === 0x2028 ? "\\u2028" : "\\u2029";
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      const isPair =
-        c <= 0xdbff && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff;
-      if (isPair) {
-        i++;
-        continue;
-      }
-      // A lone surrogate is invalid UTF-8 to Go, which writes the replacement character escaped.
-      escape = "\\ufffd";
-    }
-    if (escape !== undefined) {
-      out += text.slice(start, i) + escape;
-      start = i + 1;
-    }
-  }
-  return out + text.slice(start) + '"';
-}
-
-/** Go orders map keys by their UTF-8 bytes, i.e. by code point, not by UTF-16 unit. */
-export function compareByCodePoint(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
-    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
-    if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1;
-    return x - y;
-  }
-  return a.length - b.length;
-}
-
-function goFloat(value: number, path: string): string {
-  if (!Number.isFinite(value)) {
-    throw new BadArgumentError(`json: unsupported value: ${String(value).replace("Infinity", "Inf")} at ${path}`);
-  }
-  // Go switches to exponent notation at the same thresholds as JavaScript (1e-6, 1e21) and writes
-  // the same shortest digits; it keeps the sign of negative zero.
-  if (Object.is(value, -0)) return "-0";
-  return String(value);
-}
-
-function goJsonValue(value: unknown, path: string, seen: Set<object>): string | undefined {
-  switch (typeof value) {
-    case "string":
-      return goQuote(value);
-    case "number":
-      return goFloat(value, path);
-    case "bigint":
-      return value.toString();
-    case "boolean":
-      return value ? "true" : "false";
-    case "undefined":
-    case "function":
-    case "symbol":
-      return undefined;
-  }
-  if (value === null) return "null";
-  const object = value as object;
-  if (object instanceof Uint8Array) return '"' + encodeBase64(object) + '"';
-  if (seen.has(object)) throw new BadArgumentError(`json: unsupported value: encountered a cycle at ${path}`);
-  const toJSON = (object as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === "function") return goJsonValue(toJSON.call(object), path, seen);
-  seen.add(object);
-  try {
-    if (Array.isArray(object)) {
-      const parts = object.map((item, index) => goJsonValue(item, `${path}[${index}]`, seen) ?? "null");
-      return "[" + parts.join(",") + "]";
-    }
-    const entries: string[] = [];
-    const source = object instanceof Map ? Object.fromEntries(object) : (object as Record<string, unknown>);
-    for (const key of Object.keys(source).sort(compareByCodePoint)) {
-      const encoded = goJsonValue(source[key], `${path}.${key}`, seen);
-      if (encoded !== undefined) entries.push(goQuote(key) + ":" + encoded);
-    }
-    return "{" + entries.join(",") + "}";
-  } finally {
-    seen.delete(object);
-  }
-}
-
-/**
- * JSON text exactly as Go's json.Marshal writes it: object keys sorted, no spaces, `<>&` and
- * U+2028/U+2029 escaped, non-ASCII written as is, bigint as a bare integer, Uint8Array as base64.
- */
-export function goJsonStringify(value: unknown): string {
-  return goJsonValue(value, "$", new Set()) ?? "null";
-}
 
 function parseJsonObject(codecName: string, bytes: Uint8Array): Record<string, unknown> {
   let parsed: unknown;
@@ -376,6 +297,8 @@ export function cloneValue<T>(value: T): T {
 
 export const mapCodec: ValueCodec<Record<string, unknown>> = {
   tag: "map",
+  fromJson: (json) => cloneValue(mapFromJson(json)),
+  toJson: (value) => jsonOf(value),
   encode(value) {
     if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) {
       throw new BadArgumentError(`map: expected an object, got ${describe(value)}`);
@@ -391,6 +314,8 @@ export const mapCodec: ValueCodec<Record<string, unknown>> = {
 
 export const mapstrCodec: ValueCodec<Record<string, string>> = {
   tag: "mapstr",
+  fromJson: (json) => ({ ...mapstrFromJson(json) }),
+  toJson: (value) => ({ ...value }),
   encode(value) {
     if (!isPlainObject(value)) throw new BadArgumentError(`mapstr: expected a plain object, got ${describe(value)}`);
     for (const key of Object.keys(value)) {
@@ -416,6 +341,8 @@ export const mapstrCodec: ValueCodec<Record<string, string>> = {
 /** A handler without a result: mqant sends ResultType `null` with an empty Result. */
 export const voidCodec: ValueCodec<undefined> = {
   tag: "null",
+  fromJson: () => undefined,
+  toJson: () => null,
   encode() {
     return new Uint8Array(0);
   },
@@ -426,58 +353,3 @@ export const voidCodec: ValueCodec<undefined> = {
   },
   clone: () => undefined,
 };
-
-// ---------------------------------------------------------------------------------------------------
-// Base64 without Buffer (browser-safe); Go's []byte JSON and the protobuf JSON mapping use it.
-
-const BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const BASE64_LOOKUP = (() => {
-  const table = new Int16Array(128).fill(-1);
-  for (let i = 0; i < 64; i++) table[BASE64_ALPHABET.charCodeAt(i)] = i;
-  // The URL-safe alphabet decodes too, as the protobuf JSON mapping requires.
-  table["-".charCodeAt(0)] = 62;
-  table["_".charCodeAt(0)] = 63;
-  return table;
-})();
-
-/** Standard base64 with padding. */
-export function encodeBase64(bytes: Uint8Array): string {
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += BASE64_ALPHABET[n >> 18] + BASE64_ALPHABET[(n >> 12) & 63] + BASE64_ALPHABET[(n >> 6) & 63] + BASE64_ALPHABET[n & 63];
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i] << 16;
-    out += BASE64_ALPHABET[n >> 18] + BASE64_ALPHABET[(n >> 12) & 63] + "==";
-  } else if (rest === 2) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
-    out += BASE64_ALPHABET[n >> 18] + BASE64_ALPHABET[(n >> 12) & 63] + BASE64_ALPHABET[(n >> 6) & 63] + "=";
-  }
-  return out;
-}
-
-/** Standard or URL-safe base64, padding optional; throws BadArgumentError on anything else. */
-export function decodeBase64(text: string): Uint8Array {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--;
-  if (text.length - end > 2 || end % 4 === 1) throw new BadArgumentError(`invalid base64 text of length ${text.length}`);
-  const out = new Uint8Array(Math.floor((end * 3) / 4));
-  let buffer = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? BASE64_LOOKUP[c] : -1;
-    if (v < 0) throw new BadArgumentError(`invalid base64 character ${JSON.stringify(text[i])} at ${i}`);
-    buffer = (buffer << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (buffer >> bits) & 0xff;
-    }
-  }
-  return out;
-}

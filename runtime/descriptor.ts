@@ -1,8 +1,10 @@
 /**
  * The contract between generated code and the runtime. Generated modules export a ModuleDescriptor
  * (wire names, argument codecs, schema hashes) and thin typed wrappers over RpcCaller / ModuleServer.
- * Everything here is types only, so generated code stays a thin, readable layer.
+ * Types (and one symbol, BIND_CALLER), so generated code stays a thin, readable layer; it sits at the root
+ * of the runtime because every room reads it.
  */
+import type { ServiceNode } from "./registry/types.js";
 
 /** mqant Register (one call at a time per module instance) or RegisterGO (concurrent, bounded). */
 export type HandlerMode = "serial" | "concurrent";
@@ -18,6 +20,13 @@ export interface ValueCodec<T> {
   decode(bytes: Uint8Array, tag: string): T;
   /** Deep copy used by the in-process fast path so caller and handler never share mutable state. */
   clone(value: T): T;
+  /**
+   * The value as JSON (the HTTP gateway's typed routes): protobuf's JSON mapping for messages, 64-bit
+   * integers as decimal strings, bytes as base64. Codecs without it are mapped generically.
+   */
+  toJson?(value: T): unknown;
+  /** The value from JSON; throws BadArgumentError saying what was expected. */
+  fromJson?(json: unknown): T;
 }
 
 export interface ParamDescriptor {
@@ -68,10 +77,15 @@ export interface SelectOptions {
   /** Only nodes whose metadata has all these key/value pairs. */
   readonly metadata?: Readonly<Record<string, string>>;
   /** Drop nodes for which this returns false. */
-  readonly filter?: (node: import("../registry/types.js").ServiceNode) => boolean;
+  readonly filter?: (node: ServiceNode) => boolean;
   /** Strategy name or function; defaults to the app's (random). */
-  readonly strategy?: import("../selector/types.js").StrategyName | import("../selector/types.js").Strategy;
+  readonly strategy?: StrategyName | Strategy;
 }
+
+export type StrategyName = "random" | "roundRobin" | "weighted";
+
+/** Picks one node from the candidates that passed the filters; called once per call. */
+export type Strategy = (nodes: readonly ServiceNode[]) => ServiceNode;
 
 export interface CallOptions {
   /** Per-call timeout in ms (default: the handler's schema timeout, then the app's RPC timeout, 10 s). */
@@ -94,6 +108,20 @@ export interface CallContext {
   readonly caller: string;
   readonly traceId: string;
   readonly spanId: string;
+  /**
+   * The module's logger with this call's trace and span ids on every line; the runtime always sets it
+   * when the app has a logger (a hand-made context in a unit test may leave it out).
+   */
+  readonly log?: CallLogger | undefined;
+}
+
+/** The part of a pino logger a handler uses (structural, so this file stays free of node-only imports). */
+export interface CallLogger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): CallLogger;
 }
 
 /** Client side, as used by generated stubs. Implemented by the app's RPC client. */

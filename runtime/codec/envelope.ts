@@ -1,70 +1,13 @@
 /**
  * mqant's RPC envelopes (`rpcpb.RPCInfo` request, `rpcpb.ResultInfo` reply), byte-identical to what Go
- * mqant writes: proto3, fields in number order, empty/zero fields omitted. Hand-written because every
+ * mqant writes: proto3, fields in number order, empty/zero fields omitted. Hand-written (measured faster) because every
  * call goes through here twice; the reflective codec in message.ts would cost an allocation per field.
  */
 import { ProtocolError } from "../errors.js";
-import type protobuf from "protobufjs/minimal.js";
-import { asciiString, newReader, readBytesCopy, readInt64AsNumber, readVarint64 } from "./message.js";
 import { slabAllocator } from "./slab.js";
 
-type Reader = protobuf.Reader;
-
-/** rpcpb.RPCInfo. */
-export interface RPCInfo {
-  /** Correlation id (uuid v4). */
-  cid: string;
-  /** Handler name as registered. */
-  fn: string;
-  /** Caller's reply subject; empty for fire-and-forget. */
-  replyTo: string;
-  /** Unused by mqant; carried for completeness. */
-  track: string;
-  /** Absolute deadline, unix ms (mqant's `Expired`). */
-  expired: number;
-  /** true = Call (a reply is expected), false = CallNR. */
-  reply: boolean;
-  argsType: string[];
-  args: Uint8Array[];
-  caller: string;
-  hostname: string;
-}
-
-/** rpcpb.ResultInfo. */
-export interface ResultInfo {
-  cid: string;
-  /** "" on success. */
-  error: string;
-  resultType: string;
-  result: Uint8Array;
-}
-
-const EMPTY = new Uint8Array(0);
-
-export function createRPCInfo(init: Partial<RPCInfo> = {}): RPCInfo {
-  return {
-    cid: init.cid ?? "",
-    fn: init.fn ?? "",
-    replyTo: init.replyTo ?? "",
-    track: init.track ?? "",
-    expired: init.expired ?? 0,
-    reply: init.reply ?? false,
-    argsType: init.argsType ?? [],
-    args: init.args ?? [],
-    caller: init.caller ?? "",
-    hostname: init.hostname ?? "",
-  };
-}
-
-export function createResultInfo(init: Partial<ResultInfo> = {}): ResultInfo {
-  return { cid: init.cid ?? "", error: init.error ?? "", resultType: init.resultType ?? "", result: init.result ?? EMPTY };
-}
-
-// Encoding: the RPC envelopes are built by hand into one exactly sized buffer. The strings that repeat
-// call after call (handler name, reply subject, caller, hostname, type tags, error texts) are encoded
-// once and their finished field bytes (key, length, UTF-8) reused; only the Cid, the deadline and the
-// arguments are written per call. Output is the same as protobufjs' Writer, which the tests check
-// against bytes a real mqant wrote.
+export { createResultInfo, createRPCInfo, type ResultInfo, type RPCInfo } from "./envelope-types.js";
+import { createRPCInfo, type ResultInfo, type RPCInfo } from "./envelope-types.js";
 
 const utf8Encoder = new TextEncoder();
 /** Per field key: string → its finished field bytes. Bounded so odd traffic cannot grow it forever. */
@@ -236,6 +179,7 @@ let measuredRequest: RPCInfo | undefined;
 let measuredReply: ResultInfo | undefined;
 let cidField: Uint8Array | undefined;
 let errorField: Uint8Array | undefined;
+let errorCodeField: Uint8Array | undefined;
 let typeField: Uint8Array | undefined;
 const tagFields: Uint8Array[] = [];
 
@@ -316,11 +260,13 @@ export function sizeResultInfo(info: ResultInfo): number {
   let size = cidFieldSize(info.cid);
   // Error texts often carry per-call detail, so they are not cached.
   errorField = info.error !== "" ? buildStringField(18, info.error) : undefined;
+  errorCodeField = info.error !== "" && info.errorCode !== undefined && info.errorCode !== "" ? stringField(122, info.errorCode) : undefined;
   typeField = info.resultType !== "" ? stringField(34, info.resultType) : undefined;
   const result = info.result;
   if (errorField !== undefined) size += errorField.length;
   if (typeField !== undefined) size += typeField.length;
   if (result.length !== 0) size += 1 + varintSize(result.length) + result.length;
+  if (errorCodeField !== undefined) size += errorCodeField.length;
   measuredReply = info;
   return size;
 }
@@ -338,6 +284,7 @@ export function writeResultInfo(info: ResultInfo, buf: Uint8Array, pos: number):
     pos = writeVarint32(buf, pos, result.length);
     pos = copyField(buf, pos, result);
   }
+  if (errorCodeField !== undefined) pos = copyField(buf, pos, errorCodeField);
   return pos;
 }
 
@@ -347,176 +294,4 @@ export function encodeResultInfo(info: ResultInfo): Uint8Array {
   return buf;
 }
 
-function wrongWireType(message: string, field: number, wireType: number): never {
-  throw new ProtocolError(`${message}: field ${field} has wire type ${wireType}`);
-}
-
-function malformed(message: string, error: unknown): ProtocolError {
-  if (error instanceof ProtocolError) return error;
-  return new ProtocolError(`${message}: malformed protobuf (${(error as Error).message})`, { cause: error });
-}
-
-function expect(message: string, field: number, wireType: number, expected: number): void {
-  if (wireType !== expected) wrongWireType(message, field, wireType);
-}
-
-const utf8Decoder = new TextDecoder("utf-8");
-
-/** A string field's last bytes and value: the same handler, reply subject, caller and tags arrive call after call. */
-interface StringSlot {
-  bytes: Uint8Array;
-  value: string;
-}
-
-function newSlot(): StringSlot {
-  return { bytes: new Uint8Array(0), value: "" };
-}
-
-function fieldBounds(reader: Reader): number {
-  const length = reader.uint32();
-  const start = reader.pos;
-  const end = start + length;
-  if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
-  reader.pos = end;
-  return start;
-}
-
-/** A per-call string (the Cid): short ASCII ones without TextDecoder, the rest (uuids…) through it. */
-function readFreshString(reader: Reader): string {
-  const start = fieldBounds(reader);
-  const end = reader.pos;
-  const buf = reader.buf;
-  return (end - start <= 16 ? asciiString(buf, start, end) : undefined) ?? utf8Decoder.decode(buf.subarray(start, end));
-}
-
-function readRepeatedString(reader: Reader, slot: StringSlot): string {
-  const start = fieldBounds(reader);
-  const end = reader.pos;
-  const buf = reader.buf;
-  const cached = slot.bytes;
-  const length = end - start;
-  if (cached.length === length) {
-    let same = true;
-    for (let i = 0; i < length; i++) {
-      if (buf[start + i] !== cached[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return slot.value;
-  }
-  const bytes = buf.slice(start, end);
-  const value = utf8Decoder.decode(bytes);
-  slot.bytes = bytes;
-  slot.value = value;
-  return value;
-}
-
-const requestSlots = { fn: newSlot(), replyTo: newSlot(), track: newSlot(), tag: newSlot(), caller: newSlot(), hostname: newSlot() };
-const replySlots = { error: newSlot(), resultType: newSlot() };
-
-export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
-  const info = createRPCInfo();
-  const reader = newReader(bytes);
-  try {
-    while (reader.pos < reader.len) {
-      const key = reader.uint32();
-      const field = key >>> 3;
-      const wireType = key & 7;
-      switch (field) {
-        case 1:
-          expect("RPCInfo", field, wireType, 2);
-          info.cid = readFreshString(reader);
-          break;
-        case 2:
-          expect("RPCInfo", field, wireType, 2);
-          info.fn = readRepeatedString(reader, requestSlots.fn);
-          break;
-        case 3:
-          expect("RPCInfo", field, wireType, 2);
-          info.replyTo = readRepeatedString(reader, requestSlots.replyTo);
-          break;
-        case 4:
-          expect("RPCInfo", field, wireType, 2);
-          info.track = readRepeatedString(reader, requestSlots.track);
-          break;
-        case 5: {
-          expect("RPCInfo", field, wireType, 0);
-          const start = reader.pos;
-          const expired = readInt64AsNumber(reader);
-          if (expired === undefined) {
-            reader.pos = start;
-            throw new ProtocolError(`RPCInfo: Expired ${BigInt.asIntN(64, readVarint64(reader))} is not a unix time in ms`);
-          }
-          info.expired = expired;
-          break;
-        }
-        case 6:
-          expect("RPCInfo", field, wireType, 0);
-          info.reply = readInt64AsNumber(reader) !== 0;
-          break;
-        case 7:
-          expect("RPCInfo", field, wireType, 2);
-          info.argsType.push(readRepeatedString(reader, requestSlots.tag));
-          break;
-        case 8:
-          expect("RPCInfo", field, wireType, 2);
-          info.args.push(readBytesCopy(reader));
-          break;
-        case 9:
-          expect("RPCInfo", field, wireType, 2);
-          info.caller = readRepeatedString(reader, requestSlots.caller);
-          break;
-        case 10:
-          expect("RPCInfo", field, wireType, 2);
-          info.hostname = readRepeatedString(reader, requestSlots.hostname);
-          break;
-        default:
-          if (field === 0) throw new ProtocolError("RPCInfo: field number 0");
-          reader.skipType(wireType);
-      }
-    }
-  } catch (error) {
-    throw malformed("RPCInfo", error);
-  }
-  if (info.argsType.length !== info.args.length) {
-    throw new ProtocolError(`RPCInfo: ${info.argsType.length} argument types but ${info.args.length} arguments`);
-  }
-  return info;
-}
-
-export function decodeResultInfo(bytes: Uint8Array): ResultInfo {
-  const info = createResultInfo();
-  const reader = newReader(bytes);
-  try {
-    while (reader.pos < reader.len) {
-      const key = reader.uint32();
-      const field = key >>> 3;
-      const wireType = key & 7;
-      switch (field) {
-        case 1:
-          expect("ResultInfo", field, wireType, 2);
-          info.cid = readFreshString(reader);
-          break;
-        case 2:
-          expect("ResultInfo", field, wireType, 2);
-          info.error = readRepeatedString(reader, replySlots.error);
-          break;
-        case 4:
-          expect("ResultInfo", field, wireType, 2);
-          info.resultType = readRepeatedString(reader, replySlots.resultType);
-          break;
-        case 5:
-          expect("ResultInfo", field, wireType, 2);
-          info.result = readBytesCopy(reader);
-          break;
-        default:
-          if (field === 0) throw new ProtocolError("ResultInfo: field number 0");
-          reader.skipType(wireType);
-      }
-    }
-  } catch (error) {
-    throw malformed("ResultInfo", error);
-  }
-  return info;
-}
+export { decodeRPCInfo, decodeResultInfo } from "./envelope-decode.js";

@@ -1,0 +1,423 @@
+/**
+ * Reflective proto3 codec over the field tables generated code emits (see MessageType in descriptor.ts).
+ * Binary output is byte-identical to protoc/protobufjs for the same message: fields in field-number
+ * order, zero values of implicit-presence fields omitted, repeated scalars packed, map entries with key
+ * and value always written (in key order by code point, like Go's deterministic marshalling). The scalar
+ * kinds are in scalar.ts, proto3 JSON in json.ts, the wire helpers in wire.ts.
+ *
+ * Browser-safe on purpose (the generated gate client uses it): no `node:` imports, no Buffer.
+ */
+import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "../descriptor.js";
+import { BadArgumentError } from "../errors.js";
+import { goJsonStringify, setOwn } from "./values.js";
+import { newReader, newWriter, readBytesCopy, readInt64AsNumber, readString, writeString, type Fields, type Reader, type Writer } from "./wire.js";
+import {
+  WIRE_LENGTH,
+  checkEnum,
+  checkScalar,
+  compareMapKeys,
+  describe,
+  fail,
+  fieldWireType,
+  isZeroValue,
+  mapKeyFromString,
+  readScalar,
+  scalarWireType,
+  scalarZero,
+  writeScalar,
+  zeroOf,
+} from "./scalar.js";
+import { messageFromJson, messageToJson } from "./json.js";
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8");
+
+export { asciiString, newReader, newWriter, readBytesCopy, readInt64AsNumber, readString, readVarint64, writeString, writeVarint64 } from "./wire.js";
+
+export interface FieldPlan {
+  readonly desc: FieldDescriptor;
+  readonly name: string;
+  /** Key (tag) of a single element on the wire. */
+  readonly key: number;
+  readonly wireType: number;
+  readonly packable: boolean;
+}
+
+function isPackable(type: FieldType): boolean {
+  return type.kind === "enum" || (type.kind === "scalar" && type.scalar !== "string" && type.scalar !== "bytes");
+}
+
+class ReflectMessageType<T extends object> implements MessageType<T> {
+  readonly typeName: string;
+  readonly codec: ValueCodec<T>;
+  readonly jsonCodec: ValueCodec<T>;
+  private readonly fieldThunk: () => FieldDescriptor[];
+  private planCache: { fields: readonly FieldDescriptor[]; ordered: FieldPlan[]; byNumber: Map<number, FieldPlan>; byName: Map<string, FieldPlan> } | undefined;
+
+  constructor(typeName: string, fields: () => FieldDescriptor[]) {
+    this.typeName = typeName;
+    this.fieldThunk = fields;
+    const proto = `proto@${typeName}`;
+    this.codec = {
+      tag: proto,
+      encode: (value) => this.encode(value),
+      decode: (bytes, tag) => {
+        if (tag === "null") return this.create();
+        if (!tag.startsWith("proto@") && !tag.startsWith("marshal@")) {
+          throw new BadArgumentError(`${typeName}: cannot decode tag "${tag}" (expected "proto@…", "marshal@…" or "null")`);
+        }
+        return this.decode(bytes);
+      },
+      clone: (value) => this.clone(value),
+      toJson: (value) => this.toJson(value),
+      // An absent message argument is the empty message, as Go's zero value.
+      fromJson: (json) => (json === undefined || json === null ? this.create() : this.fromJson(json)),
+    };
+    this.jsonCodec = {
+      tag: "map",
+      encode: (value) => utf8Encoder.encode(goJsonStringify(this.toJson(value))),
+      decode: (bytes, tag) => {
+        if (tag === "null") return this.create();
+        // mqant json-decodes a `bytes` argument into a struct parameter, so accept that too.
+        if (tag !== "map" && tag !== "bytes") {
+          throw new BadArgumentError(`${typeName}: cannot decode tag "${tag}" as JSON (expected "map", "bytes" or "null")`);
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(utf8Decoder.decode(bytes));
+        } catch (error) {
+          throw new BadArgumentError(`${typeName}: invalid JSON (${(error as Error).message})`, { cause: error });
+        }
+        return this.fromJson(parsed);
+      },
+      clone: (value) => this.clone(value),
+      toJson: (value) => this.toJson(value),
+      fromJson: (json) => (json === undefined || json === null ? this.create() : this.fromJson(json)),
+    };
+  }
+
+  /** Resolved lazily: field tables may refer to messages defined later in the same file. */
+  private get plan() {
+    if (this.planCache === undefined) {
+      const fields = this.fieldThunk();
+      const ordered = [...fields]
+        .sort((a, b) => a.no - b.no)
+        .map((desc): FieldPlan => {
+          const packable = desc.cardinality === "repeated" && isPackable(desc.type);
+          const wireType = desc.cardinality === "map" ? WIRE_LENGTH : fieldWireType(desc.type);
+          return { desc, name: desc.name, key: ((desc.no << 3) | wireType) >>> 0, wireType, packable };
+        });
+      this.planCache = {
+        fields,
+        ordered,
+        byNumber: new Map(ordered.map((plan) => [plan.desc.no, plan])),
+        byName: new Map(ordered.map((plan) => [plan.name, plan])),
+      };
+    }
+    return this.planCache;
+  }
+
+  get fields(): readonly FieldDescriptor[] {
+    return this.plan.fields;
+  }
+
+  create(init?: Partial<T>): T {
+    const message: Fields = {};
+    for (const { desc } of this.plan.ordered) {
+      if (desc.cardinality === "repeated") message[desc.name] = [];
+      else if (desc.cardinality === "map") message[desc.name] = {};
+      else if (desc.cardinality === "singular" && desc.type.kind !== "message") message[desc.name] = zeroOf(desc.type);
+    }
+    if (init !== undefined) {
+      for (const key of Object.keys(init)) {
+        const value = (init as Fields)[key];
+        if (value !== undefined) message[key] = value;
+      }
+    }
+    return message as T;
+  }
+
+  encode(message: T): Uint8Array {
+    const writer = newWriter();
+    this.encodeTo(message as Fields, writer, this.typeName);
+    return writer.finish();
+  }
+
+  /** @internal */
+  encodeTo(message: Fields, writer: Writer, path: string): void {
+    if (typeof message !== "object" || message === null) fail(path, "an object", message);
+    for (const plan of this.plan.ordered) {
+      const { desc } = plan;
+      const value = message[desc.name];
+      if (value === undefined || value === null) continue;
+      const fieldPath = `${path}.${desc.name}`;
+      switch (desc.cardinality) {
+        case "singular":
+        case "optional":
+          if (desc.cardinality === "singular" && desc.type.kind !== "message" && isZeroValue(desc.type, value, fieldPath)) continue;
+          writer.uint32(plan.key);
+          writeValue(writer, desc.type, value, fieldPath);
+          break;
+        case "repeated": {
+          if (!Array.isArray(value)) fail(fieldPath, "an array", value);
+          if (value.length === 0) continue;
+          if (plan.packable) {
+            writer.uint32(((desc.no << 3) | WIRE_LENGTH) >>> 0).fork();
+            for (let i = 0; i < value.length; i++) writePackable(writer, desc.type, value[i], `${fieldPath}[${i}]`);
+            writer.ldelim();
+          } else {
+            for (let i = 0; i < value.length; i++) {
+              writer.uint32(plan.key);
+              writeValue(writer, desc.type, value[i], `${fieldPath}[${i}]`);
+            }
+          }
+          break;
+        }
+        case "map": {
+          if (typeof value !== "object" || Array.isArray(value)) fail(fieldPath, "an object", value);
+          const keyScalar = desc.mapKey ?? "string";
+          const keys = Object.keys(value).sort(compareMapKeys(keyScalar));
+          const valueKey = ((2 << 3) | fieldWireType(desc.type)) >>> 0;
+          for (const key of keys) {
+            const entryPath = `${fieldPath}[${JSON.stringify(key)}]`;
+            const entryValue = (value as Fields)[key];
+            writer.uint32(plan.key).fork();
+            writer.uint32(((1 << 3) | scalarWireType(keyScalar)) >>> 0);
+            writeScalar(writer, keyScalar, mapKeyFromString(keyScalar, key, entryPath));
+            writer.uint32(valueKey);
+            writeValue(writer, desc.type, entryValue ?? zeroOf(desc.type), entryPath);
+            writer.ldelim();
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  decode(bytes: Uint8Array): T {
+    if (!(bytes instanceof Uint8Array)) throw new BadArgumentError(`${this.typeName}: expected bytes, got ${describe(bytes)}`);
+    const reader = newReader(bytes);
+    const message = this.create() as Fields;
+    try {
+      this.decodeFrom(reader, bytes.length, message);
+    } catch (error) {
+      if (error instanceof BadArgumentError) throw error;
+      throw new BadArgumentError(`${this.typeName}: malformed protobuf (${(error as Error).message})`, { cause: error });
+    }
+    return message as T;
+  }
+
+  /** @internal */
+  decodeFrom(reader: Reader, end: number, message: Fields): void {
+    const { byNumber } = this.plan;
+    while (reader.pos < end) {
+      const key = reader.uint32();
+      const number = key >>> 3;
+      const wireType = key & 7;
+      if (number === 0) throw new RangeError("field number 0");
+      const plan = byNumber.get(number);
+      if (plan === undefined) {
+        reader.skipType(wireType);
+        continue;
+      }
+      const { desc } = plan;
+      if (desc.cardinality === "repeated") {
+        const list = (message[desc.name] ??= []) as unknown[];
+        if (plan.packable && wireType === WIRE_LENGTH) {
+          const packedEnd = lengthEnd(reader);
+          while (reader.pos < packedEnd) list.push(readValue(reader, desc.type));
+          if (reader.pos !== packedEnd) throw new RangeError(`packed field ${desc.name} overruns its length`);
+        } else if (wireType === plan.wireType) {
+          list.push(readValue(reader, desc.type));
+        } else {
+          reader.skipType(wireType);
+        }
+      } else if (desc.cardinality === "map") {
+        if (wireType !== WIRE_LENGTH) {
+          reader.skipType(wireType);
+          continue;
+        }
+        const map = (message[desc.name] ??= {}) as Fields;
+        const entryEnd = lengthEnd(reader);
+        const keyScalar = desc.mapKey ?? "string";
+        let entryKey: unknown = scalarZero(keyScalar);
+        let entryValue: unknown = undefined;
+        while (reader.pos < entryEnd) {
+          const entryTag = reader.uint32();
+          if (entryTag >>> 3 === 1 && (entryTag & 7) === scalarWireType(keyScalar)) entryKey = readScalar(reader, keyScalar);
+          else if (entryTag >>> 3 === 2 && (entryTag & 7) === fieldWireType(desc.type)) {
+            entryValue = readValue(reader, desc.type);
+          } else reader.skipType(entryTag & 7);
+        }
+        if (reader.pos !== entryEnd) throw new RangeError(`map entry of ${desc.name} overruns its length`);
+        setOwn(map, String(entryKey), entryValue ?? zeroOf(desc.type));
+      } else if (wireType !== plan.wireType) {
+        // Go's protobuf keeps a field with an unexpected wire type as unknown; so do we.
+        reader.skipType(wireType);
+      } else if (desc.type.kind === "message") {
+        const existing = message[desc.name];
+        message[desc.name] = readMessage(reader, desc.type.message(), existing as Fields | undefined);
+      } else {
+        message[desc.name] = readValue(reader, desc.type);
+      }
+    }
+    if (reader.pos !== end) throw new RangeError(`${this.typeName} overruns its length`);
+  }
+
+  toJson(message: T): Record<string, unknown> {
+    return messageToJson(this.plan.ordered, message as Fields);
+  }
+
+  fromJson(json: unknown): T {
+    return this.fromJsonAt(json, this.typeName) as T;
+  }
+
+  /** @internal */
+  fromJsonAt(json: unknown, path: string): Fields {
+    return messageFromJson(this.create() as Fields, this.plan.byName, json, path);
+  }
+
+  clone(message: T): T {
+    return this.cloneFields(message as Fields) as T;
+  }
+
+  /** @internal */
+  cloneFields(message: Fields): Fields {
+    const out: Fields = {};
+    for (const { desc } of this.plan.ordered) {
+      const value = message[desc.name];
+      if (value === undefined) continue;
+      if (value === null) {
+        out[desc.name] = null;
+        continue;
+      }
+      switch (desc.cardinality) {
+        case "singular":
+        case "optional":
+          out[desc.name] = cloneOne(desc.type, value);
+          break;
+        case "repeated":
+          out[desc.name] = (value as unknown[]).map((item) => cloneOne(desc.type, item));
+          break;
+        case "map": {
+          const copy: Fields = {};
+          for (const key of Object.keys(value as Fields)) setOwn(copy, key, cloneOne(desc.type, (value as Fields)[key]));
+          out[desc.name] = copy;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function lengthEnd(reader: Reader): number {
+  const length = reader.uint32();
+  const end = reader.pos + length;
+  if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
+  return end;
+}
+
+
+
+
+function asReflect(type: MessageType<object>): ReflectMessageType<object> | undefined {
+  return type instanceof ReflectMessageType ? type : undefined;
+}
+
+function writeValue(writer: Writer, type: FieldType, value: unknown, path: string): void {
+  if (type.kind === "scalar") {
+    checkScalar(type.scalar, value, path);
+    writeScalar(writer, type.scalar, value);
+  } else if (type.kind === "enum") {
+    checkEnum(value, path);
+    writer.int32(value as number);
+  } else {
+    const messageType = type.message();
+    const reflect = asReflect(messageType);
+    if (reflect !== undefined) {
+      writer.fork();
+      reflect.encodeTo(value as Fields, writer, path);
+      writer.ldelim();
+    } else {
+      writer.bytes(messageType.encode(value as object));
+    }
+  }
+}
+
+function writePackable(writer: Writer, type: FieldType, value: unknown, path: string): void {
+  if (type.kind === "enum") {
+    checkEnum(value, path);
+    writer.int32(value as number);
+  } else if (type.kind === "scalar") {
+    checkScalar(type.scalar, value, path);
+    writeScalar(writer, type.scalar, value);
+  }
+}
+
+function readValue(reader: Reader, type: FieldType): unknown {
+  if (type.kind === "scalar") return readScalar(reader, type.scalar);
+  if (type.kind === "enum") return reader.int32();
+  return readMessage(reader, type.message(), undefined);
+}
+
+/** A repeated occurrence of a singular message field merges into the earlier one (proto semantics). */
+function readMessage(reader: Reader, type: MessageType<object>, existing: Fields | undefined): Fields {
+  const end = lengthEnd(reader);
+  const reflect = asReflect(type);
+  if (reflect === undefined) {
+    const bytes = new Uint8Array(reader.buf.subarray(reader.pos, end));
+    reader.pos = end;
+    return type.decode(bytes) as Fields;
+  }
+  const message = existing ?? (reflect.create() as Fields);
+  reflect.decodeFrom(reader, end, message);
+  return message;
+}
+
+function cloneOne(type: FieldType, value: unknown): unknown {
+  if (type.kind === "message") {
+    const messageType = type.message();
+    const reflect = asReflect(messageType);
+    return reflect !== undefined ? reflect.cloneFields(value as Fields) : messageType.clone(value as object);
+  }
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  return value;
+}
+
+/** One row of a generated field table; rows keep the tables short to read and cheap to type-check. */
+export function field(
+  no: number,
+  name: string,
+  type: FieldType,
+  cardinality: FieldDescriptor["cardinality"] = "singular",
+  mapKey?: ScalarKind,
+): FieldDescriptor {
+  return mapKey === undefined ? { no, name, type, cardinality } : { no, name, type, cardinality, mapKey };
+}
+
+/** The field type of each scalar kind, shared by every generated field table. */
+export const scalar: Readonly<Record<ScalarKind, FieldType>> = {
+  bool: { kind: "scalar", scalar: "bool" },
+  int32: { kind: "scalar", scalar: "int32" },
+  int64: { kind: "scalar", scalar: "int64" },
+  uint32: { kind: "scalar", scalar: "uint32" },
+  uint64: { kind: "scalar", scalar: "uint64" },
+  float: { kind: "scalar", scalar: "float" },
+  double: { kind: "scalar", scalar: "double" },
+  string: { kind: "scalar", scalar: "string" },
+  bytes: { kind: "scalar", scalar: "bytes" },
+};
+
+/** A message type from a field table; `fields` is a thunk so messages may refer to each other. */
+export function defineMessage<T extends object>(typeName: string, fields: () => FieldDescriptor[]): MessageType<T> {
+  return new ReflectMessageType<T>(typeName, fields);
+}
+
+/** An enum: `values` maps names to numbers (the const object generated code also exports). */
+export function defineEnum<const V extends Record<string, number>>(
+  typeName: string,
+  values: V,
+): EnumType & { readonly values: V } {
+  return Object.freeze({ typeName, values: Object.freeze({ ...values }) as V });
+}

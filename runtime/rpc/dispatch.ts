@@ -1,0 +1,41 @@
+/**
+ * What the server reads off a call before running it, written once for the wire and the in-process path:
+ * the caller's trace, mqant's argument-count error text, and an error's text for ResultInfo.Error.
+ */
+import { BIND_CALLER, type HandlerDescriptor } from "../descriptor.js";
+import { TraceSpan } from "./trace.js";
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  return String(error);
+}
+
+/** mqant's wording for a call whose argument count does not match the handler; `got` as Go prints it. */
+export function paramCountError(descriptor: HandlerDescriptor, got: string): string {
+  return `The number of params ${got} is not adapted.<${descriptor.wireName}(${descriptor.params.map((p) => p.codec.tag).join(", ")})>`;
+}
+
+/**
+ * The caller's trace, carried by a `trace` argument or a gate session (a bindable argument, or one that
+ * arrived with mqant's SESSION tag): log lines of the call use it.
+ */
+export function traceOf(args: readonly unknown[], argsType: readonly string[] | undefined): { traceId: string | undefined; spanId: string | undefined } | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i];
+    if (typeof value !== "object" || value === null) continue;
+    if (value instanceof TraceSpan) return { traceId: value.Trace, spanId: value.Span };
+    if (argsType?.[i] === "SESSION" || BIND_CALLER in value) {
+      const session = value as { traceId?: unknown; spanId?: unknown };
+      const traceId = typeof session.traceId === "string" && session.traceId !== "" ? session.traceId : undefined;
+      if (traceId === undefined) continue;
+      return { traceId, spanId: typeof session.spanId === "string" && session.spanId !== "" ? session.spanId : undefined };
+    }
+  }
+  return undefined;
+}
+
+/** Go's %v of [][]byte, as in mqant's "The number of params" message. */
+export function goBytesList(args: readonly Uint8Array[]): string {
+  return `[${args.map((a) => `[${Array.from(a).join(" ")}]`).join(" ")}]`;
+}

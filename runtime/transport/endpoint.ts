@@ -1,0 +1,23 @@
+/**
+ * What a transport delivers calls to. The RPC server implements it; the transports know nothing more of
+ * the server, so `transport/` never imports `rpc/` (the caller side, `rpc/client.ts`, imports the transports).
+ */
+import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
+
+/** Where an in-process call's outcome goes (the local fast path skips encoding). */
+export interface LocalSink {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** Sends one reply envelope to `replyTo`; an empty `replyTo` means the caller wants no reply. */
+export type WireResponder = (replyTo: string, reply: ResultInfo) => void;
+
+/** A served module instance as a transport sees it. */
+export interface Endpoint {
+  readonly nodeId: string;
+  /** A decoded request from the wire (or from an in-process caller that encoded its arguments). */
+  handleWire(req: RPCInfo, respond: WireResponder): void;
+  /** An in-process call with argument values; the outcome goes to `sink` (none for fire-and-forget). */
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined): void;
+}
