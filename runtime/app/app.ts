@@ -521,21 +521,28 @@ class DefaultApp implements App {
       await this.stopping;
       return;
     }
-    await new Promise<void>((resolveRun) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        void this.stop(`received ${signal}`).finally(resolveRun);
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      // stop() called directly also ends run().
-      this.stopWaiters.push(() => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        resolveRun();
+    // An app whose modules hold no socket open (in process, no listener) would otherwise let the event
+    // loop drain and node exit with "unsettled top-level await" (13) instead of running until a signal.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
+    try {
+      await new Promise<void>((resolveRun) => {
+        const onSignal = (signal: NodeJS.Signals): void => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+          void this.stop(`received ${signal}`).finally(resolveRun);
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+        // stop() called directly also ends run().
+        this.stopWaiters.push(() => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+          resolveRun();
+        });
       });
-    });
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 }
 

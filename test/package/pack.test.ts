@@ -249,7 +249,7 @@ export const used = [runtime, gateClient, app, module];
   assert.deepEqual(notNats, [], result.stdout);
 });
 
-test("npx mqgen init: a project that type-checks under strictest, builds, passes its test and runs with plain node", async () => {
+test("npx mqgen init writes an ESM project on @tsconfig/strictest, and refuses to write into it again", () => {
   const init = ok(run("npx", ["--no-install", "mqgen", "init", "my-app"], install), "mqgen init");
   assert.match(init, /Next: cd my-app && npm install && npm start/);
   const pkg = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { type: string; scripts: Record<string, string>; dependencies: Record<string, string> };
@@ -262,15 +262,23 @@ test("npx mqgen init: a project that type-checks under strictest, builds, passes
   assert.equal(again.status, 1);
   assert.match(again.stderr, /^mqgen init: my-app is not empty \(\d+ entries\); use --force/);
 
+});
+
+test("npm test in the new project: generate, type-check under @tsconfig/strictest, build, its node:test test passes", () => {
   // npm test = generate + tsc (strictest) + node --test.
   const tested = run("npm", ["test"], app);
   assert.equal(tested.status, 0, `npm test in the new project failed:\n${tested.stdout}\n${tested.stderr}`);
   assert.match(tested.stdout, /# pass 1/);
   assert.match(tested.stdout, /# fail 0/);
+});
 
+test("the built project runs with plain node in one process", async () => {
+  // tsc writes dist/ even when it reports type errors, so this runs whatever the previous test found.
+  assert.ok(existsSync(join(app, "dist", "main.js")), "built by the previous test");
   const inProcess = start(["dist/main.js"]);
   await inProcess.until(/greeter answered: hello, mqgen/);
-  assert.match(inProcess.output(), /in process, no NATS/);
+  // Logged after the startup hooks, so after the greeting.
+  await inProcess.until(/app started: process development, modules greeter@[0-9a-f]{16} \(in process, no NATS\)/);
   inProcess.child.kill("SIGTERM");
   assert.equal(await inProcess.exited, 0, inProcess.output());
 });

@@ -1,6 +1,14 @@
-/** An app stopped from its own onStartup hook (a one-shot tool) ends run() and stays stopped. */
+/**
+ * run()'s ending: an app stopped from its own onStartup hook (a one-shot tool) ends run() and stays
+ * stopped; an app holding no socket still runs until a signal.
+ */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { ClosedError, createApp, type Module } from "../../runtime/index.js";
 
 const echo: Module = {
@@ -30,4 +38,41 @@ test("stop() not awaited inside onStartup: run() still returns once the stop fin
   });
   await app.run([echo]);
   await assert.rejects(app.start([echo]), /app already stopped/);
+});
+
+test("run() of an app holding no socket keeps the process alive until SIGTERM, then exits 0", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mqgen-run-"));
+  const script = join(dir, "app.mts");
+  const runtime = pathToFileURL(resolve(import.meta.dirname, "..", "..", "runtime", "index.ts")).href;
+  writeFileSync(
+    script,
+    `import { createApp } from ${JSON.stringify(runtime)};
+const app = createApp({ argv: [], env: {}, debug: false });
+app.onStartup(() => {
+  // Unref'd: it prints only if something else keeps the process alive.
+  setTimeout(() => process.stdout.write("still running\\n"), 200).unref();
+});
+await app.run([{ type: "echo", version: "1.0.0", onInit(ctx) { ctx.server.register("/echo", (args) => args[0]); } }]);
+process.stdout.write("run returned\\n");
+`,
+  );
+  const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  const alive = new Promise<void>((resolveAlive, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("still running")) resolveAlive();
+    });
+    void exited.then((code) => reject(new Error(`exited with ${String(code)} before SIGTERM; output: ${output}`)));
+  });
+  try {
+    await alive;
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+    assert.match(output, /run returned\n$/);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
