@@ -31,6 +31,7 @@ import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
+import { OpsHub, localNode } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
 import { parseFlags, type AppFlags } from "./flags.js";
@@ -84,6 +85,7 @@ class DefaultApp implements App {
   private stopping: Promise<void> | undefined;
   private readonly stopWaiters: (() => void)[] = [];
   private timeoutMs = 10_000;
+  readonly ops = new OpsHub();
 
   constructor(private readonly options: AppOptions) {
     this.flags = options.parseFlags === false ? {} : parseFlags(options.argv ?? process.argv.slice(2));
@@ -100,6 +102,7 @@ class DefaultApp implements App {
     );
     this.registryInstance = options.registry;
     this.ownsRegistry = options.registry === undefined;
+    this.ops.serviceRegistry = options.registry;
     this.bootLog = createLogger({
       debug: options.debug ?? true,
       processId: this.processId,
@@ -250,11 +253,11 @@ class DefaultApp implements App {
 
   async start(modules: readonly Module[]): Promise<void> {
     if (this.state !== "new") throw new MqgenError("CLOSED", `app already ${this.state}`);
-    this.state = "starting";
+    this.state = this.ops.state = "starting";
     try {
       await this.startInner(modules);
       // An onStartup hook may have stopped the app already (a one-shot tool): it stays stopped.
-      if (this.stopping === undefined) this.state = "running";
+      if (this.stopping === undefined) this.state = this.ops.state = "running";
     } catch (err) {
       // A config error is the user's to fix and its message names the entry and key: one line, no stack.
       if (err instanceof ConfigError) this.log.error(`start failed: ${err.message}`);
@@ -303,7 +306,7 @@ class DefaultApp implements App {
         }
         this.ownsConnection = true;
       }
-      this.watchConnection(this.connection);
+      this.ops.attachNats(this.connection, this.log, this.options.micro !== false);
     }
     if (this.registryInstance === undefined) {
       this.registryInstance = await createRegistry(settings.registry, {
@@ -311,6 +314,7 @@ class DefaultApp implements App {
         ttlMs: this.options.registerTtlMs ?? 20_000,
         source: settings.registrySource,
       });
+      this.ops.serviceRegistry = this.registryInstance;
       const line = `registry: ${describeRegistry(settings.registry)} (${settings.registrySource})${settings.natsSource === undefined ? "" : `, NATS from ${settings.natsSource}`}`;
       // Only worth a line when the app talks to other processes.
       if (settings.registry.kind === "memory" && this.connection === undefined) this.log.debug(line);
@@ -334,6 +338,7 @@ class DefaultApp implements App {
       timeoutMs: () => this.timeoutMs,
       log: this.log,
       schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
+      ...this.ops.clientOptions(this.options.tracing),
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
@@ -373,6 +378,7 @@ class DefaultApp implements App {
       hooks: this.hooks,
       log,
       logCalls: config.rpc.log,
+      ...this.ops.serverOptions(m.type, nodeId, this.options.tracing),
     });
     const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
     const metadata: Record<string, string> = {
@@ -382,7 +388,7 @@ class DefaultApp implements App {
       version: m.version,
     };
     const registrar = new Registrar({
-      registry: this.registry,
+      registry: this.ops.observeRegistry(this.registry),
       ttlMs: this.options.registerTtlMs ?? 20_000,
       intervalMs: this.options.registerIntervalMs ?? 10_000,
       log,
@@ -425,16 +431,8 @@ class DefaultApp implements App {
         .then(() => m.run?.(running.abort.signal))
         .catch((err: unknown) => log.error({ err }, `module ${m.type} run() failed`));
     }
+    this.ops.nodeStarted(localNode(m, nodeId, address, metadata, server, registrar));
     log.info(`module ${m.type} started as ${nodeId} at ${address}`);
-  }
-
-  private watchConnection(nc: NatsConnection): void {
-    void (async () => {
-      for await (const status of nc.status()) {
-        if (status.type === "disconnect") this.log.warn(`nats: disconnected from ${String(status.data)}, reconnecting`);
-        else if (status.type === "reconnect") this.log.info(`nats: reconnected to ${String(status.data)}`);
-      }
-    })().catch(() => undefined);
   }
 
   stop(reason = "stop requested"): Promise<void> {
@@ -445,7 +443,7 @@ class DefaultApp implements App {
 
   private async stopInner(reason: string): Promise<void> {
     const wasStarted = this.state !== "new";
-    this.state = "stopping";
+    this.state = this.ops.state = "stopping";
     const killWait = this.options.killWaitMs ?? 60_000;
     const deadline = Date.now() + killWait;
     const remaining = (): number => Math.max(0, deadline - Date.now());
@@ -482,6 +480,7 @@ class DefaultApp implements App {
         log.error({ err }, `module ${m.module.type}: onDestroy() failed`);
       }
       this.local.remove(m.nodeId);
+      this.ops.nodeStopped(m.nodeId);
     }
     for (const hook of this.destroy) {
       try {
@@ -509,7 +508,7 @@ class DefaultApp implements App {
     } else if (wasStarted) {
       log.info("app stopped");
     }
-    this.state = "stopped";
+    this.state = this.ops.state = "stopped";
     this.appLogger?.close();
     this.bi?.close();
     for (const waiter of this.stopWaiters.splice(0)) waiter();

@@ -1,12 +1,13 @@
 /** What createApp takes and what it returns: the app's options and its public interface. */
 import type { NatsConnection } from "nats";
 import type { RawHandler, SelectOptions } from "../descriptor.js";
+import type { ObserveOptions, OpsHub } from "../observe/hooks.js";
 import type { Registry, ServiceNode } from "../registry/types.js";
 import type { CompleteInfo, HandleInfo } from "../rpc/server.js";
 import type { AppConfig } from "./config.js";
 import type { AppHandle, Module } from "./types.js";
 
-export interface AppOptions {
+export interface AppOptions extends ObserveOptions {
   /** Console logging (mqant Debug; default true as mqant). */
   readonly debug?: boolean;
   /** Module group of this process (default "development", or -pid). */
@@ -89,4 +90,5 @@ export interface App extends AppHandle {
   readonly schemaMismatch: "reject" | "warn";
   /** Default call timeout in ms in effect. */
   readonly rpcTimeoutMs: number;
+  readonly ops: OpsHub;
 }

@@ -25,6 +25,8 @@ import type {
 } from "../descriptor.js";
 import { newCid } from "../codec/ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
+import type { ClientObserver } from "../observe/hooks.js";
+import { trackOf, traced, tracingActive } from "../observe/tracing.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;
@@ -40,6 +42,10 @@ export interface RpcClientOptions {
   readonly hostname?: string;
   /** Contract check of typed calls (schema-check.ts); without one, nodes are picked ignoring schema hashes. */
   readonly schemaGuard?: SchemaGuard;
+  /** Retry counter (runtime/ops). */
+  readonly observer?: ClientObserver;
+  /** Client spans when an OpenTelemetry SDK is registered (default true). */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -81,21 +87,40 @@ export class RpcClient implements RpcCaller {
     this.maxAttempts = options.maxAttempts ?? 3;
   }
 
+  private get tracing(): boolean {
+    return this.options.tracing !== false && tracingActive();
+  }
+
   // --- RpcCaller ---
 
-  async call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+  call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callUntraced(target, fn, args, options));
+    return this.callUntraced(target, fn, args, options);
+  }
+
+  private async callUntraced(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const encoded = encodeArgs(args, this.options.serializers);
     const reply = await this.send(target, fn, encoded.argsType, encoded.args, options, false);
     if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
     return decodeArg(reply.resultType, reply.result, this.options.serializers);
   }
 
-  async callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
+  callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callNRUntraced(target, fn, args, options));
+    return this.callNRUntraced(target, fn, args, options);
+  }
+
+  private async callNRUntraced(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
     const encoded = encodeArgs(args, this.options.serializers);
     await this.sendNR(target, fn, encoded.argsType, encoded.args, options);
   }
 
   callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+    if (this.tracing) return traced(module.type, handler.wireName, () => this.callHandlerUntraced<R>(module, handler, args, options));
+    return this.callHandlerUntraced<R>(module, handler, args, options);
+  }
+
+  private callHandlerUntraced<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
     // Fast path: a cached node of this process serving the same contract — straight into its queue.
     if (!this.closed && options?.node === undefined && options?.select === undefined) {
       const node = this.options.selector.trySelect(module.type, undefined);
@@ -157,6 +182,7 @@ export class RpcClient implements RpcCaller {
     deadline: number,
   ): Promise<R> {
     if (!mayRetry(err, handler.retrySafe)) return Promise.reject(err as Error);
+    this.options.observer?.retry(module.type, handler.wireName);
     this.options.selector.markDead(node.id);
     const remaining = deadline - Date.now();
     return this.callHandlerRouted<R>(module, handler, args, { ...options, timeout: remaining > 0 ? remaining : 1 });
@@ -193,6 +219,7 @@ export class RpcClient implements RpcCaller {
           const mapped = err instanceof RemoteError ? errorFromWire(err.message) : err;
           if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
             this.options.selector.markDead(node.id);
+            this.options.observer?.retry(module.type, handler.wireName);
             failure = mapped;
             continue;
           }
@@ -209,6 +236,7 @@ export class RpcClient implements RpcCaller {
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.options.selector.markDead(node.id);
+          this.options.observer?.retry(module.type, handler.wireName);
           failure = err;
           continue;
         }
@@ -218,7 +246,12 @@ export class RpcClient implements RpcCaller {
     }
   }
 
-  async callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+  callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    if (this.tracing) return traced(module.type, handler.wireName, () => this.callHandlerNRUntraced(module, handler, args, options));
+    return this.callHandlerNRUntraced(module, handler, args, options);
+  }
+
+  private async callHandlerNRUntraced(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
     const { argsType, encoded } = encodeTypedArgs(module, handler, args);
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
     // Contract check as in callHandler (a node addressed by id is not checked for fire-and-forget calls).
@@ -229,12 +262,22 @@ export class RpcClient implements RpcCaller {
 
   // --- pre-encoded (gate, HTTP gateway) ---
 
-  async callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+  callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callArgsUntraced(target, fn, argsType, args, options));
+    return this.callArgsUntraced(target, fn, argsType, args, options);
+  }
+
+  private async callArgsUntraced(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
     const reply = await this.send(target, fn, [...argsType], [...args], options, false);
     return { resultType: reply.resultType, result: reply.result, error: reply.error };
   }
 
-  async callArgsNR(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
+  callArgsNR(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
+    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callArgsNRUntraced(target, fn, argsType, args, options));
+    return this.callArgsNRUntraced(target, fn, argsType, args, options);
+  }
+
+  private async callArgsNRUntraced(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
     await this.sendNR(target, fn, [...argsType], [...args], options);
   }
 
@@ -279,6 +322,7 @@ export class RpcClient implements RpcCaller {
       } catch (err) {
         if (mayRetry(err, retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.options.selector.markDead(node.id);
+          this.options.observer?.retry(parseTarget(target).type, fn);
           failure = err;
           continue;
         }
@@ -320,7 +364,8 @@ export class RpcClient implements RpcCaller {
       cid: newCid(),
       fn,
       replyTo: "",
-      track: "",
+      // W3C traceparent of the active client span (mqant never uses Track; Go nodes ignore it).
+      track: this.tracing ? trackOf() : "",
       expired: deadline,
       reply: true,
       argsType,

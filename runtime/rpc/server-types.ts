@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import type { RawHandler, RpcCaller } from "../descriptor.js";
 import type { HandlerContext } from "./context.js";
+import type { ServerObserver } from "../observe/hooks.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
 export interface UntypedCodec {
@@ -50,4 +51,8 @@ export interface RpcServerOptions {
   readonly log: Logger;
   /** Rpc.Log: a line per call. */
   readonly logCalls: boolean;
+  /** Metrics and `$SRV` stats (runtime/observe); absent when nothing watches. */
+  readonly observer?: ServerObserver;
+  /** Server spans when an OpenTelemetry SDK is registered (default true). */
+  readonly tracing?: boolean;
 }
