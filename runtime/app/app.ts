@@ -515,31 +515,31 @@ class DefaultApp implements App {
   }
 
   async run(modules: readonly Module[]): Promise<void> {
-    await this.start(modules);
-    if (this.stopping !== undefined) {
-      await this.stopping;
-      return;
-    }
+    // The handlers go in before start(): a SIGTERM that arrives while the app starts (or just after its
+    // "app started" line) stops it gracefully once it is up, instead of killing the process outright.
+    let received: NodeJS.Signals | undefined;
+    let up = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      if (up) void this.stop(`received ${signal}`);
+      else received = signal;
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     // An app whose modules hold no socket open (in process, no listener) would otherwise let the event
     // loop drain and node exit with "unsettled top-level await" (13) instead of running until a signal.
     const keepAlive = setInterval(() => undefined, 2 ** 30);
     try {
-      await new Promise<void>((resolveRun) => {
-        const onSignal = (signal: NodeJS.Signals): void => {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
-          void this.stop(`received ${signal}`).finally(resolveRun);
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
-        // stop() called directly also ends run().
-        this.stopWaiters.push(() => {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
-          resolveRun();
-        });
-      });
+      await this.start(modules);
+      up = true;
+      if (received !== undefined) void this.stop(`received ${received}`);
+      // stop() called directly (or from an onStartup hook) also ends run().
+      if (this.stopping === undefined) await new Promise<void>((resolveRun) => this.stopWaiters.push(resolveRun));
+      await this.stopping;
     } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
       clearInterval(keepAlive);
     }
   }

@@ -3,7 +3,7 @@
  * stopped; an app holding no socket still runs until a signal.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -40,8 +40,7 @@ test("stop() not awaited inside onStartup: run() still returns once the stop fin
   await assert.rejects(app.start([echo]), /app already stopped/);
 });
 
-test("run() of an app holding no socket keeps the process alive until SIGTERM, then exits 0", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "mqgen-run-"));
+function appScript(dir: string, onStartup: string): string {
   const script = join(dir, "app.mts");
   const runtime = pathToFileURL(resolve(import.meta.dirname, "..", "..", "runtime", "index.ts")).href;
   writeFileSync(
@@ -49,13 +48,32 @@ test("run() of an app holding no socket keeps the process alive until SIGTERM, t
     `import { createApp } from ${JSON.stringify(runtime)};
 const app = createApp({ argv: [], env: {}, debug: false });
 app.onStartup(() => {
-  // Unref'd: it prints only if something else keeps the process alive.
-  setTimeout(() => process.stdout.write("still running\\n"), 200).unref();
+  ${onStartup}
 });
 await app.run([{ type: "echo", version: "1.0.0", onInit(ctx) { ctx.server.register("/echo", (args) => args[0]); } }]);
 process.stdout.write("run returned\\n");
 `,
   );
+  return script;
+}
+
+test("a SIGTERM that arrives while the app is still starting stops it gracefully once it is up", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mqgen-run-"));
+  try {
+    const script = appScript(dir, 'process.kill(process.pid, "SIGTERM");');
+    const result = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.signal, null);
+    assert.equal(result.stdout, "run returned\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("run() of an app holding no socket keeps the process alive until SIGTERM, then exits 0", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mqgen-run-"));
+  // Unref'd: it prints only if something else keeps the process alive.
+  const script = appScript(dir, 'setTimeout(() => process.stdout.write("still running\\n"), 200).unref();');
   const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
   let output = "";
   const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
