@@ -12,7 +12,7 @@
  */
 import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
 import type { Logger } from "pino";
-import { BadArgumentError, ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
+import { BadArgumentError, CallInterruptedError, ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
 import type { Endpoint, WireResponder } from "./endpoint.js";
 import { decodeResultInfo, decodeRPCInfo, type ResultInfo, type RPCInfo } from "../codec/envelope.js";
 import { escapeForLog, previewBytes, ThrottledLog } from "../log/throttle.js";
@@ -21,6 +21,7 @@ import { plainHeads, publishReply, publishRequest, type Heads } from "./frame.js
 import { timerDelay } from "./timer.js";
 import { PendingCall, PendingCalls, callKey, type ReplyHandler } from "./pending.js";
 import { PROBE_EVERY_MS, Probes, RECONNECT_GRACE_MS, RESEND_AFTER_MS, newStatusInbox, parseToken } from "./liveness.js";
+import { NatsSubjectCheck, type SubjectPresence } from "./presence.js";
 
 export type { ReplyHandler } from "./pending.js";
 
@@ -84,6 +85,8 @@ export class NatsTransport {
   private readonly prober: NodeJS.Timeout;
   private closed = false;
   private reconnectedAt = Number.NEGATIVE_INFINITY;
+  /** Asks nats-server whether a node's subject is subscribed (see probe()). */
+  private readonly presence: NatsSubjectCheck;
 
   constructor(
     readonly nc: NatsConnection,
@@ -94,6 +97,7 @@ export class NatsTransport {
     this.statusPrefix = `${newStatusInbox()}.`;
     this.protocol = protocolOf(nc);
     this.inputLog = new ThrottledLog(log);
+    this.presence = new NatsSubjectCheck(nc, { timeoutMs: 250 });
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
         callback: (err, msg) => {
@@ -114,7 +118,10 @@ export class NatsTransport {
   private async watchReconnects(): Promise<void> {
     try {
       for await (const status of this.nc.status()) {
-        if (status.type === "reconnect") this.reconnectedAt = Date.now();
+        if (status.type === "reconnect") {
+          this.reconnectedAt = Date.now();
+          this.interruptPending(this.reconnectedAt, "this process's connection to NATS was lost");
+        }
       }
     } catch (err) {
       this.log.debug({ err }, "rpc: NATS status stream ended");
@@ -139,22 +146,65 @@ export class NatsTransport {
   }
 
   /**
+   * Every call sent before this connection reconnected: its request or reply may be gone with the old
+   * server. Once the new server has confirmed this connection's subscriptions (a flush), so replies to a
+   * resent request cannot miss them, retry-safe calls are sent again and the others fail now with a clear
+   * error instead of waiting for their deadline. A reply that makes it meanwhile still settles its call.
+   */
+  private interruptPending(before: number, reason: string): void {
+    if (this.closed) return;
+    const interrupt = (): void => {
+      for (const call of this.pending.values()) {
+        if (call.sentAt < before) this.settleError(call, new CallInterruptedError(call.nodeId, reason));
+      }
+    };
+    this.nc.flush().then(interrupt, interrupt);
+  }
+
+  /**
    * A node killed mid-call never answers, and with no new request to its subject NATS never says so. So a
-   * call waiting longer than PROBE_AFTER_MS triggers an empty message to its node's subject with a reply
-   * subject: no-responders means the node is gone, and every call waiting on it fails now (retry-safe ones
-   * are retried elsewhere) instead of at its deadline. mqgen nodes ignore empty messages; a Go mqant node
-   * logs an unknown-function warning for it.
+   * call waiting longer than PROBE_AFTER_MS makes the transport ask nats-server whether the node's subject
+   * is still subscribed (presence.ts: never a message to the node, so a Go mqant node logs nothing, and a
+   * wildcard subscriber cannot pass for the node). Gone: every call waiting on it fails now (retry-safe
+   * ones are retried elsewhere). Subscribed by a connection newer than a call: that call's request or reply
+   * may have been lost in the node's reconnect, and it is interrupted likewise. Where the server does not
+   * answer the question, an empty message with a reply subject asks the old way (no-responders means gone;
+   * mqgen nodes ignore empty messages, a Go mqant node logs a warning for it).
    */
   private probe(): void {
     if (this.closed) return;
     const now = Date.now();
     for (const [token, probe] of this.probes.due(this.pending.size === 0 ? [] : this.pending.values(), now)) {
-      try {
-        // A node address that is no NATS subject never got a request through either (publishRequest).
-        this.nc.publish(probe.subject, EMPTY, { reply: this.statusPrefix + token });
-      } catch {
-        this.probes.forget(token);
+      this.presence.check(probe.subject).then(
+        (presence) => this.onPresence(token, probe.nodeId, probe.subject, presence),
+        () => this.onPresence(token, probe.nodeId, probe.subject, { state: "unknown" }),
+      );
+    }
+  }
+
+  private onPresence(token: string, nodeId: string, subject: string, presence: SubjectPresence): void {
+    if (this.closed) return;
+    if (presence.state === "absent") {
+      this.probes.forget(token);
+      // During our own reconnect the next probe asks again; the calls keep waiting meanwhile.
+      if (!this.inReconnectGrace()) this.nodeGone(nodeId, subject);
+      return;
+    }
+    if (presence.state === "present") {
+      // The probe's entry stays: it keeps the subject from being asked again before PROBE_AFTER_MS.
+      const since = presence.connectedAt ?? 0;
+      for (const call of this.pending.values()) {
+        if (call.subject === subject && call.sentAt < since) {
+          this.settleError(call, new CallInterruptedError(nodeId, "the node reconnected to NATS while the call was in flight"));
+        }
       }
+      return;
+    }
+    try {
+      // A node address that is no NATS subject never got a request through either (publishRequest).
+      this.nc.publish(subject, EMPTY, { reply: this.statusPrefix + token });
+    } catch {
+      this.probes.forget(token);
     }
   }
 
@@ -385,6 +435,7 @@ export class NatsTransport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.prober);
+    this.inputLog.close();
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     for (const sub of this.served.values()) sub.unsubscribe();
