@@ -5,13 +5,14 @@
  *   node dist/examples/main.js --nats nats://127.0.0.1:4222 -pid backend
  *   node dist/examples/main.js --nats nats://127.0.0.1:4222 -pid gate
  *
- * (NATS_URL works instead of --nats.) Split processes find each other through the NATS KV registry, so the
- * nats-server needs JetStream (`nats-server -js`).
+ * createApp reads --nats (or NATS_URL) and --registry (or MQGEN_REGISTRY) itself; with NATS and no registry
+ * named, split processes find each other through the NATS KV registry, so the nats-server needs JetStream
+ * (`nats-server -js`).
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Gate, HttpGatewayModule, MetricsModule, NatsKvRegistry, OpsConsole, connectNats, createApp, type Module } from "mqgen/runtime";
+import { Gate, HttpGatewayModule, MetricsModule, OpsConsole, createApp, type Module } from "mqgen/runtime";
 import { helloworld } from "../generated/helloworld.js";
 import { ResultInfo, Req, Rsp, rpctest } from "../generated/rpctest.js";
 import { HelloworldModule } from "./modules/helloworld.module.js";
@@ -19,15 +20,6 @@ import { RpctestModule } from "./modules/rpctest.module.js";
 import { WebModule } from "./modules/web.module.js";
 import { ChatModule } from "./web-chat/chat-module.js";
 import { WebChatModule } from "./web-chat/web-chat-module.js";
-
-function natsUrl(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--nats" || arg === "-nats") return argv[i + 1];
-    if (arg.startsWith("--nats=")) return arg.slice("--nats=".length);
-  }
-  return process.env.NATS_URL || undefined;
-}
 
 /** examples/conf/server.json, found from the source tree or from dist/examples. */
 function findConfig(): string | undefined {
@@ -39,7 +31,6 @@ function findConfig(): string | undefined {
 }
 
 const argv = process.argv.slice(2);
-const nats = natsUrl(argv);
 const configPath = argv.some((a) => a === "-conf" || a.startsWith("-conf=") || a === "--conf") ? undefined : findConfig();
 const web = new WebModule();
 // The ops console (a live page of nodes and per-handler calls/s, errors, p50/p99) and, for processes
@@ -61,21 +52,12 @@ const modules: Module[] = [
   metrics,
 ];
 
-
-const connection = nats === undefined ? undefined : await connectNats({ servers: nats, name: "mqgen example" });
-const registerTtlMs = 20_000;
-const app = createApp({
-  debug: process.env.MQGEN_DEBUG !== "0",
-  configPath,
-  nats: connection,
-  registry: connection === undefined ? undefined : new NatsKvRegistry({ connection, ttlMs: registerTtlMs }),
-  registerTtlMs,
-});
+const app = createApp({ debug: process.env.MQGEN_DEBUG !== "0", configPath });
 
 app.onStartup((started) => {
   const running = Object.entries(started.nodeIds);
   const lines = [
-    `mqgen example app — process group "${started.processId}", ${nats === undefined ? "in process (no NATS)" : `NATS ${nats}`}`,
+    `mqgen example app — process group "${started.processId}", ${started.nats === undefined ? "in process (no NATS)" : `NATS ${started.nats.getServer()}`}`,
     ...running.map(([type, id]) => `  running ${type} as ${id}`),
   ];
   if (started.nodeIds.web !== undefined) {
@@ -98,10 +80,7 @@ app.onStartup((started) => {
 
 try {
   await app.run(modules);
-} catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+} catch {
+  // The app has logged why it could not start (once; a config error names the module entry and key).
   process.exitCode = 1;
-} finally {
-  await app.registry.close().catch(() => undefined);
-  await connection?.close();
 }

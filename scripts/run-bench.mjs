@@ -1,8 +1,8 @@
-// npm run bench [-- rpc codegen gate]: runs each benchmark in its own node process, one after another, so
+// npm run bench [-- rpc codegen gate soak typecheck]: runs each benchmark in its own node process, one after another, so
 // they never compete for the two cores. Each prints its table and writes bench/results/<name>.json.
 import { spawnSync } from "node:child_process";
 
-const all = ["rpc", "codegen", "gate", "soak"];
+const all = ["rpc", "codegen", "gate", "soak", "typecheck"];
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !all.includes(name));
 if (unknown.length > 0) {

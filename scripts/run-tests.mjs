@@ -1,8 +1,10 @@
-// npm test: strict type-check of the whole tree (generated code included), generated code up to date,
-// then every test file under test/ on node's test runner. Each test starts the servers it needs.
+// npm test: the programs the tests start are there (scripts/provision.mjs, shared with .ci/run), a strict
+// type-check of the whole tree (generated code included), generated code up to date, then every test file
+// under test/ on node's test runner. Each test starts the servers it needs.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { provision } from "./provision.mjs";
 
 function findTests(dir) {
   const out = [];
@@ -28,6 +30,8 @@ function run(label, cmd, args) {
 }
 
 const filter = process.argv.slice(2);
+console.log("> programs the tests need (scripts/provision.mjs)");
+if (provision() !== 0) process.exit(1);
 let files = findTests("test");
 if (filter.length > 0) files = files.filter((f) => filter.some((p) => f.includes(p)));
 if (filter.length === 0) {

@@ -4,6 +4,7 @@ import { BreakingCheckError } from "../breaking/index.js";
 import type { CliIO } from "./command.js";
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK } from "./command.js";
 import { commands, defaultCommand } from "./commands/index.js";
+import { ownPackage } from "./version.js";
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -11,14 +12,25 @@ function mainHelp(): string {
   return `mqgen: schema-first microservices for TypeScript, wire-compatible with mqant
 
 Usage: mqgen [command] [options]    (no command: generate)
+       mqgen --version
 
 Commands:
 ${list}
 
-Run mqgen <command> --help for the options of a command; mqgen --help shows those of generate.
+Run mqgen <command> --help for the options of a command. The options of generate:
+
+${generateOptions()}
 
 ${EXIT_CODES_HELP}
 `;
+}
+
+/** generate's help without its own trailer (exit codes, other commands), which mainHelp prints once. */
+function generateOptions(): string {
+  return defaultCommand.help
+    .replace(EXIT_CODES_HELP, "")
+    .replace(/\nOther commands:.*\n/, "\n")
+    .trimEnd();
 }
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -27,7 +39,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const command = named ?? defaultCommand;
   const args = named ? rest : argv;
   if (!named && (first === "help" || (argv.length === 1 && (first === "--help" || first === "-h")))) {
-    io.out(`${mainHelp()}\n${defaultCommand.help}`);
+    io.out(mainHelp());
+    return EXIT_OK;
+  }
+  if (!named && argv.length === 1 && (first === "--version" || first === "-v" || first === "version")) {
+    io.out(`${ownPackage().version}\n`);
     return EXIT_OK;
   }
   try {

@@ -12,7 +12,6 @@ import type { NatsConnection } from "nats";
 import type { Logger } from "pino";
 import { ConfigError, MqgenError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
-import { MemoryRegistry } from "../registry/memory.js";
 import { Registrar } from "../registry/registrar.js";
 import type { Registry, Service, ServiceNode } from "../registry/types.js";
 import { decodeArg, encodeArg } from "../rpc/args.js";
@@ -24,66 +23,24 @@ import type {
   ModuleDescriptor,
   RawHandler,
   RawResult,
-  SelectOptions,
 } from "../descriptor.js";
 import { newId16 } from "../codec/ids.js";
 import { SchemaGuard, schemaMetadata } from "../rpc/schema-check.js";
-import { RpcServer, type CompleteInfo, type HandleInfo, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
+import { RpcServer, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
 import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
-import { OpsHub, localNode, type ObserveOptions } from "../observe/hooks.js";
+import { OpsHub, localNode } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
+import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
 import { parseFlags, type AppFlags } from "./flags.js";
-import type { AppHandle, Module, ModuleContext, ModuleSettings } from "./types.js";
+import type { Module, ModuleContext, ModuleSettings } from "./types.js";
+import { type App, type AppOptions, type BeforeHandleInfo, type CompleteInfo, type Hook } from "./options.js";
+import { isNatsConnection, within, withEntry } from "./support.js";
 
-export interface AppOptions extends ObserveOptions {
-  /** Console logging (mqant Debug; default true as mqant). */
-  readonly debug?: boolean;
-  /** Module group of this process (default "development", or -pid). */
-  readonly processId?: string;
-  readonly workDir?: string;
-  /** server.json path; a given path that does not exist is a ConfigError. */
-  readonly configPath?: string;
-  /** server.json content inline (wins over any path). */
-  readonly config?: object;
-  readonly logDir?: string;
-  /** Where BI report files go (mqant BILogDir; default `-bi` or `<wd>/bin/bi`), when the BI section asks. */
-  readonly biDir?: string;
-  /**
-   * A NATS connection, servers to connect to, or nothing for in-process only. A connection made from
-   * `servers` reconnects forever and is drained at stop; a connection you pass stays open after stop.
-   */
-  readonly nats?: NatsConnection | { readonly servers: string | string[]; readonly reconnectTimeWaitMs?: number };
-  /** Default: a MemoryRegistry private to this app. */
-  readonly registry?: Registry;
-  /** App-wide node selection (strategy and filters). */
-  readonly selector?: SelectOptions;
-  readonly registerTtlMs?: number;
-  readonly registerIntervalMs?: number;
-  /** Default call timeout; overrides Rpc.RpcExpired. */
-  readonly rpcTimeoutMs?: number;
-  readonly killWaitMs?: number;
-  /** Read -wd -conf -pid -log from the command line (default true). */
-  readonly parseFlags?: boolean;
-  /** Arguments to parse instead of process.argv.slice(2). */
-  readonly argv?: readonly string[];
-  /** Fixed node ids per module type (16 hex or `type@id`); default random 16 hex. */
-  readonly nodeIds?: Readonly<Record<string, string>>;
-  /** What a contract check does on a schema hash mismatch (used by schema-aware callers). */
-  readonly schemaMismatch?: "reject" | "warn";
-  /** Extra registry metadata for every node of this app. */
-  readonly metadata?: Readonly<Record<string, string>>;
-  /** Console destination (tests); default stdout. */
-  readonly console?: { write(line: string): unknown };
-}
-
-export interface BeforeHandleInfo extends HandleInfo {}
-export type { CompleteInfo };
-
-type Hook<A extends unknown[]> = (...args: A) => void | Promise<void>;
+export type { App, AppOptions, BeforeHandleInfo, CompleteInfo };
 
 interface RunningModule {
   readonly module: Module;
@@ -97,54 +54,6 @@ interface RunningModule {
   /** Aborted when this module should leave run(). */
   readonly abort: AbortController;
   run: Promise<void> | undefined;
-}
-
-export interface App extends AppHandle {
-  start(modules: readonly Module[]): Promise<void>;
-  stop(reason?: string): Promise<void>;
-  run(modules: readonly Module[]): Promise<void>;
-  onConfigurationLoaded(hook: Hook<[App]>): void;
-  onModuleInited(hook: Hook<[App, Module]>): void;
-  onStartup(hook: Hook<[App]>): void;
-  onDestroy(hook: Hook<[App]>): void;
-  onBeforeHandle(hook: (info: BeforeHandleInfo) => unknown): void;
-  onComplete(hook: (info: CompleteInfo) => void): void;
-  onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void;
-  /** mqant BiReport: a raw line into the BI file (nothing without a BI file section). */
-  biReport(line: string): void;
-  /** @deprecated mqant's Invoke for ported code: `invoke(t, f, ...a)` is `call(t, f, a)`; see RpcCaller. */
-  invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown>;
-  /** @deprecated `invokeNR(t, f, ...a)` is `callNR(t, f, a)`. */
-  invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void>;
-  getServerById(nodeId: string): Promise<ServiceNode>;
-  getServersByType(type: string): Promise<readonly ServiceNode[]>;
-  /** Module type → node id, for the modules running in this process. */
-  readonly nodeIds: Readonly<Record<string, string>>;
-  readonly config: AppConfig;
-  readonly workDir: string;
-  readonly registry: Registry;
-  /** The NATS connection (mqant Transport()), when configured. */
-  readonly nats: NatsConnection | undefined;
-  readonly schemaMismatch: "reject" | "warn";
-  /** Default call timeout in ms in effect. */
-  readonly rpcTimeoutMs: number;
-  readonly ops: OpsHub;
-}
-
-function isNatsConnection(value: unknown): value is NatsConnection {
-  return typeof value === "object" && value !== null && typeof (value as NatsConnection).publish === "function";
-}
-
-async function within<T>(promise: Promise<T>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => {
-    timer = setTimeout(() => r(false), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 class DefaultApp implements App {
@@ -162,7 +71,8 @@ class DefaultApp implements App {
   private readonly local = new LocalTransport<RpcServer>();
   private readonly untyped: UntypedCodec;
   private readonly ownsRegistry: boolean;
-  readonly registry: Registry;
+  private registryInstance: Registry | undefined;
+  private readonly connectionSettings: ConnectionSettings;
   private loadedConfig: AppConfig | undefined;
   private appLogger: AppLogger | undefined;
   private bi: BiWriter | undefined;
@@ -183,9 +93,17 @@ class DefaultApp implements App {
     this.workDir = resolve(options.workDir ?? this.flags.workDir ?? process.cwd());
     this.processId = options.processId ?? this.flags.processId ?? "development";
     this.schemaMismatch = options.schemaMismatch ?? "reject";
-    this.registry = options.registry ?? new MemoryRegistry();
+    this.connectionSettings = connectionSettings(
+      {
+        natsFlag: this.flags.natsUrl,
+        registryFlag: options.registry === undefined ? this.flags.registry : undefined,
+        env: options.registry === undefined || options.nats === undefined ? (options.env ?? process.env) : {},
+      },
+      options.nats !== undefined,
+    );
+    this.registryInstance = options.registry;
     this.ownsRegistry = options.registry === undefined;
-    this.ops.serviceRegistry = this.registry;
+    this.ops.serviceRegistry = options.registry;
     this.bootLog = createLogger({
       debug: options.debug ?? true,
       processId: this.processId,
@@ -218,6 +136,11 @@ class DefaultApp implements App {
 
   get nats(): NatsConnection | undefined {
     return this.connection;
+  }
+
+  get registry(): Registry {
+    if (this.registryInstance === undefined) throw new NotStartedError("the app creates its registry when it starts: call start() or run() first");
+    return this.registryInstance;
   }
 
   get rpcTimeoutMs(): number {
@@ -334,9 +257,12 @@ class DefaultApp implements App {
     this.state = this.ops.state = "starting";
     try {
       await this.startInner(modules);
-      this.state = this.ops.state = "running";
+      // An onStartup hook may have stopped the app already (a one-shot tool): it stays stopped.
+      if (this.stopping === undefined) this.state = this.ops.state = "running";
     } catch (err) {
-      this.log.error({ err }, `start failed: ${(err as Error).message}`);
+      // A config error is the user's to fix and its message names the entry and key: one line, no stack.
+      if (err instanceof ConfigError) this.log.error(`start failed: ${err.message}`);
+      else this.log.error({ err }, `start failed: ${(err as Error).message}`);
       await this.stop("start failed").catch(() => undefined);
       throw err;
     }
@@ -365,7 +291,9 @@ class DefaultApp implements App {
     const biDir = this.options.biDir ?? this.flags.biDir ?? join(this.workDir, "bin", "bi");
     this.bi = createBiWriter({ processId: this.processId, dir: isAbsolute(biDir) ? biDir : join(this.workDir, biDir), config: config.bi });
 
-    const natsOption = this.options.nats;
+    const settings = this.connectionSettings;
+    const natsOption =
+      this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
     if (natsOption !== undefined) {
       if (isNatsConnection(natsOption)) {
         this.connection = natsOption;
@@ -380,6 +308,18 @@ class DefaultApp implements App {
         this.ownsConnection = true;
       }
       this.ops.attachNats(this.connection, this.log, this.options.micro !== false);
+    }
+    if (this.registryInstance === undefined) {
+      this.registryInstance = await createRegistry(settings.registry, {
+        connection: this.connection,
+        ttlMs: this.options.registerTtlMs ?? 20_000,
+        source: settings.registrySource,
+      });
+      this.ops.serviceRegistry = this.registryInstance;
+      const line = `registry: ${describeRegistry(settings.registry)} (${settings.registrySource})${settings.natsSource === undefined ? "" : `, NATS from ${settings.natsSource}`}`;
+      // Only worth a line when the app talks to other processes.
+      if (settings.registry.kind === "memory" && this.connection === undefined) this.log.debug(line);
+      else this.log.info(line);
     }
 
     this.selectorInstance = new Selector({
@@ -415,6 +355,7 @@ class DefaultApp implements App {
       await this.startModule(m, entry, config);
     }
     for (const hook of this.startup) await hook(this);
+    if (this.stopping !== undefined) return;
     this.log.info(
       `app started: process ${this.processId}, modules ${this.running.map((r) => r.nodeId).join(", ") || "(none)"}${this.connection ? "" : " (in process, no NATS)"}`,
     );
@@ -470,7 +411,11 @@ class DefaultApp implements App {
       metadata,
       serviceRegister: () => registrar.update(),
     };
-    await m.onInit(ctx);
+    try {
+      await m.onInit(ctx);
+    } catch (err) {
+      throw withEntry(err, m.type, config.modules[m.type]?.indexOf(entry) ?? 0);
+    }
     // Contract check: the module and per-handler schema hashes callers compare with (schema-check.ts).
     Object.assign(metadata, schemaMetadata(server.schemaHash, server.handlerHashes));
     this.running.push(running);
@@ -558,7 +503,7 @@ class DefaultApp implements App {
         await nc.close().catch(() => undefined);
       }
     }
-    if (this.ownsRegistry) await this.registry.close();
+    if (this.ownsRegistry) await this.registryInstance?.close();
     if (timedOut) {
       const pending = modules.reduce((n, m) => n + m.server.pending, 0);
       log.error(`app stop: kill-wait of ${killWait} ms reached with ${pending} call(s) still running; stopped anyway`);
@@ -572,22 +517,33 @@ class DefaultApp implements App {
   }
 
   async run(modules: readonly Module[]): Promise<void> {
-    await this.start(modules);
-    await new Promise<void>((resolveRun) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        void this.stop(`received ${signal}`).finally(resolveRun);
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      // stop() called directly also ends run().
-      this.stopWaiters.push(() => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        resolveRun();
-      });
-    });
+    // The handlers go in before start(): a SIGTERM that arrives while the app starts (or just after its
+    // "app started" line) stops it gracefully once it is up, instead of killing the process outright.
+    let received: NodeJS.Signals | undefined;
+    let up = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      if (up) void this.stop(`received ${signal}`);
+      else received = signal;
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    // An app whose modules hold no socket open (in process, no listener) would otherwise let the event
+    // loop drain and node exit with "unsettled top-level await" (13) instead of running until a signal.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
+    try {
+      await this.start(modules);
+      up = true;
+      if (received !== undefined) void this.stop(`received ${received}`);
+      // stop() called directly (or from an onStartup hook) also ends run().
+      if (this.stopping === undefined) await new Promise<void>((resolveRun) => this.stopWaiters.push(resolveRun));
+      await this.stopping;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      clearInterval(keepAlive);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * mqant's command-line flags: -wd, -conf, -pid, -log, -bi. Go's flag package
- * accepts `-name value`, `-name=value` and the `--` forms; unknown flags are left for the application.
+ * mqant's command-line flags: -wd, -conf, -pid, -log, -bi, plus mqgen's connection settings -nats and
+ * -registry. Go's flag package accepts `-name value`, `-name=value` and the `--` forms; unknown flags are
+ * left for the application.
  */
 import { ConfigError } from "../errors.js";
 
@@ -10,6 +11,10 @@ export interface AppFlags {
   processId?: string;
   logDir?: string;
   biDir?: string;
+  /** `--nats nats://host:port[,nats://…]`: NATS servers to connect to. */
+  natsUrl?: string;
+  /** `--registry memory|nats-kv|etcd[://host:port,…]|consul[://host:port]`. */
+  registry?: string;
 }
 
 const FLAG_NAMES: Record<string, keyof AppFlags> = {
@@ -18,6 +23,8 @@ const FLAG_NAMES: Record<string, keyof AppFlags> = {
   pid: "processId",
   log: "logDir",
   bi: "biDir",
+  nats: "natsUrl",
+  registry: "registry",
 };
 
 export function parseFlags(argv: readonly string[]): AppFlags {

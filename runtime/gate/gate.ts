@@ -9,7 +9,7 @@ import type { Server as NetServer, Socket } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { WebSocketServer } from "ws";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
-import { ClosedError } from "../errors.js";
+import { ClosedError, ConfigError } from "../errors.js";
 import type { RpcCaller } from "../descriptor.js";
 import { Connection, type ConnectionHost, type ConnectionTransport, type GateLog } from "./connection.js";
 import type { ConnectionAcceptor } from "./listeners/acceptor.js";
@@ -427,6 +427,8 @@ export class Gate implements Module {
 
   async onInit(ctx: ModuleContext): Promise<void> {
     const options = resolveGateOptions(this.gateOptions, ctx.settings.settings, (path) => readFileSync(path));
+    // A gate with no listener would log "listening" and never take a client.
+    if (options.tcpAddr === undefined && options.wsAddr === undefined) throw new ConfigError("Settings: TCPAddr or WSAddr is required");
     const log: GateLog = {
       debug: (details, message) => ctx.log.debug(details, message),
       warn: (details, message) => ctx.log.warn(details, message),

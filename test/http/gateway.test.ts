@@ -341,6 +341,8 @@ describe("over NATS", () => {
       parseFlags: false,
       debug: false,
       nats: { servers: nats.url },
+      // Its nats-server runs without JetStream, which the default NATS KV registry needs.
+      registry: new MemoryRegistry(),
       processId: "lonely",
       config: { Module: moduleConfig([gateway], "lonely", { Addr: "127.0.0.1:0" }) },
     });

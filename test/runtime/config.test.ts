@@ -105,12 +105,14 @@ test("Log section: multifile separate levels and JSON content type", () => {
   assert.equal(configError(() => parseConfig({ Log: { multifile: { separate: ["bad"] } } })).startsWith('Log.multifile.separate[0]: unknown level "bad"'), true);
 });
 
-test("mqant flags: -wd -conf -pid -log in Go's forms", () => {
-  assert.deepEqual(parseFlags(["-pid", "gate", "--conf=x.json", "-log", "/tmp/l", "-wd=/w", "--nats", "u"]), {
+test("mqant flags: -wd -conf -pid -log in Go's forms, and mqgen's -nats -registry", () => {
+  assert.deepEqual(parseFlags(["-pid", "gate", "--conf=x.json", "-log", "/tmp/l", "-wd=/w", "--nats", "u", "--other", "-registry=etcd"]), {
     processId: "gate",
     configPath: "x.json",
     logDir: "/tmp/l",
     workDir: "/w",
+    natsUrl: "u",
+    registry: "etcd",
   });
   assert.equal(configError(() => parseFlags(["-pid"])), "flag -pid: missing value");
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "nats";
-import { createApp, createLogger, escapeLogText, repeatedLog } from "../../runtime/internal.js";
+import { MemoryRegistry, createApp, createLogger, escapeLogText, repeatedLog } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { echoModule } from "../discovery/echo-module.js";
 
@@ -76,7 +76,8 @@ describe("garbage on a node's subject (real nats-server)", () => {
 
   it("leaves no line the sender wrote in the node's text log", async () => {
     const out = capture();
-    const app = createApp({ parseFlags: false, debug: true, console: out.console, nats: { servers: server.url }, config: { Module: { echo: [{ Id: "echo", ProcessID: "development" }] }, Rpc: {} } });
+    // A memory registry: this nats-server has no JetStream, which the default NATS KV registry needs.
+    const app = createApp({ parseFlags: false, debug: true, console: out.console, nats: { servers: server.url }, registry: new MemoryRegistry(), config: { Module: { echo: [{ Id: "echo", ProcessID: "development" }] }, Rpc: {} } });
     await app.start([
       {
         type: "echo",
