@@ -69,7 +69,8 @@ export { ConsulRegistry, type ConsulRegistryOptions } from "./registry/consul.js
 export { EtcdRegistry, type EtcdRegistryOptions } from "./registry/etcd.js";
 
 // The MQTT gate.
-export { Gate, type GateApp, type GateBackend } from "./gate/gate.js";
+export { type GateApp, type GateBackend } from "./gate/gate.js";
+export { Gate } from "./gate/module.js";
 // Rooms from any process: `Gate.rooms(app)` (a type here, so the entry keeps to its 50 values).
 export type { GateRooms, GateRoomsOptions, GateDirectory, RoomTarget } from "./gate/rooms.js";
 export type { ConnackReturnCode, GateOptions, ConnectInfo, AuthHook, StorageHandler, SessionListener } from "./gate/options.js";

@@ -28,6 +28,7 @@ export { RpcClient, type RpcClientOptions } from "./rpc/client.js";
 export { HandlerContext, callLogger } from "./rpc/context.js";
 export * from "./gate/session.js";
 export * from "./gate/gate.js";
+export * from "./gate/module.js";
 export * from "./gate/rooms.js";
 export * from "./gate/options.js";
 export { readFixedHeader } from "./gate/packets.js";

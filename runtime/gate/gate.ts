@@ -2,14 +2,11 @@
  * The MQTT gate (mqant `basegate.Gate`): a module of type `Gate` that accepts MQTT 3.1/3.1.1 clients over
  * TCP and WebSocket, routes their publishes to `HD_` handlers of backend modules, and serves the session
  * RPCs (`Bind`, `Send`, …) that backends call back with. GateServer is the network part on its own, usable
- * with any GateBackend; Gate wires it into an app.
+ * with any GateBackend; the Gate module (module.ts) wires it into an app.
  */
-import { readFileSync } from "node:fs";
 import type { Server as NetServer, Socket } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { WebSocketServer } from "ws";
-import type { AppHandle, Module, ModuleContext } from "../app/types.js";
-import { ClosedError, ConfigError } from "../errors.js";
 import type { RpcCaller } from "../descriptor.js";
 import { Connection, type ConnectionHost, type ConnectionTransport, type GateLog } from "./connection.js";
 import type { ConnectionAcceptor } from "./listeners/acceptor.js";
@@ -18,22 +15,18 @@ import { listenWebSocket } from "./listeners/ws.js";
 import {
   ConnackCode,
   parseListenAddress,
-  resolveGateOptions,
   type AuthHandlerRef,
   type ConnectInfo,
-  type GateOptions,
   type ResolvedGateOptions,
   type StorageHandler,
 } from "./options.js";
 import { Router, type GateBackend } from "./router.js";
 export type { GateBackend } from "./router.js";
-import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
-import { ensureGateSerializer } from "./session.js";
+import type { SessionHost } from "./session-handlers.js";
 import { cloneSessionData as copyOf } from "../codec/session.js";
 import { publishQos0 } from "./packets.js";
 import { RoomIndex, checkRoomName } from "./room-index.js";
-import { GateRooms, type GateDirectory, type GateRoomsOptions } from "./rooms.js";
-import type { GateObserver, OpsHub } from "../observe/hooks.js";
+import type { GateObserver } from "../observe/hooks.js";
 import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../observe/tracing.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
@@ -389,64 +382,3 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     return [...this.bySessionId.values()].flatMap((connection) => (connection.session === undefined ? [] : [copyOf(connection.session)]));
   }
 }
-
-/**
- * The gate module. Settings (server.json `Module.Gate[].Settings`, mqant's keys): `TCPAddr`, `WSAddr`
- * (`":3563"`, `":3653"` in the examples), `TLS`, `CertFile`, `KeyFile`, `MaxPackSize`, `ConcurrentTasks`,
- * `OverTime` (s), `MaxKeepalive` (s), `MaxConnections`, `ConnectionsPerSecond`, `MaxUnsentBytes`,
- * `RPCExpired` (ms). Listeners start in onInit, so the ports are open once the app has started.
- */
-export class Gate implements Module {
-  readonly type: string;
-  readonly version: string;
-  private readonly gateOptions: GateOptions;
-  private gateServer: GateServer | undefined;
-  private ops: OpsHub | undefined;
-
-  constructor(options: GateOptions = {}) {
-    this.gateOptions = options;
-    this.type = options.type ?? "Gate";
-    this.version = options.version ?? "1.0.0";
-  }
-
-  /** Rooms of the gates for a backend in any process, by RPC to the gate nodes (`caller`: the app). */
-  static rooms(caller: RpcCaller & Partial<GateDirectory>, options: GateRoomsOptions = {}): GateRooms {
-    return new GateRooms(caller, options);
-  }
-
-  /** The running server (after onInit). */
-  get server(): GateServer {
-    if (this.gateServer === undefined) throw new ClosedError("the gate is not running (before onInit or after onDestroy)");
-    return this.gateServer;
-  }
-
-  onAppConfigurationLoaded(app: AppHandle): void {
-    // Every process needs the SESSION serializer, to decode what the gate sends and to return sessions.
-    ensureGateSerializer(app);
-  }
-
-  async onInit(ctx: ModuleContext): Promise<void> {
-    const options = resolveGateOptions(this.gateOptions, ctx.settings.settings, (path) => readFileSync(path));
-    // A gate with no listener would log "listening" and never take a client.
-    if (options.tcpAddr === undefined && options.wsAddr === undefined) throw new ConfigError("Settings: TCPAddr or WSAddr is required");
-    const log: GateLog = {
-      debug: (details, message) => ctx.log.debug(details, message),
-      warn: (details, message) => ctx.log.warn(details, message),
-    };
-    const server = new GateServer(ctx.app, options, ctx.nodeId, log);
-    registerSessionHandlers(ctx.server, server);
-    server.observer = ctx.app.ops?.gate;
-    await server.listen();
-    this.gateServer = server;
-    this.ops = ctx.app.ops;
-    this.ops?.addGate(server);
-    ctx.log.info({ tcp: server.tcpPort, ws: server.wsPort }, `gate ${ctx.nodeId} listening`);
-  }
-
-  async onDestroy(): Promise<void> {
-    if (this.gateServer !== undefined) this.ops?.removeGate(this.gateServer);
-    await this.gateServer?.close();
-    this.gateServer = undefined;
-  }
-}
-
