@@ -21,6 +21,7 @@ export {
   RegistryError,
   ProtocolError,
   NotStartedError,
+  CircuitOpenError,
   type ErrorCode,
 } from "./errors.js";
 
@@ -54,6 +55,9 @@ export { sessionCodec, type Session } from "./gate/session.js";
 // The app.
 export { createApp, type App, type AppOptions, type BeforeHandleInfo } from "./app/app.js";
 export type { CompleteInfo, HandleInfo, ServerHooks } from "./rpc/server.js";
+// Middleware around calls and handlers (app.use); the built-in ones are off until installed.
+export { middleware, type RetryOptions, type CircuitBreakerOptions, type TimeoutOptions } from "./middleware/index.js";
+export type * from "./middleware/types.js";
 export type * from "./app/types.js";
 export type { AppConfig, RpcConfig, LogConfig } from "./app/config.js";
 export type { AppFlags } from "./app/flags.js";

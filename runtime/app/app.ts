@@ -36,6 +36,9 @@ import { NatsTransport, connectNats } from "../transport/nats.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { AppHandle, Module, ModuleContext, ModuleSettings } from "./types.js";
+import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, isNatsConnection, startOrder, waitForModules, within } from "./dependencies.js";
+import { MiddlewareStack } from "../middleware/chain.js";
+import type { Middleware, UseOptions } from "../middleware/types.js";
 
 export interface AppOptions {
   /** Console logging (mqant Debug; default true as mqant). */
@@ -126,22 +129,10 @@ export interface App extends AppHandle {
   readonly schemaMismatch: "reject" | "warn";
   /** Default call timeout in ms in effect. */
   readonly rpcTimeoutMs: number;
-}
-
-function isNatsConnection(value: unknown): value is NatsConnection {
-  return typeof value === "object" && value !== null && typeof (value as NatsConnection).publish === "function";
-}
-
-async function within<T>(promise: Promise<T>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => {
-    timer = setTimeout(() => r(false), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  /** Installs middleware around calls (client side) and handlers (server side); first installed is outermost. */
+  use(middleware: Middleware, options?: UseOptions): void;
+  /** Resolves once a node of every type is routable; NoneAvailableError naming the missing after `timeoutMs` (30 s). */
+  waitFor(types: readonly string[], options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
 class DefaultApp implements App {
@@ -151,6 +142,7 @@ class DefaultApp implements App {
   private readonly flags: AppFlags;
   private readonly serializers: ArgSerializer[] = [];
   private readonly hooks: ServerHooks = {};
+  private readonly middleware = new MiddlewareStack();
   private readonly configurationLoaded: Hook<[App]>[] = [];
   private readonly moduleInited: Hook<[App, Module]>[] = [];
   private readonly startup: Hook<[App]>[] = [];
@@ -259,6 +251,13 @@ class DefaultApp implements App {
     this.hooks.onNotFound = hook;
   }
 
+  use(middleware: Middleware, options?: UseOptions): void {
+    this.middleware.use(middleware, options);
+  }
+  waitFor(types: readonly string[], options?: { readonly timeoutMs?: number }): Promise<void> {
+    return waitForModules(this.selector, types, options?.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, `waitFor(${types.join(", ")})`);
+  }
+
   addSerializer(serializer: ArgSerializer): void {
     // Adding the very same serializer again is a no-op (a backend may add the gate's by hand, as in mqant,
     // and a Session adds it on first use); another serializer under a taken name is an error.
@@ -293,11 +292,9 @@ class DefaultApp implements App {
     this.bi?.report(line);
   }
 
-  /** mqant Invoke: call with the default timeout. */
   invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown> {
     return this.rpc.call(target, fn, args);
   }
-  /** mqant InvokeNR: fire-and-forget. */
   invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void> {
     return this.rpc.callNR(target, fn, args);
   }
@@ -394,17 +391,20 @@ class DefaultApp implements App {
       timeoutMs: () => this.timeoutMs,
       log: this.log,
       schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
+      middleware: this.middleware,
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
 
-    for (const m of modules) {
+    for (const m of startOrder(modules)) {
       const entries = config.modules[m.type];
       const entry = entries?.find((e) => e.processId === this.processId);
       if (entry === undefined) {
         this.log.debug(`module ${m.type}: not in process group ${this.processId}, not run here`);
         continue;
       }
+      const needs = dependenciesOf(m).filter((d) => d !== m.type);
+      if (needs.length > 0) await waitForModules(this.selector, needs, m.dependencyTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, `module ${m.type}: dependencies`);
       await this.startModule(m, entry, config);
     }
     for (const hook of this.startup) await hook(this);
@@ -432,6 +432,7 @@ class DefaultApp implements App {
       hooks: this.hooks,
       log,
       logCalls: config.rpc.log,
+      middleware: this.middleware,
     });
     const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
     const metadata: Record<string, string> = {

@@ -7,7 +7,7 @@
  */
 import { hostname as osHostname } from "node:os";
 import type { Logger } from "pino";
-import { AbortedError, BadArgumentError, ClosedError, NodeGoneError, NoneAvailableError, RemoteError, errorFromWire } from "../errors.js";
+import { AbortedError, BadArgumentError, ClosedError, NoneAvailableError, RemoteError, errorFromWire, isNodeFailure, isRetryable } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";
 import type { NatsTransport, ReplyHandler } from "../transport/nats.js";
@@ -25,6 +25,7 @@ import type {
 } from "../descriptor.js";
 import { newCid } from "../codec/ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
+import { noteNode, runClientChain, type MiddlewareStack } from "../middleware/chain.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;
@@ -40,6 +41,8 @@ export interface RpcClientOptions {
   readonly hostname?: string;
   /** Contract check of typed calls (schema-check.ts); without one, nodes are picked ignoring schema hashes. */
   readonly schemaGuard?: SchemaGuard;
+  /** The app's middleware; its client chain wraps every call to a module it applies to. */
+  readonly middleware?: MiddlewareStack;
 }
 
 /**
@@ -58,18 +61,14 @@ function deadlineAfter(timeout: number, now: number): number {
   return deadline > LATEST_DEADLINE ? LATEST_DEADLINE : deadline;
 }
 
-const SERVER_CLOSED = /^\S+ rpc server closed$/;
-
 /**
- * May this failure be retried on another node? A request NATS refused (no responders) or a stopping node
- * refused never ran, so any call may move on; a node that vanished after receiving the request may have
- * run it, so only retry-safe calls move on.
+ * May this failure move on to another node? Only when the node itself failed (gone, stopping) and the
+ * runtime's retry policy (errors.ts) allows it: a request that never ran may move on for any call, one
+ * that may have run only for retry-safe handlers. Other retries are the retry middleware's.
  */
 function mayRetry(err: unknown, retrySafe: boolean): boolean {
-  if (err instanceof NodeGoneError) return !err.delivered || retrySafe;
-  return err instanceof ClosedError && SERVER_CLOSED.test(err.message);
+  return isNodeFailure(err) && isRetryable(err, retrySafe);
 }
-
 
 export class RpcClient implements RpcCaller {
   private readonly hostname: string;
@@ -83,7 +82,14 @@ export class RpcClient implements RpcCaller {
 
   // --- RpcCaller ---
 
-  async call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+  call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+    const chain = this.options.middleware?.client(typeOf(target));
+    if (chain === undefined || chain.length === 0) return this.callDirect(target, fn, args, options);
+    const info = { module: typeOf(target), handler: fn, descriptor: undefined, args, retrySafe: false };
+    return runClientChain(chain, info, options, this.deadlineOf(options?.timeout), (o) => this.callDirect(target, fn, args, o));
+  }
+
+  private async callDirect(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const encoded = encodeArgs(args, this.options.serializers);
     const reply = await this.send(target, fn, encoded.argsType, encoded.args, options, false);
     if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
@@ -96,11 +102,25 @@ export class RpcClient implements RpcCaller {
   }
 
   callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+    const chain = this.options.middleware?.client(module.type);
+    if (chain === undefined || chain.length === 0) return this.callHandlerDirect<R>(module, handler, args, options);
+    const info = { module: module.type, handler: handler.wireName, descriptor: handler, args, retrySafe: handler.retrySafe };
+    const deadline = this.deadlineOf(options?.timeout ?? handler.timeoutMs);
+    return runClientChain(chain, info, options, deadline, (o) => this.callHandlerDirect<R>(module, handler, args, o)) as Promise<R>;
+  }
+
+  /** The deadline a call with this timeout (or the app's default) has from now. */
+  private deadlineOf(timeout: number | undefined): number {
+    return deadlineAfter(timeout ?? this.options.timeoutMs(), Date.now());
+  }
+
+  private callHandlerDirect<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
     // Fast path: a cached node of this process serving the same contract — straight into its queue.
     if (!this.closed && options?.node === undefined && options?.select === undefined) {
       const node = this.options.selector.trySelect(module.type, undefined);
       const server = node === undefined ? undefined : this.options.local.get(node.id);
       if (server !== undefined && server.isAccepting && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
+        noteNode(options, server.nodeId);
         const params = handler.params;
         const copies = new Array<unknown>(args.length);
         for (let i = 0; i < args.length; i++) {
@@ -117,6 +137,7 @@ export class RpcClient implements RpcCaller {
         node !== undefined && server === undefined && nats !== undefined && !isLocalAddress(node.address) &&
         (guard === undefined || guard.isPreferred(module, handler, node, this.options.selector.cache.peek(module.type)))
       ) {
+        noteNode(options, node.id);
         return this.callHandlerNats<R>(nats, node, module, handler, args, options);
       }
     }
@@ -180,6 +201,7 @@ export class RpcClient implements RpcCaller {
       // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
       const node = picked instanceof Promise ? await picked : picked;
       if (guard !== undefined && target.includes("@")) guard.checkNode(module, handler, node);
+      noteNode(options, node.id);
       const server = this.options.local.get(node.id);
       if (server !== undefined && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
         const copies = new Array<unknown>(args.length);
@@ -229,7 +251,15 @@ export class RpcClient implements RpcCaller {
 
   // --- pre-encoded (gate, HTTP gateway) ---
 
-  async callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+  callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+    const chain = this.options.middleware?.client(typeOf(target));
+    if (chain === undefined || chain.length === 0) return this.callArgsDirect(target, fn, argsType, args, options);
+    const info = { module: typeOf(target), handler: fn, descriptor: undefined, args, retrySafe: false };
+    const send = (o: CallOptions): Promise<RawResult> => this.callArgsDirect(target, fn, argsType, args, o);
+    return runClientChain(chain, info, options, this.deadlineOf(options?.timeout), send) as Promise<RawResult>;
+  }
+
+  private async callArgsDirect(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
     const reply = await this.send(target, fn, [...argsType], [...args], options, false);
     return { resultType: reply.resultType, result: reply.result, error: reply.error };
   }
@@ -272,9 +302,13 @@ export class RpcClient implements RpcCaller {
       const picked = failure === undefined ? this.pick(target, options) : this.repick(target, options, failure);
       // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
       const node = picked instanceof Promise ? await picked : picked;
+      noteNode(options, node.id);
       try {
         const reply = await this.sendTo(node, fn, argsType, args, deadline, options?.signal);
-        if (reply.error !== "" && SERVER_CLOSED.test(reply.error)) throw new ClosedError(reply.error);
+        if (reply.error !== "") {
+          const error = errorFromWire(reply.error, reply.errorCode);
+          if (isNodeFailure(error)) throw error;
+        }
         return reply;
       } catch (err) {
         if (mayRetry(err, retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
@@ -386,6 +420,12 @@ class TypedReply<R> implements ReplyHandler<R> {
 
 function nodeTarget(type: string, node: string): string {
   return node.includes("@") ? node : `${type}@${node}`;
+}
+
+/** The module type of a target (`type` or `type@nodeId`), without validating it (the call does that). */
+function typeOf(target: string): string {
+  const at = target.indexOf("@");
+  return at < 0 ? target : target.slice(0, at);
 }
 
 function isLocalAddress(address: string): boolean {

@@ -13,7 +13,7 @@
  *   deadline is not sent (the caller already reported "deadline exceeded").
  * - A thrown error becomes ResultInfo.Error (its message) with ResultType "null".
  */
-import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError, errorFromWire, wireErrorCode } from "../errors.js";
+import { AbortedError, BadArgumentError, BusyError, DeadlineExceededError, NodeStoppingError, type MqgenError, RemoteError, errorFromWire, wireErrorCode } from "../errors.js";
 import { BIND_CALLER } from "../descriptor.js";
 import type {
   CallerBindable,
@@ -28,6 +28,7 @@ import { HandlerContext, type SignalOwner } from "./context.js";
 import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
 import { Scheduler } from "./scheduler.js";
+import { runServerChain } from "../middleware/chain.js";
 import { errorText, goBytesList, paramCountError, traceOf } from "./dispatch.js";
 import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
 
@@ -235,7 +236,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   /** `now`: the clock reading the caller just took, if any (one less per call). */
   private enqueue(job: Job, now?: number): void {
     if (!this.accepting) {
-      this.fail(job, new ClosedError(`${this.type} rpc server closed`));
+      this.fail(job, new NodeStoppingError(`${this.type} rpc server closed`));
       return;
     }
     const admission = this.scheduler.submit(job, job.entry.mode, now);
@@ -306,7 +307,8 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
           (arg as CallerBindable)[BIND_CALLER](this.options.caller);
         }
       }
-      out = job.entry.handler(args, job.ctx);
+      const chain = this.options.middleware?.server(this.type);
+      out = chain === undefined || chain.length === 0 ? job.entry.handler(args, job.ctx) : runServerChain(chain, this, job.entry, args, job.ctx);
     } catch (err) {
       this.settle(job, undefined, errorText(err), wireErrorCode(err));
       return;
