@@ -99,9 +99,9 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Middleware 
     if (state === CircuitState.Isolated) return true;
     return state === CircuitState.Open && Date.now() - entry.openedAt < halfOpenAfter;
   };
-  const record = (nodeId: string, outcome: Promise<unknown>): void => {
+  const record = async (nodeId: string | undefined, outcome: () => Promise<unknown>): Promise<void> => {
     // The breaker learns the outcome after the fact: it runs a function that replays it.
-    breakerOf(nodeId).policy.execute(() => outcome).catch(() => undefined);
+    if (nodeId !== undefined) await breakerOf(nodeId).policy.execute(outcome).catch(() => undefined);
   };
   const withFilter = (call: ClientCall): CallOptions => {
     const select: SelectOptions | undefined = call.options?.select;
@@ -121,15 +121,15 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Middleware 
         const nodeId = direct.includes("@") ? direct : `${call.module}@${direct}`;
         if (holding(nodeId)) throw new CircuitOpenError(nodeId);
       }
-      const outcome = next(direct === undefined ? withFilter(call) : call.options);
-      outcome.then(
-        () => call.nodeId !== undefined && record(call.nodeId, Promise.resolve()),
-        (err: unknown) => {
-          if (err instanceof BrokenCircuitError) return;
-          if (call.nodeId !== undefined) record(call.nodeId, Promise.reject(err as Error));
-        },
-      );
-      return outcome;
+      let result: unknown;
+      try {
+        result = await next(direct === undefined ? withFilter(call) : call.options);
+      } catch (err) {
+        if (!(err instanceof BrokenCircuitError)) await record(call.nodeId, () => Promise.reject(err as Error));
+        throw err;
+      }
+      await record(call.nodeId, () => Promise.resolve());
+      return result;
     },
   };
 }

@@ -379,7 +379,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       return;
     }
     if (error !== undefined) {
-      job.sink?.reject(code === "" ? new RemoteError(error) : errorFromWire(error, code));
+      job.sink?.reject(errorFromWire(error, code));
       return;
     }
     let copy: unknown;
