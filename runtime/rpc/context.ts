@@ -11,6 +11,8 @@ import { timerDelay } from "../transport/timer.js";
 /** Who aborts running handlers when the app stops; only contexts whose signal was read are tracked. */
 export interface SignalOwner {
   readonly stopReason: Error | undefined;
+  /** Why the call was canceled by its caller before the handler read its signal (rpc/cancel.ts). */
+  canceledReason?(ctx: HandlerContext): Error | undefined;
   track(ctx: HandlerContext): void;
   untrack(ctx: HandlerContext): void;
 }
@@ -29,6 +31,8 @@ export class HandlerContext implements CallContext {
 
   private trace: string | undefined;
   private span: string | undefined;
+  /** Names the call for a cancel from its caller (rpc/cancel.ts); wire calls only. */
+  cancelKey: string | undefined;
 
   constructor(
     readonly handler: string,
@@ -64,7 +68,7 @@ export class HandlerContext implements CallContext {
     if (this.controller === undefined) {
       const controller = new AbortController();
       this.controller = controller;
-      const stopped = this.stopReason ?? this.owner?.stopReason;
+      const stopped = this.stopReason ?? this.owner?.stopReason ?? this.owner?.canceledReason?.(this);
       if (stopped !== undefined) {
         controller.abort(stopped);
       } else {

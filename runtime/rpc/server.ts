@@ -29,6 +29,7 @@ import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
 import { Scheduler } from "./scheduler.js";
 import { runServerChain } from "../middleware/chain.js";
+import { CancelBook, cancelKey } from "./cancel.js";
 import { errorText, goBytesList, paramCountError, traceOf } from "./dispatch.js";
 import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
 
@@ -69,6 +70,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   private readonly scheduler: Scheduler<Job>;
   /** Running calls whose handler watches its signal. */
   private readonly active = new Set<HandlerContext>();
+  private readonly cancels = new CancelBook();
   stopReason: Error | undefined;
   private accepting = true;
   private lastSkewWarning = 0;
@@ -165,6 +167,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       );
     }
     const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log, this);
+    ctx.cancelKey = cancelKey(req.replyTo, req.cid);
     this.enqueue({
       entry,
       args,
@@ -191,7 +194,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
    * An in-process call. `args` must already be private copies (the local transport clones them). Resolves
    * with a private copy of the result; rejects with the same error classes a NATS caller would see.
    */
-  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined): void {
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
       sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
@@ -204,23 +207,8 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     }
     const trace = traceOf(args, undefined);
     const ctx = new HandlerContext(entry.name, deadline, caller, trace?.traceId, trace?.spanId, this.options.log, this);
+    signal?.addEventListener("abort", () => ctx.abort(new AbortedError("canceled by the caller")), { once: true });
     this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
-  }
-
-  /** Clones in-process arguments with the handler's param codecs (untyped: by value). */
-  cloneArgs(fn: string, args: readonly unknown[]): unknown[] {
-    const descriptor = this.handlers.get(fn)?.descriptor;
-    const out = new Array<unknown>(args.length);
-    if (descriptor !== undefined) {
-      const params = descriptor.params;
-      for (let i = 0; i < args.length; i++) {
-        const param = params[i];
-        out[i] = param === undefined ? this.options.untyped.clone(args[i]) : param.codec.clone(args[i]);
-      }
-    } else {
-      for (let i = 0; i < args.length; i++) out[i] = this.options.untyped.clone(args[i]);
-    }
-    return out;
   }
 
   private lookup(fn: string): Registered | undefined {
@@ -425,6 +413,15 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   abortAll(): void {
     this.stopReason ??= new AbortedError("app stopping");
     for (const ctx of [...this.active]) ctx.abort(this.stopReason);
+  }
+
+  /** The caller of the wire call (`replyTo`, `cid`) gave up: its handler's signal fires. */
+  cancel(replyTo: string, cid: string): void {
+    this.cancels.cancel(this.active, cancelKey(replyTo, cid));
+  }
+
+  canceledReason(ctx: HandlerContext): Error | undefined {
+    return this.cancels.reasonFor(ctx);
   }
 
   track(ctx: HandlerContext): void {

@@ -55,6 +55,12 @@ function expireDue(transport: NatsTransport): void {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Subject suffix of a node's cancel subject (rpc/cancel.ts). */
+const CANCEL_SUFFIX = ".cancel";
+/** A reply subject and a Cid; anything longer is no cancel of ours. */
+const MAX_CANCEL_BYTES = 1024;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 function badAddress(subject: string): BadArgumentError {
   return new BadArgumentError(`node address ${escapeForLog(subject)} is not a NATS subject`);
@@ -301,7 +307,10 @@ export class NatsTransport {
     this.armDeadline(deadline, now);
     if (signal !== undefined) {
       call.signal = signal;
-      call.onAbort = () => this.settleError(call, new AbortedError());
+      call.onAbort = () => {
+        if (this.pending.get(call.key) === call) this.sendCancel(subject, req);
+        this.settleError(call, new AbortedError());
+      };
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
@@ -310,6 +319,15 @@ export class NatsTransport {
       this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
     return promise;
+  }
+
+  /** Tells the callee its caller gave up (rpc/cancel.ts): to `<subject>.cancel`, which Go nodes never see. */
+  private sendCancel(subject: string, req: RPCInfo): void {
+    try {
+      this.nc.publish(`${subject}${CANCEL_SUFFIX}`, utf8.encode(`${req.replyTo}\n${req.cid}`));
+    } catch (err) {
+      this.log.debug({ err }, "rpc: cancel not sent");
+    }
   }
 
   private send(subject: string, token: number, req: RPCInfo): void {
@@ -368,12 +386,23 @@ export class NatsTransport {
       },
     });
     this.served.set(address, sub);
+    const cancels = nc.subscribe(`${address}${CANCEL_SUFFIX}`, {
+      callback: (err, msg) => {
+        if (err !== null || msg.data.length > MAX_CANCEL_BYTES) return;
+        const text = utf8Decoder.decode(msg.data);
+        const split = text.indexOf("\n");
+        if (split > 0) server.cancel?.(text.slice(0, split), text.slice(split + 1));
+      },
+    });
+    this.served.set(`${address}${CANCEL_SUFFIX}`, cancels);
   }
 
   /** Stops receiving calls for a node (stop taking calls; in-flight ones still reply). */
   unserve(address: string): void {
-    this.served.get(address)?.unsubscribe();
-    this.served.delete(address);
+    for (const subject of [address, `${address}${CANCEL_SUFFIX}`]) {
+      this.served.get(subject)?.unsubscribe();
+      this.served.delete(subject);
+    }
   }
 
   get inFlight(): number {
