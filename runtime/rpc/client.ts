@@ -121,11 +121,11 @@ export class RpcClient implements RpcCaller {
       const server = node === undefined ? undefined : this.options.local.get(node.id);
       if (server !== undefined && server.isAccepting && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
         noteNode(options, server.nodeId);
-        const params = handler.params;
-        const copies = new Array<unknown>(args.length);
-        for (let i = 0; i < args.length; i++) {
-          const param = params[i];
-          copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
+        let copies: unknown[];
+        try {
+          copies = asOnWire(handler.params, args);
+        } catch (err) {
+          return Promise.reject(err as Error);
         }
         const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
         return this.options.local.requestValues(server, handler.wireName, copies, deadlineAfter(timeout, Date.now()), options?.signal, this.hostname) as Promise<R>;
@@ -204,11 +204,7 @@ export class RpcClient implements RpcCaller {
       noteNode(options, node.id);
       const server = this.options.local.get(node.id);
       if (server !== undefined && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
-        const copies = new Array<unknown>(args.length);
-        for (let i = 0; i < args.length; i++) {
-          const param = params[i];
-          copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
-        }
+        const copies = asOnWire(params, args);
         try {
           return (await this.options.local.requestValues(server, handler.wireName, copies, deadline, options?.signal, this.hostname)) as R;
         } catch (err) {
@@ -367,6 +363,20 @@ export class RpcClient implements RpcCaller {
   close(): void {
     this.closed = true;
   }
+}
+
+/**
+ * In-process arguments as the handler would have decoded them from the wire: through the param codec's
+ * encode and decode, so the same values are refused (an int32 of 1.5, a negative uint32 deep in a
+ * message) and the same conversions happen (a float32 0.1 arrives as 0.10000000149011612).
+ */
+function asOnWire(params: HandlerDescriptor["params"], args: readonly unknown[]): unknown[] {
+  const copies = new Array<unknown>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const codec = params[i]?.codec;
+    copies[i] = codec === undefined ? args[i] : codec.decode(codec.encode(args[i]), codec.tag);
+  }
+  return copies;
 }
 
 interface TypedArgs {

@@ -372,7 +372,8 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     }
     let copy: unknown;
     try {
-      copy = descriptor !== undefined ? descriptor.result.clone(result) : this.options.untyped.clone(result);
+      // Typed results as a wire caller decodes them (same refusals and conversions, see client.ts asOnWire).
+      copy = descriptor !== undefined ? descriptor.result.decode(descriptor.result.encode(result), descriptor.result.tag) : this.options.untyped.clone(result);
     } catch (err) {
       job.sink?.reject(new RemoteError(`${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`));
       return;
