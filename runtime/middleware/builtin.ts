@@ -103,6 +103,9 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Middleware 
     // The breaker learns the outcome after the fact: it runs a function that replays it.
     if (nodeId !== undefined) await breakerOf(nodeId).policy.execute(outcome).catch(() => undefined);
   };
+  const recordFailedOver = async (attempts: readonly { readonly nodeId: string; readonly error: unknown }[]): Promise<void> => {
+    for (const { nodeId, error } of attempts) await record(nodeId, () => Promise.reject(error as Error));
+  };
   const withFilter = (call: ClientCall): CallOptions => {
     const select: SelectOptions | undefined = call.options?.select;
     const filter = select?.filter;
@@ -122,12 +125,16 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Middleware 
         if (holding(nodeId)) throw new CircuitOpenError(nodeId);
       }
       let result: unknown;
+      const seen = call.failedOver.length;
       try {
         result = await next(direct === undefined ? withFilter(call) : call.options);
       } catch (err) {
+        await recordFailedOver(call.failedOver.slice(seen));
         if (!(err instanceof BrokenCircuitError)) await record(call.nodeId, () => Promise.reject(err as Error));
         throw err;
       }
+      // Nodes the client stepped over on the way (a killed node) count against those nodes.
+      await recordFailedOver(call.failedOver.slice(seen));
       await record(call.nodeId, () => Promise.resolve());
       return result;
     },

@@ -16,13 +16,16 @@ const NONE: readonly never[] = [];
 export const NOTE_NODE: unique symbol = Symbol("mqgen.noteNode");
 
 interface NodeNoting {
-  readonly [NOTE_NODE]?: (nodeId: string) => void;
+  readonly [NOTE_NODE]?: (nodeId: string, error?: unknown) => void;
 }
 
-/** Tells the client middleware of a call which node an attempt went to (no-op without middleware). */
-export function noteNode(options: CallOptions | undefined, nodeId: string): void {
+/**
+ * Tells the client middleware of a call which node an attempt went to, or (with `error`) that an attempt
+ * failed there and the client moved on to another node (no-op without middleware).
+ */
+export function noteNode(options: CallOptions | undefined, nodeId: string, error?: unknown): void {
   const note = (options as NodeNoting | undefined)?.[NOTE_NODE];
-  if (note !== undefined) note(nodeId);
+  if (note !== undefined) note(nodeId, error);
 }
 
 interface Entry {
@@ -112,6 +115,7 @@ interface ClientCallState {
   readonly deadline: number;
   readonly retrySafe: boolean;
   nodeId: string | undefined;
+  readonly failedOver: { readonly nodeId: string; readonly error: unknown }[];
 }
 
 /** The call as one layer sees it: the options the layer above passed down. */
@@ -141,6 +145,9 @@ class ClientCallView implements ClientCall {
   get nodeId(): string | undefined {
     return this.state.nodeId;
   }
+  get failedOver(): readonly { readonly nodeId: string; readonly error: unknown }[] {
+    return this.state.failedOver;
+  }
 }
 
 /**
@@ -154,9 +161,10 @@ export function runClientChain(
   deadline: number,
   send: (options: CallOptions) => Promise<unknown>,
 ): Promise<unknown> {
-  const state: ClientCallState = { ...target, deadline, nodeId: undefined };
-  const note = (nodeId: string): void => {
-    state.nodeId = nodeId;
+  const state: ClientCallState = { ...target, deadline, nodeId: undefined, failedOver: [] };
+  const note = (nodeId: string, error?: unknown): void => {
+    if (error === undefined) state.nodeId = nodeId;
+    else state.failedOver.push({ nodeId, error });
   };
   const dispatch = (i: number, current: CallOptions | undefined): Promise<unknown> => {
     const middleware = chain[i];

@@ -41,6 +41,8 @@ export interface ClientCall {
   readonly retrySafe: boolean;
   /** Node the latest attempt went to, once `next` has picked one. */
   readonly nodeId: string | undefined;
+  /** Attempts of this call that failed on a node (gone, stopping) before the client moved to another. */
+  readonly failedOver: readonly { readonly nodeId: string; readonly error: unknown }[];
 }
 
 /** Runs the rest of the chain (and the call); a server `next` may be given changed arguments. */

@@ -178,7 +178,7 @@ export class RpcClient implements RpcCaller {
     deadline: number,
   ): Promise<R> {
     if (!mayRetry(err, handler.retrySafe)) return Promise.reject(err as Error);
-    this.options.selector.markDead(node.id);
+    this.dropNode(options, node.id, err);
     const remaining = deadline - Date.now();
     return this.callHandlerRouted<R>(module, handler, args, { ...options, timeout: remaining > 0 ? remaining : 1 });
   }
@@ -210,7 +210,7 @@ export class RpcClient implements RpcCaller {
         } catch (err) {
           const mapped = err instanceof RemoteError ? errorFromWire(err.message) : err;
           if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
-            this.options.selector.markDead(node.id);
+            this.dropNode(options, node.id, mapped);
             failure = mapped;
             continue;
           }
@@ -226,7 +226,7 @@ export class RpcClient implements RpcCaller {
         if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
-          this.options.selector.markDead(node.id);
+          this.dropNode(options, node.id, err);
           failure = err;
           continue;
         }
@@ -265,6 +265,12 @@ export class RpcClient implements RpcCaller {
   }
 
   // --- plumbing ---
+
+  /** A node failed this call and it moves on: out of routing, and the call's middleware hears of it. */
+  private dropNode(options: CallOptions | undefined, nodeId: string, error: unknown): void {
+    this.options.selector.markDead(nodeId);
+    noteNode(options, nodeId, error);
+  }
 
   private pick(target: string, options: CallOptions | undefined): Promise<ServiceNode> | ServiceNode {
     if (options?.node !== undefined && !target.includes("@")) target = nodeTarget(target, options.node);
@@ -308,7 +314,7 @@ export class RpcClient implements RpcCaller {
         return reply;
       } catch (err) {
         if (mayRetry(err, retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
-          this.options.selector.markDead(node.id);
+          this.dropNode(options, node.id, err);
           failure = err;
           continue;
         }

@@ -117,3 +117,43 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
     });
   });
 }
+
+test("a Go mqant node, subscribed to its node subject exactly, never receives the cancel", async () => {
+  let fired = false;
+  let notify: () => void = () => undefined;
+  const firedOnce = new Promise<void>((resolve) => (notify = resolve));
+  let started: () => void = () => undefined;
+  const pair = await startPair("nats", [waitingModule(() => {
+    fired = true;
+    notify();
+  })], { natsUrl: nats.url });
+  pair.server.onBeforeHandle(() => {
+    started();
+    return undefined;
+  });
+  try {
+    const [node] = await pair.client.getServersByType("svc");
+    assert.ok(node !== undefined);
+    // What a Go node does (nats_server.go: SubscribeSync on its address): one subscription, that exact subject.
+    const goLike = pair.client.nats!.subscribe(node.address);
+    const seen: number[] = [];
+    void (async () => {
+      for await (const msg of goLike) seen.push(msg.data.length);
+    })();
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const controller = new AbortController();
+    const call = pair.client.call("svc", "/untyped", ["x"], { signal: controller.signal, timeout: 10_000 });
+    await running;
+    controller.abort();
+    await assert.rejects(call, AbortedError);
+    await firedOnce;
+    assert.ok(fired);
+    await pair.client.nats!.flush();
+    await pair.server.nats!.flush();
+    goLike.unsubscribe();
+    // Empty messages are the caller's liveness probes (transport/liveness.ts), which a slow call may trigger.
+    assert.equal(seen.filter((n) => n > 0).length, 1, "the request only; no cancel reached the node's own subject");
+  } finally {
+    await pair.stop();
+  }
+});

@@ -233,7 +233,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
 }
 
 describe("middleware over NATS with two nodes", () => {
-  test("a killed node: with retry and a breaker installed, retry-safe calls all succeed on the other node", async () => {
+  test("a killed node: the breaker holds it back, and retry-safe calls all succeed on the other node", async () => {
     const registry = new MemoryRegistry();
     const modules = [echoModule("svc")];
     const base = { parseFlags: false, debug: false, registry, config: configFor(modules), nats: { servers: nats.url } } as const;
@@ -253,6 +253,7 @@ describe("middleware over NATS with two nodes", () => {
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => caller.callHandler<string>(safe, echo, [`n${i}`], { timeout: 3000 })));
       assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => `echo n${i}`));
       await assert.rejects(caller.callHandler(safe, echo, ["x"], { node: killed, timeout: 500 }), (err: unknown) => err instanceof NoneAvailableError || err instanceof CircuitOpenError || err instanceof NotFoundError);
+      assert.equal(breaker.state(killed), "open", "the node the client stepped over counts against it");
       assert.equal(breaker.state(a.nodeIds.svc!), "closed", "the live node's circuit stayed closed");
     } finally {
       await caller.stop();
