@@ -64,6 +64,11 @@ export class ChatClient {
     return this.rpc.callHandler<void>(chat, chat.handlers.join, [session, request], options);
   }
 
+  /** `join` fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
+  joinNR(session: Session, request: JoinRequest, options?: CallOptions): Promise<void> {
+    return this.rpc.callHandlerNR(chat, chat.handlers.join, [session, request], options);
+  }
+
   /**
    * Sends a line of text to the caller's room.
    * Wire name `HD_say` (gate handler: the first wire argument is the caller's session).
@@ -71,6 +76,11 @@ export class ChatClient {
    */
   say(session: Session, request: SayRequest, options?: CallOptions): Promise<SayReply> {
     return this.rpc.callHandler<SayReply>(chat, chat.handlers.say, [session, request], options);
+  }
+
+  /** `say` fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
+  sayNR(session: Session, request: SayRequest, options?: CallOptions): Promise<void> {
+    return this.rpc.callHandlerNR(chat, chat.handlers.say, [session, request], options);
   }
 }
 

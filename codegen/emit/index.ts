@@ -277,6 +277,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
       clientJsdoc: jsdoc(docs, "  "),
       serverJsdoc: jsdoc(docs, "  "),
       clientSignature: wrapList("  ", h.method, [...params.map((p) => `${p.name}: ${p.tsType}`), "options?: CallOptions"], `: Promise<${resultType}> {`),
+      nrSignature: wrapList("  ", `${h.method}NR`, [...params.map((p) => `${p.name}: ${p.tsType}`), "options?: CallOptions"], `: Promise<void> {`),
       serverSignature: wrapList("  ", h.method, [...params.map((p) => `${p.name}: ${p.tsType}`), "ctx: CallContext"], `: ${resultType} | Promise<${resultType}>;`),
       argList: params.map((p) => p.name).join(", "),
       implCall: wrapList("    ", `impl.${h.method}`, [...params.map((p, i) => `args[${i}] as ${p.tsType}`), "ctx"], ","),

@@ -107,6 +107,11 @@ export class {{clientClass}} {
 {{clientJsdoc}}{{clientSignature}}
     return this.rpc.callHandler<{{resultType}}>({{../binding}}, {{../binding}}.handlers.{{method}}, [{{argList}}], options);
   }
+
+  /** \`{{method}}\` fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
+{{nrSignature}}
+    return this.rpc.callHandlerNR({{../binding}}, {{../binding}}.handlers.{{method}}, [{{argList}}], options);
+  }
 {{/each}}
 }
 
