@@ -28,6 +28,7 @@ export class HandlerContext implements CallContext {
   private timer: NodeJS.Timeout | undefined;
   private stopReason: Error | undefined;
   private childLog: Logger | undefined;
+  private unfollow: (() => void) | undefined;
 
   private trace: string | undefined;
   private span: string | undefined;
@@ -96,8 +97,22 @@ export class HandlerContext implements CallContext {
     this.release();
   }
 
-  /** The call finished: drop the deadline timer. */
+  /**
+   * The caller's own signal (an in-process call): when it fires, so does this call's. The listener goes at
+   * release(), so a signal shared by many calls does not collect one per call.
+   */
+  followCaller(signal: AbortSignal): void {
+    const onAbort = (): void => this.abort(new AbortedError("canceled by the caller"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.unfollow = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** The call finished: drop the deadline timer and the caller's signal listener. */
   release(): void {
+    if (this.unfollow !== undefined) {
+      this.unfollow();
+      this.unfollow = undefined;
+    }
     if (this.timer === undefined) return;
     clearTimeout(this.timer);
     this.timer = undefined;

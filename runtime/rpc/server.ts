@@ -207,7 +207,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     }
     const trace = traceOf(args, undefined);
     const ctx = new HandlerContext(entry.name, deadline, caller, trace?.traceId, trace?.spanId, this.options.log, this);
-    signal?.addEventListener("abort", () => ctx.abort(new AbortedError("canceled by the caller")), { once: true });
+    if (signal !== undefined) ctx.followCaller(signal);
     this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
   }
 
@@ -242,6 +242,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
 
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
+    job.ctx.release();
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
       if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
@@ -255,6 +256,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     if (now > ctx.deadline) {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
+      ctx.release();
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
       this.next(job.entry.mode);

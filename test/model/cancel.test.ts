@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
 import { AbortedError, stringCodec, type ModuleDescriptor } from "../../runtime/index.js";
 import { NatsServer } from "../support/nats-server.js";
 import { startPair, testModule, type Mode } from "../support/apps.js";
@@ -153,6 +154,19 @@ test("a Go mqant node, subscribed to its node subject exactly, never receives th
     goLike.unsubscribe();
     // Empty messages are the caller's liveness probes (transport/liveness.ts), which a slow call may trigger.
     assert.equal(seen.filter((n) => n > 0).length, 1, "the request only; no cancel reached the node's own subject");
+  } finally {
+    await pair.stop();
+  }
+});
+
+test("in process, a signal shared by many calls keeps no listener per finished call", async () => {
+  const pair = await startPair("in-process", [testModule("svc", (ctx) => {
+    ctx.server.registerHandler(svc, wait, ((args: unknown[]) => `done ${String(args[0])}`) as never);
+  })]);
+  try {
+    const shared = new AbortController();
+    for (let i = 0; i < 50; i++) assert.equal(await pair.client.callHandler(svc, wait, [String(i)], { signal: shared.signal }), `done ${i}`);
+    assert.equal(EventEmitter.getEventListeners(shared.signal, "abort").length, 0);
   } finally {
     await pair.stop();
   }
