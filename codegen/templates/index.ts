@@ -151,6 +151,11 @@ export class {{gateClass}} {
       .request("{{../type}}", "{{wireName}}", {{requestType}}.toJson(request), options)
       .then({{convertResult}});
   }
+
+  /** \`{{method}}\` fire-and-forget: published without a msgId, so the gate sends no reply. */
+  {{method}}NR(request: {{requestType}}): void {
+    this.gate.notify("{{../type}}", "{{wireName}}", {{requestType}}.toJson(request));
+  }
 {{/each}}
 {{#each pushes}}
 
