@@ -51,6 +51,8 @@ export { Typed, Int64, Proto, Marshal, EncodedMessage, type EncodedArg } from ".
 export { TraceSpan } from "./rpc/trace.js";
 export type { SessionData } from "./codec/session.js";
 export { sessionCodec, type Session } from "./gate/session.js";
+// Typed pushes to gate clients (generated `<Module>Pushes` call it).
+export { sendPush, type PushTarget, type PushSender } from "./push/send.js";
 
 // The app.
 export { createApp, type App, type AppOptions, type BeforeHandleInfo } from "./app/app.js";

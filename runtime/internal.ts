@@ -30,6 +30,7 @@ export { RpcServer, type ServerHooks, type CompleteInfo, type HandleInfo, type R
 export { RpcClient, type RpcClientOptions } from "./rpc/client.js";
 export { HandlerContext, callLogger } from "./rpc/context.js";
 export * from "./gate/session.js";
+export * from "./push/send.js";
 export * from "./gate/gate.js";
 export * from "./gate/options.js";
 export { readFixedHeader } from "./gate/packets.js";

@@ -50,6 +50,7 @@ export interface ModuleNames {
   readonly handlersInterface: string;
   readonly registerFunction: string;
   readonly gateClass: string;
+  readonly pushesClass: string;
   readonly moduleClass: string;
   readonly file: string;
 }
@@ -62,6 +63,7 @@ export function moduleNames(module: ModuleModel): ModuleNames {
     handlersInterface: `${pascal}Handlers`,
     registerFunction: `register${pascal}`,
     gateClass: `${pascal}GateClient`,
+    pushesClass: `${pascal}Pushes`,
     moduleClass: `${pascal}Module`,
     file: moduleFileStem(module.type),
   };
@@ -249,7 +251,7 @@ function packageHasTypes(index: TypeIndex, pkg: string): boolean {
 }
 
 function declaredNames(names: ModuleNames): string[] {
-  return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass];
+  return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass, names.pushesClass];
 }
 
 function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, hasher: ContractHasher): string {
@@ -287,7 +289,13 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     name: p.name,
     topic: p.topic,
     codec: `${imports.declared(resolvedName(p.type))}.jsonCodec`,
+    messageType: imports.declared(resolvedName(p.type)),
   }));
+  if (pushes.length > 0) {
+    imports.use(RUNTIME, "sendPush", "value");
+    imports.use(RUNTIME, "PushTarget", "type");
+    imports.use(RUNTIME, "PushSender", "type");
+  }
   const moduleDoc = [module.doc.trim(), `Module \`${module.type}\` version ${module.version}.`].filter((l) => l !== "").join("\n");
   // Re-exported types need no import of their own; `imports.lines()` lists only what this file uses.
   const view = {
@@ -302,6 +310,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     handlers,
     pushes,
     clientClass: names.clientClass,
+    pushesClass: names.pushesClass,
     handlersInterface: names.handlersInterface,
     registerFunction: names.registerFunction,
   };

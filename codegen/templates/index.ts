@@ -129,6 +129,27 @@ export function {{registerFunction}}(server: ModuleServer, impl: {{handlersInter
   );
 {{/each}}
 }
+{{#if pushes.length}}
+
+/**
+ * Typed senders of the \`{{type}}\` module's pushes, from any module in any process: to a session, a list
+ * of sessions, or \`{ everyone: true }\` (mqant Send, SendBatch, BroadCast through the owning gates).
+ */
+export class {{pushesClass}} {
+  private readonly app: PushSender;
+
+  constructor(app: PushSender) {
+    this.app = app;
+  }
+{{#each pushes}}
+
+  /** Pushes \`{{name}}\` on \`{{topic}}\`; resolves with the number of connections it was handed to. */
+  {{name}}(target: PushTarget, push: {{messageType}}): Promise<number> {
+    return sendPush(this.app, {{../binding}}.pushes.{{name}}, target, push);
+  }
+{{/each}}
+}
+{{/if}}
 `;
 
 export const gateTemplate = `${header}
