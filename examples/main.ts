@@ -11,7 +11,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Gate, HttpGatewayModule, NatsKvRegistry, connectNats, createApp, type Module } from "mqgen/runtime";
+import { Gate, HttpGatewayModule, MetricsModule, NatsKvRegistry, OpsConsole, connectNats, createApp, type Module } from "mqgen/runtime";
 import { helloworld } from "../generated/helloworld.js";
 import { ResultInfo, Req, Rsp, rpctest } from "../generated/rpctest.js";
 import { HelloworldModule } from "./modules/helloworld.module.js";
@@ -42,6 +42,10 @@ const argv = process.argv.slice(2);
 const nats = natsUrl(argv);
 const configPath = argv.some((a) => a === "-conf" || a.startsWith("-conf=") || a === "--conf") ? undefined : findConfig();
 const web = new WebModule();
+// The ops console (a live page of nodes and per-handler calls/s, errors, p50/p99) and, for processes
+// without it, the Prometheus endpoint with /healthz and /readyz.
+const opsConsole = new OpsConsole({ title: "example app" });
+const metrics = new MetricsModule();
 const modules: Module[] = [
   new HelloworldModule(),
   new RpctestModule(),
@@ -53,6 +57,8 @@ const modules: Module[] = [
   new ChatModule(),
   new WebChatModule(),
   new HttpGatewayModule({ descriptors: [helloworld, rpctest], messages: [Req, Rsp, ResultInfo] }),
+  opsConsole,
+  metrics,
 ];
 
 
@@ -81,6 +87,10 @@ app.onStartup((started) => {
   if (started.nodeIds.HttpGateway !== undefined) {
     lines.push(`  http:  curl -d '{"name":"mqant"}' http://127.0.0.1:8090/helloworld/sayHi`);
   }
+  if (started.nodeIds.OpsConsole !== undefined) {
+    lines.push(`  ops:   open ${opsConsole.url ?? "?"} (live console; also /metrics, /healthz, /readyz)`);
+  }
+  if (started.nodeIds.Metrics !== undefined) lines.push(`  metrics: ${metrics.url ?? "?"}/metrics (/healthz, /readyz)`);
   if (running.length === 0) lines.push("  (no module of this example is configured for this process group)");
   lines.push("  Ctrl-C stops it gracefully.");
   process.stdout.write(lines.join("\n") + "\n");

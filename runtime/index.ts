@@ -21,7 +21,6 @@ export {
   RegistryError,
   ProtocolError,
   NotStartedError,
-  CircuitOpenError,
   type ErrorCode,
 } from "./errors.js";
 
@@ -84,3 +83,6 @@ export type { HttpGatewayOptions, HttpGatewayHandler, HttpErrorBody } from "./ht
 export { registerHttpRoute, type HttpRouteHandler } from "./http/backend.js";
 export { apiResponse, apiBodyText, type ApiRequest, type ApiResponse, type ApiPair } from "./codec/api.js";
 export { listenHttp, closeHttp } from "./http/listen.js";
+
+// Operations: metrics and probes, the live console, and a Go mqant trace argument from the active span.
+export { MetricsModule, type MetricsModuleOptions, OpsConsole, type OpsConsoleOptions, traceSpanOf } from "./ops/index.js";

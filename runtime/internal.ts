@@ -54,3 +54,5 @@ export type { Endpoint, LocalSink, WireResponder } from "./transport/endpoint.js
 export { protocolOf, type ProtocolInternals } from "./transport/nats-internals.js";
 export { isPublishableSubject, MAX_SUBJECT_LENGTH } from "./transport/subject.js";
 export { escapeForLog, previewBytes, ThrottledLog } from "./log/throttle.js";
+export * from "./ops/index.js";
+export { MicroResponder, NodeStats, EndpointStats } from "./observe/micro.js";

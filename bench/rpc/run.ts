@@ -77,7 +77,9 @@ function firstLine(error: unknown): string {
 const env = await environment();
 const outcomes = new Map<string, ScenarioOutcome>();
 const running: Running[] = [];
-for (const scenario of scenarios) {
+// BENCH_ONLY=a,b measures just those scenarios (goals over the others then read "not measured").
+const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter((s) => s !== "");
+for (const scenario of only.length === 0 ? scenarios : scenarios.filter((s) => only.includes(s.name))) {
   const outcome: ScenarioOutcome = { name: scenario.name, label: scenario.label, rounds: [] };
   outcomes.set(scenario.name, outcome);
   try {
@@ -133,7 +135,8 @@ for (const outcome of outcomes.values()) {
   };
   summaries.set(outcome.name, outcome.error === undefined ? base : { ...base, error: outcome.error });
 }
-const get = (name: string): Summary => summaries.get(name)!;
+const get = (name: string): Summary =>
+  summaries.get(name) ?? { name, label: name, serialPerSec: Number.NaN, p50Us: Number.NaN, p99Us: Number.NaN, concurrentPerSec: Number.NaN, rounds: 0 };
 
 const goals: GoalResult[] = [
   judge(
@@ -179,6 +182,48 @@ const goals: GoalResult[] = [
     "atLeast",
     1,
   ),
+  judge(
+    "tracing on, no SDK: 64 in flight ≥ 0.95× mqgen with tracing and metrics off (calls/s)",
+    get("mqgen-nats-tracing").concurrentPerSec,
+    get("mqgen-nats-ops-off").concurrentPerSec,
+    "atLeast",
+    0.95,
+  ),
+  judge(
+    "metrics on: 64 in flight ≥ 0.95× mqgen with tracing and metrics off (calls/s)",
+    get("mqgen-nats-metrics").concurrentPerSec,
+    get("mqgen-nats-ops-off").concurrentPerSec,
+    "atLeast",
+    0.95,
+  ),
+  judge(
+    "in process, tracing on, no SDK: 64 in flight ≥ 0.95× both off (calls/s)",
+    get("mqgen-local-tracing").concurrentPerSec,
+    get("mqgen-local-ops-off").concurrentPerSec,
+    "atLeast",
+    0.95,
+  ),
+  judge(
+    "in process, metrics on: 64 in flight ≥ 0.95× both off (calls/s)",
+    get("mqgen-local-metrics").concurrentPerSec,
+    get("mqgen-local-ops-off").concurrentPerSec,
+    "atLeast",
+    0.95,
+  ),
+  judge(
+    "in process, tracing with the OTel SDK (reported, no target): 64 in flight vs both off",
+    get("mqgen-local-otel-sdk").concurrentPerSec,
+    get("mqgen-local-ops-off").concurrentPerSec,
+    "atLeast",
+    0,
+  ),
+  judge(
+    "tracing with the OTel SDK exporting (reported, no target): 64 in flight vs both off",
+    get("mqgen-nats-otel-sdk").concurrentPerSec,
+    get("mqgen-nats-ops-off").concurrentPerSec,
+    "atLeast",
+    0,
+  ),
 ];
 
 const rows = [...summaries.values()].map((s) => [
@@ -196,7 +241,8 @@ console.log(formatTable(["scenario", "1 in flight /s", "p50 µs", "p99 µs", "64
 for (const s of summaries.values()) if (s.error !== undefined) console.log(`${s.label}: not measured — ${s.error}`);
 console.log(`\n${formatGoals(goals)}\n`);
 
-const path = writeResult("rpc", {
+// A subset run (BENCH_ONLY) writes its own file, never over the full run's rpc.json.
+const path = writeResult(only.length === 0 ? "rpc" : (process.env["BENCH_RESULT"] ?? "rpc-subset"), {
   benchmark: "rpc",
   environment: env,
   method: {

@@ -10,6 +10,7 @@ import {
   type StopServer,
 } from "./peers.js";
 import { startMqgenClient, startMqgenLocal, startMqgenServer } from "./mqgen.js";
+import { opsClient, opsLocal, opsServer } from "./ops.js";
 
 export interface Scenario {
   readonly name: string;
@@ -51,6 +52,15 @@ export const scenarios: readonly Scenario[] = [
   },
   { name: "moleculer-local", label: "Moleculer 0.15 local (in process)", startClient: () => startMoleculerLocal() },
   { name: "mqgen-local", label: "mqgen in process", startClient: () => startMqgenLocal() },
+  // Operations (docs/operations.md): the cost of tracing and metrics against mqgen with both off.
+  { name: "mqgen-nats-ops-off", label: "mqgen over NATS, tracing and metrics off", startServer: opsServer("off"), startClient: opsClient("off"), jetstream: true },
+  { name: "mqgen-nats-tracing", label: "mqgen over NATS, tracing on (no SDK)", startServer: opsServer("tracing"), startClient: opsClient("tracing"), jetstream: true },
+  { name: "mqgen-nats-metrics", label: "mqgen over NATS, metrics on", startServer: opsServer("metrics"), startClient: opsClient("metrics"), jetstream: true },
+  { name: "mqgen-nats-otel-sdk", label: "mqgen over NATS, tracing with the OTel SDK", startServer: opsServer("sdk"), startClient: opsClient("sdk"), jetstream: true },
+  { name: "mqgen-local-ops-off", label: "mqgen in process, tracing and metrics off", startClient: opsLocal("off") },
+  { name: "mqgen-local-tracing", label: "mqgen in process, tracing on (no SDK)", startClient: opsLocal("tracing") },
+  { name: "mqgen-local-metrics", label: "mqgen in process, metrics on", startClient: opsLocal("metrics") },
+  { name: "mqgen-local-otel-sdk", label: "mqgen in process, tracing with the OTel SDK", startClient: opsLocal("sdk") },
 ];
 
 export function scenarioNamed(name: string): Scenario {

@@ -33,6 +33,7 @@ import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
+import { OpsHub, localNode, type ObserveOptions } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { AppHandle, Module, ModuleContext, ModuleSettings } from "./types.js";
@@ -40,7 +41,7 @@ import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, isNatsConnection, startO
 import { MiddlewareStack } from "../middleware/chain.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
 
-export interface AppOptions {
+export interface AppOptions extends ObserveOptions {
   /** Console logging (mqant Debug; default true as mqant). */
   readonly debug?: boolean;
   /** Module group of this process (default "development", or -pid). */
@@ -133,6 +134,7 @@ export interface App extends AppHandle {
   use(middleware: Middleware, options?: UseOptions): void;
   /** Resolves once a node of every type is routable; NoneAvailableError naming the missing after `timeoutMs` (30 s). */
   waitFor(types: readonly string[], options?: { readonly timeoutMs?: number }): Promise<void>;
+  readonly ops: OpsHub;
 }
 
 class DefaultApp implements App {
@@ -165,6 +167,7 @@ class DefaultApp implements App {
   private stopping: Promise<void> | undefined;
   private readonly stopWaiters: (() => void)[] = [];
   private timeoutMs = 10_000;
+  readonly ops = new OpsHub();
 
   constructor(private readonly options: AppOptions) {
     this.flags = options.parseFlags === false ? {} : parseFlags(options.argv ?? process.argv.slice(2));
@@ -173,6 +176,7 @@ class DefaultApp implements App {
     this.schemaMismatch = options.schemaMismatch ?? "reject";
     this.registry = options.registry ?? new MemoryRegistry();
     this.ownsRegistry = options.registry === undefined;
+    this.ops.serviceRegistry = this.registry;
     this.bootLog = createLogger({
       debug: options.debug ?? true,
       processId: this.processId,
@@ -323,10 +327,10 @@ class DefaultApp implements App {
 
   async start(modules: readonly Module[]): Promise<void> {
     if (this.state !== "new") throw new MqgenError("CLOSED", `app already ${this.state}`);
-    this.state = "starting";
+    this.state = this.ops.state = "starting";
     try {
       await this.startInner(modules);
-      this.state = "running";
+      this.state = this.ops.state = "running";
     } catch (err) {
       this.log.error({ err }, `start failed: ${(err as Error).message}`);
       await this.stop("start failed").catch(() => undefined);
@@ -371,7 +375,7 @@ class DefaultApp implements App {
         }
         this.ownsConnection = true;
       }
-      this.watchConnection(this.connection);
+      this.ops.attachNats(this.connection, this.log, this.options.micro !== false);
     }
 
     this.selectorInstance = new Selector({
@@ -392,6 +396,7 @@ class DefaultApp implements App {
       log: this.log,
       schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
       middleware: this.middleware,
+      ...this.ops.clientOptions(this.options.tracing),
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
@@ -433,6 +438,7 @@ class DefaultApp implements App {
       log,
       logCalls: config.rpc.log,
       middleware: this.middleware,
+      ...this.ops.serverOptions(m.type, nodeId, this.options.tracing),
     });
     const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
     const metadata: Record<string, string> = {
@@ -442,7 +448,7 @@ class DefaultApp implements App {
       version: m.version,
     };
     const registrar = new Registrar({
-      registry: this.registry,
+      registry: this.ops.observeRegistry(this.registry),
       ttlMs: this.options.registerTtlMs ?? 20_000,
       intervalMs: this.options.registerIntervalMs ?? 10_000,
       log,
@@ -481,16 +487,8 @@ class DefaultApp implements App {
         .then(() => m.run?.(running.abort.signal))
         .catch((err: unknown) => log.error({ err }, `module ${m.type} run() failed`));
     }
+    this.ops.nodeStarted(localNode(m, nodeId, address, metadata, server, registrar));
     log.info(`module ${m.type} started as ${nodeId} at ${address}`);
-  }
-
-  private watchConnection(nc: NatsConnection): void {
-    void (async () => {
-      for await (const status of nc.status()) {
-        if (status.type === "disconnect") this.log.warn(`nats: disconnected from ${String(status.data)}, reconnecting`);
-        else if (status.type === "reconnect") this.log.info(`nats: reconnected to ${String(status.data)}`);
-      }
-    })().catch(() => undefined);
   }
 
   stop(reason = "stop requested"): Promise<void> {
@@ -501,7 +499,7 @@ class DefaultApp implements App {
 
   private async stopInner(reason: string): Promise<void> {
     const wasStarted = this.state !== "new";
-    this.state = "stopping";
+    this.state = this.ops.state = "stopping";
     const killWait = this.options.killWaitMs ?? 60_000;
     const deadline = Date.now() + killWait;
     const remaining = (): number => Math.max(0, deadline - Date.now());
@@ -538,6 +536,7 @@ class DefaultApp implements App {
         log.error({ err }, `module ${m.module.type}: onDestroy() failed`);
       }
       this.local.remove(m.nodeId);
+      this.ops.nodeStopped(m.nodeId);
     }
     for (const hook of this.destroy) {
       try {
@@ -565,7 +564,7 @@ class DefaultApp implements App {
     } else if (wasStarted) {
       log.info("app stopped");
     }
-    this.state = "stopped";
+    this.state = this.ops.state = "stopped";
     this.appLogger?.close();
     this.bi?.close();
     for (const waiter of this.stopWaiters.splice(0)) waiter();

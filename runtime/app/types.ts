@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import type { ArgSerializer, CallOptions, ModuleServer, RawResult, RpcCaller } from "../descriptor.js";
 import type { AppConfig } from "./config.js";
+import type { OpsHub } from "../observe/hooks.js";
 
 /** One entry of `Module.<type>[]` in server.json. */
 export interface ModuleSettings {
@@ -39,6 +40,8 @@ export interface AppHandle extends RpcCaller {
   ): Promise<void>;
   /** mqant AddRPCSerialize. */
   addSerializer(serializer: ArgSerializer): void;
+  /** Observation hooks (runtime/observe); the app always has one, other AppHandle implementations may not. */
+  readonly ops?: OpsHub;
 }
 
 /** What a module gets in onInit. */

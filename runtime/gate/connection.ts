@@ -3,6 +3,7 @@
  * cuts whole frames for the parser, dispatches packets to one handler per packet type, caps unsent bytes,
  * and runs the CONNECT and keepalive timers.
  */
+import type { GateObserver } from "../observe/hooks.js";
 import type { Packet } from "mqtt-packet";
 import { parseConnectFrame, parseFrame } from "./framing.js";
 import { PacketType, publishQos0, readFixedHeader } from "./packets.js";
@@ -42,6 +43,8 @@ export interface GateLog {
 /** What a connection needs from its gate. */
 export interface ConnectionHost {
   readonly options: ResolvedGateOptions;
+  /** Publish counters (runtime/ops), when attached. */
+  readonly observer?: GateObserver | undefined;
   readonly nodeId: string;
   readonly log: GateLog;
   authenticate(info: ConnectInfo): number | Promise<number>;
@@ -259,6 +262,7 @@ export class Connection {
 
   /** Down-link message (QoS 0, as mqant). */
   publish(topic: string, payload: Uint8Array): void {
+    this.host.observer?.publish("out", payload.length);
     this.write(publishQos0(topic, payload));
   }
 

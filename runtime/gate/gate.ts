@@ -30,6 +30,8 @@ export type { GateBackend } from "./router.js";
 import { registerSessionHandlers, type SessionHost } from "./session-handlers.js";
 import { ensureGateSerializer } from "./session.js";
 import { cloneSessionData as copyOf } from "../codec/session.js";
+import type { GateObserver, OpsHub } from "../observe/hooks.js";
+import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../observe/tracing.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;
@@ -52,6 +54,8 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   private httpServer: HttpServer | undefined;
   private wsServer: WebSocketServer | undefined;
   private readonly allConnections = new Set<Connection>();
+  /** Refusals, closes and publishes for the metrics (runtime/ops), when attached. */
+  observer: GateObserver | undefined;
 
   constructor(app: GateApp, options: ResolvedGateOptions, nodeId: string, log: GateLog = silentLog) {
     this.app = app;
@@ -127,12 +131,18 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   // ConnectionAcceptor -------------------------------------------------------------------------------
 
   admit(socket: Socket): boolean {
-    if (this.admitted.size >= this.options.maxConnections) return false;
+    if (this.admitted.size >= this.options.maxConnections) {
+      this.observer?.refused("max_connections");
+      return false;
+    }
     const now = Date.now();
     const rate = this.options.connectionsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
     this.tokensAt = now;
-    if (this.tokens < 1) return false;
+    if (this.tokens < 1) {
+      this.observer?.refused("rate");
+      return false;
+    }
     this.tokens -= 1;
     this.admitted.add(socket);
     return true;
@@ -182,6 +192,10 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     const session = connection.session;
     if (session === undefined) return;
     this.bySessionId.set(session.sessionId, connection);
+    // The connection's mqant trace (session TraceId/SpanId) is the parent of all it does (runtime/observe/tracing.ts).
+    if (tracingActive()) {
+      instantSpan("Gate CONNECT", SpanKind.SERVER, { "mqgen.gate.client_id": connection.clientId ?? "", "mqgen.gate.session": session.sessionId, "mqgen.node": this.nodeId }, sessionContext(session.traceId, session.spanId));
+    }
     for (const listener of this.options.listeners) {
       if (listener.connect === undefined) continue;
       // mqant calls Connect in a goroutine: a slow listener must not hold up the client.
@@ -197,6 +211,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
 
   connectionClosed(connection: Connection, opened: boolean): void {
     this.allConnections.delete(connection);
+    this.observer?.closed(connection.closeReason ?? "closed", opened);
     const session = connection.session;
     try {
       this.options.onConnectionClosed?.({
@@ -219,6 +234,13 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   }
 
   route(connection: Connection, topic: string, payload: Buffer): void {
+    this.observer?.publish("in", payload.length);
+    const session = connection.session;
+    if (session !== undefined && tracingActive()) {
+      // The backend call's client span becomes a child of the connection's trace.
+      otelContext.with(sessionContext(session.traceId, session.spanId), () => this.router.route(connection, topic, payload));
+      return;
+    }
     this.router.route(connection, topic, payload);
   }
 
@@ -246,6 +268,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     let payload: Uint8Array | null = body;
     if (this.options.sendMessageHook !== undefined) payload = this.options.sendMessageHook(copyOf(session), topic, body);
     if (payload === null) return false;
+    if (tracingActive()) instantSpan(`Gate push ${topic}`, SpanKind.PRODUCER, { "messaging.destination.name": topic, "mqgen.gate.session": session.sessionId }, otelContext.active());
     connection.publish(topic, payload);
     return true;
   }
@@ -288,6 +311,7 @@ export class Gate implements Module {
   readonly version: string;
   private readonly gateOptions: GateOptions;
   private gateServer: GateServer | undefined;
+  private ops: OpsHub | undefined;
 
   constructor(options: GateOptions = {}) {
     this.gateOptions = options;
@@ -314,12 +338,16 @@ export class Gate implements Module {
     };
     const server = new GateServer(ctx.app, options, ctx.nodeId, log);
     registerSessionHandlers(ctx.server, server);
+    server.observer = ctx.app.ops?.gate;
     await server.listen();
     this.gateServer = server;
+    this.ops = ctx.app.ops;
+    this.ops?.addGate(server);
     ctx.log.info({ tcp: server.tcpPort, ws: server.wsPort }, `gate ${ctx.nodeId} listening`);
   }
 
   async onDestroy(): Promise<void> {
+    if (this.gateServer !== undefined) this.ops?.removeGate(this.gateServer);
     await this.gateServer?.close();
     this.gateServer = undefined;
   }

@@ -5,6 +5,7 @@
  *
  * It is a plain node:http request listener so users can mount it in their own server, next to other routes.
  */
+import { endSpan, otelContext, startHttpSpan, tracingActive } from "../observe/tracing.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { AppHandle } from "../app/types.js";
@@ -82,6 +83,8 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
       typedRoutes.set(`/${module.type}/${handler.method}`, { module, handler });
     }
   }
+  // Route templates for the request metrics (runtime/ops): bounded label values, never the raw path.
+  const routeOf = new WeakMap<IncomingMessage, string>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? "/";
@@ -120,6 +123,7 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
       options.timeoutMs === undefined ? { signal: abort.signal } : { signal: abort.signal, timeout: options.timeoutMs };
 
     const typed = typedRoutes.get(path);
+    routeOf.set(req, typed !== undefined ? path : "/:module/*");
     if (typed !== undefined) {
       await serveTyped(req, res, typed, callOptions);
       return;
@@ -200,8 +204,29 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
   };
 
   return (req, res) => {
-    handle(req, res).catch((err: unknown) => writeError(req, res, err));
+    if (tracingActive()) {
+      // Honours an incoming traceparent; the backend call's client span is a child of this one.
+      const scope = startHttpSpan(req.method ?? "GET", req.headers["traceparent"]);
+      res.once("finish", () => {
+        const route = routeOf.get(req);
+        if (route !== undefined) scope.span.updateName(`${req.method ?? "GET"} ${route}`);
+        scope.span.setAttribute("http.response.status_code", res.statusCode);
+        endSpan(scope.span, res.statusCode >= 500 ? `HTTP ${res.statusCode}` : undefined);
+      });
+      otelContext.with(scope.context, () => serve(req, res));
+      return;
+    }
+    serve(req, res);
   };
+
+  function serve(req: IncomingMessage, res: ServerResponse): void {
+    const ops = app.ops;
+    if (ops?.hasListeners === true) {
+      const started = performance.now();
+      res.once("finish", () => ops.http.request(routeOf.get(req) ?? "other", req.method ?? "", res.statusCode, performance.now() - started));
+    }
+    handle(req, res).catch((err: unknown) => writeError(req, res, err));
+  }
 }
 
 function normalizePrefix(prefix: string | undefined): string {

@@ -7,10 +7,10 @@
  */
 import { hostname as osHostname } from "node:os";
 import type { Logger } from "pino";
-import { AbortedError, BadArgumentError, ClosedError, NoneAvailableError, RemoteError, errorFromWire, isNodeFailure, isRetryable } from "../errors.js";
+import { AbortedError, BadArgumentError, ClosedError, NoneAvailableError, RemoteError, errorFromWire, isNodeFailure } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";
-import type { NatsTransport, ReplyHandler } from "../transport/nats.js";
+import type { NatsTransport } from "../transport/nats.js";
 import type { LocalTransport } from "../transport/local.js";
 import type { RpcServer } from "./server.js";
 import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
@@ -26,6 +26,9 @@ import type {
 import { newCid } from "../codec/ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
 import { noteNode, runClientChain, type MiddlewareStack } from "../middleware/chain.js";
+import { TypedReply, asOnWire, encodeTypedArgs, mayRetry, type TypedArgs } from "./typed.js";
+import type { ClientObserver } from "../observe/hooks.js";
+import { trackOf, traced, tracingActive } from "../observe/tracing.js";
 
 export interface RpcClientOptions {
   readonly selector: Selector;
@@ -43,6 +46,10 @@ export interface RpcClientOptions {
   readonly schemaGuard?: SchemaGuard;
   /** The app's middleware; its client chain wraps every call to a module it applies to. */
   readonly middleware?: MiddlewareStack;
+  /** Retry counter (runtime/ops). */
+  readonly observer?: ClientObserver;
+  /** Client spans when an OpenTelemetry SDK is registered (default true). */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -61,15 +68,6 @@ function deadlineAfter(timeout: number, now: number): number {
   return deadline > LATEST_DEADLINE ? LATEST_DEADLINE : deadline;
 }
 
-/**
- * May this failure move on to another node? Only when the node itself failed (gone, stopping) and the
- * runtime's retry policy (errors.ts) allows it: a request that never ran may move on for any call, one
- * that may have run only for retry-safe handlers. Other retries are the retry middleware's.
- */
-function mayRetry(err: unknown, retrySafe: boolean): boolean {
-  return isNodeFailure(err) && isRetryable(err, retrySafe);
-}
-
 export class RpcClient implements RpcCaller {
   private readonly hostname: string;
   private readonly maxAttempts: number;
@@ -78,6 +76,10 @@ export class RpcClient implements RpcCaller {
   constructor(private readonly options: RpcClientOptions) {
     this.hostname = options.hostname ?? osHostname();
     this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  private get tracing(): boolean {
+    return this.options.tracing !== false && tracingActive();
   }
 
   // --- RpcCaller ---
@@ -89,14 +91,24 @@ export class RpcClient implements RpcCaller {
     return runClientChain(chain, info, options, this.deadlineOf(options?.timeout), (o) => this.callDirect(target, fn, args, o));
   }
 
-  private async callDirect(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+  private callDirect(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+    if (this.tracing) return traced(typeOf(target), fn, () => this.callUntraced(target, fn, args, options));
+    return this.callUntraced(target, fn, args, options);
+  }
+
+  private async callUntraced(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const encoded = encodeArgs(args, this.options.serializers);
     const reply = await this.send(target, fn, encoded.argsType, encoded.args, options, false);
     if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
     return decodeArg(reply.resultType, reply.result, this.options.serializers);
   }
 
-  async callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
+  callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callNRUntraced(target, fn, args, options));
+    return this.callNRUntraced(target, fn, args, options);
+  }
+
+  private async callNRUntraced(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
     const encoded = encodeArgs(args, this.options.serializers);
     await this.sendNR(target, fn, encoded.argsType, encoded.args, options);
   }
@@ -115,6 +127,11 @@ export class RpcClient implements RpcCaller {
   }
 
   private callHandlerDirect<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+    if (this.tracing) return traced(module.type, handler.wireName, () => this.callHandlerUntraced<R>(module, handler, args, options));
+    return this.callHandlerUntraced<R>(module, handler, args, options);
+  }
+
+  private callHandlerUntraced<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
     // Fast path: a cached node of this process serving the same contract — straight into its queue.
     if (!this.closed && options?.node === undefined && options?.select === undefined) {
       const node = this.options.selector.trySelect(module.type, undefined);
@@ -178,6 +195,7 @@ export class RpcClient implements RpcCaller {
     deadline: number,
   ): Promise<R> {
     if (!mayRetry(err, handler.retrySafe)) return Promise.reject(err as Error);
+    this.options.observer?.retry(module.type, handler.wireName);
     this.dropNode(options, node.id, err);
     const remaining = deadline - Date.now();
     return this.callHandlerRouted<R>(module, handler, args, { ...options, timeout: remaining > 0 ? remaining : 1 });
@@ -211,6 +229,7 @@ export class RpcClient implements RpcCaller {
           const mapped = err instanceof RemoteError ? errorFromWire(err.message) : err;
           if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
             this.dropNode(options, node.id, mapped);
+            this.options.observer?.retry(module.type, handler.wireName);
             failure = mapped;
             continue;
           }
@@ -227,6 +246,7 @@ export class RpcClient implements RpcCaller {
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.dropNode(options, node.id, err);
+          this.options.observer?.retry(module.type, handler.wireName);
           failure = err;
           continue;
         }
@@ -236,7 +256,12 @@ export class RpcClient implements RpcCaller {
     }
   }
 
-  async callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+  callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+    if (this.tracing) return traced(module.type, handler.wireName, () => this.callHandlerNRUntraced(module, handler, args, options));
+    return this.callHandlerNRUntraced(module, handler, args, options);
+  }
+
+  private async callHandlerNRUntraced(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
     const { argsType, encoded } = encodeTypedArgs(module, handler, args);
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
     // Contract check as in callHandler (a node addressed by id is not checked for fire-and-forget calls).
@@ -255,12 +280,22 @@ export class RpcClient implements RpcCaller {
     return runClientChain(chain, info, options, this.deadlineOf(options?.timeout), send) as Promise<RawResult>;
   }
 
-  private async callArgsDirect(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+  private callArgsDirect(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+    if (this.tracing) return traced(typeOf(target), fn, () => this.callArgsUntraced(target, fn, argsType, args, options));
+    return this.callArgsUntraced(target, fn, argsType, args, options);
+  }
+
+  private async callArgsUntraced(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
     const reply = await this.send(target, fn, [...argsType], [...args], options, false);
     return { resultType: reply.resultType, result: reply.result, error: reply.error };
   }
 
-  async callArgsNR(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
+  callArgsNR(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
+    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callArgsNRUntraced(target, fn, argsType, args, options));
+    return this.callArgsNRUntraced(target, fn, argsType, args, options);
+  }
+
+  private async callArgsNRUntraced(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<void> {
     await this.sendNR(target, fn, [...argsType], [...args], options);
   }
 
@@ -315,6 +350,7 @@ export class RpcClient implements RpcCaller {
       } catch (err) {
         if (mayRetry(err, retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
           this.dropNode(options, node.id, err);
+          this.options.observer?.retry(typeOf(target), fn);
           failure = err;
           continue;
         }
@@ -356,7 +392,8 @@ export class RpcClient implements RpcCaller {
       cid: newCid(),
       fn,
       replyTo: "",
-      track: "",
+      // W3C traceparent of the active client span (mqant never uses Track; Go nodes ignore it).
+      track: this.tracing ? trackOf() : "",
       expired: deadline,
       reply: true,
       argsType,
@@ -368,69 +405,6 @@ export class RpcClient implements RpcCaller {
 
   close(): void {
     this.closed = true;
-  }
-}
-
-/**
- * In-process arguments as the handler would have decoded them from the wire: through the param codec's
- * encode and decode, so the same values are refused (an int32 of 1.5, a negative uint32 deep in a
- * message) and the same conversions happen (a float32 0.1 arrives as 0.10000000149011612).
- */
-function asOnWire(params: HandlerDescriptor["params"], args: readonly unknown[]): unknown[] {
-  const copies = new Array<unknown>(args.length);
-  for (let i = 0; i < args.length; i++) {
-    const codec = params[i]?.codec;
-    copies[i] = codec === undefined ? args[i] : codec.decode(codec.encode(args[i]), codec.tag);
-  }
-  return copies;
-}
-
-interface TypedArgs {
-  readonly argsType: string[];
-  readonly encoded: Uint8Array[];
-}
-
-/** A typed call's arguments as mqant tags and bytes, each through its param codec (the last one repeats). */
-function encodeTypedArgs(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[]): TypedArgs {
-  const params = handler.params;
-  const argsType = new Array<string>(args.length);
-  const encoded = new Array<Uint8Array>(args.length);
-  for (let i = 0; i < args.length; i++) {
-    const codec = (params[i] ?? params[params.length - 1])?.codec;
-    if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
-    argsType[i] = codec.tag;
-    encoded[i] = codec.encode(args[i]);
-  }
-  return { argsType, encoded };
-}
-
-/** One typed remote call's reply handling: decode in the subscription callback, retry when allowed. */
-class TypedReply<R> implements ReplyHandler<R> {
-  constructor(
-    private readonly client: RpcClient,
-    private readonly node: ServiceNode,
-    private readonly module: ModuleDescriptor,
-    private readonly handler: HandlerDescriptor,
-    private readonly args: readonly unknown[],
-    private readonly options: CallOptions | undefined,
-    private readonly deadline: number,
-  ) {}
-
-  onReply(reply: ResultInfo): R | Promise<R> {
-    if (reply.error !== "") {
-      const error = errorFromWire(reply.error, reply.errorCode);
-      if (!mayRetry(error, this.handler.retrySafe)) throw error;
-      return this.retry(error);
-    }
-    return this.handler.result.decode(reply.result, reply.resultType) as R;
-  }
-
-  onError(error: Error): Promise<R> | undefined {
-    return mayRetry(error, this.handler.retrySafe) ? this.retry(error) : undefined;
-  }
-
-  private retry(error: Error): Promise<R> {
-    return this.client.retryTyped<R>(error, this.node, this.module, this.handler, this.args, this.options, this.deadline);
   }
 }
 

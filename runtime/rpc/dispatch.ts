@@ -3,6 +3,7 @@
  * the caller's trace, mqant's argument-count error text, and an error's text for ResultInfo.Error.
  */
 import { BIND_CALLER, type HandlerDescriptor } from "../descriptor.js";
+import { BusyError } from "../errors.js";
 import { TraceSpan } from "./trace.js";
 
 export function errorText(error: unknown): string {
@@ -33,6 +34,15 @@ export function traceOf(args: readonly unknown[], argsType: readonly string[] | 
     }
   }
   return undefined;
+}
+
+/** mqgen's refusal past the queue bound (mqant has none). */
+export function busyError(type: string, fn: string, at: { readonly running: number; readonly queued: number }, maxConcurrent: number): BusyError {
+  return new BusyError(`${type} rpc func(${fn}) busy: ${at.running} running, ${at.queued} queued (Rpc.MaxCoroutine=${maxConcurrent})`);
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 /** Go's %v of [][]byte, as in mqant's "The number of params" message. */

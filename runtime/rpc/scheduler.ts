@@ -26,6 +26,9 @@ export class Fifo<T> {
     }
     return item;
   }
+  forEach(visit: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) visit(this.items[i] as T);
+  }
 }
 
 /** What submit() did with a job: started it, queued it, or refused it because its queue is full. */
@@ -66,6 +69,15 @@ export class Scheduler<J> {
     if (this.goQueue.length >= this.maxQueue) return { running: this.goRunning, queued: this.goQueue.length };
     this.goQueue.push(job);
     return "queued";
+  }
+
+  /** Queued (not running) jobs counted by `key`; walks both queues, for scrape-time gauges. */
+  countQueued(key: (job: J) => string): Map<string, number> {
+    const out = new Map<string, number>();
+    const count = (job: J): void => void out.set(key(job), (out.get(key(job)) ?? 0) + 1);
+    this.serialQueue.forEach(count);
+    this.goQueue.forEach(count);
+    return out;
   }
 
   /** A job of `mode` finished: its slot goes to the next queued job. */

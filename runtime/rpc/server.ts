@@ -30,8 +30,9 @@ import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.j
 import { Scheduler } from "./scheduler.js";
 import { runServerChain } from "../middleware/chain.js";
 import { CancelBook, cancelKey } from "./cancel.js";
-import { errorText, goBytesList, paramCountError, traceOf } from "./dispatch.js";
+import { busyError, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
 import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
+import { localSpan, outcomeOf, refused, runIn, settled, wireSpan, type SpanScope } from "./server-observe.js";
 
 export type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec };
 
@@ -54,6 +55,7 @@ interface Job {
   readonly replyTo: string;
   readonly respond: WireResponder | undefined;
   readonly sink: LocalSink | undefined;
+  readonly trace: SpanScope | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -166,7 +168,8 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
         `rpc ${req.fn} from ${req.caller || "?"} arrived ${now - deadline} ms after its deadline; dropped (check clock sync between hosts)`,
       );
     }
-    const ctx = new HandlerContext(entry.name, deadline, req.caller, traceId, spanId, this.options.log, this);
+    const traced = wireSpan(this.options.tracing, this.type, this.nodeId, req, traceId, spanId);
+    const ctx = new HandlerContext(entry.name, deadline, req.caller, traced.traceId, traced.spanId, this.options.log, this);
     ctx.cancelKey = cancelKey(req.replyTo, req.cid);
     this.enqueue({
       entry,
@@ -178,10 +181,12 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       replyTo: req.replyTo,
       respond,
       sink: undefined,
+      trace: traced.scope,
     }, now);
   }
 
   private finishEarly(req: RPCInfo, respond: WireResponder, error: string): void {
+    refused(this.options.observer, undefined, req.fn, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
     if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
@@ -197,18 +202,21 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
+      refused(this.options.observer, undefined, fn, `Remote function(${fn}) not found`, "not_found");
       sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
       return;
     }
     const descriptor = entry.descriptor;
     if (descriptor !== undefined && args.length !== descriptor.params.length) {
+      refused(this.options.observer, undefined, fn, "wrong number of params", "bad_request");
       sink?.reject(new RemoteError(paramCountError(descriptor, String(args.length))));
       return;
     }
     const trace = traceOf(args, undefined);
-    const ctx = new HandlerContext(entry.name, deadline, caller, trace?.traceId, trace?.spanId, this.options.log, this);
+    const traced = localSpan(this.options.tracing, this.type, this.nodeId, fn, trace?.traceId, trace?.spanId);
+    const ctx = new HandlerContext(entry.name, deadline, caller, traced.traceId, traced.spanId, this.options.log, this);
     if (signal !== undefined) ctx.followCaller(signal);
-    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink });
+    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, trace: traced.scope });
   }
 
   private lookup(fn: string): Registered | undefined {
@@ -228,21 +236,13 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       return;
     }
     const admission = this.scheduler.submit(job, job.entry.mode, now);
-    if (typeof admission === "object") this.busy(job, admission.running, admission.queued);
-  }
-
-  private busy(job: Job, running: number, queued: number): void {
-    this.fail(
-      job,
-      new BusyError(
-        `${this.type} rpc func(${job.entry.name}) busy: ${running} running, ${queued} queued (Rpc.MaxCoroutine=${this.options.maxConcurrent})`,
-      ),
-    );
+    if (typeof admission === "object") this.fail(job, busyError(this.type, job.entry.name, admission, this.options.maxConcurrent));
   }
 
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
     job.ctx.release();
+    refused(this.options.observer, job.trace, job.entry.name, error.message, error instanceof BusyError ? "busy" : "closed");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
       if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
@@ -257,12 +257,14 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
       ctx.release();
+      refused(this.options.observer, job.trace, job.entry.name, error.message, "deadline");
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
       this.next(job.entry.mode);
       return;
     }
     if (this.timed) (job as { started: number }).started = performance.now();
+    this.options.observer?.started(job.entry.name);
     const hooks = this.options.hooks;
     try {
       if (hooks.onBeforeHandle !== undefined) {
@@ -298,7 +300,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
         }
       }
       const chain = this.options.middleware?.server(this.type);
-      out = chain === undefined || chain.length === 0 ? job.entry.handler(args, job.ctx) : runServerChain(chain, this, job.entry, args, job.ctx);
+      out = chain === undefined || chain.length === 0 ? runIn(job.trace, job.entry.handler, args, job.ctx) : runIn(job.trace, runServerChain, chain, this, job.entry, args, job.ctx);
     } catch (err) {
       this.settle(job, undefined, errorText(err), wireErrorCode(err));
       return;
@@ -318,6 +320,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     const ctx = job.ctx;
     ctx.release();
     const durationMs = this.timed ? performance.now() - job.started : 0;
+    settled(this.options.observer, job.trace, job.entry.name, durationMs, error);
     if (this.options.hooks.onComplete !== undefined) {
       try {
         this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
@@ -435,13 +438,12 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     this.active.delete(ctx);
   }
 
+  /** Calls waiting (not running) per handler, for the queue-depth gauge; walks the queues, so scrape-time only. */
+  readonly queuedByHandler = (): Map<string, number> => this.scheduler.countQueued((job) => job.entry.name);
+
   /** Durations are measured only when something reports them. */
   private get timed(): boolean {
-    return this.options.logCalls || this.options.hooks.onComplete !== undefined;
+    return this.options.logCalls || this.options.hooks.onComplete !== undefined || this.options.observer !== undefined;
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 

@@ -19,7 +19,7 @@ import {
   type Middleware,
   type ModuleDescriptor,
   type ServerCall,
-} from "../../runtime/index.js";
+} from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 import { configFor, sleep, startPair, testModule, type Mode } from "../support/apps.js";
 

@@ -1,0 +1,66 @@
+/**
+ * What the RPC server tells operations tooling (runtime/observe): the server span of a call, with the ids
+ * its context and log lines then show, and the per-call reports to the metrics and `$SRV` observer. Apart
+ * from server.ts so the dispatch code stays about dispatch.
+ */
+import type { RPCInfo } from "../codec/envelope.js";
+import { outcomeOf, type CallOutcome, type ServerObserver } from "../observe/hooks.js";
+import { endSpan, idsOf, otelContext, startServerSpan, tracingActive, type SpanScope } from "../observe/tracing.js";
+import { parseTraceSpan } from "./trace.js";
+
+export interface TracedIds {
+  readonly scope: SpanScope | undefined;
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
+}
+
+/**
+ * The server span of a call from the wire: parent from the caller's traceparent (RPCInfo.Track), else a Go
+ * caller's `trace` argument as sent (decoding already moved it to a new span id), else the session's ids.
+ */
+export function wireSpan(enabled: boolean | undefined, module: string, nodeId: string, req: RPCInfo, traceId: string | undefined, spanId: string | undefined): TracedIds {
+  if (enabled === false || !tracingActive()) return { scope: undefined, traceId, spanId };
+  let mqantTrace = traceId;
+  let mqantSpan = spanId;
+  const at = req.argsType.indexOf("trace");
+  if (at >= 0) {
+    try {
+      const sent = parseTraceSpan(req.args[at] as Uint8Array);
+      mqantTrace = sent.Trace;
+      mqantSpan = sent.Span;
+    } catch {
+      // The argument decoding already refused it.
+    }
+  }
+  return withIds(startServerSpan(module, req.fn, nodeId, { traceparent: req.track, mqantTrace, mqantSpan }), traceId, spanId);
+}
+
+/** The server span of an in-process call: the caller's span is the active context right now. */
+export function localSpan(enabled: boolean | undefined, module: string, nodeId: string, fn: string, traceId: string | undefined, spanId: string | undefined): TracedIds {
+  if (enabled === false || !tracingActive()) return { scope: undefined, traceId, spanId };
+  return withIds(startServerSpan(module, fn, nodeId, { parent: otelContext.active(), mqantTrace: traceId, mqantSpan: spanId }), traceId, spanId);
+}
+
+function withIds(scope: SpanScope, traceId: string | undefined, spanId: string | undefined): TracedIds {
+  const ids = idsOf(scope.span);
+  return ids === undefined ? { scope, traceId, spanId } : { scope, traceId: ids.traceId, spanId: ids.spanId };
+}
+
+/** A call that ended before its handler ran (busy, closed, unknown, expired in the queue). */
+export function refused(observer: ServerObserver | undefined, scope: SpanScope | undefined, fn: string, error: string, outcome: CallOutcome): void {
+  observer?.finished(fn, 0, error, outcome, false);
+  if (scope !== undefined) endSpan(scope.span, error);
+}
+
+/** A call whose handler ran: its duration and outcome to the observer, its span ended. */
+export function settled(observer: ServerObserver | undefined, scope: SpanScope | undefined, fn: string, durationMs: number, error: string | undefined): void {
+  observer?.finished(fn, durationMs, error, outcomeOf(error), true);
+  if (scope !== undefined) endSpan(scope.span, error);
+}
+
+/** Runs a handler in its span's context, so calls it makes are the span's children. */
+export function runIn<A extends unknown[], R>(scope: SpanScope | undefined, fn: (...args: A) => R, ...args: A): R {
+  return scope === undefined ? fn(...args) : otelContext.with(scope.context, fn, undefined, ...args);
+}
+
+export { outcomeOf, type SpanScope };
