@@ -199,6 +199,18 @@ export class NodeGoneError extends NoneAvailableError {
   }
 }
 
+/**
+ * A call in flight when a connection on its way was lost: this process's own connection to NATS, or the
+ * callee's (it reconnected after the call was sent). The request or its reply may be lost and the handler
+ * may or may not have run: retry-safe calls are sent again, the others fail with this error at once.
+ */
+export class CallInterruptedError extends NodeGoneError {
+  constructor(nodeId: string, reason: string) {
+    super(nodeId, true);
+    this.message = `call to ${nodeId} interrupted: ${reason}; it may or may not have run`;
+  }
+}
+
 /** SchemaMismatchError with the versions and node ids behind the hashes, for the operator reading the log. */
 export class HandlerSchemaMismatchError extends SchemaMismatchError {
   readonly callerVersion: string;

@@ -54,5 +54,7 @@ export type { Endpoint, LocalSink, WireResponder } from "./transport/endpoint.js
 export { protocolOf, type ProtocolInternals } from "./transport/nats-internals.js";
 export { isPublishableSubject, MAX_SUBJECT_LENGTH } from "./transport/subject.js";
 export { escapeForLog, previewBytes, ThrottledLog } from "./log/throttle.js";
+export { repeatedLog, type RepeatedLog, type RepeatedLogOptions, type RepeatedLevel } from "./log/repeated.js";
+export { NatsSubjectCheck, natsProbe, type SubjectPresence, type SubjectState, type NatsProbeOptions, type SubjectCheckOptions } from "./transport/presence.js";
 export * from "./ops/index.js";
 export { MicroResponder, NodeStats, EndpointStats } from "./observe/micro.js";

@@ -2,7 +2,7 @@
 // they never compete for the two cores. Each prints its table and writes bench/results/<name>.json.
 import { spawnSync } from "node:child_process";
 
-const all = ["rpc", "codegen", "gate"];
+const all = ["rpc", "codegen", "gate", "soak"];
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !all.includes(name));
 if (unknown.length > 0) {

@@ -31,6 +31,7 @@ import { SchemaGuard, schemaMetadata } from "../rpc/schema-check.js";
 import { RpcServer, type CompleteInfo, type HandleInfo, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
 import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
+import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport, connectNats } from "../transport/nats.js";
 import { OpsHub, localNode, type ObserveOptions } from "../observe/hooks.js";
@@ -382,6 +383,7 @@ class DefaultApp implements App {
       registry: this.registry,
       defaults: this.options.selector,
       deadMs: this.options.registerTtlMs ?? 20_000,
+      probe: this.connection === undefined ? undefined : natsProbe(this.connection),
       log: this.log,
     });
     if (this.connection !== undefined) {

@@ -106,6 +106,57 @@ export interface AppLogger {
   close(): void;
 }
 
+/**
+ * Makes text from anywhere (a request's bytes, a peer's error text) safe for one text log line: CR, LF and
+ * every other control character, and the Unicode line and paragraph separators, become escapes, so a
+ * sender can never start a line of its own or rewrite the terminal. Backslashes are doubled, so an escape
+ * in the text cannot pass for one of ours.
+ */
+export function escapeLogText(text: string): string {
+  // The common case (nothing to escape) returns the string itself.
+  if (!/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text)) return text;
+  return text.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
+    switch (char) {
+      case "\\":
+        return "\\\\";
+      case "\n":
+        return "\\n";
+      case "\r":
+        return "\\r";
+      case "\t":
+        return "\\t";
+      default:
+        return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    }
+  });
+}
+
+const STACK_FRAME = /^ {4}at \S/;
+
+/**
+ * An error's stack for a text log: the real frames (`    at …`, as V8 writes them) stay on their own
+ * lines; everything else (the message, which may come from the network) is escaped onto the first line.
+ */
+function formatStack(err: { stack?: string; message?: string }): string {
+  const text = err.stack ?? err.message ?? JSON.stringify(err);
+  const lines = text.split("\n");
+  let head = "";
+  let frames = "";
+  let inFrames = false;
+  for (const line of lines) {
+    if (STACK_FRAME.test(line) && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(line)) {
+      inFrames = true;
+      frames += `\n${line}`;
+    } else if (!inFrames) {
+      head += head === "" ? line : `\n${line}`;
+    } else {
+      // Text after the frames (a cause's message): its own escaped line, indented like a frame.
+      frames += `\n    ${escapeLogText(line)}`;
+    }
+  }
+  return `${escapeLogText(head)}${frames}\n`;
+}
+
 function formatText(record: Record<string, unknown>, processId: string): string {
   const time = new Date(record.time as number).toISOString();
   const trace = typeof record.traceId === "string" ? record.traceId : "-";
@@ -114,11 +165,11 @@ function formatText(record: Record<string, unknown>, processId: string): string 
   let extra = "";
   for (const [key, value] of Object.entries(record)) {
     if (OMITTED.has(key)) continue;
-    extra += ` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`;
+    extra += ` ${escapeLogText(key)}=${typeof value === "string" ? escapeLogText(value) : JSON.stringify(value)}`;
   }
-  let line = `${time} [${trace}] [${span}] [${processId}] [${letter}] ${String(record.msg ?? "")}${extra}\n`;
+  let line = `${time} [${escapeLogText(trace)}] [${escapeLogText(span)}] [${processId}] [${letter}] ${escapeLogText(String(record.msg ?? ""))}${extra}\n`;
   const err = record.err as { stack?: string; message?: string } | undefined;
-  if (err !== undefined) line += `${err.stack ?? err.message ?? JSON.stringify(err)}\n`;
+  if (err !== undefined) line += formatStack(err);
   return line;
 }
 

@@ -4,6 +4,7 @@
  * interval with the count of the ones not logged, so a flood of garbage costs a few lines, not one each.
  */
 import type { Logger } from "pino";
+import { repeatedLog, type RepeatedLog } from "./repeated.js";
 
 /** At most `max` characters of `text`, as a quoted string with every non-printable-ASCII character escaped. */
 export function escapeForLog(text: string, max = 64): string {
@@ -27,27 +28,24 @@ export function previewBytes(bytes: Uint8Array, max = 32): string {
   return escapeForLog(text, max) + (bytes.length > max ? ` (${bytes.length} bytes)` : "");
 }
 
-/** Logs each kind of event at most once per `intervalMs`; the next line says how many were left out. */
+/**
+ * Logs each kind of event at most once per `intervalMs`; the count of the ones left out follows in one line
+ * when the interval ends (repeatedLog), so the last burst of a flood is counted too.
+ */
 export class ThrottledLog {
-  private readonly kinds = new Map<string, { lastAt: number; suppressed: number }>();
+  private readonly repeated: RepeatedLog;
 
-  constructor(
-    private readonly log: Pick<Logger, "warn">,
-    private readonly intervalMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(log: Pick<Logger, "warn" | "error" | "info" | "debug">, intervalMs = 10_000) {
+    this.repeated = repeatedLog(log, { intervalMs });
+  }
 
   /** `message` must already be escaped where it holds untrusted text (escapeForLog). */
   warn(kind: string, message: string): void {
-    const at = this.now();
-    const state = this.kinds.get(kind);
-    if (state !== undefined && at - state.lastAt < this.intervalMs) {
-      state.suppressed++;
-      return;
-    }
-    const suppressed = state?.suppressed ?? 0;
-    if (this.kinds.size >= 256 && state === undefined) this.kinds.clear();
-    this.kinds.set(kind, { lastAt: at, suppressed: 0 });
-    this.log.warn(suppressed > 0 ? `${message} (and ${suppressed} more like it in the last ${Math.round((at - (state?.lastAt ?? at)) / 1000)} s)` : message);
+    this.repeated.warn(kind, message);
+  }
+
+  /** Logs the counts not logged yet and stops the interval timer. */
+  close(): void {
+    this.repeated.close();
   }
 }

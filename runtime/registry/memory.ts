@@ -82,6 +82,7 @@ export class MemoryRegistry implements Registry {
     byId.set(node.id, { service: { ...service, nodes: [node] }, node, timer, record });
     if (existing === undefined) this.emit("create", service);
     else if (existing.record !== record) this.emit("update", service);
+    else this.emit("renew", service);
   }
 
   async deregister(service: Service): Promise<void> {

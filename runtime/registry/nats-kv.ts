@@ -2,6 +2,13 @@
  * Discovery with no extra infrastructure: a JetStream key-value bucket on the same NATS. One key per node
  * holds the go-micro Service JSON (as in etcd); the bucket's max age is the TTL, so a node that stops
  * re-putting its entry every interval disappears on its own.
+ *
+ * Faults: with `replicas: 3` on a 3-node JetStream cluster the entries survive losing any one server. A
+ * store that lost its state (a server back with an empty store) answers puts with "no responders" or
+ * "stream not found": every failure drops the cached bucket handle, so the next attempt re-creates the
+ * bucket and the node is registered again at its registrar's next try. While the registry does not
+ * answer, watchers keep the entries they know: an entry not renewed within the TTL is only reported
+ * deleted once the registry confirms it is gone.
  */
 import type { KV, KvEntry, NatsConnection } from "nats";
 import { BadArgumentError, RegistryError } from "../errors.js";
@@ -20,6 +27,11 @@ export interface NatsKvRegistryOptions {
   readonly ttlMs?: number;
   /** JetStream request timeout, ms, so a register fails fast while JetStream is down. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Copies of the bucket in a JetStream cluster (1, 3 or 5; default 1). Use 3 on a 3-node cluster so the
+   * registry survives losing any one server. An existing bucket with fewer copies is raised to this.
+   */
+  readonly replicas?: number;
 }
 
 /**
@@ -54,6 +66,7 @@ export class NatsKvRegistry implements Registry {
   readonly ttlMs: number;
   private readonly connection: NatsConnection;
   private readonly requestTimeoutMs: number;
+  readonly replicas: number;
   private kvPromise: Promise<KV> | undefined;
   /** The bucket's actual max age once opened (it may predate this client); entries older than this are gone. */
   private bucketTtlMs: number;
@@ -62,6 +75,12 @@ export class NatsKvRegistry implements Registry {
   private readonly onReconnect = new Set<() => void>();
   private monitoring = false;
   private closed = false;
+  /**
+   * Since when the registry has answered without a failure in between. Nodes cannot renew while it is
+   * down, so after an outage each watched entry gets a full TTL of working registry before it can expire.
+   */
+  private reachableSince = Date.now();
+  private reachable = true;
 
   constructor(options: NatsKvRegistryOptions) {
     this.connection = options.connection;
@@ -69,6 +88,8 @@ export class NatsKvRegistry implements Registry {
     this.ttlMs = options.ttlMs ?? 20_000;
     this.bucketTtlMs = this.ttlMs;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.replicas = options.replicas ?? 1;
+    if (![1, 3, 5].includes(this.replicas)) throw new BadArgumentError(`nats-kv replicas must be 1, 3 or 5, got ${this.replicas}`);
     if (!/^[-\w]+$/.test(this.bucket)) throw new BadArgumentError(`invalid KV bucket name "${this.bucket}"`);
   }
 
@@ -78,11 +99,13 @@ export class NatsKvRegistry implements Registry {
     if (this.kvPromise === undefined) {
       const js = this.connection.jetstream({ timeout: this.requestTimeoutMs });
       this.kvPromise = js.views
-        .kv(this.bucket, { ttl: this.ttlMs, history: 1 })
+        .kv(this.bucket, { ttl: this.ttlMs, history: 1, replicas: this.replicas })
         .then(async (kv) => {
           // An existing bucket keeps the max age it was created with, whatever this client asked for.
-          const ttl = (await kv.status()).ttl;
-          if (ttl > 0) this.bucketTtlMs = ttl;
+          const status = await kv.status();
+          this.answered();
+          if (status.ttl > 0) this.bucketTtlMs = status.ttl;
+          if (status.replicas < this.replicas) await this.raiseReplicas(status.streamInfo.config.name);
           return kv;
         })
         .catch((error: unknown) => {
@@ -91,6 +114,28 @@ export class NatsKvRegistry implements Registry {
         });
     }
     return this.kvPromise;
+  }
+
+  /** A bucket created with fewer copies (by an older client, or before the cluster grew) gets more. */
+  private async raiseReplicas(stream: string): Promise<void> {
+    const jsm = await this.connection.jetstreamManager({ timeout: this.requestTimeoutMs });
+    await jsm.streams.update(stream, { num_replicas: this.replicas });
+  }
+
+  /**
+   * A failed operation may mean the bucket is gone (JetStream lost its state) or its handle is stale:
+   * the next operation opens it again, creating it when missing.
+   */
+  private failed(error: unknown, what: string): RegistryError {
+    this.kvPromise = undefined;
+    this.reachable = false;
+    return this.wrap(error, what);
+  }
+
+  private answered(): void {
+    if (this.reachable) return;
+    this.reachable = true;
+    this.reachableSince = Date.now();
   }
 
   private wrap(error: unknown, what: string): RegistryError {
@@ -113,8 +158,9 @@ export class NatsKvRegistry implements Registry {
     const key = this.key(service.name, node.id);
     try {
       await kv.put(key, encodeServiceRecord(service));
+      this.answered();
     } catch (error) {
-      throw this.wrap(error, `put ${key}`);
+      throw this.failed(error, `put ${key}`);
     }
   }
 
@@ -125,7 +171,7 @@ export class NatsKvRegistry implements Registry {
       try {
         await kv.delete(key);
       } catch (error) {
-        throw this.wrap(error, `delete ${key}`);
+        throw this.failed(error, `delete ${key}`);
       }
     }
   }
@@ -154,8 +200,9 @@ export class NatsKvRegistry implements Registry {
         const record = decodeServiceRecord(entry.string());
         if (record !== undefined) records.push(record);
       }
+      this.answered();
     } catch (error) {
-      throw this.wrap(error, `read ${filter}`);
+      throw this.failed(error, `read ${filter}`);
     }
     return records;
   }
@@ -175,7 +222,7 @@ export class NatsKvRegistry implements Registry {
    */
   watch(options: { readonly service?: string } = {}): RegistryWatcher {
     const filter = options.service !== undefined ? `${encodeKvToken(options.service)}.>` : ">";
-    const known = new Map<string, { value: string; record: Service; seenAt: number }>();
+    const known = new Map<string, { value: string; record: Service; seenAt: number; revision: number }>();
     let iterator: { stop(): void } | undefined;
     let sweeper: NodeJS.Timeout | undefined;
     let retry: NodeJS.Timeout | undefined;
@@ -201,20 +248,51 @@ export class NatsKvRegistry implements Registry {
       if (options.service !== undefined && record.name !== options.service) return;
       const old = known.get(entry.key);
       // Local receive time, not the entry's server timestamp: clocks of other machines may be skewed.
-      known.set(entry.key, { value, record, seenAt: Date.now() });
+      known.set(entry.key, { value, record, seenAt: Date.now(), revision: entry.revision });
       if (old === undefined) queue.push({ action: "create", service: record });
       else if (old.value !== value) queue.push({ action: "update", service: record });
+      else queue.push({ action: "renew", service: record });
     };
 
-    const sweep = (): void => {
+    // An entry not renewed within the TTL is asked for: gone (expired, deleted, or the store lost it) is a
+    // delete; renewed meanwhile (the watch missed it) an update; no answer means the registry is down, and
+    // then nothing is deleted: its nodes may well be alive, and the transport finds those that are not.
+    let sweeping = false;
+    const sweep = async (): Promise<void> => {
       const now = Date.now();
-      for (const [key, entry] of known) {
-        if (now - entry.seenAt <= this.bucketTtlMs) continue;
-        known.delete(key);
-        queue.push({ action: "delete", service: entry.record });
+      const since = this.reachableSince;
+      const stale = [...known].filter(([, entry]) => now - Math.max(entry.seenAt, since) > this.bucketTtlMs);
+      if (stale.length === 0) return;
+      const kv = await this.kv();
+      for (const [key, entry] of stale) {
+        let current: KvEntry | null;
+        try {
+          current = await kv.get(key);
+          this.answered();
+        } catch (error) {
+          throw this.failed(error, `get ${key}`);
+        }
+        if (queue.isStopped || known.get(key) !== entry) continue;
+        // The registry may have just come back: the entry's TTL of working registry starts now.
+        if (Date.now() - Math.max(entry.seenAt, this.reachableSince) <= this.bucketTtlMs) continue;
+        if (current === null || current.operation !== "PUT") {
+          known.delete(key);
+          queue.push({ action: "delete", service: entry.record });
+        } else if (current.revision !== entry.revision) {
+          onEntry(current);
+        }
       }
     };
-    sweeper = setInterval(sweep, Math.max(100, Math.min(1000, this.ttlMs / 4)));
+    const runSweep = (): void => {
+      if (sweeping || queue.isStopped) return;
+      sweeping = true;
+      sweep()
+        .catch(() => undefined)
+        .finally(() => {
+          sweeping = false;
+        });
+    };
+    sweeper = setInterval(runSweep, Math.max(100, Math.min(1000, this.ttlMs / 4)));
     sweeper.unref();
 
     let generation = 0;
@@ -222,6 +300,7 @@ export class NatsKvRegistry implements Registry {
       const mine = ++generation;
       const kv = await this.kv();
       const entries = await kv.watch({ key: filter });
+      this.answered();
       if (queue.isStopped || mine !== generation) {
         entries.stop();
         return;

@@ -20,7 +20,11 @@ export interface Service {
   readonly nodes: readonly ServiceNode[];
 }
 
-export type WatchAction = "create" | "update" | "delete";
+/**
+ * `renew`: the node registered again with an unchanged record, a sign of life (registries that cannot see
+ * renewals never send it); consumers that only track records may ignore it.
+ */
+export type WatchAction = "create" | "update" | "delete" | "renew";
 
 export interface WatchEvent {
   readonly action: WatchAction;

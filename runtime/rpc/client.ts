@@ -213,9 +213,9 @@ export class RpcClient implements RpcCaller {
     for (let attempt = 1; ; attempt++) {
       // Contract check (schema-check.ts): pick among nodes built from this stub's schema; when none is,
       // SchemaMismatchError ("reject") or a warning ("warn"). Synchronous while no node mismatches.
-      const checked = guard === undefined ? options : schemaCheckedOptions(guard, this.options.selector, module, handler, target, options);
+      const checked = guard === undefined ? options : schemaCheckedOptions(guard, this.options.selector.within({ deadline, signal: options?.signal }), module, handler, target, options);
       const callOptions = checked instanceof Promise ? await checked : checked;
-      const picked = failure === undefined ? this.pick(target, callOptions) : this.repick(target, callOptions, failure);
+      const picked = failure === undefined ? this.pick(target, callOptions, deadline) : this.repick(target, callOptions, failure, deadline);
       // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
       const node = picked instanceof Promise ? await picked : picked;
       if (guard !== undefined && target.includes("@")) guard.checkNode(module, handler, node);
@@ -307,17 +307,18 @@ export class RpcClient implements RpcCaller {
     noteNode(options, nodeId, error);
   }
 
-  private pick(target: string, options: CallOptions | undefined): Promise<ServiceNode> | ServiceNode {
+  /** The node for a call; a registry lookup gives up at the call's deadline. */
+  private pick(target: string, options: CallOptions | undefined, deadline: number): Promise<ServiceNode> | ServiceNode {
     if (options?.node !== undefined && !target.includes("@")) target = nodeTarget(target, options.node);
     const { type, nodeId } = parseTarget(target);
-    if (nodeId !== undefined) return this.options.selector.getNode(nodeId);
-    return this.options.selector.trySelect(type, options?.select) ?? this.options.selector.select(type, options?.select);
+    if (nodeId !== undefined) return this.options.selector.getNode(nodeId, { deadline, signal: options?.signal });
+    return this.options.selector.trySelect(type, options?.select) ?? this.options.selector.select(type, options?.select, { deadline, signal: options?.signal });
   }
 
   /** Another node after a failure; when there is none, the caller sees the original failure. */
-  private async repick(target: string, options: CallOptions | undefined, failure: unknown): Promise<ServiceNode> {
+  private async repick(target: string, options: CallOptions | undefined, failure: unknown, deadline: number): Promise<ServiceNode> {
     try {
-      return await this.pick(target, options);
+      return await this.pick(target, options, deadline);
     } catch (err) {
       throw err instanceof NoneAvailableError ? failure : err;
     }
@@ -336,7 +337,7 @@ export class RpcClient implements RpcCaller {
     const deadline = deadlineAfter(timeout, Date.now());
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {
-      const picked = failure === undefined ? this.pick(target, options) : this.repick(target, options, failure);
+      const picked = failure === undefined ? this.pick(target, options, deadline) : this.repick(target, options, failure, deadline);
       // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
       const node = picked instanceof Promise ? await picked : picked;
       noteNode(options, node.id);
@@ -375,8 +376,9 @@ export class RpcClient implements RpcCaller {
     if (this.closed) throw new ClosedError();
     if (options?.signal?.aborted) throw new AbortedError();
     const timeout = options?.timeout ?? this.options.timeoutMs();
-    const node = await this.pick(target, options);
-    const req = this.request(fn, argsType, args, deadlineAfter(timeout, Date.now()));
+    const deadline = deadlineAfter(timeout, Date.now());
+    const node = await this.pick(target, options, deadline);
+    const req = this.request(fn, argsType, args, deadline);
     const server = this.options.local.get(node.id);
     if (server !== undefined) {
       this.options.local.sendEncoded(server, req);

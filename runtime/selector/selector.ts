@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { NoneAvailableError, NotFoundError } from "../errors.js";
 import type { Registry, ServiceNode } from "../registry/types.js";
 import type { SelectOptions } from "../descriptor.js";
-import { NodeCache } from "./cache.js";
+import { NodeCache, type LookupLimit, type NodeProbe } from "./cache.js";
 import type { Strategy, StrategyName } from "./types.js";
 
 export const random: Strategy = (nodes) => nodes[Math.floor(Math.random() * nodes.length)] as ServiceNode;
@@ -48,6 +48,8 @@ export interface SelectorOptions {
   readonly defaults?: SelectOptions;
   readonly cacheTtlMs?: number;
   readonly deadMs?: number;
+  /** Checks nodes reported dead so they come back as soon as they answer (see NodeCache). */
+  readonly probe?: NodeProbe;
   readonly log?: Logger;
 }
 
@@ -72,6 +74,7 @@ export class Selector {
       registry: options.registry,
       ttlMs: options.cacheTtlMs,
       deadMs: options.deadMs,
+      probe: options.probe,
       log: options.log,
     });
     this.defaults = options.defaults ?? {};
@@ -102,27 +105,38 @@ export class Selector {
     return this.pick(type, nodes, select);
   }
 
-  /** The node for a call to a module type. Throws NoneAvailableError ("none available"). */
-  async select(type: string, select?: SelectOptions): Promise<ServiceNode> {
+  /**
+   * The node for a call to a module type. Throws NoneAvailableError ("none available"), or
+   * DeadlineExceededError / AbortedError when the registry does not answer within `limit`.
+   */
+  async select(type: string, select?: SelectOptions, limit?: LookupLimit): Promise<ServiceNode> {
     const cached = this.trySelect(type, select);
     if (cached !== undefined) return cached;
-    const nodes = await this.cache.nodes(type);
+    const nodes = await this.cache.nodes(type, limit);
     const node = nodes.length === 0 ? undefined : this.pick(type, nodes, select);
     if (node === undefined) throw new NoneAvailableError();
     return node;
   }
 
   /** mqant GetServerByID: that node, or NotFoundError("nofound <id>"). */
-  async getNode(nodeId: string): Promise<ServiceNode> {
+  async getNode(nodeId: string, limit?: LookupLimit): Promise<ServiceNode> {
     const { type } = parseTarget(nodeId);
-    const nodes = await this.cache.nodes(type);
+    // A call to one node by id is not routing: a node only suspected dead is still asked (NATS tells).
+    const suspect = this.cache.suspectNode(nodeId);
+    if (suspect !== undefined) return suspect;
+    const nodes = await this.cache.nodes(type, limit);
     const node = nodes.find((n) => n.id === nodeId);
     if (node === undefined) throw new NotFoundError(`nofound ${nodeId}`);
     return node;
   }
 
-  async nodes(type: string): Promise<readonly ServiceNode[]> {
-    return this.cache.nodes(type);
+  async nodes(type: string, limit?: LookupLimit): Promise<readonly ServiceNode[]> {
+    return this.cache.nodes(type, limit);
+  }
+
+  /** This selector's lookups bounded by one call's deadline and signal (for code that only takes a selector). */
+  within(limit: LookupLimit): Pick<Selector, "cache" | "nodes"> {
+    return { cache: this.cache, nodes: (type: string) => this.cache.nodes(type, limit) };
   }
 
   markDead(nodeId: string): void {

@@ -12,15 +12,17 @@
  */
 import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
 import type { Logger } from "pino";
-import { BadArgumentError, ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
+import { BadArgumentError, CallInterruptedError, ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
 import type { Endpoint, WireResponder } from "./endpoint.js";
 import { decodeResultInfo, decodeRPCInfo, type ResultInfo, type RPCInfo } from "../codec/envelope.js";
 import { escapeForLog, previewBytes, ThrottledLog } from "../log/throttle.js";
 import { protocolOf, type ProtocolInternals } from "./nats-internals.js";
 import { plainHeads, publishReply, publishRequest, type Heads } from "./frame.js";
 import { timerDelay } from "./timer.js";
+import { CANCEL_SUFFIX, cancelling, serveCancels } from "./cancel.js";
 import { PendingCall, PendingCalls, callKey, type ReplyHandler } from "./pending.js";
 import { PROBE_EVERY_MS, Probes, RECONNECT_GRACE_MS, RESEND_AFTER_MS, newStatusInbox, parseToken } from "./liveness.js";
+import { NatsSubjectCheck, type SubjectPresence } from "./presence.js";
 
 export type { ReplyHandler } from "./pending.js";
 
@@ -55,12 +57,6 @@ function expireDue(transport: NatsTransport): void {
 }
 
 const EMPTY = new Uint8Array(0);
-/** Subject suffix of a node's cancel subject (rpc/cancel.ts). */
-const CANCEL_SUFFIX = ".cancel";
-/** A reply subject and a Cid; anything longer is no cancel of ours. */
-const MAX_CANCEL_BYTES = 1024;
-const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 function badAddress(subject: string): BadArgumentError {
   return new BadArgumentError(`node address ${escapeForLog(subject)} is not a NATS subject`);
@@ -90,6 +86,8 @@ export class NatsTransport {
   private readonly prober: NodeJS.Timeout;
   private closed = false;
   private reconnectedAt = Number.NEGATIVE_INFINITY;
+  /** Asks nats-server whether a node's subject is subscribed (see probe()). */
+  private readonly presence: NatsSubjectCheck;
 
   constructor(
     readonly nc: NatsConnection,
@@ -100,6 +98,7 @@ export class NatsTransport {
     this.statusPrefix = `${newStatusInbox()}.`;
     this.protocol = protocolOf(nc);
     this.inputLog = new ThrottledLog(log);
+    this.presence = new NatsSubjectCheck(nc, { timeoutMs: 250 });
     this.subscriptions.push(
       nc.subscribe(this.inbox, {
         callback: (err, msg) => {
@@ -120,7 +119,10 @@ export class NatsTransport {
   private async watchReconnects(): Promise<void> {
     try {
       for await (const status of this.nc.status()) {
-        if (status.type === "reconnect") this.reconnectedAt = Date.now();
+        if (status.type === "reconnect") {
+          this.reconnectedAt = Date.now();
+          this.interruptPending(this.reconnectedAt, "this process's connection to NATS was lost");
+        }
       }
     } catch (err) {
       this.log.debug({ err }, "rpc: NATS status stream ended");
@@ -145,22 +147,65 @@ export class NatsTransport {
   }
 
   /**
+   * Every call sent before this connection reconnected: its request or reply may be gone with the old
+   * server. Once the new server has confirmed this connection's subscriptions (a flush), so replies to a
+   * resent request cannot miss them, retry-safe calls are sent again and the others fail now with a clear
+   * error instead of waiting for their deadline. A reply that makes it meanwhile still settles its call.
+   */
+  private interruptPending(before: number, reason: string): void {
+    if (this.closed) return;
+    const interrupt = (): void => {
+      for (const call of this.pending.values()) {
+        if (call.sentAt < before) this.settleError(call, new CallInterruptedError(call.nodeId, reason));
+      }
+    };
+    this.nc.flush().then(interrupt, interrupt);
+  }
+
+  /**
    * A node killed mid-call never answers, and with no new request to its subject NATS never says so. So a
-   * call waiting longer than PROBE_AFTER_MS triggers an empty message to its node's subject with a reply
-   * subject: no-responders means the node is gone, and every call waiting on it fails now (retry-safe ones
-   * are retried elsewhere) instead of at its deadline. mqgen nodes ignore empty messages; a Go mqant node
-   * logs an unknown-function warning for it.
+   * call waiting longer than PROBE_AFTER_MS makes the transport ask nats-server whether the node's subject
+   * is still subscribed (presence.ts: never a message to the node, so a Go mqant node logs nothing, and a
+   * wildcard subscriber cannot pass for the node). Gone: every call waiting on it fails now (retry-safe
+   * ones are retried elsewhere). Subscribed by a connection newer than a call: that call's request or reply
+   * may have been lost in the node's reconnect, and it is interrupted likewise. Where the server does not
+   * answer the question, an empty message with a reply subject asks the old way (no-responders means gone;
+   * mqgen nodes ignore empty messages, a Go mqant node logs a warning for it).
    */
   private probe(): void {
     if (this.closed) return;
     const now = Date.now();
     for (const [token, probe] of this.probes.due(this.pending.size === 0 ? [] : this.pending.values(), now)) {
-      try {
-        // A node address that is no NATS subject never got a request through either (publishRequest).
-        this.nc.publish(probe.subject, EMPTY, { reply: this.statusPrefix + token });
-      } catch {
-        this.probes.forget(token);
+      this.presence.check(probe.subject).then(
+        (presence) => this.onPresence(token, probe.nodeId, probe.subject, presence),
+        () => this.onPresence(token, probe.nodeId, probe.subject, { state: "unknown" }),
+      );
+    }
+  }
+
+  private onPresence(token: string, nodeId: string, subject: string, presence: SubjectPresence): void {
+    if (this.closed) return;
+    if (presence.state === "absent") {
+      this.probes.forget(token);
+      // During our own reconnect the next probe asks again; the calls keep waiting meanwhile.
+      if (!this.inReconnectGrace()) this.nodeGone(nodeId, subject);
+      return;
+    }
+    if (presence.state === "present") {
+      // The probe's entry stays: it keeps the subject from being asked again before PROBE_AFTER_MS.
+      const since = presence.connectedAt ?? 0;
+      for (const call of this.pending.values()) {
+        if (call.subject === subject && call.sentAt < since) {
+          this.settleError(call, new CallInterruptedError(nodeId, "the node reconnected to NATS while the call was in flight"));
+        }
       }
+      return;
+    }
+    try {
+      // A node address that is no NATS subject never got a request through either (publishRequest).
+      this.nc.publish(subject, EMPTY, { reply: this.statusPrefix + token });
+    } catch {
+      this.probes.forget(token);
     }
   }
 
@@ -307,10 +352,7 @@ export class NatsTransport {
     this.armDeadline(deadline, now);
     if (signal !== undefined) {
       call.signal = signal;
-      call.onAbort = () => {
-        if (this.pending.get(call.key) === call) this.sendCancel(subject, req);
-        this.settleError(call, new AbortedError());
-      };
+      call.onAbort = cancelling(this.nc, subject, req, this.log, () => this.settleError(call, new AbortedError()));
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
@@ -319,15 +361,6 @@ export class NatsTransport {
       this.settleError(call, err instanceof Error && this.nc.isClosed() ? new ClosedError() : (err as Error));
     }
     return promise;
-  }
-
-  /** Tells the callee its caller gave up (rpc/cancel.ts): to `<subject>.cancel`, which Go nodes never see. */
-  private sendCancel(subject: string, req: RPCInfo): void {
-    try {
-      this.nc.publish(`${subject}${CANCEL_SUFFIX}`, utf8.encode(`${req.replyTo}\n${req.cid}`));
-    } catch (err) {
-      this.log.debug({ err }, "rpc: cancel not sent");
-    }
   }
 
   private send(subject: string, token: number, req: RPCInfo): void {
@@ -386,15 +419,7 @@ export class NatsTransport {
       },
     });
     this.served.set(address, sub);
-    const cancels = nc.subscribe(`${address}${CANCEL_SUFFIX}`, {
-      callback: (err, msg) => {
-        if (err !== null || msg.data.length > MAX_CANCEL_BYTES) return;
-        const text = utf8Decoder.decode(msg.data);
-        const split = text.indexOf("\n");
-        if (split > 0) server.cancel?.(text.slice(0, split), text.slice(split + 1));
-      },
-    });
-    this.served.set(`${address}${CANCEL_SUFFIX}`, cancels);
+    this.served.set(`${address}${CANCEL_SUFFIX}`, serveCancels(nc, address, server));
   }
 
   /** Stops receiving calls for a node (stop taking calls; in-flight ones still reply). */
@@ -414,6 +439,7 @@ export class NatsTransport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.prober);
+    this.inputLog.close();
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     for (const sub of this.served.values()) sub.unsubscribe();

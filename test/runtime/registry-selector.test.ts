@@ -44,7 +44,7 @@ test("memory registry: register, group by version, TTL expiry and watch events",
   await collecting;
   assert.deepEqual(
     events.map((e) => `${e.action} ${e.service.nodes[0]?.id}`),
-    ["create svc@a", "create svc@b", "update svc@a", "delete svc@b", "delete svc@a"],
+    ["create svc@a", "create svc@b", "renew svc@a", "update svc@a", "delete svc@b", "delete svc@a"],
   );
   assert.deepEqual((await registry.listServices()).map((s) => s.name), ["other"]);
   await registry.close();

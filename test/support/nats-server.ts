@@ -3,7 +3,7 @@
  * temporary store dir. Tests never mock NATS; they start, stop and kill real servers by PID.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,10 +104,14 @@ export class NatsServer {
     });
   }
 
-  /** Stops and starts again on the same port (and JetStream store). */
-  async restart(downMs = 0): Promise<void> {
+  /** Stops and starts again on the same port (and JetStream store, unless `emptyStore`: state lost). */
+  async restart(downMs = 0, options: { emptyStore?: boolean } = {}): Promise<void> {
     await this.stop();
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    if (options.emptyStore === true && this.storeDir !== undefined) {
+      rmSync(this.storeDir, { recursive: true, force: true });
+      mkdirSync(this.storeDir, { recursive: true });
+    }
     await this.spawn();
   }
 
