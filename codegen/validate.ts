@@ -230,6 +230,11 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
       }
       validateSignature(handler);
     }
+    // Every handler also gets a fire-and-forget method `<name>NR` on the typed client.
+    for (const handler of module.handlers) {
+      const nr = module.handlers.find((h) => h.method === `${handler.method}NR`);
+      if (nr !== undefined) report(nr.pos, `handler name '${nr.method}' collides with the fire-and-forget method generated for '${handler.method}'`);
+    }
   }
 
   function validateSignature(handler: HandlerModel): void {

@@ -24,6 +24,11 @@ export class ChatGateClient {
       .then(() => undefined);
   }
 
+  /** Fire-and-forget: published without a msgId, so the gate sends no reply. */
+  joinNR(request: JoinRequest): void {
+    this.gate.notify("chat", "HD_join", JoinRequest.toJson(request));
+  }
+
   /**
    * Sends a line of text to the caller's room.
    * Publishes to `chat/HD_say/<id>` and waits for the reply.
@@ -32,6 +37,11 @@ export class ChatGateClient {
     return this.gate
       .request("chat", "HD_say", SayRequest.toJson(request), options)
       .then((result) => SayReply.fromJson(result));
+  }
+
+  /** Fire-and-forget: published without a msgId, so the gate sends no reply. */
+  sayNR(request: SayRequest): void {
+    this.gate.notify("chat", "HD_say", SayRequest.toJson(request));
   }
 
   /**

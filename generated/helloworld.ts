@@ -55,6 +55,11 @@ export class HelloworldClient {
   sayHi(name: string, options?: CallOptions): Promise<string> {
     return this.rpc.callHandler<string>(helloworld, helloworld.handlers.sayHi, [name], options);
   }
+
+  /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
+  sayHiNR(name: string, options?: CallOptions): Promise<void> {
+    return this.rpc.callHandlerNR(helloworld, helloworld.handlers.sayHi, [name], options);
+  }
 }
 
 /** What a `helloworld` module implements; `registerHelloworld` registers it with each handler's mode. */

@@ -72,12 +72,22 @@ export class RpctestClient {
     return this.rpc.callHandler<Rsp>(rpctest, rpctest.handlers.testMarshal, [request], options);
   }
 
+  /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
+  testMarshalNR(request: Req, options?: CallOptions): Promise<void> {
+    return this.rpc.callHandlerNR(rpctest, rpctest.handlers.testMarshal, [request], options);
+  }
+
   /**
    * Echoes the request's Error field back as "你说: <Error>" (a protobuf argument and result).
    * Wire name `/test/proto`.
    */
   testProto(request: ResultInfo, options?: CallOptions): Promise<ResultInfo> {
     return this.rpc.callHandler<ResultInfo>(rpctest, rpctest.handlers.testProto, [request], options);
+  }
+
+  /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
+  testProtoNR(request: ResultInfo, options?: CallOptions): Promise<void> {
+    return this.rpc.callHandlerNR(rpctest, rpctest.handlers.testProto, [request], options);
   }
 }
 

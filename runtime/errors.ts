@@ -18,7 +18,8 @@ export type ErrorCode =
   | "PROTOCOL"
   | "REGISTRY"
   | "ABORTED"
-  | "NOT_STARTED";
+  | "NOT_STARTED"
+  | "CIRCUIT_OPEN";
 
 /**
  * Whether a failure with this code may succeed when tried again (later, or on another node). It says
@@ -39,7 +40,14 @@ const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   REGISTRY: true,
   ABORTED: false,
   NOT_STARTED: false,
+  CIRCUIT_OPEN: true,
 };
+
+/**
+ * Codes of failures that happen before any handler runs (the request was refused, queued out or never
+ * sent), so even a call that is not retry-safe may be sent again.
+ */
+const NEVER_RAN: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["NONE_AVAILABLE", "BUSY", "REGISTRY", "CIRCUIT_OPEN"]);
 
 export class MqgenError extends Error {
   readonly code: ErrorCode;
@@ -57,14 +65,14 @@ export class MqgenError extends Error {
 
 /** The caller's deadline passed before a reply arrived. mqant: "deadline exceeded". */
 export class DeadlineExceededError extends MqgenError {
-  constructor(message = "deadline exceeded", options?: { cause?: unknown }) {
+  constructor(message = "deadline exceeded", options?: { cause?: unknown; remote?: boolean }) {
     super("DEADLINE_EXCEEDED", message, options);
   }
 }
 
 /** No node of the module type is routable. mqant: "none available". */
 export class NoneAvailableError extends MqgenError {
-  constructor(message = "none available", options?: { cause?: unknown }) {
+  constructor(message = "none available", options?: { cause?: unknown; remote?: boolean }) {
     super("NONE_AVAILABLE", message, options);
   }
 }
@@ -92,8 +100,27 @@ export class BusyError extends MqgenError {
 
 /** The client, server or app is closed. mqant: "client closed". */
 export class ClosedError extends MqgenError {
-  constructor(message = "client closed", options?: { cause?: unknown }) {
+  constructor(message = "client closed", options?: { cause?: unknown; retryable?: boolean }) {
     super("CLOSED", message, options);
+  }
+}
+
+/**
+ * The callee node is stopping and refused the call before running it (`"<type> rpc server closed"`), so
+ * the call may go to another node, retry-safe or not.
+ */
+export class NodeStoppingError extends ClosedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
+/** The circuit breaker of the chosen node is open: the call was not sent. */
+export class CircuitOpenError extends MqgenError {
+  readonly nodeId: string;
+  constructor(nodeId: string, options?: { cause?: unknown }) {
+    super("CIRCUIT_OPEN", `circuit open: node ${nodeId} failed too often, calls to it are held back`, options);
+    this.nodeId = nodeId;
   }
 }
 
@@ -252,7 +279,11 @@ export const MQANT_ERROR_TEXTS: ReadonlyArray<readonly [RegExp, (text: string) =
   [/ rpc func\(.*\) busy: /, (text) => new BusyError(text)],
   [/^the work queue is full!$/, (text) => new BusyError(text)],
   // A node that is stopping refuses new calls before they run.
-  [/^\S+ rpc server closed$/, (text) => new ClosedError(text)],
+  [/^\S+ rpc server closed$/, (text) => new NodeStoppingError(text)],
+  // A callee's own call timed out or found no node: mqant's texts, relayed as the handler's error.
+  [/^deadline exceeded$/, (text) => new DeadlineExceededError(text, { remote: true })],
+  [/^none available$/, (text) => new NoneAvailableError(text, { remote: true })],
+  [/^Remote function\(.*\) not found$/, (text) => new NotFoundError(text, { remote: true })],
 ];
 
 /**
@@ -272,4 +303,28 @@ export function errorFromWire(text: string, code = ""): MqgenError {
   if (code === "NOT_FOUND") return new NotFoundError(text, { remote: true });
   for (const [pattern, make] of MQANT_ERROR_TEXTS) if (pattern.test(text)) return make(text);
   return new RemoteError(text);
+}
+
+/**
+ * The runtime's one retry policy (the client's failover, the retry middleware and the HTTP gateway all ask
+ * it): a failure may be retried when its code says trying again can succeed (`retryable`), and either the
+ * handler is retry-safe or the failure says the handler never ran. Decided by class and code, never by
+ * message text (errorFromWire turns mqant's texts into classes first).
+ */
+export function isRetryable(error: unknown, retrySafe: boolean): boolean {
+  if (!(error instanceof MqgenError) || !error.retryable) return false;
+  return retrySafe || neverRan(error);
+}
+
+/** True when the failure says the handler did not run (so even a call that is not retry-safe may go again). */
+export function neverRan(error: MqgenError): boolean {
+  if (error instanceof NodeGoneError) return !error.delivered;
+  if (error instanceof NodeStoppingError) return true;
+  // A handler's own "none available" (its downstream call failed) says nothing of this call.
+  return !error.remote && NEVER_RAN.has(error.code);
+}
+
+/** The chosen node cannot take calls (gone or stopping): the caller drops it from routing and moves on. */
+export function isNodeFailure(error: unknown): boolean {
+  return error instanceof NodeGoneError || error instanceof NodeStoppingError;
 }

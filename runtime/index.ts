@@ -50,10 +50,15 @@ export { Typed, Int64, Proto, Marshal, EncodedMessage, type EncodedArg } from ".
 export { TraceSpan } from "./rpc/trace.js";
 export type { SessionData } from "./codec/session.js";
 export { sessionCodec, type Session } from "./gate/session.js";
+// Typed pushes to gate clients (generated `<Module>Pushes` call it).
+export { sendPush, type PushTarget, type PushSender } from "./push/send.js";
 
 // The app.
 export { createApp, type App, type AppOptions, type BeforeHandleInfo } from "./app/app.js";
 export type { CompleteInfo, HandleInfo, ServerHooks } from "./rpc/server.js";
+// Middleware around calls and handlers (app.use); the built-in ones are off until installed.
+export { middleware, type RetryOptions, type CircuitBreakerOptions, type TimeoutOptions } from "./middleware/index.js";
+export type * from "./middleware/types.js";
 export type * from "./app/types.js";
 export type { AppConfig, RpcConfig, LogConfig } from "./app/config.js";
 export type { AppFlags } from "./app/flags.js";

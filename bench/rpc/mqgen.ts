@@ -6,7 +6,7 @@
 import { connect, type NatsConnection } from "nats";
 import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
 import { createApp, type App } from "../../runtime/internal.js";
-import type { Module } from "../../runtime/internal.js";
+import type { Middleware, Module } from "../../runtime/internal.js";
 import { NatsKvRegistry } from "../../runtime/internal.js";
 import { sleep } from "../support/measure.js";
 import type { Client, StopServer } from "./peers.js";
@@ -43,8 +43,12 @@ async function natsApp(natsUrl: string): Promise<{ app: App; close(): Promise<vo
   };
 }
 
-export async function startMqgenServer(natsUrl: string): Promise<StopServer> {
+/** A middleware that only passes the call on: what installing one costs, against none installed. */
+const passThrough: Middleware = { name: "pass-through", server: (_call, next) => next(), client: (_call, next) => next() };
+
+export async function startMqgenServer(natsUrl: string, withMiddleware = false): Promise<StopServer> {
   const { app, close } = await natsApp(natsUrl);
+  if (withMiddleware) app.use(passThrough);
   await app.start([helloworldModule]);
   return close;
 }
@@ -53,8 +57,9 @@ function checkReply(reply: string): void {
   if (reply !== "x") throw new Error(`mqgen echo mismatch: ${reply}`);
 }
 
-export async function startMqgenClient(natsUrl: string): Promise<Client> {
+export async function startMqgenClient(natsUrl: string, withMiddleware = false): Promise<Client> {
   const { app, close } = await natsApp(natsUrl);
+  if (withMiddleware) app.use(passThrough);
   await app.start([]);
   const helloworld = new HelloworldClient(app);
   // The server registered before we started; wait until this app's registry view has it.

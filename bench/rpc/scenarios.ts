@@ -43,6 +43,13 @@ export const scenarios: readonly Scenario[] = [
     startClient: startMqgenClient,
     jetstream: true,
   },
+  {
+    name: "mqgen-nats-middleware",
+    label: "mqgen over NATS, a pass-through middleware on both sides",
+    startServer: (url) => startMqgenServer(url, true),
+    startClient: (url) => startMqgenClient(url, true),
+    jetstream: true,
+  },
   { name: "moleculer-local", label: "Moleculer 0.15 local (in process)", startClient: () => startMoleculerLocal() },
   { name: "mqgen-local", label: "mqgen in process", startClient: () => startMqgenLocal() },
   // Operations (docs/operations.md): the cost of tracing and metrics against mqgen with both off.

@@ -14,9 +14,10 @@ import { indexTypes, typesOfPackage } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 import { gateTemplate, indexTemplate, moduleTemplate, typesTemplate } from "../templates/index.js";
 import { FileImports, jsdoc, resolvedName, wrapList } from "./naming.js";
+import { GATE_CLIENT, gateView } from "./gate.js";
 
 export const RUNTIME = "mqgen/runtime";
-export const GATE_CLIENT = "mqgen/gate-client";
+export { GATE_CLIENT } from "./gate.js";
 
 type Render = (view: object) => string;
 
@@ -54,6 +55,7 @@ export interface ModuleNames {
   readonly handlersInterface: string;
   readonly registerFunction: string;
   readonly gateClass: string;
+  readonly pushesClass: string;
   readonly moduleClass: string;
   readonly file: string;
 }
@@ -66,6 +68,7 @@ export function moduleNames(module: ModuleModel): ModuleNames {
     handlersInterface: `${pascal}Handlers`,
     registerFunction: `register${pascal}`,
     gateClass: `${pascal}GateClient`,
+    pushesClass: `${pascal}Pushes`,
     moduleClass: `${pascal}Module`,
     file: moduleFileStem(module.type),
   };
@@ -315,7 +318,7 @@ function packageHasTypes(index: TypeIndex, pkg: string): boolean {
 }
 
 function declaredNames(names: ModuleNames): string[] {
-  return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass];
+  return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass, names.pushesClass];
 }
 
 /**
@@ -364,6 +367,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
       clientJsdoc: jsdoc(docs, "  "),
       serverJsdoc: jsdoc(docs, "  "),
       clientSignature: wrapList("  ", key, [...params.map((p) => `${p.name}: ${p.tsType}`), "options?: CallOptions"], `: Promise<${resultType}> {`),
+      nrSignature: wrapList("  ", safeProperty(`${h.method}NR`), [...params.map((p) => `${p.name}: ${p.tsType}`), "options?: CallOptions"], `: Promise<void> {`),
       serverSignature: wrapList("  ", key, [...params.map((p) => `${p.name}: ${p.tsType}`), "ctx: CallContext"], `: ${resultType} | Promise<${resultType}>;`),
       argList: params.map((p) => p.name).join(", "),
       argsBinding: params.length > 0 ? "args" : "_args",
@@ -375,7 +379,13 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     nameLit: stringLiteral(p.name),
     topicLit: stringLiteral(p.topic),
     codec: `${imports.declared(resolvedName(p.type))}.jsonCodec`,
+    messageType: imports.declared(resolvedName(p.type)),
   }));
+  if (pushes.length > 0) {
+    imports.use(RUNTIME, "sendPush", "value");
+    imports.use(RUNTIME, "PushTarget", "type");
+    imports.use(RUNTIME, "PushSender", "type");
+  }
   const moduleDoc = [module.doc.trim(), `Module \`${commentText(module.type)}\` version ${commentText(module.version)}.`].filter((l) => l !== "").join("\n");
   // Re-exported types need no import of their own; `imports.lines()` lists only what this file uses.
   const view = {
@@ -392,6 +402,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     handlers,
     pushes,
     clientClass: names.clientClass,
+    pushesClass: names.pushesClass,
     handlersInterface: names.handlersInterface,
     registerFunction: names.registerFunction,
   };
@@ -400,44 +411,8 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
 
 function emitGate(module: ModuleModel, index: TypeIndex, names: ModuleNames): string {
   const imports = new FileImports(index, module.package, false, declaredNames(names));
-  imports.use(GATE_CLIENT, "GateClient", "type");
-  const gateHandlers = module.handlers.filter((h) => h.gate);
-  if (gateHandlers.length > 0) imports.use(GATE_CLIENT, "GateCallOptions", "type");
-  const handlers = gateHandlers.map((h) => {
-    const request = h.params[0];
-    const requestType = request ? imports.tsType(request.type) : "never";
-    const resultType = imports.tsType(h.result);
-    let convertResult: string;
-    if (h.result.kind === "ref") convertResult = `(result) => ${imports.declared(resolvedName(h.result))}.fromJson(result)`;
-    else if (h.result.kind === "void") convertResult = "() => undefined";
-    else convertResult = `(result) => result as ${resultType}`;
-    return {
-      jsdoc: jsdoc([h.doc.trim(), `Publishes to \`${commentText(`${module.type}/${h.wireName}`)}/<id>\` and waits for the reply.`, h.deprecated ? "@deprecated" : ""].filter((l) => l !== "").join("\n"), "  "),
-      method: safeProperty(h.method),
-      wireNameLit: stringLiteral(h.wireName),
-      requestType,
-      resultType,
-      convertResult,
-    };
-  });
-  const pushes = module.pushes.map((p) => ({
-    jsdoc: jsdoc([p.doc.trim(), `Listens to pushes on \`${commentText(p.topic)}\`; returns the function that stops listening.`].filter((l) => l !== "").join("\n"), "  "),
-    listenerMethod: `on${pascalCase(p.name)}`,
-    messageType: imports.declared(resolvedName(p.type)),
-    topicLit: stringLiteral(p.topic),
-  }));
-  return tidy(
-    templates().gate({
-      sources: [commentText(module.source)],
-      imports: imports.lines(),
-      typesFile: packageHasTypes(index, module.package) ? `${packageFileStem(module.package)}.types.js` : "",
-      type: commentText(module.type),
-      typeLit: stringLiteral(module.type),
-      gateClass: names.gateClass,
-      handlers,
-      pushes,
-    }),
-  );
+  const typesFile = packageHasTypes(index, module.package) ? `${packageFileStem(module.package)}.types.js` : "";
+  return tidy(templates().gate(gateView(module, imports, names.gateClass, typesFile)));
 }
 
 function emitIndex(model: SchemaModel): string {

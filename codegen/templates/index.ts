@@ -107,6 +107,11 @@ export class {{clientClass}} {
 {{clientJsdoc}}{{clientSignature}}
     return this.rpc.callHandler<{{resultType}}>({{../binding}}, {{../binding}}.handlers.{{key}}, [{{argList}}], options);
   }
+
+  /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
+{{nrSignature}}
+    return this.rpc.callHandlerNR({{../binding}}, {{../binding}}.handlers.{{key}}, [{{argList}}], options);
+  }
 {{/each}}
 }
 
@@ -124,6 +129,27 @@ export function {{registerFunction}}(server: ModuleServer, impl: {{handlersInter
   );
 {{/each}}
 }
+{{#if pushes.length}}
+
+/**
+ * Typed senders of the \`{{type}}\` module's pushes, from any module in any process: to a session, a list
+ * of sessions, or \`{ everyone: true }\` (mqant Send, SendBatch, BroadCast through the owning gates).
+ */
+export class {{pushesClass}} {
+  private readonly app: PushSender;
+
+  constructor(app: PushSender) {
+    this.app = app;
+  }
+{{#each pushes}}
+
+  /** Pushes this message on its topic; resolves with the number of connections it was handed to. */
+  {{key}}(target: PushTarget, push: {{messageType}}): Promise<number> {
+    return sendPush(this.app, {{../binding}}.pushes.{{key}}, target, push);
+  }
+{{/each}}
+}
+{{/if}}
 `;
 
 export const gateTemplate = `${header}
@@ -145,6 +171,11 @@ export class {{gateClass}} {
     return this.gate
       .request({{../typeLit}}, {{wireNameLit}}, {{requestType}}.toJson(request), options)
       .then({{convertResult}});
+  }
+
+  /** Fire-and-forget: published without a msgId, so the gate sends no reply. */
+  {{nrMethod}}(request: {{requestType}}): void {
+    this.gate.notify({{../typeLit}}, {{wireNameLit}}, {{requestType}}.toJson(request));
   }
 {{/each}}
 {{#each pushes}}

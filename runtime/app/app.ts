@@ -39,6 +39,9 @@ import { parseFlags, type AppFlags } from "./flags.js";
 import type { Module, ModuleContext, ModuleSettings } from "./types.js";
 import { type App, type AppOptions, type BeforeHandleInfo, type CompleteInfo, type Hook } from "./options.js";
 import { isNatsConnection, within, withEntry } from "./support.js";
+import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
+import { MiddlewareStack } from "../middleware/chain.js";
+import type { Middleware, UseOptions } from "../middleware/types.js";
 
 export type { App, AppOptions, BeforeHandleInfo, CompleteInfo };
 
@@ -63,6 +66,7 @@ class DefaultApp implements App {
   private readonly flags: AppFlags;
   private readonly serializers: ArgSerializer[] = [];
   private readonly hooks: ServerHooks = {};
+  private readonly middleware = new MiddlewareStack();
   private readonly configurationLoaded: Hook<[App]>[] = [];
   private readonly moduleInited: Hook<[App, Module]>[] = [];
   private readonly startup: Hook<[App]>[] = [];
@@ -187,6 +191,13 @@ class DefaultApp implements App {
     this.hooks.onNotFound = hook;
   }
 
+  use(middleware: Middleware, options?: UseOptions): void {
+    this.middleware.use(middleware, options);
+  }
+  waitFor(types: readonly string[], options?: { readonly timeoutMs?: number }): Promise<void> {
+    return waitForModules(this.selector, types, options?.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, `waitFor(${types.join(", ")})`);
+  }
+
   addSerializer(serializer: ArgSerializer): void {
     // Adding the very same serializer again is a no-op (a backend may add the gate's by hand, as in mqant,
     // and a Session adds it on first use); another serializer under a taken name is an error.
@@ -221,11 +232,9 @@ class DefaultApp implements App {
     this.bi?.report(line);
   }
 
-  /** mqant Invoke: call with the default timeout. */
   invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown> {
     return this.rpc.call(target, fn, args);
   }
-  /** mqant InvokeNR: fire-and-forget. */
   invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void> {
     return this.rpc.callNR(target, fn, args);
   }
@@ -340,18 +349,21 @@ class DefaultApp implements App {
       timeoutMs: () => this.timeoutMs,
       log: this.log,
       schemaGuard: new SchemaGuard({ policy: this.schemaMismatch, log: this.log }),
+      middleware: this.middleware,
       ...this.ops.clientOptions(this.options.tracing),
     });
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
 
-    for (const m of modules) {
+    for (const m of startOrder(modules)) {
       const entries = config.modules[m.type];
       const entry = entries?.find((e) => e.processId === this.processId);
       if (entry === undefined) {
         this.log.debug(`module ${m.type}: not in process group ${this.processId}, not run here`);
         continue;
       }
+      const needs = dependenciesOf(m).filter((d) => d !== m.type);
+      if (needs.length > 0) await waitForModules(this.selector, needs, m.dependencyTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, `module ${m.type}: dependencies`);
       await this.startModule(m, entry, config);
     }
     for (const hook of this.startup) await hook(this);
@@ -380,6 +392,7 @@ class DefaultApp implements App {
       hooks: this.hooks,
       log,
       logCalls: config.rpc.log,
+      middleware: this.middleware,
       ...this.ops.serverOptions(m.type, nodeId, this.options.tracing),
     });
     const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;

@@ -6,6 +6,7 @@ import type { Registry, ServiceNode } from "../registry/types.js";
 import type { CompleteInfo, HandleInfo } from "../rpc/server.js";
 import type { AppConfig } from "./config.js";
 import type { AppHandle, Module } from "./types.js";
+import type { Middleware, UseOptions } from "../middleware/types.js";
 
 export interface AppOptions extends ObserveOptions {
   /** Console logging (mqant Debug; default true as mqant). */
@@ -90,5 +91,9 @@ export interface App extends AppHandle {
   readonly schemaMismatch: "reject" | "warn";
   /** Default call timeout in ms in effect. */
   readonly rpcTimeoutMs: number;
+  /** Installs middleware around calls (client side) and handlers (server side); first installed is outermost. */
+  use(middleware: Middleware, options?: UseOptions): void;
+  /** Resolves once a node of every type is routable; NoneAvailableError naming the missing after `timeoutMs` (30 s). */
+  waitFor(types: readonly string[], options?: { readonly timeoutMs?: number }): Promise<void>;
   readonly ops: OpsHub;
 }

@@ -71,4 +71,11 @@ export interface Module {
   /** Runs until `signal` aborts (app stopping); may return at once. */
   run?(signal: AbortSignal): void | Promise<void>;
   onDestroy?(): void | Promise<void>;
+  /**
+   * Module types this module needs: the app starts it (onInit, registration) only once a node of each is
+   * routable, in this process or another, and fails start naming the missing ones after
+   * `dependencyTimeoutMs` (default 30 s).
+   */
+  readonly dependencies?: readonly string[];
+  readonly dependencyTimeoutMs?: number;
 }

@@ -9,7 +9,7 @@ import { endSpan, otelContext, startHttpSpan, tracingActive } from "../observe/t
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { AppHandle } from "../app/types.js";
-import { BadArgumentError, HttpGatewayError, type ErrorCode, MqgenError } from "../errors.js";
+import { BadArgumentError, HttpGatewayError, type ErrorCode, MqgenError, errorFromWire } from "../errors.js";
 import { describeJson, jsonOf } from "../codec/value-json.js";
 import type {
   CallOptions,
@@ -172,7 +172,7 @@ export function createHttpGateway(app: AppHandle, options: HttpGatewayOptions = 
     } catch (err) {
       throw classifyCallError(err, modules.has(moduleType));
     }
-    if (raw.error !== "") throw classifyRemoteErrorText(raw.error);
+    if (raw.error !== "") throw errorFromWire(raw.error);
     // Go's mqrpc.Proto also takes a `bytes` reply, so a backend may answer the encoded Response as bytes.
     const decodable = /^(proto@|marshal@)/.test(raw.resultType) || raw.resultType === "bytes" || raw.resultType === "null";
     if (!decodable) {
@@ -329,25 +329,18 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   REGISTRY: 503,
   CONFIG: 500,
   ABORTED: 499,
+  CIRCUIT_OPEN: 503,
 };
 
 /**
  * Errors of the call itself. "none available" for a module the gateway has no descriptor of means the
- * URL names nothing that exists: 404. For a described module it is a real outage: 503.
+ * URL names nothing that exists: 404. For a described module it is a real outage: 503. Everything else
+ * keeps the class the client (errorFromWire, the runtime's one table of mqant's texts) gave it.
  */
 function classifyCallError(err: unknown, described: boolean): unknown {
   if (!(err instanceof MqgenError)) return err;
-  if (err.code === "NONE_AVAILABLE" && !described) return new HttpGatewayError(404, `unknown module: ${err.message}`, { cause: err });
-  if (err.code === "REMOTE") return classifyRemoteErrorText(err.message);
+  if (err.code === "NONE_AVAILABLE" && !described && !err.remote) return new HttpGatewayError(404, `unknown module: ${err.message}`, { cause: err });
   return err;
-}
-
-/** A backend's error string (ResultInfo.Error). mqant's own texts keep their meaning. */
-function classifyRemoteErrorText(text: string): HttpGatewayError {
-  if (/^Remote function\(.*\) not found$/.test(text)) return new HttpGatewayError(404, text);
-  if (text === "deadline exceeded") return new HttpGatewayError(504, text);
-  if (text === "none available" || text.includes("the work queue is full")) return new HttpGatewayError(503, text);
-  return new HttpGatewayError(502, text);
 }
 
 function statusOf(err: unknown): number {

@@ -7,10 +7,10 @@
  */
 import { hostname as osHostname } from "node:os";
 import type { Logger } from "pino";
-import { AbortedError, BadArgumentError, ClosedError, NodeGoneError, NoneAvailableError, RemoteError, errorFromWire } from "../errors.js";
+import { AbortedError, BadArgumentError, ClosedError, NoneAvailableError, RemoteError, errorFromWire, isNodeFailure } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";
-import type { NatsTransport, ReplyHandler } from "../transport/nats.js";
+import type { NatsTransport } from "../transport/nats.js";
 import type { LocalTransport } from "../transport/local.js";
 import type { RpcServer } from "./server.js";
 import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
@@ -25,6 +25,8 @@ import type {
 } from "../descriptor.js";
 import { newCid } from "../codec/ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
+import { noteNode, runClientChain, type MiddlewareStack } from "../middleware/chain.js";
+import { TypedReply, asOnWire, encodeTypedArgs, mayRetry, type TypedArgs } from "./typed.js";
 import type { ClientObserver } from "../observe/hooks.js";
 import { trackOf, traced, tracingActive } from "../observe/tracing.js";
 
@@ -42,6 +44,8 @@ export interface RpcClientOptions {
   readonly hostname?: string;
   /** Contract check of typed calls (schema-check.ts); without one, nodes are picked ignoring schema hashes. */
   readonly schemaGuard?: SchemaGuard;
+  /** The app's middleware; its client chain wraps every call to a module it applies to. */
+  readonly middleware?: MiddlewareStack;
   /** Retry counter (runtime/ops). */
   readonly observer?: ClientObserver;
   /** Client spans when an OpenTelemetry SDK is registered (default true). */
@@ -64,19 +68,6 @@ function deadlineAfter(timeout: number, now: number): number {
   return deadline > LATEST_DEADLINE ? LATEST_DEADLINE : deadline;
 }
 
-const SERVER_CLOSED = /^\S+ rpc server closed$/;
-
-/**
- * May this failure be retried on another node? A request NATS refused (no responders) or a stopping node
- * refused never ran, so any call may move on; a node that vanished after receiving the request may have
- * run it, so only retry-safe calls move on.
- */
-function mayRetry(err: unknown, retrySafe: boolean): boolean {
-  if (err instanceof NodeGoneError) return !err.delivered || retrySafe;
-  return err instanceof ClosedError && SERVER_CLOSED.test(err.message);
-}
-
-
 export class RpcClient implements RpcCaller {
   private readonly hostname: string;
   private readonly maxAttempts: number;
@@ -94,7 +85,14 @@ export class RpcClient implements RpcCaller {
   // --- RpcCaller ---
 
   call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
-    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callUntraced(target, fn, args, options));
+    const chain = this.options.middleware?.client(typeOf(target));
+    if (chain === undefined || chain.length === 0) return this.callDirect(target, fn, args, options);
+    const info = { module: typeOf(target), handler: fn, descriptor: undefined, args, retrySafe: false };
+    return runClientChain(chain, info, options, this.deadlineOf(options?.timeout), (o) => this.callDirect(target, fn, args, o));
+  }
+
+  private callDirect(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+    if (this.tracing) return traced(typeOf(target), fn, () => this.callUntraced(target, fn, args, options));
     return this.callUntraced(target, fn, args, options);
   }
 
@@ -116,6 +114,19 @@ export class RpcClient implements RpcCaller {
   }
 
   callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+    const chain = this.options.middleware?.client(module.type);
+    if (chain === undefined || chain.length === 0) return this.callHandlerDirect<R>(module, handler, args, options);
+    const info = { module: module.type, handler: handler.wireName, descriptor: handler, args, retrySafe: handler.retrySafe };
+    const deadline = this.deadlineOf(options?.timeout ?? handler.timeoutMs);
+    return runClientChain(chain, info, options, deadline, (o) => this.callHandlerDirect<R>(module, handler, args, o)) as Promise<R>;
+  }
+
+  /** The deadline a call with this timeout (or the app's default) has from now. */
+  private deadlineOf(timeout: number | undefined): number {
+    return deadlineAfter(timeout ?? this.options.timeoutMs(), Date.now());
+  }
+
+  private callHandlerDirect<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
     if (this.tracing) return traced(module.type, handler.wireName, () => this.callHandlerUntraced<R>(module, handler, args, options));
     return this.callHandlerUntraced<R>(module, handler, args, options);
   }
@@ -126,11 +137,12 @@ export class RpcClient implements RpcCaller {
       const node = this.options.selector.trySelect(module.type, undefined);
       const server = node === undefined ? undefined : this.options.local.get(node.id);
       if (server !== undefined && server.isAccepting && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
-        const params = handler.params;
-        const copies = new Array<unknown>(args.length);
-        for (let i = 0; i < args.length; i++) {
-          const param = params[i];
-          copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
+        noteNode(options, server.nodeId);
+        let copies: unknown[];
+        try {
+          copies = asOnWire(handler.params, args);
+        } catch (err) {
+          return Promise.reject(err as Error);
         }
         const timeout = options?.timeout ?? handler.timeoutMs ?? this.options.timeoutMs();
         return this.options.local.requestValues(server, handler.wireName, copies, deadlineAfter(timeout, Date.now()), options?.signal, this.hostname) as Promise<R>;
@@ -142,6 +154,7 @@ export class RpcClient implements RpcCaller {
         node !== undefined && server === undefined && nats !== undefined && !isLocalAddress(node.address) &&
         (guard === undefined || guard.isPreferred(module, handler, node, this.options.selector.cache.peek(module.type)))
       ) {
+        noteNode(options, node.id);
         return this.callHandlerNats<R>(nats, node, module, handler, args, options);
       }
     }
@@ -183,7 +196,7 @@ export class RpcClient implements RpcCaller {
   ): Promise<R> {
     if (!mayRetry(err, handler.retrySafe)) return Promise.reject(err as Error);
     this.options.observer?.retry(module.type, handler.wireName);
-    this.options.selector.markDead(node.id);
+    this.dropNode(options, node.id, err);
     const remaining = deadline - Date.now();
     return this.callHandlerRouted<R>(module, handler, args, { ...options, timeout: remaining > 0 ? remaining : 1 });
   }
@@ -206,19 +219,16 @@ export class RpcClient implements RpcCaller {
       // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
       const node = picked instanceof Promise ? await picked : picked;
       if (guard !== undefined && target.includes("@")) guard.checkNode(module, handler, node);
+      noteNode(options, node.id);
       const server = this.options.local.get(node.id);
       if (server !== undefined && server.descriptorOf(handler.wireName)?.hash === handler.hash) {
-        const copies = new Array<unknown>(args.length);
-        for (let i = 0; i < args.length; i++) {
-          const param = params[i];
-          copies[i] = param === undefined ? args[i] : param.codec.clone(args[i]);
-        }
+        const copies = asOnWire(params, args);
         try {
           return (await this.options.local.requestValues(server, handler.wireName, copies, deadline, options?.signal, this.hostname)) as R;
         } catch (err) {
           const mapped = err instanceof RemoteError ? errorFromWire(err.message) : err;
           if (mayRetry(mapped, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
-            this.options.selector.markDead(node.id);
+            this.dropNode(options, node.id, mapped);
             this.options.observer?.retry(module.type, handler.wireName);
             failure = mapped;
             continue;
@@ -235,7 +245,7 @@ export class RpcClient implements RpcCaller {
         if (reply.error !== "") throw errorFromWire(reply.error, reply.errorCode);
       } catch (err) {
         if (mayRetry(err, handler.retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
-          this.options.selector.markDead(node.id);
+          this.dropNode(options, node.id, err);
           this.options.observer?.retry(module.type, handler.wireName);
           failure = err;
           continue;
@@ -263,7 +273,15 @@ export class RpcClient implements RpcCaller {
   // --- pre-encoded (gate, HTTP gateway) ---
 
   callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
-    if (this.tracing) return traced(parseTarget(target).type, fn, () => this.callArgsUntraced(target, fn, argsType, args, options));
+    const chain = this.options.middleware?.client(typeOf(target));
+    if (chain === undefined || chain.length === 0) return this.callArgsDirect(target, fn, argsType, args, options);
+    const info = { module: typeOf(target), handler: fn, descriptor: undefined, args, retrySafe: false };
+    const send = (o: CallOptions): Promise<RawResult> => this.callArgsDirect(target, fn, argsType, args, o);
+    return runClientChain(chain, info, options, this.deadlineOf(options?.timeout), send) as Promise<RawResult>;
+  }
+
+  private callArgsDirect(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {
+    if (this.tracing) return traced(typeOf(target), fn, () => this.callArgsUntraced(target, fn, argsType, args, options));
     return this.callArgsUntraced(target, fn, argsType, args, options);
   }
 
@@ -282,6 +300,12 @@ export class RpcClient implements RpcCaller {
   }
 
   // --- plumbing ---
+
+  /** A node failed this call and it moves on: out of routing, and the call's middleware hears of it. */
+  private dropNode(options: CallOptions | undefined, nodeId: string, error: unknown): void {
+    this.options.selector.markDead(nodeId);
+    noteNode(options, nodeId, error);
+  }
 
   /** The node for a call; a registry lookup gives up at the call's deadline. */
   private pick(target: string, options: CallOptions | undefined, deadline: number): Promise<ServiceNode> | ServiceNode {
@@ -316,14 +340,18 @@ export class RpcClient implements RpcCaller {
       const picked = failure === undefined ? this.pick(target, options, deadline) : this.repick(target, options, failure, deadline);
       // The cached selection is synchronous; awaiting it anyway would cost a microtask hop per call.
       const node = picked instanceof Promise ? await picked : picked;
+      noteNode(options, node.id);
       try {
         const reply = await this.sendTo(node, fn, argsType, args, deadline, options?.signal);
-        if (reply.error !== "" && SERVER_CLOSED.test(reply.error)) throw new ClosedError(reply.error);
+        if (reply.error !== "") {
+          const error = errorFromWire(reply.error, reply.errorCode);
+          if (isNodeFailure(error)) throw error;
+        }
         return reply;
       } catch (err) {
         if (mayRetry(err, retrySafe) && attempt < this.maxAttempts && !target.includes("@")) {
-          this.options.selector.markDead(node.id);
-          this.options.observer?.retry(parseTarget(target).type, fn);
+          this.dropNode(options, node.id, err);
+          this.options.observer?.retry(typeOf(target), fn);
           failure = err;
           continue;
         }
@@ -382,57 +410,14 @@ export class RpcClient implements RpcCaller {
   }
 }
 
-interface TypedArgs {
-  readonly argsType: string[];
-  readonly encoded: Uint8Array[];
-}
-
-/** A typed call's arguments as mqant tags and bytes, each through its param codec (the last one repeats). */
-function encodeTypedArgs(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[]): TypedArgs {
-  const params = handler.params;
-  const argsType = new Array<string>(args.length);
-  const encoded = new Array<Uint8Array>(args.length);
-  for (let i = 0; i < args.length; i++) {
-    const codec = (params[i] ?? params[params.length - 1])?.codec;
-    if (codec === undefined) throw new RemoteError(`${module.type}.${handler.method}: takes no arguments`);
-    argsType[i] = codec.tag;
-    encoded[i] = codec.encode(args[i]);
-  }
-  return { argsType, encoded };
-}
-
-/** One typed remote call's reply handling: decode in the subscription callback, retry when allowed. */
-class TypedReply<R> implements ReplyHandler<R> {
-  constructor(
-    private readonly client: RpcClient,
-    private readonly node: ServiceNode,
-    private readonly module: ModuleDescriptor,
-    private readonly handler: HandlerDescriptor,
-    private readonly args: readonly unknown[],
-    private readonly options: CallOptions | undefined,
-    private readonly deadline: number,
-  ) {}
-
-  onReply(reply: ResultInfo): R | Promise<R> {
-    if (reply.error !== "") {
-      const error = errorFromWire(reply.error, reply.errorCode);
-      if (!mayRetry(error, this.handler.retrySafe)) throw error;
-      return this.retry(error);
-    }
-    return this.handler.result.decode(reply.result, reply.resultType) as R;
-  }
-
-  onError(error: Error): Promise<R> | undefined {
-    return mayRetry(error, this.handler.retrySafe) ? this.retry(error) : undefined;
-  }
-
-  private retry(error: Error): Promise<R> {
-    return this.client.retryTyped<R>(error, this.node, this.module, this.handler, this.args, this.options, this.deadline);
-  }
-}
-
 function nodeTarget(type: string, node: string): string {
   return node.includes("@") ? node : `${type}@${node}`;
+}
+
+/** The module type of a target (`type` or `type@nodeId`), without validating it (the call does that). */
+function typeOf(target: string): string {
+  const at = target.indexOf("@");
+  return at < 0 ? target : target.slice(0, at);
 }
 
 function isLocalAddress(address: string): boolean {

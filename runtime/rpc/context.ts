@@ -11,6 +11,8 @@ import { timerDelay } from "../transport/timer.js";
 /** Who aborts running handlers when the app stops; only contexts whose signal was read are tracked. */
 export interface SignalOwner {
   readonly stopReason: Error | undefined;
+  /** Why the call was canceled by its caller before the handler read its signal (rpc/cancel.ts). */
+  canceledReason?(ctx: HandlerContext): Error | undefined;
   track(ctx: HandlerContext): void;
   untrack(ctx: HandlerContext): void;
 }
@@ -26,9 +28,12 @@ export class HandlerContext implements CallContext {
   private timer: NodeJS.Timeout | undefined;
   private stopReason: Error | undefined;
   private childLog: Logger | undefined;
+  private unfollow: (() => void) | undefined;
 
   private trace: string | undefined;
   private span: string | undefined;
+  /** Names the call for a cancel from its caller (rpc/cancel.ts); wire calls only. */
+  cancelKey: string | undefined;
 
   constructor(
     readonly handler: string,
@@ -64,7 +69,7 @@ export class HandlerContext implements CallContext {
     if (this.controller === undefined) {
       const controller = new AbortController();
       this.controller = controller;
-      const stopped = this.stopReason ?? this.owner?.stopReason;
+      const stopped = this.stopReason ?? this.owner?.stopReason ?? this.owner?.canceledReason?.(this);
       if (stopped !== undefined) {
         controller.abort(stopped);
       } else {
@@ -92,8 +97,22 @@ export class HandlerContext implements CallContext {
     this.release();
   }
 
-  /** The call finished: drop the deadline timer. */
+  /**
+   * The caller's own signal (an in-process call): when it fires, so does this call's. The listener goes at
+   * release(), so a signal shared by many calls does not collect one per call.
+   */
+  followCaller(signal: AbortSignal): void {
+    const onAbort = (): void => this.abort(new AbortedError("canceled by the caller"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.unfollow = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** The call finished: drop the deadline timer and the caller's signal listener. */
   release(): void {
+    if (this.unfollow !== undefined) {
+      this.unfollow();
+      this.unfollow = undefined;
+    }
     if (this.timer === undefined) return;
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import type { RawHandler, RpcCaller } from "../descriptor.js";
 import type { HandlerContext } from "./context.js";
+import type { ServerMiddleware } from "../middleware/types.js";
 import type { ServerObserver } from "../observe/hooks.js";
 
 /** Tag-driven encoding for untyped handlers and calls (mqant Args2Bytes / Bytes2Args plus serializers). */
@@ -51,6 +52,8 @@ export interface RpcServerOptions {
   readonly log: Logger;
   /** Rpc.Log: a line per call. */
   readonly logCalls: boolean;
+  /** The app's server middleware per module type (none: handlers are called directly). */
+  readonly middleware?: { server(module: string): readonly ServerMiddleware[] };
   /** Metrics and `$SRV` stats (runtime/observe); absent when nothing watches. */
   readonly observer?: ServerObserver;
   /** Server spans when an OpenTelemetry SDK is registered (default true). */

@@ -13,7 +13,7 @@
  *   deadline is not sent (the caller already reported "deadline exceeded").
  * - A thrown error becomes ResultInfo.Error (its message) with ResultType "null".
  */
-import { AbortedError, BadArgumentError, BusyError, ClosedError, DeadlineExceededError, type MqgenError, RemoteError, errorFromWire, wireErrorCode } from "../errors.js";
+import { AbortedError, BadArgumentError, BusyError, DeadlineExceededError, NodeStoppingError, type MqgenError, RemoteError, errorFromWire, wireErrorCode } from "../errors.js";
 import { BIND_CALLER } from "../descriptor.js";
 import type {
   CallerBindable,
@@ -28,6 +28,8 @@ import { HandlerContext, type SignalOwner } from "./context.js";
 import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
 import { Scheduler } from "./scheduler.js";
+import { runServerChain } from "../middleware/chain.js";
+import { CancelBook, cancelKey } from "./cancel.js";
 import { busyError, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
 import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
 import { localSpan, outcomeOf, refused, runIn, settled, wireSpan, type SpanScope } from "./server-observe.js";
@@ -70,6 +72,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   private readonly scheduler: Scheduler<Job>;
   /** Running calls whose handler watches its signal. */
   private readonly active = new Set<HandlerContext>();
+  private readonly cancels = new CancelBook();
   stopReason: Error | undefined;
   private accepting = true;
   private lastSkewWarning = 0;
@@ -167,6 +170,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     }
     const traced = wireSpan(this.options.tracing, this.type, this.nodeId, req, traceId, spanId);
     const ctx = new HandlerContext(entry.name, deadline, req.caller, traced.traceId, traced.spanId, this.options.log, this);
+    ctx.cancelKey = cancelKey(req.replyTo, req.cid);
     this.enqueue({
       entry,
       args,
@@ -195,7 +199,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
    * An in-process call. `args` must already be private copies (the local transport clones them). Resolves
    * with a private copy of the result; rejects with the same error classes a NATS caller would see.
    */
-  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined): void {
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
       refused(this.options.observer, undefined, fn, `Remote function(${fn}) not found`, "not_found");
@@ -211,23 +215,8 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     const trace = traceOf(args, undefined);
     const traced = localSpan(this.options.tracing, this.type, this.nodeId, fn, trace?.traceId, trace?.spanId);
     const ctx = new HandlerContext(entry.name, deadline, caller, traced.traceId, traced.spanId, this.options.log, this);
+    if (signal !== undefined) ctx.followCaller(signal);
     this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, trace: traced.scope });
-  }
-
-  /** Clones in-process arguments with the handler's param codecs (untyped: by value). */
-  cloneArgs(fn: string, args: readonly unknown[]): unknown[] {
-    const descriptor = this.handlers.get(fn)?.descriptor;
-    const out = new Array<unknown>(args.length);
-    if (descriptor !== undefined) {
-      const params = descriptor.params;
-      for (let i = 0; i < args.length; i++) {
-        const param = params[i];
-        out[i] = param === undefined ? this.options.untyped.clone(args[i]) : param.codec.clone(args[i]);
-      }
-    } else {
-      for (let i = 0; i < args.length; i++) out[i] = this.options.untyped.clone(args[i]);
-    }
-    return out;
   }
 
   private lookup(fn: string): Registered | undefined {
@@ -243,7 +232,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   /** `now`: the clock reading the caller just took, if any (one less per call). */
   private enqueue(job: Job, now?: number): void {
     if (!this.accepting) {
-      this.fail(job, new ClosedError(`${this.type} rpc server closed`));
+      this.fail(job, new NodeStoppingError(`${this.type} rpc server closed`));
       return;
     }
     const admission = this.scheduler.submit(job, job.entry.mode, now);
@@ -252,6 +241,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
 
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
+    job.ctx.release();
     refused(this.options.observer, job.trace, job.entry.name, error.message, error instanceof BusyError ? "busy" : "closed");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
@@ -266,6 +256,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     if (now > ctx.deadline) {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
+      ctx.release();
       refused(this.options.observer, job.trace, job.entry.name, error.message, "deadline");
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
@@ -308,7 +299,8 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
           (arg as CallerBindable)[BIND_CALLER](this.options.caller);
         }
       }
-      out = runIn(job.trace, job.entry.handler, args, job.ctx);
+      const chain = this.options.middleware?.server(this.type);
+      out = chain === undefined || chain.length === 0 ? runIn(job.trace, job.entry.handler, args, job.ctx) : runIn(job.trace, runServerChain, chain, this, job.entry, args, job.ctx);
     } catch (err) {
       this.settle(job, undefined, errorText(err), wireErrorCode(err));
       return;
@@ -380,12 +372,13 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       return;
     }
     if (error !== undefined) {
-      job.sink?.reject(code === "" ? new RemoteError(error) : errorFromWire(error, code));
+      job.sink?.reject(errorFromWire(error, code));
       return;
     }
     let copy: unknown;
     try {
-      copy = descriptor !== undefined ? descriptor.result.clone(result) : this.options.untyped.clone(result);
+      // Typed results as a wire caller decodes them (same refusals and conversions, see client.ts asOnWire).
+      copy = descriptor !== undefined ? descriptor.result.decode(descriptor.result.encode(result), descriptor.result.tag) : this.options.untyped.clone(result);
     } catch (err) {
       job.sink?.reject(new RemoteError(`${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`));
       return;
@@ -426,6 +419,15 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   abortAll(): void {
     this.stopReason ??= new AbortedError("app stopping");
     for (const ctx of [...this.active]) ctx.abort(this.stopReason);
+  }
+
+  /** The caller of the wire call (`replyTo`, `cid`) gave up: its handler's signal fires. */
+  cancel(replyTo: string, cid: string): void {
+    this.cancels.cancel(this.active, cancelKey(replyTo, cid));
+  }
+
+  canceledReason(ctx: HandlerContext): Error | undefined {
+    return this.cancels.reasonFor(ctx);
   }
 
   track(ctx: HandlerContext): void {

@@ -18,6 +18,11 @@ export interface Endpoint {
   readonly nodeId: string;
   /** A decoded request from the wire (or from an in-process caller that encoded its arguments). */
   handleWire(req: RPCInfo, respond: WireResponder): void;
-  /** An in-process call with argument values; the outcome goes to `sink` (none for fire-and-forget). */
-  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined): void;
+  /**
+   * An in-process call with argument values; the outcome goes to `sink` (none for fire-and-forget);
+   * `signal` is the caller's: when it fires, so does the handler's.
+   */
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void;
+  /** The caller of a wire call named by its reply subject and Cid gave up (optional: cross-hop cancel). */
+  cancel?(replyTo: string, cid: string): void;
 }

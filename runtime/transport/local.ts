@@ -104,7 +104,10 @@ export class LocalTransport<E extends Endpoint = Endpoint> {
     call.timer = setTimeout(onTimeout, timerDelay(req.expired, Date.now()), this, cid, req.expired);
     if (signal !== undefined) {
       call.signal = signal;
-      call.onAbort = () => this.settleError(cid, new AbortedError());
+      call.onAbort = () => {
+        server.cancel?.(req.replyTo, cid);
+        this.settleError(cid, new AbortedError());
+      };
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     req.reply = true;
@@ -131,7 +134,7 @@ export class LocalTransport<E extends Endpoint = Endpoint> {
       call.onResolve = resolve;
       call.onReject = reject;
     });
-    server.handleLocal(fn, args, deadline, caller, call);
+    server.handleLocal(fn, args, deadline, caller, call, signal);
     // Synchronous handlers have already answered: no timer or listener needed for them.
     if (!call.isFinished) {
       call.timer = setTimeout(onValueTimeout, timerDelay(deadline, Date.now()), call, deadline);

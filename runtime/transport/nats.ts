@@ -19,6 +19,7 @@ import { escapeForLog, previewBytes, ThrottledLog } from "../log/throttle.js";
 import { protocolOf, type ProtocolInternals } from "./nats-internals.js";
 import { plainHeads, publishReply, publishRequest, type Heads } from "./frame.js";
 import { timerDelay } from "./timer.js";
+import { CANCEL_SUFFIX, cancelling, serveCancels } from "./cancel.js";
 import { PendingCall, PendingCalls, callKey, type ReplyHandler } from "./pending.js";
 import { PROBE_EVERY_MS, Probes, RECONNECT_GRACE_MS, RESEND_AFTER_MS, newStatusInbox, parseToken } from "./liveness.js";
 import { NatsSubjectCheck, type SubjectPresence } from "./presence.js";
@@ -351,7 +352,7 @@ export class NatsTransport {
     this.armDeadline(deadline, now);
     if (signal !== undefined) {
       call.signal = signal;
-      call.onAbort = () => this.settleError(call, new AbortedError());
+      call.onAbort = cancelling(this.nc, subject, req, this.log, () => this.settleError(call, new AbortedError()));
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     try {
@@ -418,12 +419,15 @@ export class NatsTransport {
       },
     });
     this.served.set(address, sub);
+    this.served.set(`${address}${CANCEL_SUFFIX}`, serveCancels(nc, address, server));
   }
 
   /** Stops receiving calls for a node (stop taking calls; in-flight ones still reply). */
   unserve(address: string): void {
-    this.served.get(address)?.unsubscribe();
-    this.served.delete(address);
+    for (const subject of [address, `${address}${CANCEL_SUFFIX}`]) {
+      this.served.get(subject)?.unsubscribe();
+      this.served.delete(subject);
+    }
   }
 
   get inFlight(): number {

@@ -234,7 +234,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       try {
         await assert.rejects(pair.client.call("m", "/throw", []), (err: unknown) => err instanceof RemoteError && err.message === "handler error: boom");
         await assert.rejects(pair.client.call("m", "/reject", []), (err: unknown) => err instanceof RemoteError && err.message === "plain string error");
-        await assert.rejects(pair.client.call("m", "/nope", ["x"]), (err: unknown) => err instanceof RemoteError && err.message === "Remote function(/nope) not found");
+        await assert.rejects(pair.client.call("m", "/nope", ["x"]), (err: unknown) => err instanceof NotFoundError && err.remote && err.message === "Remote function(/nope) not found");
         await assert.rejects(pair.client.call("nomodule", "/x", []), (err: unknown) => err instanceof NoneAvailableError && err.message === "none available");
         await assert.rejects(pair.client.call("m@0123456789abcdef", "/x", []), (err: unknown) => err instanceof NotFoundError && err.message === "nofound m@0123456789abcdef");
         await assert.rejects(pair.client.call("m@", "/x", []), (err: unknown) => err instanceof NotFoundError && err.message === "serverID is error m@");

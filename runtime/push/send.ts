@@ -1,0 +1,48 @@
+/**
+ * Typed pushes from any module in any process to gate clients, on mqant's session RPCs to the gate that
+ * owns each connection: one session (`Send`), several (`SendBatch`, one call per owning gate), or every
+ * connection of every gate (`BroadCast` to each gate node). Generated `<Module>Pushes` classes call this
+ * with the schema's push descriptor, so the payload is the push message's JSON as the gate client decodes.
+ */
+import type { PushDescriptor, RpcCaller } from "../descriptor.js";
+import { BadArgumentError } from "../errors.js";
+import type { ServiceNode } from "../registry/types.js";
+import type { Session } from "../gate/session.js";
+import { TraceSpan } from "../rpc/trace.js";
+
+/** Who gets a push: one session, several, or every connection of every gate of `gateType` (default "Gate"). */
+export type PushTarget = Session | readonly Session[] | { readonly everyone: true; readonly gateType?: string };
+
+/** What sending needs of the app: calls, and the gate nodes for `everyone`. */
+export interface PushSender extends Pick<RpcCaller, "call"> {
+  getServersByType(type: string): Promise<readonly ServiceNode[]>;
+}
+
+function countOf(value: unknown): number {
+  return typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : 0;
+}
+
+/** Sends `value` as `push` to `target`; resolves with the number of connections the gates handed it to. */
+export async function sendPush(app: PushSender, push: PushDescriptor, target: PushTarget, value: unknown): Promise<number> {
+  const body = push.codec.encode(value);
+  if (Array.isArray(target)) {
+    const byGate = new Map<string, { via: Session; ids: string[] }>();
+    for (const session of target as readonly Session[]) {
+      const group = byGate.get(session.serverId);
+      if (group === undefined) byGate.set(session.serverId, { via: session, ids: [session.sessionId] });
+      else group.ids.push(session.sessionId);
+    }
+    const counts = await Promise.all([...byGate.values()].map(({ via, ids }) => via.sendBatch(ids, push.topic, body)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+  if (typeof target === "object" && target !== null && (target as { everyone?: unknown }).everyone === true) {
+    const gateType = (target as { gateType?: string }).gateType ?? "Gate";
+    const gates = await app.getServersByType(gateType);
+    const counts = await Promise.all(gates.map((gate) => app.call(gate.id, "BroadCast", [TraceSpan.create(), push.topic, body])));
+    return counts.reduce<number>((sum, c) => sum + countOf(c), 0);
+  }
+  const session = target as Session;
+  if (typeof session?.send !== "function") throw new BadArgumentError(`push ${push.name}: target must be a session, a list of sessions or { everyone: true }`);
+  await session.send(push.topic, body);
+  return 1;
+}
