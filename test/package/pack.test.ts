@@ -27,10 +27,13 @@ let packedFiles: string[];
 const children: ChildProcess[] = [];
 
 function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  // Under node's test runner this process carries NODE_TEST_CONTEXT, which would make the new project's own
+  // `node --test` report to a parent runner in its binary protocol instead of printing its summary.
+  const { NODE_TEST_CONTEXT: _runnerContext, ...inherited } = process.env;
   const result = spawnSync(cmd, args, {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, NATS_URL: "", MQGEN_REGISTRY: "", npm_config_update_notifier: "false", ...env },
+    env: { ...inherited, NATS_URL: "", MQGEN_REGISTRY: "", npm_config_update_notifier: "false", ...env },
     timeout: 120_000,
   });
   if (result.error !== undefined) throw result.error;
