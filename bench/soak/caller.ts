@@ -5,6 +5,7 @@
 import { connect } from "nats";
 import { NatsKvRegistry, createApp } from "../../runtime/internal.js";
 import { echoModule } from "../../test/discovery/echo-module.js";
+import { runSoakLoad } from "./load.js";
 
 const env = process.env;
 const seconds = Number(env.SECONDS ?? "300");
@@ -15,34 +16,7 @@ const registry = new NatsKvRegistry({ connection: nc, bucket: env.KV_BUCKET ?? "
 const app = createApp({ nats: nc, registry, registerTtlMs: ttlMs, parseFlags: false, debug: false });
 await app.start([]);
 const who = echoModule.handlers.who!;
-for (;;) {
-  try {
-    await app.callHandler(echoModule, who, [0], { timeout: 1000 });
-    break;
-  } catch {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-process.stdout.write("READY\n");
-const endAt = Date.now() + seconds * 1000;
-let calls = 0;
-let errors = 0;
-const firstErrors: string[] = [];
-await Promise.all(
-  Array.from({ length: lanes }, async () => {
-    while (Date.now() < endAt) {
-      try {
-        await app.callHandler(echoModule, who, [0], { timeout: 2000 });
-        calls++;
-      } catch (error) {
-        errors++;
-        if (firstErrors.length < 5) firstErrors.push((error as Error).message);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-  }),
-);
-process.stdout.write(`DONE ${JSON.stringify({ calls, errors, firstErrors })}\n`);
+await runSoakLoad((timeout) => app.callHandler(echoModule, who, [0], { timeout }), lanes, seconds);
 await app.stop();
 await registry.close();
 await nc.close();

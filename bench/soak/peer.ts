@@ -4,6 +4,7 @@
  * subscription). Same output protocol as caller.ts.
  */
 import { connect } from "nats";
+import { runSoakLoad } from "./load.js";
 
 const env = process.env;
 const nc = await connect({ servers: env.NATS_URL ?? "nats://127.0.0.1:4222", maxReconnectAttempts: -1 });
@@ -16,33 +17,6 @@ if (env.ROLE === "responder") {
 } else {
   const seconds = Number(env.SECONDS ?? "300");
   const lanes = Number(env.LANES ?? "64");
-  for (;;) {
-    try {
-      await nc.request("soak.echo", payload, { timeout: 1000 });
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  process.stdout.write("READY\n");
-  const endAt = Date.now() + seconds * 1000;
-  let calls = 0;
-  let errors = 0;
-  const firstErrors: string[] = [];
-  await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      while (Date.now() < endAt) {
-        try {
-          await nc.request("soak.echo", payload, { timeout: 2000 });
-          calls++;
-        } catch (error) {
-          errors++;
-          if (firstErrors.length < 5) firstErrors.push((error as Error).message);
-          await new Promise((r) => setTimeout(r, 5));
-        }
-      }
-    }),
-  );
-  process.stdout.write(`DONE ${JSON.stringify({ calls, errors, firstErrors })}\n`);
+  await runSoakLoad((timeout) => nc.request("soak.echo", payload, { timeout }), lanes, seconds);
   await nc.close();
 }
