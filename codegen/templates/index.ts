@@ -93,6 +93,13 @@ export * from "./{{typesFile}}";
 {{else}}
   pushes: {},
 {{/if}}
+{{#if events.length}}
+  events: {
+{{#each events}}
+    {{key}}: { module: {{../typeLit}}, name: {{nameLit}}, subject: {{subjectLit}}, delivery: {{deliveryLit}}, codec: {{codec}} },
+{{/each}}
+  },
+{{/if}}
 };
 
 /** Typed client of the \`{{type}}\` module: each method calls one handler through the app's RPC client. */
@@ -146,6 +153,30 @@ export class {{pushesClass}} {
   /** Pushes this message on its topic; resolves with the number of connections it was handed to. */
   {{key}}(target: PushTarget, push: {{messageType}}): Promise<number> {
     return sendPush(this.app, {{../binding}}.pushes.{{key}}, target, push);
+  }
+{{/each}}
+}
+{{/if}}
+{{#if events.length}}
+
+/**
+ * Typed events of the \`{{type}}\` module between modules, over NATS or in process. Build it from a module's
+ * context (balanced events are then shared by that module type) or from the app.
+ */
+export class {{eventsClass}} {
+  private readonly bus: {{eventTypes.bus}};
+
+  constructor(host: {{eventTypes.host}}) {
+    this.bus = host.events;
+  }
+{{#each events}}
+
+{{emitJsdoc}}  {{emitMethod}}(event: {{messageType}}): Promise<void> {
+    return this.bus.emit({{../binding}}.events.{{key}}, event);
+  }
+
+{{onJsdoc}}  {{onMethod}}(handler: {{../eventTypes.handler}}<{{messageType}}>, options?: {{../eventTypes.options}}): {{../eventTypes.subscription}} {
+    return this.bus.on({{../binding}}.events.{{key}}, handler, options);
   }
 {{/each}}
 }
