@@ -69,7 +69,7 @@ async function mqgenPair(natsUrl: string, delivery: "balanced" | "broadcast"): P
 
 async function moleculerPair(natsUrl: string): Promise<Pair> {
   let delivered: () => void = () => undefined;
-  const transporter = { type: "NATS", options: { url: natsUrl } };
+  const transporter = { type: "NATS" as const, options: { url: natsUrl } };
   const subscriber = new ServiceBroker({ nodeID: `sub-${process.pid}`, transporter, logger: false });
   subscriber.createService({ name: "ledger", events: { "market.traded": () => delivered() } });
   const emitter = new ServiceBroker({ nodeID: `emit-${process.pid}`, transporter, logger: false });
