@@ -32,8 +32,13 @@ interface Sub {
   markReady: () => void;
 }
 
+/** The subject each descriptor last passed the check with: generated ones are checked once, not per emit. */
+const checkedSubjects = new WeakMap<EventDescriptor, string>();
+
 function checkSubject(event: EventDescriptor): void {
-  if (!isPublishableSubject(event.subject)) {
+  if (checkedSubjects.get(event) === event.subject) return;
+  if (isPublishableSubject(event.subject)) checkedSubjects.set(event, event.subject);
+  else {
     throw new BadArgumentError(`event ${event.module}.${event.name}: subject ${escapeForLog(event.subject)} is not a NATS subject`);
   }
 }
