@@ -348,7 +348,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
   const imports = new FileImports(index, module.package, false, declaredNames(names));
   const descriptor = descriptorType(module, imports);
   if (module.handlers.length > 0) imports.use(RUNTIME, "CallContext", "type");
-  imports.use(RUNTIME, "CallOptions", "type");
+  if (module.handlers.length > 0) imports.use(RUNTIME, "CallOptions", "type");
   imports.use(RUNTIME, "ModuleServer", "type");
   imports.use(RUNTIME, "RpcCaller", "type");
   const handlers = module.handlers.map((h) => {

@@ -104,11 +104,16 @@ export * from "./{{typesFile}}";
 
 /** Typed client of the \`{{type}}\` module: each method calls one handler through the app's RPC client. */
 export class {{clientClass}} {
+{{#if handlers.length}}
   private readonly rpc: RpcCaller;
 
   constructor(rpc: RpcCaller) {
     this.rpc = rpc;
   }
+{{else}}
+  // No handlers (a module of events or pushes only): the client has nothing to call yet.
+  constructor(_rpc: RpcCaller) {}
+{{/if}}
 {{#each handlers}}
 
 {{clientJsdoc}}{{clientSignature}}
@@ -129,7 +134,11 @@ export interface {{handlersInterface}} {
 {{/each}}
 }
 
+{{#if handlers.length}}
 export function {{registerFunction}}(server: ModuleServer, impl: {{handlersInterface}}): void {
+{{else}}
+export function {{registerFunction}}(_server: ModuleServer, _impl: {{handlersInterface}}): void {
+{{/if}}
 {{#each handlers}}
   server.registerHandler({{../binding}}, {{../binding}}.handlers.{{key}}, ({{argsBinding}}, ctx) =>
 {{implCall}}
