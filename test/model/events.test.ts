@@ -214,7 +214,10 @@ describe("over NATS, three processes", () => {
     try {
       const got: Price[] = [];
       const sub = new MarketEvents(app).onPriced((p) => void got.push(p));
-      await sub.ready;
+      const failing = new MarketEvents(app).onPriced(() => {
+        throw new Error("bug\nin a handler");
+      });
+      await Promise.all([sub.ready, failing.ready]);
       received.length = 0;
       const garbage = [new Uint8Array([0xff, 0xff, 0xff]), new Uint8Array([0x0a, 0x05, 0x41]), new TextEncoder().encode("\n\u001b[31mPUB victim 5\r\n"), new Uint8Array(0x10).fill(0x08)];
       for (let i = 0; i < 500; i++) raw.publish(market.events.priced.subject, garbage[i % garbage.length]!);
@@ -225,6 +228,9 @@ describe("over NATS, three processes", () => {
       const dropped = lines.filter((l) => l.includes("dropped a payload that does not decode"));
       assert.ok(dropped.length >= 1 && dropped.length <= 2, `throttled: ${dropped.length} lines for 500 bad payloads`);
       assert.ok(!dropped.some((l) => l.includes("\u001b") || l.includes("\r")), "the payload is escaped in the log");
+      const failed = lines.filter((l) => l.includes("a handler failed"));
+      assert.equal(failed.length, 1, "the throwing handler is logged once");
+      assert.match(failed[0]!, /bug\\+u000ain a handler/, "its message escaped onto one line");
       assert.equal(children.filter((c) => c.exitCode !== null).length, 0, "no subscriber process died");
     } finally {
       await raw.close();
