@@ -98,7 +98,7 @@ export class EventHub {
       (this.nc as NatsConnection).publish(event.subject, bytes);
     } catch (err) {
       const text = (err as Error).message ?? String(err);
-      if (/max.?payload/i.test(text)) throw new BadArgumentError(`event ${event.name}: ${bytes.length} bytes is over the server's max_payload`, { cause: err });
+      if ((err as { code?: unknown }).code === "MAX_PAYLOAD_EXCEEDED") throw new BadArgumentError(`event ${event.name}: ${bytes.length} bytes is over the server's max_payload`, { cause: err });
       throw new ClosedError(`event ${event.name}: ${text}`, { cause: err });
     }
   }
@@ -166,6 +166,7 @@ export class EventHub {
       ...(sub.group !== undefined ? { queue: sub.group } : {}),
       callback: (err, msg) => {
         if (err === null) this.deliver(sub, msg.data);
+        else this.throttled?.warn(`event-sub:${sub.event.subject}`, `event ${sub.event.module}.${sub.event.name}: subscription error: ${escapeForLog(err.message, 200)}`);
       },
     });
     nc.flush().then(sub.markReady, sub.markReady);

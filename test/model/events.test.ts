@@ -199,6 +199,14 @@ describe("over NATS, three processes", () => {
     assert.equal(ledgerPids.size, 2, "nats-server spreads the group over both ledger nodes");
   });
 
+  test("an event over the server's max_payload is refused with BadArgumentError, and the next one goes out", async () => {
+    const events = new MarketEvents(emitter);
+    await assert.rejects(events.emitTraded({ symbol: "x".repeat(2 * 1024 * 1024), qty: 1 }), (err: unknown) => err instanceof BadArgumentError && /max_payload/.test(err.message));
+    received.length = 0;
+    await events.emitTraded(trade(7));
+    await until(() => received.length === 2, "the next event at a ledger and the audit node");
+  });
+
   test("hostile payloads on an event's subject are dropped, logged once per interval, and the subscriber keeps running", async () => {
     const lines: string[] = [];
     const app = createApp({
