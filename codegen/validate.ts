@@ -180,7 +180,9 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     else moduleTypes.set(module.type, module);
     if (module.version.trim() === "") report(module.pos, `module '${module.type}' needs a version`);
     const pascal = pascalCase(module.type);
-    const generated = new Set([moduleBinding(module.type), `${pascal}Client`, `${pascal}Handlers`, `register${pascal}`, `${pascal}GateClient`, `${pascal}Events`]);
+    const generated = new Set([moduleBinding(module.type), `${pascal}Client`, `${pascal}Handlers`, `register${pascal}`, `${pascal}GateClient`]);
+    // Only modules with events get the class, so a type of that name elsewhere stays valid.
+    if (module.events.length > 0) generated.add(`${pascal}Events`);
     for (const declared of typesByPackage.get(module.package) ?? []) {
       if (generated.has(safeIdentifier(declared.name))) {
         report(declared.pos, `'${declared.name}' clashes with a name generated for module '${module.type}'; rename the type`);
