@@ -53,7 +53,7 @@ export { Selector, parseTarget, random as randomStrategy, roundRobin as roundRob
 export { NatsTransport, connectNats, type NatsConnectOptions, type ReplyHandler } from "./transport/nats.js";
 export { LocalTransport } from "./transport/local.js";
 export type { Endpoint, LocalSink, WireResponder } from "./transport/endpoint.js";
-export { protocolOf, type ProtocolInternals } from "./transport/nats-internals.js";
+export { protocolOf, socketOf, type ProtocolInternals } from "./transport/nats-internals.js";
 export { isPublishableSubject, MAX_SUBJECT_LENGTH } from "./transport/subject.js";
 export { escapeForLog, previewBytes, ThrottledLog } from "./log/throttle.js";
 export { repeatedLog, type RepeatedLog, type RepeatedLogOptions, type RepeatedLevel } from "./log/repeated.js";
