@@ -32,8 +32,10 @@ export function handlePublish(connection: Connection, packet: IPublishPacket): v
     connection.destroy("invalid PUBLISH topic");
     return;
   }
+  // Acks are queued, not written: the backend request leaves first (a PUBACK written now would wake the
+  // client, on a busy machine ahead of the request), and an answer ready in this turn shares their write.
   if (packet.qos === 1 && packet.messageId !== undefined) {
-    connection.write(puback(packet.messageId));
+    connection.enqueue(puback(packet.messageId));
   } else if (packet.qos === 2 && packet.messageId !== undefined) {
     const awaiting = (connection.qos2AwaitingRelease ??= new Set());
     const resend = awaiting.has(packet.messageId);
@@ -42,7 +44,7 @@ export function handlePublish(connection: Connection, packet: IPublishPacket): v
       return;
     }
     awaiting.add(packet.messageId);
-    connection.write(pubrec(packet.messageId));
+    connection.enqueue(pubrec(packet.messageId));
     if (resend) return;
   }
   if (connection.closed) return;
