@@ -49,7 +49,7 @@ export class Gate implements Module {
   }
 
   async onInit(ctx: ModuleContext): Promise<void> {
-    const options = resolveGateOptions(this.gateOptions, ctx.settings.settings, (path) => readFileSync(path));
+    const options = resolveGateOptions(this.gateOptions, ctx.settings.settings, (path) => readFileSync(path), ctx.app.config?.mqtt);
     // A gate with no listener would log "listening" and never take a client.
     if (options.tcpAddr === undefined && options.wsAddr === undefined) throw new ConfigError("Settings: TCPAddr or WSAddr is required");
     const log: GateLog = {
