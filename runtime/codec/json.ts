@@ -49,8 +49,9 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
   }
   for (const key of Object.keys(json)) {
     const plan = byName.get(key);
-    // Unknown keys are ignored, as Go's encoding/json does for mqant's JSON arguments.
-    if (plan === undefined) continue;
+    // Refused, as proto3 JSON parsers and the HTTP gateway do: Go's encoding/json would drop `userid` for
+    // `userId` without a word, and the handler would run on an empty field.
+    if (plan === undefined) throw new BadArgumentError(unknownKeyText(path, key, byName));
     const value = (json as Fields)[key];
     if (value === null || value === undefined) continue;
     const { desc } = plan;
@@ -79,6 +80,15 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
     }
   }
   return message;
+}
+
+function unknownKeyText(path: string, key: string, byName: ReadonlyMap<string, PlannedField>): string {
+  const names = [...new Set([...byName.values()].map((plan) => plan.jsonName))];
+  const lower = key.toLowerCase();
+  const near = [...byName.keys()].find((name) => name.toLowerCase() === lower);
+  const hint = near === undefined ? "" : ` (did you mean ${JSON.stringify(near)}?)`;
+  const known = names.length === 0 ? "it has no fields" : `known: ${names.slice(0, 20).join(", ")}${names.length > 20 ? ", …" : ""}`;
+  return `${path}: unknown field ${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)}${hint}; ${known}`;
 }
 
 function valueToJson(type: FieldType, value: unknown): unknown {
