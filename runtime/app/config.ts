@@ -32,7 +32,7 @@ export interface RpcConfig {
 export interface MqttConfig {
   /** Packets waiting behind a socket that is not draining before the client is dropped (mqant's write queue). */
   readonly wirteLoopChanNum: number | undefined;
-  /** Packets parsed from one connection before the gate lets other connections run (mqant's read queue). */
+  /** Validated only: it sized mqant's queue between a connection's reader and its packet loop, which the gate has no counterpart of. */
   readonly readPackLoop: number | undefined;
   /** Keepalive, seconds, for a client whose CONNECT says 0 (mqant's fallback); 0 keeps the gate's MaxKeepalive. */
   readonly readTimeout: number | undefined;
