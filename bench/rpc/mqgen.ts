@@ -5,9 +5,9 @@
  */
 import { connect, type NatsConnection } from "nats";
 import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
-import { createApp, type App } from "../../runtime/internal.js";
-import type { Middleware, Module } from "../../runtime/internal.js";
-import { NatsKvRegistry } from "../../runtime/internal.js";
+import * as currentRuntime from "../../runtime/internal.js";
+import type { App, Middleware, Module } from "../../runtime/internal.js";
+import type { RuntimeModule } from "./no-middleware.js";
 import { sleep } from "../support/measure.js";
 import type { Client, StopServer } from "./peers.js";
 
@@ -23,7 +23,9 @@ const helloworldModule: Module = {
   },
 };
 
-async function natsApp(natsUrl: string): Promise<{ app: App; close(): Promise<void> }> {
+/** `runtime`: this tree's, or the copy without the middleware layer (no-middleware.ts). */
+async function natsApp(natsUrl: string, runtime: RuntimeModule): Promise<{ app: App; close(): Promise<void> }> {
+  const { createApp, NatsKvRegistry } = runtime;
   const nc: NatsConnection = await connect({ servers: natsUrl });
   const registry = new NatsKvRegistry({ connection: nc, bucket: REGISTRY_BUCKET, ttlMs: REGISTRY_TTL_MS });
   const app = createApp({
@@ -46,8 +48,8 @@ async function natsApp(natsUrl: string): Promise<{ app: App; close(): Promise<vo
 /** A middleware that only passes the call on: what installing one costs, against none installed. */
 const passThrough: Middleware = { name: "pass-through", server: (_call, next) => next(), client: (_call, next) => next() };
 
-export async function startMqgenServer(natsUrl: string, withMiddleware = false): Promise<StopServer> {
-  const { app, close } = await natsApp(natsUrl);
+export async function startMqgenServer(natsUrl: string, withMiddleware = false, runtime: RuntimeModule = currentRuntime): Promise<StopServer> {
+  const { app, close } = await natsApp(natsUrl, runtime);
   if (withMiddleware) app.use(passThrough);
   await app.start([helloworldModule]);
   return close;
@@ -57,8 +59,8 @@ function checkReply(reply: string): void {
   if (reply !== "x") throw new Error(`mqgen echo mismatch: ${reply}`);
 }
 
-export async function startMqgenClient(natsUrl: string, withMiddleware = false): Promise<Client> {
-  const { app, close } = await natsApp(natsUrl);
+export async function startMqgenClient(natsUrl: string, withMiddleware = false, runtime: RuntimeModule = currentRuntime): Promise<Client> {
+  const { app, close } = await natsApp(natsUrl, runtime);
   if (withMiddleware) app.use(passThrough);
   await app.start([]);
   const helloworld = new HelloworldClient(app);
@@ -76,8 +78,8 @@ export async function startMqgenClient(natsUrl: string, withMiddleware = false):
   return { call: async () => checkReply(await helloworld.sayHi("x")), close };
 }
 
-export async function startMqgenLocal(): Promise<Client> {
-  const app = createApp({ parseFlags: false, debug: false });
+export async function startMqgenLocal(runtime: RuntimeModule = currentRuntime): Promise<Client> {
+  const app = runtime.createApp({ parseFlags: false, debug: false });
   await app.start([helloworldModule]);
   const helloworld = new HelloworldClient(app);
   return { call: async () => checkReply(await helloworld.sayHi("x")), close: () => app.stop() };
