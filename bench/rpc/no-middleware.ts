@@ -11,6 +11,13 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export type RuntimeModule = typeof import("../../runtime/internal.js");
+export type HelloworldModule = typeof import("../../generated/helloworld.js");
+
+/** A runtime and the generated helloworld bound to it (generated code imports `mqgen/runtime`). */
+export interface RuntimeUnderTest {
+  readonly runtime: RuntimeModule;
+  readonly helloworld: HelloworldModule;
+}
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const TARGET = join(ROOT, "bench", "work", "no-middleware");
@@ -53,10 +60,19 @@ export function prepareNoMiddlewareTree(): void {
     }
     writeFileSync(path, source.replace(cut.pattern, cut.replacement));
   }
+  // The generated module must use the copy too, or one process would run two runtimes side by side.
+  mkdirSync(join(TARGET, "generated"), { recursive: true });
+  const generated = readFileSync(join(ROOT, "generated", "helloworld.ts"), "utf8");
+  const bound = generated.replaceAll('from "mqgen/runtime"', 'from "../runtime/index.js"');
+  if (bound.includes("mqgen/")) throw new Error("no-middleware baseline: generated/helloworld.ts imports another mqgen entry; bind it too");
+  writeFileSync(join(TARGET, "generated", "helloworld.ts"), bound);
 }
 
-/** The copy's runtime/internal (written first when missing, e.g. when a scenario runs on its own). */
-export async function noMiddlewareRuntime(): Promise<RuntimeModule> {
-  if (!existsSync(join(TARGET, "runtime", "internal.ts"))) prepareNoMiddlewareTree();
-  return (await import(pathToFileURL(join(TARGET, "runtime", "internal.ts")).href)) as RuntimeModule;
+/** The copy's runtime/internal and generated helloworld (written first when missing, e.g. a scenario run alone). */
+export async function noMiddlewareRuntime(): Promise<RuntimeUnderTest> {
+  if (!existsSync(join(TARGET, "generated", "helloworld.ts"))) prepareNoMiddlewareTree();
+  return {
+    runtime: (await import(pathToFileURL(join(TARGET, "runtime", "internal.ts")).href)) as RuntimeModule,
+    helloworld: (await import(pathToFileURL(join(TARGET, "generated", "helloworld.ts")).href)) as HelloworldModule,
+  };
 }
