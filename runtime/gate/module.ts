@@ -17,7 +17,8 @@ import type { OpsHub } from "../observe/hooks.js";
  * The gate module. Settings (server.json `Module.Gate[].Settings`, mqant's keys): `TCPAddr`, `WSAddr`
  * (`":3563"`, `":3653"` in the examples), `TLS`, `CertFile`, `KeyFile`, `MaxPackSize`, `ConcurrentTasks`,
  * `OverTime` (s), `MaxKeepalive` (s), `MaxConnections`, `ConnectionsPerSecond`, `MaxUnsentBytes`,
- * `RPCExpired` (ms). Listeners start in onInit, so the ports are open once the app has started.
+ * `RPCExpired` (ms); from server.json's `Mqtt` section, `ReadTimeout`, `WriteTimeout` and `WirteLoopChanNum`
+ * (options.ts). Listeners start in onInit, so the ports are open once the app has started.
  */
 export class Gate implements Module {
   readonly type: string;
