@@ -31,7 +31,9 @@ import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
-import { NatsTransport, connectNats } from "../transport/nats.js";
+import { NatsTransport } from "../transport/nats.js";
+import { connectNats } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
 import { OpsHub, localNode } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
@@ -305,12 +307,13 @@ class DefaultApp implements App {
       this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
     if (natsOption !== undefined) {
       if (isNatsConnection(natsOption)) {
-        this.connection = natsOption;
+        this.connection = natsJs(natsOption, "AppOptions.nats");
       } else {
         // Like a node that starts before its registry, a node that starts before NATS waits for it.
         const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
         try {
-          this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          this.connection = natsJs(connection, "nats");
         } finally {
           clearTimeout(waiting);
         }
