@@ -6,7 +6,7 @@
  */
 import type { NatsConnection } from "../nats-connection.js";
 import { natsJs } from "../nats-js.js";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { Registry, RegistryWatcher, Service } from "../registry/types.js";
 import { MicroResponder } from "./micro.js";
 

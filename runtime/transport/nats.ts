@@ -11,7 +11,7 @@
  * (nats-internals.ts) each live in their own file.
  */
 import { createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { BadArgumentError, CallInterruptedError, ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
 import type { Endpoint, WireResponder } from "./endpoint.js";
 import { decodeResultInfo, decodeRPCInfo, type ResultInfo, type RPCInfo } from "../codec/envelope.js";

@@ -251,7 +251,14 @@ import * as gateClient from "mqgen/gate-client";
 import { createApp, connectNats, traceSpanOf, type App, type AppOptions, type Module, type NatsConnection } from "mqgen/runtime";
 const options: AppOptions = { parseFlags: false, env: {} };
 const app: App = createApp(options);
-const module: Module = { type: "m", version: "1.0.0", onInit() {} };
+const module: Module = {
+  type: "m",
+  version: "1.0.0",
+  onInit(ctx) {
+    ctx.log.info({ node: ctx.nodeId }, "started %s", "m");
+    ctx.log.child({ part: "x" }).warn("careful");
+  },
+};
 export async function connected(): Promise<string> {
   const nc: NatsConnection = await connectNats({ servers: "nats://127.0.0.1:4222" });
   const again = createApp({ nats: nc, parseFlags: false, env: {} });
@@ -264,11 +271,12 @@ export const used = [runtime, gateClient, app, module, traceSpanOf()];
   );
   assert.deepEqual(errors, [], output);
   // nats 2.29's own declarations fail exactOptionalPropertyTypes and name TextEncoder without the DOM lib,
-  // and OpenTelemetry's are some 47 files: the public types name neither, only structural stand-ins.
-  assert.deepEqual(listed.filter((l) => /\/node_modules\/(nats|@opentelemetry\/[^/]+)\//.test(l)), []);
+  // OpenTelemetry's are some 47 files and pino's 5: the public types name none of them, only structural
+  // stand-ins.
+  assert.deepEqual(listed.filter((l) => /\/node_modules\/(nats|pino|@opentelemetry\/[^/]+)\//.test(l)), []);
 });
 
-test("a user's own nats.js connection and OpenTelemetry spans (API and SDK) are accepted by the public types", () => {
+test("a user's own nats.js connection, OpenTelemetry spans (API and SDK) and pino logger are accepted by the public types", () => {
   // The user's program imports nats.js and an OpenTelemetry SDK itself (and so checks their declarations
   // under its own skipLibCheck; nats' fail strictest, which is why mqgen's types no longer name them).
   const dir = join(install, "user-objects");
@@ -285,7 +293,8 @@ test("a user's own nats.js connection and OpenTelemetry spans (API and SDK) are 
       "check.ts": `import { connect, type NatsConnection as NatsJsConnection } from "nats";
 import { trace, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
-import { NatsKvRegistry, createApp, traceSpanOf, type App, type TraceSpan } from "mqgen/runtime";
+import { pino } from "pino";
+import { NatsKvRegistry, createApp, traceSpanOf, type App, type Logger, type TraceSpan } from "mqgen/runtime";
 
 export async function withOwnConnection(): Promise<App> {
   const nc: NatsJsConnection = await connect({ servers: "nats://127.0.0.1:4222" });
@@ -299,6 +308,7 @@ export async function withOwnConnection(): Promise<App> {
 const sdkSpan = new BasicTracerProvider().getTracer("user").startSpan("work");
 const apiSpan: Span = trace.wrapSpanContext({ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: 1 });
 export const args: TraceSpan[] = [traceSpanOf(sdkSpan), traceSpanOf(apiSpan), traceSpanOf(trace.getActiveSpan())];
+export const log: Logger = pino({ level: "warn" }).child({ app: "mine" });
 `,
     },
   );
