@@ -2,15 +2,16 @@
  * Logging on pino, laid out like mqant's beego logger: a text line
  * `time [trace] [span] [processId] [L] msg` or mqant's JSON fields, on the console in debug mode and in
  * files `<logDir>/<prefix><processId><suffix>` rotated as beego rotates them (rotating-file.ts), with chosen
- * levels (multifile `separate`, e.g. error) also in their own file. Formatting happens in a tiny pino destination rather than pino-pretty, so
- * there is no worker thread and nothing to install.
+ * levels (multifile `separate`, e.g. error) also in their own file. Formatting happens in a tiny pino
+ * destination rather than pino-pretty, so there is no worker thread and nothing to install.
  */
 import { mkdirSync } from "node:fs";
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
 import type { LogConfig } from "./config.js";
+import type { Logger } from "./types.js";
 import { RotatingFile } from "./rotating-file.js";
 
-export type { Logger } from "pino";
+export type { Logger } from "./types.js";
 
 const LEVEL_LETTER: Record<number, string> = { 10: "T", 20: "D", 30: "I", 40: "W", 50: "E", 60: "C" };
 const LEVEL_NAME: Record<number, string> = {
