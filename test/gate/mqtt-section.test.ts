@@ -118,3 +118,30 @@ test("Mqtt.WirteLoopChanNum: a client that does not read is dropped once more pa
     await harness.stop();
   }
 });
+
+test("over WebSocket too: Mqtt.WriteTimeout drops a client whose socket takes no bytes", { timeout: 30_000 }, async () => {
+  const closed: ClosedConnectionInfo[] = [];
+  const harness = await startGateApp(
+    { maxUnsentBytes: 512 * 1024 * 1024, onConnectionClosed: (info) => closed.push(info) },
+    { config: { Mqtt: { WriteTimeout: 1 } } },
+  );
+  const { WebSocket } = await import("ws");
+  const ws = new WebSocket(`ws://127.0.0.1:${harness.wsPort}/mqtt`, ["mqtt"]);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const connack = new Promise<Buffer>((resolve) => ws.once("message", (data) => resolve(data as Buffer)));
+    ws.send(connectPacket("ws-stalled", 60));
+    assert.equal((await connack).toString("hex"), CONNACK_OK_HEX);
+    (ws as unknown as { _socket: import("node:net").Socket })._socket.pause();
+    const chunk = Buffer.alloc(64 * 1024, 0x62);
+    for (let i = 0; i < 256; i++) harness.gate.server.broadcast("/big", chunk);
+    const info = await closedInfo(closed, "ws-stalled", 10_000);
+    assert.match(info.reason, /\(WriteTimeout\)/);
+  } finally {
+    ws.terminate();
+    await harness.stop();
+  }
+});
