@@ -85,6 +85,12 @@ export const MAPPED_WELL_KNOWN_TYPES: ReadonlySet<string> = new Set([
   "google.protobuf.BoolValue",
   "google.protobuf.StringValue",
   "google.protobuf.BytesValue",
+  "google.protobuf.Struct",
+  "google.protobuf.Value",
+  "google.protobuf.ListValue",
+  "google.protobuf.NullValue",
+  "google.protobuf.FieldMask",
+  "google.protobuf.Any",
 ]);
 
 export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSource[]): {
@@ -128,6 +134,7 @@ export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSou
       const reader = new FileReader(file, { path: file.name, absolutePath: "", text: "" }, messagesByName, []);
       reader.read();
       messages.push(...reader.messages.filter((m) => MAPPED_WELL_KNOWN_TYPES.has(m.fullName)));
+      enums.push(...reader.enums.filter((e) => MAPPED_WELL_KNOWN_TYPES.has(e.fullName)));
       continue;
     }
     const source = byRel.get(file.name);
