@@ -27,6 +27,7 @@ import type {
 import { isMapKeyKind } from "../model.js";
 import { camelCase } from "../names.js";
 import { compileProtos } from "./buf.js";
+import { inProtocWords } from "./protoc-wording.js";
 import type { EnumDescriptor, FieldDescriptor, FileDescriptor, MessageDescriptor, OptionsJson, ServiceDescriptor } from "./descriptor.js";
 import { PATH, SourceInfo } from "./descriptor.js";
 
@@ -106,7 +107,7 @@ export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSou
     [...byRel.entries()].map(([rel, s]) => ({ rel, text: s.text })),
     PACKAGE_PROTO_DIR,
   );
-  for (const e of compiled.errors) {
+  for (const e of inProtocWords(compiled.errors, (rel) => byRel.get(rel)?.text)) {
     const file = byRel.get(e.rel)?.path ?? (e.rel === "" ? sources[0]?.path ?? "" : e.rel);
     diagnostics.push({ file, line: e.line, col: e.col, message: e.message });
   }
