@@ -143,9 +143,10 @@ class Rewording {
     if (/^unexpected .+ at file scope$/.test(message)) return this.said(error, 'Expected top-level statement (e.g. "message").');
     if (/^missing .+ in declaration$/.test(message) && this.all.some((e) => e !== error && e.line === line && e.col === col && /at file scope$/.test(e.message))) return true;
     if (message === "encountered unmatched `{` delimiter") {
-      const block = outline.blocks.find((b) => b.close === undefined);
-      const kind = block === undefined || block.kind === "other" ? "block" : `${block.kind}`;
-      return this.said(error, `Reached end of input in ${kind} definition (missing '}').`);
+      // The input ends inside the innermost block still open, where protoc's parser stops.
+      const block = [...outline.blocks].reverse().find((b) => b.close === undefined);
+      if (block === undefined || block.kind === "other" || block.kind === "extend") return false;
+      return this.said(error, `Reached end of input in ${block.kind} definition (missing '}').`);
     }
     if (message === "unrecognized `syntax` declaration value" && token !== undefined) {
       return this.said(error, `Unrecognized syntax identifier "${token.text.slice(1, -1)}".  This parser only recognizes "proto2" and "proto3".`);

@@ -89,6 +89,7 @@ test("the bad .proto corpus reports every problem at its line and column in prot
   assert.deepEqual(
     result.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`),
     [
+      'bad-proto/braces.proto:6:24: Field number 1 has already been used in "bad.braces.M" by field "s".',
       'bad-proto/dup.proto:4:9: "A" is already defined in "bad.dup".',
       'bad-proto/dup.proto:4:37: Field number 1 has already been used in "bad.dup.A" by field "s".',
       'bad-proto/dup.proto:4:62: Field "u" uses reserved number 2.',
@@ -116,6 +117,7 @@ test("the bad .proto corpus reports every problem at its line and column in prot
       "bad-proto/syntax.proto:4:13: Expected field name.",
       "bad-proto/syntax.proto:5:1: Expected message name.",
       'bad-proto/syntax.proto:6:22: Expected "=".',
+      "bad-proto/unclosed.proto:4:11: Reached end of input in message definition (missing '}').",
       'bad-proto/version.proto:1:10: Unrecognized syntax identifier "proto4".  This parser only recognizes "proto2" and "proto3".',
     ],
   );
