@@ -48,7 +48,7 @@ messages:
         no: 19001
       d: map<double, string>
       e: common.Nope
-      f: google.protobuf.Timestamp
+      f: google.protobuf.Api
 enums:
   Color:
     values:
@@ -74,7 +74,7 @@ test("a bad YAML schema reports every problem with its position", () => {
     "schemas/bad.yaml:36:7: field number 19001 of 'c' is in the range 19000-19999 reserved by protobuf",
     "schemas/bad.yaml:39:7: field 'd': map key type 'double' cannot be a key (use string, bool or an integer type)",
     "schemas/bad.yaml:40:7: unknown type 'common.Nope'",
-    "schemas/bad.yaml:41:7: well-known type 'google.protobuf.Timestamp' is not supported (Timestamp, Duration, Empty, the wrappers, Struct, Value, ListValue, FieldMask and Any are, imported from a .proto); declare a message of your own",
+    "schemas/bad.yaml:41:7: well-known type 'google.protobuf.Api' is not supported (Timestamp, Duration, Empty, the wrappers, Struct, Value, ListValue, FieldMask and Any are, imported from a .proto); declare a message of your own",
     "schemas/bad.yaml:45:7: the first value of enum 'Color' must be 0 (proto3), not 1",
     `schemas/bad.yaml:46:7: "BLUE" uses the same enum value as "RED" (1); if this is intended, set 'option allow_alias = true;' on enum Color`,
     "schemas/bad.yaml:48:3: push 'pushed' must carry a message",
