@@ -229,35 +229,52 @@ function packedType(url: string, path: string): MessageType<object> {
   return type;
 }
 
+/** How many Any are being read or written inside each other right now (hostile input nests them). */
+let anyDepth = 0;
+
+function nested<T>(path: string, run: () => T): T {
+  if (anyDepth >= MAX_JSON_DEPTH) throw new BadArgumentError(`${path}: google.protobuf.Any nested deeper than ${MAX_JSON_DEPTH} levels`);
+  anyDepth++;
+  try {
+    return run();
+  } finally {
+    anyDepth--;
+  }
+}
+
 const any: WktJson = {
-  toJson(m) {
-    const url = String(m["type_url"] ?? "");
-    if (url === "") return {};
-    const type = packedType(url, "google.protobuf.Any");
-    const packed = type.decode((m["value"] as Uint8Array | undefined) ?? new Uint8Array(0));
-    const json = messageJson(type, packed);
-    // protobuf-es writes "@type" after the packed fields; JSON readers take the keys in any order.
-    const out: Record<string, unknown> = OWN_JSON_FORM.has(type.typeName) ? { value: json } : { ...(json as Record<string, unknown>) };
-    out["@type"] = url;
-    return out;
-  },
-  fromJson(json, path) {
-    if (!isJsonObject(json)) return bad(path, "an object", json);
-    if (Object.keys(json).length === 0) return { type_url: "", value: new Uint8Array(0) };
-    const url = json["@type"];
-    if (typeof url !== "string" || url === "") return bad(path, 'an object with a non-empty "@type"', json);
-    const type = packedType(url, path);
-    let packed: object;
-    if (OWN_JSON_FORM.has(type.typeName) && Object.prototype.hasOwnProperty.call(json, "value")) {
-      packed = messageFromJson(type, json["value"], `${path}.value`);
-    } else {
-      const rest: Record<string, unknown> = {};
-      for (const key of Object.keys(json)) if (key !== "@type") Object.defineProperty(rest, key, { value: json[key], enumerable: true, writable: true, configurable: true });
-      packed = messageFromJson(type, rest, path);
-    }
-    return { type_url: url, value: type.encode(packed) };
-  },
+  toJson: (m) => nested("google.protobuf.Any", () => anyToJson(m)),
+  fromJson: (json, path) => nested(path, () => anyFromJson(json, path)),
 };
+
+function anyToJson(m: Fields): unknown {
+  const url = String(m["type_url"] ?? "");
+  if (url === "") return {};
+  const type = packedType(url, "google.protobuf.Any");
+  const packed = type.decode((m["value"] as Uint8Array | undefined) ?? new Uint8Array(0));
+  const json = messageJson(type, packed);
+  // protobuf-es writes "@type" after the packed fields; JSON readers take the keys in any order.
+  const out: Record<string, unknown> = OWN_JSON_FORM.has(type.typeName) ? { value: json } : { ...(json as Record<string, unknown>) };
+  out["@type"] = url;
+  return out;
+}
+
+function anyFromJson(json: unknown, path: string): Fields {
+  if (!isJsonObject(json)) return bad(path, "an object", json);
+  if (Object.keys(json).length === 0) return { type_url: "", value: new Uint8Array(0) };
+  const url = json["@type"];
+  if (typeof url !== "string" || url === "") return bad(path, 'an object with a non-empty "@type"', json);
+  const type = packedType(url, path);
+  let packed: object;
+  if (OWN_JSON_FORM.has(type.typeName) && Object.prototype.hasOwnProperty.call(json, "value")) {
+    packed = messageFromJson(type, json["value"], `${path}.value`);
+  } else {
+    const rest: Record<string, unknown> = {};
+    for (const key of Object.keys(json)) if (key !== "@type") Object.defineProperty(rest, key, { value: json[key], enumerable: true, writable: true, configurable: true });
+    packed = messageFromJson(type, rest, path);
+  }
+  return { type_url: url, value: type.encode(packed) };
+}
 
 function messageJson(type: MessageType<object>, message: object): unknown {
   const wkt = WKT_JSON.get(type.typeName);

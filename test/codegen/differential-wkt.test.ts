@@ -242,3 +242,15 @@ test("hostile Struct input: deep nesting is refused with a BadArgumentError, __p
   assert.throws(() => Struct.encode({ n: 1n } as never), /expected a JSON value, got bigint 1/);
   assert.throws(() => Struct.decode(Uint8Array.of(0x0a, 0x05, 0x0a)), (e: unknown) => e instanceof BadArgumentError && /malformed protobuf/.test(e.message));
 });
+
+test("hostile Any nesting is refused with a BadArgumentError, in JSON both ways", () => {
+  let json: unknown = { "@type": "type.googleapis.com/diff.Inner", text: "core" };
+  for (let i = 0; i < 150; i++) json = { "@type": "type.googleapis.com/google.protobuf.Any", value: json };
+  assert.throws(() => Wkt.fromJson({ packed: json }), (e: unknown) => e instanceof BadArgumentError && /google.protobuf.Any nested deeper than 100 levels/.test(e.message));
+  let any = Any.create({ type_url: "type.googleapis.com/diff.Inner", value: Inner.encode(Inner.create({ text: "core" })) });
+  for (let i = 0; i < 150; i++) any = Any.create({ type_url: "type.googleapis.com/google.protobuf.Any", value: Any.encode(any) });
+  assert.throws(() => Wkt.toJson(Wkt.create({ packed: any })), (e: unknown) => e instanceof BadArgumentError && /nested deeper than 100 levels/.test(e.message));
+  // A shallow nesting still reads back.
+  const two = { "@type": "type.googleapis.com/google.protobuf.Any", value: { "@type": "type.googleapis.com/diff.Inner", text: "x" } };
+  assert.deepEqual(Wkt.toJson(Wkt.fromJson({ packed: two })), { packed: two });
+});
