@@ -53,6 +53,9 @@ export { sessionCodec, type Session } from "./gate/session.js";
 // Typed pushes to gate clients (generated `<Module>Pushes` call it).
 export { sendPush, type PushTarget, type PushSender } from "./push/send.js";
 
+// Typed events between modules (generated `<Module>Events` over `app.events` / `ctx.events`; types only).
+export type { EventBus, EventHost, EventHandler, EventInfo, EventSubscription, SubscribeOptions } from "./events/types.js";
+
 // The app.
 export { createApp, type App, type AppOptions, type BeforeHandleInfo } from "./app/app.js";
 export type { CompleteInfo, HandleInfo, ServerHooks } from "./rpc/server.js";

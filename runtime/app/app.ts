@@ -42,6 +42,7 @@ import { isNatsConnection, within, withEntry } from "./support.js";
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
 import { MiddlewareStack } from "../middleware/chain.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
+import { EventHub } from "../events/bus.js";
 
 export type { App, AppOptions, BeforeHandleInfo, CompleteInfo };
 
@@ -91,6 +92,8 @@ class DefaultApp implements App {
   private readonly stopWaiters: (() => void)[] = [];
   private timeoutMs = 10_000;
   readonly ops = new OpsHub();
+  private readonly eventHub = new EventHub();
+  readonly events = this.eventHub.scope(undefined);
 
   constructor(private readonly options: AppOptions) {
     this.flags = options.parseFlags === false ? {} : parseFlags(options.argv ?? process.argv.slice(2));
@@ -341,6 +344,7 @@ class DefaultApp implements App {
     if (this.connection !== undefined) {
       this.transport = new NatsTransport(this.connection, this.log, (nodeId) => this.selectorInstance?.markDead(nodeId));
     }
+    this.eventHub.attach(this.connection, this.log);
     this.client = new RpcClient({
       selector: this.selectorInstance,
       local: this.local,
@@ -423,6 +427,7 @@ class DefaultApp implements App {
       log,
       metadata,
       serviceRegister: () => registrar.update(),
+      events: this.eventHub.scope(m.type),
     };
     try {
       await m.onInit(ctx);
@@ -505,6 +510,7 @@ class DefaultApp implements App {
       }
     }
     // 4. Transports.
+    this.eventHub.close();
     this.client?.close();
     this.transport?.close();
     this.local.close();
