@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { ConfigError, MqgenError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
 import { Registrar } from "../registry/registrar.js";
@@ -31,7 +31,9 @@ import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
-import { NatsTransport, connectNats } from "../transport/nats.js";
+import { NatsTransport } from "../transport/nats.js";
+import { connectNats } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
 import { OpsHub, localNode } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
@@ -308,12 +310,13 @@ class DefaultApp implements App {
       this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
     if (natsOption !== undefined) {
       if (isNatsConnection(natsOption)) {
-        this.connection = natsOption;
+        this.connection = natsJs(natsOption, "AppOptions.nats");
       } else {
         // Like a node that starts before its registry, a node that starts before NATS waits for it.
         const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
         try {
-          this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          this.connection = natsJs(connection, "nats");
         } finally {
           clearTimeout(waiting);
         }
