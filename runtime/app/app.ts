@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { ConfigError, MqgenError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
 import { Registrar } from "../registry/registrar.js";
@@ -31,14 +31,16 @@ import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
-import { NatsTransport, connectNats } from "../transport/nats.js";
+import { NatsTransport } from "../transport/nats.js";
+import { connectNats } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
 import { OpsHub, localNode } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { Module, ModuleContext, ModuleSettings } from "./types.js";
 import { type App, type AppOptions, type BeforeHandleInfo, type CompleteInfo, type Hook } from "./options.js";
-import { isNatsConnection, within, withEntry } from "./support.js";
+import { isNatsConnection, registrationTimes, within, withEntry } from "./support.js";
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
 import { MiddlewareStack } from "../middleware/chain.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
@@ -308,12 +310,13 @@ class DefaultApp implements App {
       this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
     if (natsOption !== undefined) {
       if (isNatsConnection(natsOption)) {
-        this.connection = natsOption;
+        this.connection = natsJs(natsOption, "AppOptions.nats");
       } else {
         // Like a node that starts before its registry, a node that starts before NATS waits for it.
         const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
         try {
-          this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          this.connection = natsJs(connection, "nats");
         } finally {
           clearTimeout(waiting);
         }
@@ -396,6 +399,7 @@ class DefaultApp implements App {
       hooks: this.hooks,
       log,
       logCalls: config.rpc.log,
+      logSuccess: config.rpc.logSuccess,
       middleware: this.middleware,
       ...this.ops.serverOptions(m.type, nodeId, this.options.tracing),
     });
@@ -406,10 +410,11 @@ class DefaultApp implements App {
       pid: String(process.pid),
       version: m.version,
     };
+    const appTimes = { ttlMs: this.options.registerTtlMs ?? 20_000, intervalMs: this.options.registerIntervalMs ?? 10_000 };
+    const times = registrationTimes(m, appTimes, this.registry.name === "nats-kv" ? appTimes.ttlMs : undefined);
     const registrar = new Registrar({
       registry: this.ops.observeRegistry(this.registry),
-      ttlMs: this.options.registerTtlMs ?? 20_000,
-      intervalMs: this.options.registerIntervalMs ?? 10_000,
+      ...times,
       log,
       service: (): Service => ({
         name: m.type,

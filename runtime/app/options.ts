@@ -1,9 +1,9 @@
 /** What createApp takes and what it returns: the app's options and its public interface. */
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "../nats-connection.js";
 import type { RawHandler, SelectOptions } from "../descriptor.js";
 import type { ObserveOptions, OpsHub } from "../observe/hooks.js";
 import type { Registry, ServiceNode } from "../registry/types.js";
-import type { CompleteInfo, HandleInfo } from "../rpc/server.js";
+import type { CompleteInfo, HandleInfo } from "../rpc/server-types.js";
 import type { AppConfig } from "./config.js";
 import type { AppHandle, Module } from "./types.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";

@@ -2,7 +2,7 @@
  * The module contract: what a module implements and what the app hands it. Shared by the app, the gate,
  * the HTTP gateway and the starter implementations mqgen generates.
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { ArgSerializer, CallOptions, ModuleServer, RawResult, RpcCaller } from "../descriptor.js";
 import type { AppConfig } from "./config.js";
 import type { OpsHub } from "../observe/hooks.js";
@@ -81,4 +81,7 @@ export interface Module {
    */
   readonly dependencies?: readonly string[];
   readonly dependencyTimeoutMs?: number;
+  /** This module's registry TTL and re-register period (mqant's per-module server.RegisterTTL/RegisterInterval). */
+  readonly registerTtlMs?: number;
+  readonly registerIntervalMs?: number;
 }

@@ -9,7 +9,7 @@
  * throws is logged without touching delivery to anyone else.
  */
 import type { NatsConnection, Subscription } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { EventDescriptor } from "../descriptor.js";
 import { BadArgumentError, ClosedError, NotStartedError } from "../errors.js";
 import { ThrottledLog, escapeForLog, previewBytes } from "../log/throttle.js";

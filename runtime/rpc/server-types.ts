@@ -2,7 +2,7 @@
  * The RPC server's options and hook shapes (apart from server.ts so the app and tests can name them
  * without the server's code).
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { RawHandler, RpcCaller } from "../descriptor.js";
 import type { HandlerContext } from "./context.js";
 import type { ServerMiddleware } from "../middleware/types.js";
@@ -52,6 +52,8 @@ export interface RpcServerOptions {
   readonly log: Logger;
   /** Rpc.Log: a line per call. */
   readonly logCalls: boolean;
+  /** A line per successful call (server.json Rpc.LogSuccess), even when logCalls is off. */
+  readonly logSuccess?: boolean;
   /** The app's server middleware per module type (none: handlers are called directly). */
   readonly middleware?: { server(module: string): readonly ServerMiddleware[] };
   /** Metrics and `$SRV` stats (runtime/observe); absent when nothing watches. */
