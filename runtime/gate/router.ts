@@ -5,7 +5,7 @@
  */
 import { DeadlineExceededError, NoneAvailableError, NotFoundError } from "../errors.js";
 import type { AppHandle } from "../app/types.js";
-import type { RawResult } from "../descriptor.js";
+import type { CallOptions, RawResult } from "../descriptor.js";
 import { encodeBase64, goJsonStringify } from "../codec/values.js";
 import type { Connection, GateLog } from "./connection.js";
 import { encodeGateSession } from "./session.js";
@@ -94,13 +94,14 @@ export function envelope(trace: string, error: string, resultJson: string): stri
 export class Router {
   private readonly backend: GateBackend;
   private readonly log: GateLog;
-  private readonly timeoutMs: number;
+  /** The same for every call (options are read, never changed, along the call path). */
+  private readonly callOptions: CallOptions;
   private readonly concurrentTasks: number;
 
   constructor(backend: GateBackend, options: { log: GateLog; rpcTimeoutMs: number; concurrentTasks: number }) {
     this.backend = backend;
     this.log = options.log;
-    this.timeoutMs = options.rpcTimeoutMs;
+    this.callOptions = { timeout: options.rpcTimeoutMs };
     this.concurrentTasks = options.concurrentTasks;
   }
 
@@ -136,23 +137,24 @@ export class Router {
     const argsType = ["SESSION", payloadTag];
     const args = [sessionBytes, payload];
     connection.inFlight++;
-    const done = (): void => {
-      connection.inFlight--;
-    };
+    // No shared `done` closure: every function made here is made on every request.
     if (msgId === "") {
-      this.backend.callArgsNR(target, handler, argsType, args, { timeout: this.timeoutMs }).then(done, (error: unknown) => {
-        done();
-        this.log.debug({ err: error, topic }, "gate fire-and-forget call failed");
-      });
+      this.backend.callArgsNR(target, handler, argsType, args, this.callOptions).then(
+        () => void connection.inFlight--,
+        (error: unknown) => {
+          connection.inFlight--;
+          this.log.debug({ err: error, topic }, "gate fire-and-forget call failed");
+        },
+      );
       return;
     }
-    this.backend.callArgs(target, handler, argsType, args, { timeout: this.timeoutMs }).then(
+    this.backend.callArgs(target, handler, argsType, args, this.callOptions).then(
       (result) => {
-        done();
+        connection.inFlight--;
         this.reply(connection, topic, result);
       },
       (error: unknown) => {
-        done();
+        connection.inFlight--;
         this.replyError(connection, topic, callErrorText(error, target));
       },
     );
