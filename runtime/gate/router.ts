@@ -8,8 +8,8 @@ import type { AppHandle } from "../app/types.js";
 import type { CallOptions, RawResult } from "../descriptor.js";
 import { encodeBase64, goJsonStringify } from "../codec/values.js";
 import type { Connection, GateLog } from "./connection.js";
-import { encodeGateSession } from "./session.js";
-import { generateId, type GateSessionData } from "./session-state.js";
+import { encodeRoutedSession } from "./session-bytes.js";
+import { generateId } from "./session-state.js";
 
 /** The part of the app the gate calls backends through. */
 export type GateBackend = Pick<AppHandle, "callArgs" | "callArgsNR">;
@@ -133,7 +133,8 @@ export class Router {
       if (msgId !== "") this.replyError(connection, topic, GateErrors.workQueueFull);
       return;
     }
-    const sessionBytes = encodeGateSession(sessionForCall(session, topic));
+    // What the backend sees: the session with Topic = the publish topic and a new span (mqant clones it so).
+    const sessionBytes = encodeRoutedSession(session, generateId(), topic);
     const argsType = ["SESSION", payloadTag];
     const args = [sessionBytes, payload];
     connection.inFlight++;
@@ -177,11 +178,6 @@ export class Router {
     if (connection.closed || session === undefined) return;
     connection.publish(topic, Buffer.from(envelope(session.traceId, error, "null")));
   }
-}
-
-/** What the backend sees: the session with Topic = the publish topic and a new span (mqant clones it so). */
-function sessionForCall(session: GateSessionData, topic: string): GateSessionData {
-  return { ...session, topic, spanId: generateId() };
 }
 
 function callErrorText(error: unknown, target: string): string {
