@@ -2,8 +2,9 @@
  * bench:gate — the mqgen gate against Aedes and Mosquitto. Every server runs in its own child process;
  * clients are other processes. Five parts (BENCH_GATE_PARTS picks some):
  *  1. roundtrip: round trip at 1 and 64 in flight over one MQTT.js connection (see roundtrip.ts for the
- *     exact definition per server), and in the same rounds a bare NATS request/reply between two processes:
- *     the floor under the gate-over-NATS variant;
+ *     exact definition per server), and in the same rounds a bare NATS request/reply between two processes
+ *     (with Aedes' echo, the estimated floor under the gate-over-NATS variant) and a bare Node.js gate over
+ *     NATS (floor-gate.ts: that floor measured as one chain of processes);
  *  2. idle: resident memory per idle connection: a fresh server process, RSS after forced GC, then N raw TCP
  *     MQTT connections (CONNECT, CONNACK, then silence) from a client process, RSS after forced GC again;
  *     (after − before) / N;
@@ -13,12 +14,14 @@
  *  5. storm: 10,000 clients connecting at once, time until all have a CONNACK.
  *
  * Env: BENCH_ROUNDS (default 3), BENCH_PHASE_MS (default 2000), BENCH_CONNECTIONS (idle, default 10000),
- * BENCH_SCALE_ROUNDS (parts 3–5, default BENCH_ROUNDS), BENCH_FANOUT_CONNECTIONS (10000), BENCH_SUSTAIN_MS
- * (10000), BENCH_BUSY_CONNECTIONS (2000), BENCH_BUSY_MS (5000), BENCH_STORM_CONNECTIONS (10000),
- * BENCH_PROFILE_DIR (CPU-profile the server processes), BENCH_GATE_KINDS (a comma list of server kinds, default
- * all; e.g. `aedes,gate-nats,gate-floor-nats` with the NATS floor for the round-trip goal), BENCH_RESULT_NAME
- * (default `gate`: a partial run can write elsewhere than the committed result). Servers and load processes raise their open-file
- * limit to 65,536 or the hard limit (see Worker's fileLimit); 10,000 sockets per process need ~10,100.
+ * BENCH_SCALE_ROUNDS (busy, default BENCH_ROUNDS), BENCH_IDLE_ROUNDS, BENCH_FANOUT_ROUNDS and
+ * BENCH_STORM_ROUNDS (default 2, fewer when BENCH_ROUNDS or BENCH_SCALE_ROUNDS is lower),
+ * BENCH_FANOUT_CONNECTIONS (10000), BENCH_SUSTAIN_MS (5000), BENCH_BUSY_CONNECTIONS (2000), BENCH_BUSY_MS
+ * (5000), BENCH_STORM_CONNECTIONS (10000), BENCH_PROFILE_DIR (CPU-profile the server processes and the
+ * gate's backend), BENCH_GATE_KINDS (a comma list of server kinds, default all; `nats-request` names the
+ * bare NATS round trip), BENCH_RESULT_NAME (default `gate`, so a partial run need not overwrite the
+ * committed result). Servers and load processes raise their open-file limit to 65,536 or the hard limit
+ * (see Worker's fileLimit); 10,000 sockets per process need ~10,100.
  */
 import { NatsServer } from "../../test/support/nats-server.js";
 import {
@@ -57,6 +60,12 @@ const loadOptions: LoadOptions = { warmupMs: 500, serialMs: phaseMs, loadMs: pha
 /** BENCH_GATE_PARTS: a comma list of roundtrip, idle, fanout, busy, storm (default all). */
 const parts = new Set((process.env["BENCH_GATE_PARTS"] ?? "roundtrip,idle,fanout,busy,storm").split(",").map((p) => p.trim()));
 const scaleRounds = Number(process.env["BENCH_SCALE_ROUNDS"] ?? rounds);
+// Fewer rounds where the committed runs' spread is far from the goal's line (idle memory at 0.36× for ≤ 0.5×;
+// fan-out at 0.4–0.7× Mosquitto for ≤ 1.5× and 7× for ≥ 0.7×; the storm's slowest gate round below Aedes'
+// fastest), so the whole run stays near 10 minutes; the busy part keeps every round.
+const idleRounds = Number(process.env["BENCH_IDLE_ROUNDS"] ?? Math.min(rounds, 2));
+const fanoutRounds = Number(process.env["BENCH_FANOUT_ROUNDS"] ?? Math.min(scaleRounds, 2));
+const stormRounds = Number(process.env["BENCH_STORM_ROUNDS"] ?? Math.min(scaleRounds, 2));
 /** BENCH_GATE_KINDS: server kinds to run (round trip, idle and the game-scale parts), default all. */
 const onlyKinds = (process.env["BENCH_GATE_KINDS"] ?? "").split(",").map((k) => k.trim()).filter((k) => k.length > 0);
 const serverKinds = allServerKinds.filter((kind) => onlyKinds.length === 0 || onlyKinds.includes(kind.name));
@@ -65,7 +74,7 @@ const fanoutOptions: FanoutOptions = {
   connections: Number(process.env["BENCH_FANOUT_CONNECTIONS"] ?? 10_000),
   loadProcesses: 2,
   repeats: 3,
-  sustainMs: Number(process.env["BENCH_SUSTAIN_MS"] ?? 10_000),
+  sustainMs: Number(process.env["BENCH_SUSTAIN_MS"] ?? 5_000),
   // Pushes the pusher may be ahead of the slowest client: enough to cover the 20 ms credit loop at any rate
   // measured here, few enough that a server's queues stay small.
   window: 8,
@@ -182,7 +191,7 @@ for (let round = 0; round < rounds; round++) {
 for (const measured of running) await measured.stop();
 
 // 2. Idle memory: a fresh server process per kind and round, so RSS never carries over.
-for (let round = 0; round < (parts.has("idle") ? rounds : 0); round++) {
+for (let round = 0; round < (parts.has("idle") ? idleRounds : 0); round++) {
   for (const kind of serverKinds) {
     const outcome = outcomes.get(kind.name)!;
     if (!kind.idle || outcome.idleError !== undefined) continue;
@@ -202,7 +211,7 @@ for (let round = 0; round < (parts.has("idle") ? rounds : 0); round++) {
       outcome.idleBytesPerConnection.push(perConnection);
       outcome.connectSeconds.push(Number(connected["seconds"]));
       console.log(
-        `round ${round + 1}/${rounds} idle ${kind.name}: ${formatNumber(perConnection)} B/connection (RSS ${formatNumber(before / 1e6, 1)} → ${formatNumber(after / 1e6, 1)} MB)`,
+        `round ${round + 1}/${idleRounds} idle ${kind.name}: ${formatNumber(perConnection)} B/connection (RSS ${formatNumber(before / 1e6, 1)} → ${formatNumber(after / 1e6, 1)} MB)`,
       );
     } catch (error) {
       outcome.idleError = firstLine(error);
@@ -216,9 +225,9 @@ for (let round = 0; round < (parts.has("idle") ? rounds : 0); round++) {
 
 // 3–5. At game scale: fan-out to a room, busy connections, a connection storm (scale.ts).
 const log = (line: string): void => console.log(line);
-const fanout: FanoutSummary[] = parts.has("fanout") ? await runFanoutSection(scaleRounds, fanoutOptions, log, onlyKinds) : [];
+const fanout: FanoutSummary[] = parts.has("fanout") ? await runFanoutSection(fanoutRounds, fanoutOptions, log, onlyKinds) : [];
 const busy: BusySummary[] = parts.has("busy") ? await runBusySection(scaleRounds, busyOptions, log, onlyKinds) : [];
-const storm: StormSummary[] = parts.has("storm") ? await runStormSection(scaleRounds, stormOptions, log, onlyKinds) : [];
+const storm: StormSummary[] = parts.has("storm") ? await runStormSection(stormRounds, stormOptions, log, onlyKinds) : [];
 
 interface Summary {
   readonly name: string;
@@ -403,7 +412,7 @@ for (const s of summaries) {
   }
 }
 if (fanout.length > 0) {
-  console.log(`\nfan-out to ${formatNumber(fanoutOptions.connections)} clients (200-byte pushes; median of ${scaleRounds} rounds; sustained ${fanoutOptions.sustainMs / 1000} s)\n`);
+  console.log(`\nfan-out to ${formatNumber(fanoutOptions.connections)} clients (200-byte pushes; median of ${fanoutRounds} rounds; sustained ${fanoutOptions.sustainMs / 1000} s)\n`);
   console.log(
     formatTable(
       ["server", "one push → first ms", "→ last ms", "sustained deliveries/s", "p50 ms", "p99 ms", "server RSS MB"],
@@ -475,6 +484,9 @@ const path = writeResult(process.env["BENCH_RESULT_NAME"] ?? "gate", {
     idle: "fresh server process; RSS after 4× gc(); raw CONNECT (keepalive 60) per connection; RSS after gc(); (after − before) / N",
     parts: [...parts],
     scaleRounds,
+    idleRounds,
+    fanoutRounds,
+    stormRounds,
     fanout: {
       ...fanoutOptions,
       clients:
