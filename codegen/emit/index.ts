@@ -382,7 +382,6 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     messageType: imports.declared(resolvedName(p.type)),
   }));
   if (pushes.length > 0) {
-    imports.use(RUNTIME, "sendPush", "value");
     imports.use(RUNTIME, "PushTarget", "type");
     imports.use(RUNTIME, "PushSender", "type");
   }

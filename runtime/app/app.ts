@@ -21,6 +21,7 @@ import type {
   CallOptions,
   HandlerDescriptor,
   ModuleDescriptor,
+  PushDescriptor,
   RawHandler,
   RawResult,
 } from "../descriptor.js";
@@ -42,6 +43,7 @@ import { isNatsConnection, within, withEntry } from "./support.js";
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
 import { MiddlewareStack } from "../middleware/chain.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
+import { sendPush, type PushTarget } from "../push/send.js";
 
 export type { App, AppOptions, BeforeHandleInfo, CompleteInfo };
 
@@ -232,17 +234,14 @@ class DefaultApp implements App {
     this.bi?.report(line);
   }
 
-  invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown> {
-    return this.rpc.call(target, fn, args);
-  }
-  invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void> {
-    return this.rpc.callNR(target, fn, args);
-  }
   getServerById(nodeId: string): Promise<ServiceNode> {
     return this.selector.getNode(nodeId);
   }
   getServersByType(type: string): Promise<readonly ServiceNode[]> {
     return this.selector.nodes(type);
+  }
+  sendPush(push: PushDescriptor, target: PushTarget, value: unknown): Promise<number> {
+    return sendPush(this, push, target, value);
   }
 
   // --- lifecycle ---

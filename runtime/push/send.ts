@@ -1,21 +1,38 @@
 /**
  * Typed pushes from any module in any process to gate clients, on mqant's session RPCs to the gate that
  * owns each connection: one session (`Send`), several (`SendBatch`, one call per owning gate), or every
- * connection of every gate (`BroadCast` to each gate node). Generated `<Module>Pushes` classes call this
- * with the schema's push descriptor, so the payload is the push message's JSON as the gate client decodes.
+ * connection of every gate (`BroadCast` to each gate node). Generated `<Module>Pushes` classes reach it
+ * through `app.sendPush` with the schema's push descriptor, so the payload is the push message's JSON as
+ * the gate client decodes.
  */
 import type { PushDescriptor, RpcCaller } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
-import type { Session } from "../gate/session.js";
 import { TraceSpan } from "../rpc/trace.js";
 
+/**
+ * What a push needs of a gate `Session`: its gate, its id, and the gate's Send/SendBatch. Structural, so the
+ * app (which sends pushes) does not depend on the gate room that depends on it.
+ */
+export interface PushSession {
+  readonly serverId: string;
+  readonly sessionId: string;
+  send(topic: string, body: Uint8Array): Promise<void>;
+  sendBatch(sessionIds: readonly string[], topic: string, body: Uint8Array): Promise<number>;
+}
+
 /** Who gets a push: one session, several, or every connection of every gate of `gateType` (default "Gate"). */
-export type PushTarget = Session | readonly Session[] | { readonly everyone: true; readonly gateType?: string };
+export type PushTarget = PushSession | readonly PushSession[] | { readonly everyone: true; readonly gateType?: string };
 
 /** What sending needs of the app: calls, and the gate nodes for `everyone`. */
-export interface PushSender extends Pick<RpcCaller, "call"> {
+export interface PushRoutes extends Pick<RpcCaller, "call"> {
   getServersByType(type: string): Promise<readonly ServiceNode[]>;
+}
+
+/** What a generated `<Module>Pushes` class is given: the app (or anything that sends pushes as it does). */
+export interface PushSender {
+  /** Sends `value` as `push` to `target`; resolves with the number of connections the gates handed it to. */
+  sendPush(push: PushDescriptor, target: PushTarget, value: unknown): Promise<number>;
 }
 
 function countOf(value: unknown): number {
@@ -23,11 +40,11 @@ function countOf(value: unknown): number {
 }
 
 /** Sends `value` as `push` to `target`; resolves with the number of connections the gates handed it to. */
-export async function sendPush(app: PushSender, push: PushDescriptor, target: PushTarget, value: unknown): Promise<number> {
+export async function sendPush(app: PushRoutes, push: PushDescriptor, target: PushTarget, value: unknown): Promise<number> {
   const body = push.codec.encode(value);
   if (Array.isArray(target)) {
-    const byGate = new Map<string, { via: Session; ids: string[] }>();
-    for (const session of target as readonly Session[]) {
+    const byGate = new Map<string, { via: PushSession; ids: string[] }>();
+    for (const session of target as readonly PushSession[]) {
       const group = byGate.get(session.serverId);
       if (group === undefined) byGate.set(session.serverId, { via: session, ids: [session.sessionId] });
       else group.ids.push(session.sessionId);
@@ -41,7 +58,7 @@ export async function sendPush(app: PushSender, push: PushDescriptor, target: Pu
     const counts = await Promise.all(gates.map((gate) => app.call(gate.id, "BroadCast", [TraceSpan.create(), push.topic, body])));
     return counts.reduce<number>((sum, c) => sum + countOf(c), 0);
   }
-  const session = target as Session;
+  const session = target as PushSession;
   if (typeof session?.send !== "function") throw new BadArgumentError(`push ${push.name}: target must be a session, a list of sessions or { everyone: true }`);
   await session.send(push.topic, body);
   return 1;

@@ -1,7 +1,7 @@
 /**
  * The house rules of docs/architecture.md, checked on the source tree: no import cycles between the rooms
  * (folders) of runtime/ and codegen/, no source file over 450 lines outside generated/, test/ and bench/,
- * and a public runtime entry of at most 52 values.
+ * and a public runtime entry of at most 50 values.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,9 +13,7 @@ import * as internalEntry from "../../runtime/internal.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const MAX_LINES = 450;
-// 50 until the programming model (#15) added `middleware` (the built-in interceptors) and `sendPush` (what
-// generated push senders call); the lead decides whether they fold into fewer values instead.
-const MAX_PUBLIC_VALUES = 52;
+const MAX_PUBLIC_VALUES = 50;
 
 /**
  * Files over the line limit that belong to work in progress elsewhere (#17 items 4 and 5 outside the
