@@ -12,7 +12,7 @@ import { BreakingCheckError, loadBaseline, loadSchemas } from "./baseline.js";
 import { isRuleId } from "./rules.js";
 import { serializeLock } from "./snapshot.js";
 import type { ContractSnapshot } from "./snapshot.js";
-import { contractIds, withContractIds } from "../contracts.js";
+import { contractIds, withContractIds } from "./contracts.js";
 
 export { BreakingCheckError, loadBaseline, loadSchemas, readContractBaseline, readLockFile } from "./baseline.js";
 export { compareSnapshots } from "./compare.js";
