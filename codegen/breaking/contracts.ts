@@ -99,7 +99,7 @@ export function contractIds(model: SchemaModel, current: ContractSnapshot, basel
         previousModule !== undefined &&
         previous?.contract !== undefined &&
         !contractBroke(handlerSlice(baselineTypes, previousModule, previous), handlerSlice(currentTypes, module, handler), previous.gate || handler.gate);
-      ids.set(key, carried ? (previous?.contract as string) : structural);
+      ids.set(key, carried ? previous.contract : structural);
     }
   }
   return ids;

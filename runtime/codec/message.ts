@@ -10,7 +10,7 @@
 import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
 import { compareByCodePoint, goJsonStringify, setOwn } from "./values.js";
-import { newReader, newWriter, readBytesCopy, readInt64AsNumber, readString, writeString, type Fields, type Reader, type Writer } from "./wire.js";
+import { newReader, newWriter, type Fields, type Reader, type Writer } from "./wire.js";
 import { SCALARS, WIRE_LENGTH, checkEnum, describe, fail, fieldWireType, isZeroValue, mapKeyForm, zeroOf, type ScalarType } from "./scalar.js";
 import { messageFromJson, messageToJson } from "./json.js";
 import { fieldValue, setFieldValue } from "./oneof.js";
