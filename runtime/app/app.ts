@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { ClosedError, ConfigError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
 import type { Registry, ServiceNode } from "../registry/types.js";
@@ -30,7 +30,9 @@ import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
-import { NatsTransport, connectNats } from "../transport/nats.js";
+import { NatsTransport } from "../transport/nats.js";
+import { connectNats } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
 import { OpsHub } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
@@ -45,6 +47,7 @@ import { shutDown } from "./shutdown.js";
 import { runUntilStopped } from "./run.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
 import { sendPush, type PushTarget } from "../push/send.js";
+import { EventHub } from "../events/bus.js";
 
 export type { App, AppOptions, BeforeHandleInfo, CompleteInfo };
 
@@ -80,6 +83,8 @@ class DefaultApp implements App {
   private readonly stopWaiters: (() => void)[] = [];
   private timeoutMs = 10_000;
   readonly ops = new OpsHub();
+  private readonly eventHub = new EventHub();
+  readonly events = this.eventHub.scope(undefined);
 
   constructor(private readonly options: AppOptions) {
     this.flags = options.parseFlags === false ? {} : parseFlags(options.argv ?? process.argv.slice(2));
@@ -291,12 +296,13 @@ class DefaultApp implements App {
       this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
     if (natsOption !== undefined) {
       if (isNatsConnection(natsOption)) {
-        this.connection = natsOption;
+        this.connection = natsJs(natsOption, "AppOptions.nats");
       } else {
         // Like a node that starts before its registry, a node that starts before NATS waits for it.
         const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
         try {
-          this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          this.connection = natsJs(connection, "nats");
         } finally {
           clearTimeout(waiting);
         }
@@ -327,6 +333,7 @@ class DefaultApp implements App {
     if (this.connection !== undefined) {
       this.transport = new NatsTransport(this.connection, this.log, (nodeId) => this.selectorInstance?.markDead(nodeId));
     }
+    this.eventHub.attach(this.connection, this.log);
     this.client = new RpcClient({
       selector: this.selectorInstance,
       local: this.local,
@@ -352,6 +359,7 @@ class DefaultApp implements App {
       transport: this.transport,
       log: this.log,
       moduleInited: this.moduleInited,
+      eventHub: this.eventHub,
       adopt: (running) => {
         this.running.push(running);
         this.local.add(running.server);
@@ -394,6 +402,7 @@ class DefaultApp implements App {
       killWaitMs,
       running: this.running,
       destroyHooks: this.destroy,
+      eventHub: this.eventHub,
       client: this.client,
       transport: this.transport,
       local: this.local,

@@ -3,7 +3,8 @@
  * transport and being advertised — in that order, so no caller finds the node before it can answer.
  */
 import { hostname as osHostname } from "node:os";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
+import type { EventHub } from "../events/bus.js";
 import { newId16 } from "../codec/ids.js";
 import type { MiddlewareStack } from "../middleware/chain.js";
 import { localNode, type OpsHub } from "../observe/hooks.js";
@@ -43,6 +44,8 @@ export interface ModuleNodeParts {
   readonly transport: NatsTransport | undefined;
   readonly log: Logger;
   readonly moduleInited: readonly Hook<[App, Module]>[];
+  /** Gives each module its `ctx.events`, scoped to its type. */
+  readonly eventHub: EventHub;
   /**
    * Takes the node into the app's running set once onInit has succeeded, before it is served or
    * registered, so a failure from there on is cleaned up by stop().
@@ -101,6 +104,7 @@ export async function startModuleNode(parts: ModuleNodeParts, m: Module, entry: 
     log,
     metadata,
     serviceRegister: () => registrar.update(),
+    events: parts.eventHub.scope(m.type),
   };
   try {
     await m.onInit(ctx);

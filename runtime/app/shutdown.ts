@@ -4,7 +4,8 @@
  * time is logged and stop carries on, so a stuck module never keeps the process alive.
  */
 import type { NatsConnection } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
+import type { EventHub } from "../events/bus.js";
 import type { OpsHub } from "../observe/hooks.js";
 import type { Registry } from "../registry/types.js";
 import type { RpcClient } from "../rpc/client.js";
@@ -24,6 +25,7 @@ export interface ShutdownParts {
   /** In start order; they stop in reverse. */
   readonly running: readonly RunningModule[];
   readonly destroyHooks: readonly Hook<[App]>[];
+  readonly eventHub: EventHub;
   readonly client: RpcClient | undefined;
   readonly transport: NatsTransport | undefined;
   readonly local: LocalTransport<RpcServer>;
@@ -80,6 +82,7 @@ export async function shutDown(parts: ShutdownParts): Promise<{ timedOut: boolea
     }
   }
   // 4. Transports.
+  parts.eventHub.close();
   parts.client?.close();
   parts.transport?.close();
   parts.local.close();
