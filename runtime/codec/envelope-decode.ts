@@ -60,7 +60,7 @@ const replySlots = { error: newSlot(), resultType: newSlot(), errorCode: newSlot
 
 /**
  * One envelope's fields: the wire type each known field number must have (by number; a hole is an unknown
- * field, skipped), and what reading one does.
+ * field, skipped), and what reading one does (every field but the Cid, which the loop reads).
  */
 interface EnvelopeFields<T> {
   readonly name: string;
@@ -68,8 +68,8 @@ interface EnvelopeFields<T> {
   read(info: T, field: number, reader: Reader): void;
 }
 
-/** The one decode loop of both envelopes. */
-function decodeEnvelope<T>(fields: EnvelopeFields<T>, bytes: Uint8Array, info: T): T {
+/** The one decode loop of both envelopes; field 1 is the Cid in both. */
+function decodeEnvelope<T extends { cid: string }>(fields: EnvelopeFields<T>, bytes: Uint8Array, info: T): T {
   const reader = newReader(bytes);
   const { wireTypes } = fields;
   try {
@@ -83,6 +83,8 @@ function decodeEnvelope<T>(fields: EnvelopeFields<T>, bytes: Uint8Array, info: T
         reader.skipType(wireType);
       } else if (wireType !== expected) {
         throw new ProtocolError(`${fields.name}: field ${field} has wire type ${wireType}`);
+      } else if (field === 1) {
+        info.cid = readFreshString(reader);
       } else {
         fields.read(info, field, reader);
       }
@@ -101,9 +103,6 @@ const RPC_INFO: EnvelopeFields<RPCInfo> = {
   wireTypes: [undefined, LENGTH, LENGTH, LENGTH, LENGTH, VARINT, VARINT, LENGTH, LENGTH, LENGTH, LENGTH],
   read(info, field, reader) {
     switch (field) {
-      case 1:
-        info.cid = readFreshString(reader);
-        return;
       case 2:
         info.fn = readRepeatedString(reader, requestSlots.fn);
         return;
@@ -148,9 +147,6 @@ const RESULT_INFO: EnvelopeFields<ResultInfo> = {
   wireTypes: [undefined, LENGTH, LENGTH, undefined, LENGTH, LENGTH, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, LENGTH],
   read(info, field, reader) {
     switch (field) {
-      case 1:
-        info.cid = readFreshString(reader);
-        return;
       case 2:
         info.error = readRepeatedString(reader, replySlots.error);
         return;
