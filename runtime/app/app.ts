@@ -31,15 +31,12 @@ import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport } from "../transport/nats.js";
-import { connectNats } from "../nats-connection.js";
-import { natsJs } from "../nats-js.js";
 import { OpsHub } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
-import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
+import { connectionSettings, createRegistry, describeRegistry, openNats, type ConnectionSettings } from "./connection.js";
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { Module } from "./types.js";
 import { type App, type AppOptions, type BeforeHandleInfo, type CompleteInfo, type Hook } from "./options.js";
-import { isNatsConnection } from "./support.js";
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
 import { MiddlewareStack } from "../middleware/chain.js";
 import { startModuleNode, type ModuleNodeParts, type RunningModule } from "./module-node.js";
@@ -292,23 +289,11 @@ class DefaultApp implements App {
     this.bi = createBiWriter({ processId: this.processId, dir: isAbsolute(biDir) ? biDir : join(this.workDir, biDir), config: config.bi });
 
     const settings = this.connectionSettings;
-    const natsOption =
-      this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
-    if (natsOption !== undefined) {
-      if (isNatsConnection(natsOption)) {
-        this.connection = natsJs(natsOption, "AppOptions.nats");
-      } else {
-        // Like a node that starts before its registry, a node that starts before NATS waits for it.
-        const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
-        try {
-          const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
-          this.connection = natsJs(connection, "nats");
-        } finally {
-          clearTimeout(waiting);
-        }
-        this.ownsConnection = true;
-      }
-      this.ops.attachNats(this.connection, this.log, this.options.micro !== false);
+    const nats = await openNats(this.options.nats, settings, this.processId, this.log);
+    if (nats !== undefined) {
+      this.connection = nats.connection;
+      this.ownsConnection = nats.owned;
+      this.ops.attachNats(nats.connection, this.log, this.options.micro !== false);
     }
     if (this.registryInstance === undefined) {
       this.registryInstance = await createRegistry(settings.registry, {
