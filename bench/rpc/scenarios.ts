@@ -10,6 +10,7 @@ import {
   type StopServer,
 } from "./peers.js";
 import { startMqgenClient, startMqgenLocal, startMqgenServer } from "./mqgen.js";
+import { noMiddlewareRuntime } from "./no-middleware.js";
 import { opsClient, opsLocal, opsServer } from "./ops.js";
 
 export interface Scenario {
@@ -50,8 +51,17 @@ export const scenarios: readonly Scenario[] = [
     startClient: (url) => startMqgenClient(url, true),
     jetstream: true,
   },
+  {
+    // The ≤ 2 % goal's baseline: this tree with the middleware layer cut out (no-middleware.ts).
+    name: "mqgen-nats-no-layer",
+    label: "mqgen over NATS without the middleware layer",
+    startServer: async (url) => startMqgenServer(url, false, await noMiddlewareRuntime()),
+    startClient: async (url) => startMqgenClient(url, false, await noMiddlewareRuntime()),
+    jetstream: true,
+  },
   { name: "moleculer-local", label: "Moleculer 0.15 local (in process)", startClient: () => startMoleculerLocal() },
   { name: "mqgen-local", label: "mqgen in process", startClient: () => startMqgenLocal() },
+  { name: "mqgen-local-no-layer", label: "mqgen in process without the middleware layer", startClient: async () => startMqgenLocal(await noMiddlewareRuntime()) },
   // Operations (docs/operations.md): the cost of tracing and metrics against mqgen with both off.
   { name: "mqgen-nats-ops-off", label: "mqgen over NATS, tracing and metrics off", startServer: opsServer("off"), startClient: opsClient("off"), jetstream: true },
   { name: "mqgen-nats-tracing", label: "mqgen over NATS, tracing on (no SDK)", startServer: opsServer("tracing"), startClient: opsClient("tracing"), jetstream: true },

@@ -15,7 +15,7 @@ import { RpcServer, type ServerHooks, type UntypedCodec } from "../rpc/server.js
 import { NatsTransport } from "../transport/nats.js";
 import type { AppConfig } from "./config.js";
 import type { App, AppOptions, Hook } from "./options.js";
-import { within, withEntry } from "./support.js";
+import { registrationTimes, within, withEntry } from "./support.js";
 import type { Module, ModuleContext, ModuleSettings } from "./types.js";
 
 export interface RunningModule {
@@ -73,6 +73,7 @@ export async function startModuleNode(parts: ModuleNodeParts, m: Module, entry: 
     hooks: parts.hooks,
     log,
     logCalls: config.rpc.log,
+    logSuccess: config.rpc.logSuccess,
     middleware: parts.middleware,
     ...ops.serverOptions(m.type, nodeId, options.tracing),
   });
@@ -83,10 +84,11 @@ export async function startModuleNode(parts: ModuleNodeParts, m: Module, entry: 
     pid: String(process.pid),
     version: m.version,
   };
+  const appTimes = { ttlMs: options.registerTtlMs ?? 20_000, intervalMs: options.registerIntervalMs ?? 10_000 };
+  const times = registrationTimes(m, appTimes, parts.registry.name === "nats-kv" ? appTimes.ttlMs : undefined);
   const registrar = new Registrar({
     registry: ops.observeRegistry(parts.registry),
-    ttlMs: options.registerTtlMs ?? 20_000,
-    intervalMs: options.registerIntervalMs ?? 10_000,
+    ...times,
     log,
     service: (): Service => ({
       name: m.type,

@@ -14,6 +14,7 @@ import { newReader, newWriter, type Fields, type Reader, type Writer } from "./w
 import { SCALARS, WIRE_LENGTH, checkEnum, describe, fail, fieldWireType, isZeroValue, mapKeyForm, zeroOf, type ScalarType } from "./scalar.js";
 import { messageFromJson, messageToJson } from "./json.js";
 import { fieldValue, setFieldValue } from "./oneof.js";
+import { registerMessageType } from "./type-registry.js";
 import type { OneofValue } from "./oneof.js";
 
 const utf8Encoder = new TextEncoder();
@@ -428,7 +429,9 @@ export const scalar: Readonly<Record<ScalarKind, FieldType>> = {
 
 /** A message type from a field table; `fields` is a thunk so messages may refer to each other. */
 export function defineMessage<T extends object>(typeName: string, fields: () => FieldDescriptor[]): MessageType<T> {
-  return new ReflectMessageType<T>(typeName, fields);
+  const type = new ReflectMessageType<T>(typeName, fields);
+  registerMessageType(type as MessageType<object>);
+  return type;
 }
 
 /**

@@ -11,6 +11,10 @@ import type { ServiceNode } from "../registry/types.js";
 import { TraceSpan } from "../rpc/trace.js";
 
 /**
+ * Who gets a push: one session, several, every connection of every gate of `gateType` (default "Gate"), or
+ * the sessions bound (Session.bind) to a user id or to any of several, on any gate of `gateType`.
+ */
+/**
  * What a push needs of a gate `Session`: its gate, its id, and the gate's Send/SendBatch. Structural, so the
  * app (which sends pushes) does not depend on the gate room that depends on it.
  */
@@ -21,10 +25,24 @@ export interface PushSession {
   sendBatch(sessionIds: readonly string[], topic: string, body: Uint8Array): Promise<number>;
 }
 
-/** Who gets a push: one session, several, or every connection of every gate of `gateType` (default "Gate"). */
-export type PushTarget = PushSession | readonly PushSession[] | { readonly everyone: true; readonly gateType?: string };
+export type PushTarget =
+  | PushSession
+  | readonly PushSession[]
+  | { readonly everyone: true; readonly gateType?: string }
+  | { readonly userId: string | readonly string[]; readonly gateType?: string };
 
-/** What sending needs of the app: calls, and the gate nodes for `everyone`. */
+/** Comma-separated on the wire (as SendBatch's session ids), so an id with a comma cannot be addressed. */
+function userIdsOf(target: { readonly userId: string | readonly string[] }, push: PushDescriptor): string {
+  const ids = typeof target.userId === "string" ? [target.userId] : [...target.userId];
+  for (const id of ids) {
+    if (typeof id !== "string" || id === "" || id.includes(",")) {
+      throw new BadArgumentError(`push ${push.name}: a user id must be a non-empty string without commas, got ${JSON.stringify(id)}`);
+    }
+  }
+  return ids.join(",");
+}
+
+/** What sending needs of the app: calls, and the gate nodes for `everyone` and `userId`. */
 export interface PushRoutes extends Pick<RpcCaller, "call"> {
   getServersByType(type: string): Promise<readonly ServiceNode[]>;
 }
@@ -52,14 +70,23 @@ export async function sendPush(app: PushRoutes, push: PushDescriptor, target: Pu
     const counts = await Promise.all([...byGate.values()].map(({ via, ids }) => via.sendBatch(ids, push.topic, body)));
     return counts.reduce((a, b) => a + b, 0);
   }
-  if (typeof target === "object" && target !== null && (target as { everyone?: unknown }).everyone === true) {
+  const everyone = typeof target === "object" && target !== null && (target as { everyone?: unknown }).everyone === true;
+  const users = typeof target === "object" && target !== null && "userId" in target && typeof (target as { send?: unknown }).send !== "function";
+  if (everyone || users) {
+    const userIds = users ? userIdsOf(target as { userId: string | readonly string[] }, push) : "";
     const gateType = (target as { gateType?: string }).gateType ?? "Gate";
     const gates = await app.getServersByType(gateType);
-    const counts = await Promise.all(gates.map((gate) => app.call(gate.id, "BroadCast", [TraceSpan.create(), push.topic, body])));
+    const counts = await Promise.all(
+      gates.map((gate) =>
+        users
+          ? app.call(gate.id, "SendToUsers", [TraceSpan.create(), userIds, push.topic, body])
+          : app.call(gate.id, "BroadCast", [TraceSpan.create(), push.topic, body]),
+      ),
+    );
     return counts.reduce<number>((sum, c) => sum + countOf(c), 0);
   }
   const session = target as PushSession;
-  if (typeof session?.send !== "function") throw new BadArgumentError(`push ${push.name}: target must be a session, a list of sessions or { everyone: true }`);
+  if (typeof session?.send !== "function") throw new BadArgumentError(`push ${push.name}: target must be a session, a list of sessions, { userId } or { everyone: true }`);
   await session.send(push.topic, body);
   return 1;
 }

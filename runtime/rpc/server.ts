@@ -328,7 +328,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
         this.options.log.warn({ err }, "onComplete hook threw");
       }
     }
-    if (this.options.logCalls) {
+    if (this.options.logCalls || (error === undefined && this.options.logSuccess === true)) {
       (ctx.log ?? this.options.log).info(
         { durationMs: Math.round(durationMs * 1000) / 1000, caller: ctx.caller },
         error === undefined ? `rpc ${job.entry.name} ok` : `rpc ${job.entry.name} error: ${error}`,
@@ -443,7 +443,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
 
   /** Durations are measured only when something reports them. */
   private get timed(): boolean {
-    return this.options.logCalls || this.options.hooks.onComplete !== undefined || this.options.observer !== undefined;
+    return this.options.logCalls || this.options.logSuccess === true || this.options.hooks.onComplete !== undefined || this.options.observer !== undefined;
   }
 }
 
