@@ -408,24 +408,10 @@ export function field(
   return jsonName === undefined || jsonName === name ? base : { ...base, jsonName };
 }
 
-/** The field type of each scalar kind, shared by every generated field table. */
-export const scalar: Readonly<Record<ScalarKind, FieldType>> = {
-  bool: { kind: "scalar", scalar: "bool" },
-  int32: { kind: "scalar", scalar: "int32" },
-  int64: { kind: "scalar", scalar: "int64" },
-  uint32: { kind: "scalar", scalar: "uint32" },
-  uint64: { kind: "scalar", scalar: "uint64" },
-  float: { kind: "scalar", scalar: "float" },
-  double: { kind: "scalar", scalar: "double" },
-  string: { kind: "scalar", scalar: "string" },
-  bytes: { kind: "scalar", scalar: "bytes" },
-  sint32: { kind: "scalar", scalar: "sint32" },
-  sint64: { kind: "scalar", scalar: "sint64" },
-  fixed32: { kind: "scalar", scalar: "fixed32" },
-  fixed64: { kind: "scalar", scalar: "fixed64" },
-  sfixed32: { kind: "scalar", scalar: "sfixed32" },
-  sfixed64: { kind: "scalar", scalar: "sfixed64" },
-};
+/** The field type of each scalar kind (a row of SCALARS), shared by every generated field table. */
+export const scalar = Object.fromEntries(
+  (Object.keys(SCALARS) as ScalarKind[]).map((kind): [ScalarKind, FieldType] => [kind, { kind: "scalar", scalar: kind }]),
+) as Readonly<Record<ScalarKind, FieldType>>;
 
 /** A message type from a field table; `fields` is a thunk so messages may refer to each other. */
 export function defineMessage<T extends object>(typeName: string, fields: () => FieldDescriptor[]): MessageType<T> {
