@@ -116,6 +116,7 @@ export class Connection {
 
   onData(chunk: Buffer): void {
     if (this.state === "closed") return;
+    this.host.observer?.bytes("in", chunk.length);
     this.lastActivity = Date.now();
     let data = chunk;
     if (this.pendingChunks !== undefined) {
@@ -273,6 +274,7 @@ export class Connection {
       this.enqueue(bytes);
       return;
     }
+    this.host.observer?.bytes("out", bytes.length);
     this.transport.write(bytes);
     this.checkUnsent(0);
   }
@@ -297,9 +299,11 @@ export class Connection {
   flush(): void {
     const packets = this.outbox;
     if (packets === undefined) return;
+    const queued = this.outboxBytes;
     this.outbox = undefined;
     this.outboxBytes = 0;
     if (this.state === "closed") return;
+    this.host.observer?.bytes("out", queued);
     if (packets.length === 1) this.transport.write(packets[0]!);
     else this.transport.writeMany(packets);
     this.checkUnsent(0);
@@ -313,7 +317,7 @@ export class Connection {
 
   /** Down-link message (QoS 0, as mqant), written now: a reply to the client's own request. */
   publish(topic: string, payload: Uint8Array): void {
-    this.host.observer?.publish("out", payload.length);
+    this.host.observer?.publish("out");
     this.write(publishQos0(topic, payload));
   }
 

@@ -57,8 +57,10 @@ export interface GateObserver {
   refused(reason: string): void;
   /** A connection closed; `reason` as the gate logs it. */
   closed(reason: string, connected: boolean): void;
-  /** A client's PUBLISH routed to a backend (`in`) or a push to a client (`out`), with its payload size. */
-  publish(direction: "in" | "out", bytes: number): void;
+  /** A client's PUBLISH routed to a backend (`in`), or a push or reply to a client (`out`). */
+  publish(direction: "in" | "out"): void;
+  /** MQTT packet bytes read from a client (`in`) or handed to its socket (`out`), every packet type. */
+  bytes(direction: "in" | "out", count: number): void;
 }
 
 export interface HttpObserver {
@@ -153,8 +155,11 @@ export class OpsHub {
     closed: (reason, connected) => {
       for (const l of this.listeners) l.gate?.closed(reason, connected);
     },
-    publish: (direction, bytes) => {
-      for (const l of this.listeners) l.gate?.publish(direction, bytes);
+    publish: (direction) => {
+      for (const l of this.listeners) l.gate?.publish(direction);
+    },
+    bytes: (direction, count) => {
+      for (const l of this.listeners) l.gate?.bytes(direction, count);
     },
   };
   readonly http: HttpObserver = {

@@ -122,8 +122,8 @@ export class AppMetrics implements OpsListener {
       registers,
     });
     this.gateBytes = new Counter({
-      name: "mqgen_gate_payload_bytes_total",
-      help: "Payload bytes of those publishes.",
+      name: "mqgen_gate_bytes_total",
+      help: "MQTT packet bytes read from clients (in) and written to their sockets (out), every packet type, inside any TLS or WebSocket framing.",
       labelNames: ["direction"],
       registers,
     });
@@ -220,10 +220,8 @@ export class AppMetrics implements OpsListener {
       this.gateClosed.inc({ reason: cls });
       if (cls !== "client" && cls !== "shutdown" && cls !== "other") this.gateRefused.inc({ reason: cls });
     },
-    publish: (direction: "in" | "out", bytes: number): void => {
-      this.gatePublishes.inc({ direction });
-      this.gateBytes.inc({ direction }, bytes);
-    },
+    publish: (direction: "in" | "out"): void => this.gatePublishes.inc({ direction }),
+    bytes: (direction: "in" | "out", count: number): void => this.gateBytes.inc({ direction }, count),
   };
 
   readonly http = {
