@@ -1,10 +1,10 @@
 /**
  * The per-call cost of tracing (no SDK) and metrics, measured so that a loaded machine cancels out: caller
- * and server app pairs (both off, tracing on, metrics on, and a second "both off" pair as an A/A control)
- * share one nats-server and one process, and take turns in short slices of 64-in-flight calls, many times
- * over, so load bursts from other jobs hit all of them alike. Each round gives every mode a ratio against
- * the "off" slice of the same round; the figure is the median of those ratios, and the control's ratio shows
- * how far two identical pairs disagree. Over NATS (separate apps, so calls go through nats-server) and in
+ * and server app pairs (both off, tracing on, metrics on, and a second "both off" pair, the control) share
+ * one nats-server and one process, and take turns in short slices of 64-in-flight calls, many times over,
+ * so load bursts from other jobs hit all of them alike. Each round gives every mode a ratio against the two
+ * "both off" slices of the same round; the figure is the median of those ratios, and the control's ratio
+ * (off against control) shows how far two identical pairs disagree. Over NATS (separate apps, so calls go through nats-server) and in
  * process. `npm run bench:rpc` judges the operations goals from this; run alone:
  *
  *   node --import tsx bench/rpc/ops-ab.ts     (env OPS_AB_ROUNDS, default 60; OPS_AB_WHERE=nats|local|both)
@@ -54,11 +54,17 @@ async function slice(client: HelloworldClient, calls: number): Promise<{ wall: n
 export interface ModeResult {
   /** Calls per second over all of the mode's slices. */
   readonly perSec: number;
-  /** Median over rounds of (the round's "off" slice time / this mode's slice time): ≥ 1 is no cost. */
+  /**
+   * Median over rounds of (the round's baseline slice time / this mode's): ≥ 1 is no cost. The baseline is
+   * the geometric mean of the two "both off" pairs; for the control, it is the "off" pair alone.
+   */
   readonly ratio: number;
   /** The middle half of the per-round ratios. */
   readonly ratioQuartiles: readonly [number, number];
-  /** "off"'s CPU time over all slices / this mode's: the same cost, less sensitive to other jobs taking the cores. */
+  /**
+   * The median over rounds of the same ratio of CPU time (this process's, callers and servers): time other
+   * jobs hold the cores is not in it, so it disagrees less with itself on a loaded machine.
+   */
   readonly cpuRatio: number;
 }
 
@@ -73,7 +79,7 @@ async function measure(natsUrl: string | undefined, rounds: number): Promise<Pla
   const pairs = new Map<Mode, Awaited<ReturnType<typeof pair>>>();
   for (const mode of MODES) pairs.set(mode, await pair(mode, natsUrl));
   const ms = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
-  const cpu = new Map<Mode, number>(MODES.map((m) => [m, 0]));
+  const cpu = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
   for (let warm = 0; warm < 3; warm++) for (const mode of MODES) await slice(pairs.get(mode)!.client, calls);
   for (let round = 0; round < rounds; round++) {
     // Rotate who goes first each round.
@@ -81,17 +87,21 @@ async function measure(natsUrl: string | undefined, rounds: number): Promise<Pla
       const mode = MODES[(i + round) % MODES.length]!;
       const took = await slice(pairs.get(mode)!.client, calls);
       ms.get(mode)!.push(took.wall);
-      cpu.set(mode, cpu.get(mode)! + took.cpu);
+      cpu.get(mode)!.push(took.cpu);
     }
   }
   for (const p of pairs.values()) for (const app of p.apps) await app.stop();
-  const off = ms.get("off")!;
+  // The baseline of a round is both "off" pairs (the first and the last made, so an advantage of being made
+  // first or last cancels out); the control's own ratio is off against control alone, the A/A spread.
+  const baseline = (of: Map<Mode, number[]>, r: number): number => Math.sqrt((of.get("off")![r] as number) * (of.get("control")![r] as number));
+  const reference = (of: Map<Mode, number[]>, mode: Mode, r: number): number => (mode === "control" ? (of.get("off")![r] as number) : baseline(of, r));
   const result = {} as Record<Mode, ModeResult>;
   for (const mode of MODES) {
     const times = ms.get(mode)!;
-    const ratios = times.map((t, r) => (off[r] as number) / t).sort((a, b) => a - b);
+    const ratios = times.map((t, r) => reference(ms, mode, r) / t).sort((a, b) => a - b);
     const total = times.reduce((a, b) => a + b, 0);
-    result[mode] = { perSec: (rounds * calls * 1000) / total, ratio: median(ratios), ratioQuartiles: [quartile(ratios, 0.25), quartile(ratios, 0.75)], cpuRatio: cpu.get("off")! / cpu.get(mode)! };
+    const cpuRatio = median(cpu.get(mode)!.map((c, r) => reference(cpu, mode, r) / c));
+    result[mode] = { perSec: (rounds * calls * 1000) / total, ratio: median(ratios), ratioQuartiles: [quartile(ratios, 0.25), quartile(ratios, 0.75)], cpuRatio };
   }
   return result;
 }
@@ -126,7 +136,8 @@ export function formatOpsAb(r: OpsAbResult): string {
   }
   return [
     `bench:rpc ops A/B — ${r.rounds} interleaved rounds at ${IN_FLIGHT} in flight (${SLICE.nats} calls a slice over NATS, ${SLICE.local} in process);`,
-    "ratio: median over rounds of off's slice time / the mode's (middle half of rounds in brackets); cpu: off's CPU time / the mode's",
+    "ratio: median over rounds of the both-off pairs' slice time / the mode's (middle half of rounds in brackets); cpu: the same ratio",
+    "of CPU time; A/A control: one both-off pair against the other, the noise floor",
     "",
     formatTable(["", "both off /s", "tracing (no SDK) /s", "ratio", "metrics /s", "ratio", "A/A control ratio"], rows),
   ].join("\n");
