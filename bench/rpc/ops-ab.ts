@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
 import { MemoryRegistry, appMetrics, createApp, type App, type Module } from "../../runtime/internal.js";
 import { NatsServer } from "../../test/support/nats-server.js";
-import { environment, formatTable, median, writeResult } from "../support/measure.js";
+import { environment, formatGoals, formatTable, judge, median, writeResult, type GoalResult } from "../support/measure.js";
 
 type Mode = "off" | "tracing" | "metrics" | "control";
 const MODES: readonly Mode[] = ["off", "tracing", "metrics", "control"];
@@ -126,6 +126,18 @@ export async function measureOpsAb(rounds: number, where: "nats" | "local" | "bo
   return { rounds, overNats, inProcess };
 }
 
+/** The issue's goals: tracing with no SDK and metrics each ≥ 0.95× both off, over NATS and in process. */
+export function opsAbGoals(r: OpsAbResult | undefined): GoalResult[] {
+  const goals: GoalResult[] = [];
+  for (const [where, key] of [["over NATS", "overNats"], ["in process", "inProcess"]] as const) {
+    for (const [what, mode] of [["tracing on, no SDK", "tracing"], ["metrics on", "metrics"]] as const) {
+      // The A/B's ratios are already mode / both off, so the reference is 1.
+      goals.push(judge(`${what}, ${where}: 64 in flight ≥ 0.95× both off (calls/s, interleaved A/B)`, r?.[key]?.[mode].ratio ?? Number.NaN, 1, "atLeast", 0.95));
+    }
+  }
+  return goals;
+}
+
 export function formatOpsAb(r: OpsAbResult): string {
   const n = (x: number): string => Math.round(x).toLocaleString("en");
   const ratio = (m: ModeResult): string => `${m.ratio.toFixed(3)} (${m.ratioQuartiles[0].toFixed(2)}–${m.ratioQuartiles[1].toFixed(2)}) cpu ${m.cpuRatio.toFixed(3)}`;
@@ -147,7 +159,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const rounds = Number(process.env["OPS_AB_ROUNDS"] ?? 60);
   const where = (process.env["OPS_AB_WHERE"] ?? "both") as "nats" | "local" | "both";
   const result = await measureOpsAb(rounds, where);
-  console.log(`\n${formatOpsAb(result)}\n`);
+  console.log(`\n${formatOpsAb(result)}\n\n${formatGoals(opsAbGoals(result))}\n`);
   const path = writeResult(where === "both" ? "rpc-ops-ab" : `rpc-ops-ab-${where}`, {
     benchmark: "rpc-ops-ab",
     environment: await environment(),
