@@ -63,7 +63,7 @@ function handlerSlice({ messages, enums }: TypeTables, module: ModuleSnapshot, h
     if (e) reachedEnums.set(name, e);
   }
   return {
-    modules: [{ ...module, handlers: [handler], pushes: [] }],
+    modules: [{ ...module, handlers: [handler], pushes: [], events: [] }],
     messages: [...reachedMessages.values()],
     enums: [...reachedEnums.values()],
   };

@@ -86,8 +86,11 @@ export class ContractHasher {
   moduleHash(module: ModuleModel): string {
     const handlers = module.handlers.map((h) => `${h.wireName}=${this.handlerHash(h)}`).sort(compareStrings);
     const pushes = module.pushes.map((p) => `${p.topic}=${refName(p.type)}`).sort(compareStrings);
-    const types = this.reachable(module.pushes.map((p) => p.type));
-    return sha256(`${module.type}\n${handlers.join("\n")}\n${pushes.join("\n")}\n${types.join("\n")}`);
+    const events = module.events.map((e) => `event ${e.subject}=${e.delivery}:${refName(e.type)}`).sort(compareStrings);
+    const types = this.reachable([...module.pushes.map((p) => p.type), ...module.events.map((e) => e.type)]);
+    // Events join the rendering only when there are some, so modules without events keep their hashes.
+    const eventPart = events.length > 0 ? `\n${events.join("\n")}` : "";
+    return sha256(`${module.type}\n${handlers.join("\n")}\n${pushes.join("\n")}${eventPart}\n${types.join("\n")}`);
   }
 }
 

@@ -170,6 +170,27 @@ export interface PushModel {
   readonly pos: SourcePos;
 }
 
+/** How an event reaches its subscribers: every subscription, or one per subscribing module type. */
+export type EventDelivery = "broadcast" | "balanced";
+
+export interface EventModel {
+  /** TypeScript name (`itemChanged`), used in `emit<Name>` and `on<Name>` of `<Module>Events`. */
+  readonly name: string;
+  readonly type: TypeRef;
+  readonly delivery: EventDelivery;
+  /** NATS subject it travels on (default `mqgen.event.<module>.<name>`). */
+  readonly subject: string;
+  readonly doc: string;
+  readonly pos: SourcePos;
+  /** Position of the delivery mode (the `delivery:` value or the option), for its errors. */
+  readonly deliveryPos: SourcePos;
+}
+
+/** The subject an event travels on when the schema names none. */
+export function defaultEventSubject(moduleType: string, name: string): string {
+  return `mqgen.event.${moduleType}.${name}`;
+}
+
 export interface ModuleModel {
   /** Module type as used in routing (`helloworld`). */
   readonly type: string;
@@ -180,6 +201,7 @@ export interface ModuleModel {
   readonly source: string;
   readonly handlers: readonly HandlerModel[];
   readonly pushes: readonly PushModel[];
+  readonly events: readonly EventModel[];
   readonly pos: SourcePos;
 }
 
@@ -230,6 +252,7 @@ export function sortModel(model: SchemaModel): SchemaModel {
         ...m,
         handlers: [...m.handlers].sort(byKey((h) => h.method)),
         pushes: [...m.pushes].sort(byKey((p) => p.name)),
+        events: [...m.events].sort(byKey((e) => e.name)),
       }))
       .sort(byKey((m) => m.type)),
     messages: [...model.messages]

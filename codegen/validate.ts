@@ -14,6 +14,7 @@ import type {
   TypeRef,
 } from "./model.js";
 import { compareDiagnostics } from "./model.js";
+import { validateEvents } from "./validate-events.js";
 import { isIdentifier, MAX_FILE_STEM, moduleBinding, moduleFileStem, packageFileStem, pascalCase, safeIdentifier } from "./names.js";
 
 const MODULE_TYPE = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -180,6 +181,8 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     if (module.version.trim() === "") report(module.pos, `module '${module.type}' needs a version`);
     const pascal = pascalCase(module.type);
     const generated = new Set([moduleBinding(module.type), `${pascal}Client`, `${pascal}Handlers`, `register${pascal}`, `${pascal}GateClient`]);
+    // Only modules with events get the class, so a type of that name elsewhere stays valid.
+    if (module.events.length > 0) generated.add(`${pascal}Events`);
     for (const declared of typesByPackage.get(module.package) ?? []) {
       if (generated.has(safeIdentifier(declared.name))) {
         report(declared.pos, `'${declared.name}' clashes with a name generated for module '${module.type}'; rename the type`);
@@ -205,6 +208,8 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
       }
     }
   }
+
+  validateEvents(model.modules, { report, resolve, at });
 
   function validateHandlers(module: ModuleModel): void {
     const methods = new Map<string, HandlerModel>();

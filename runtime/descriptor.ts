@@ -60,6 +60,21 @@ export interface PushDescriptor {
   readonly codec: ValueCodec<unknown>;
 }
 
+/** How an event reaches subscribers: every subscription, or one subscriber per subscribing module type. */
+export type EventDelivery = "broadcast" | "balanced";
+
+export interface EventDescriptor {
+  /** Module type that declares (and emits) the event. */
+  readonly module: string;
+  /** Name in TypeScript (`itemChanged`). */
+  readonly name: string;
+  /** NATS subject the event travels on (the schema's `subject`, default `mqgen.event.<module>.<name>`). */
+  readonly subject: string;
+  readonly delivery: EventDelivery;
+  /** The message's protobuf codec: an event travels as the message's bytes, nothing around them. */
+  readonly codec: ValueCodec<unknown>;
+}
+
 export interface ModuleDescriptor {
   /** Module type as used in routing (`helloworld`). */
   readonly type: string;
@@ -68,6 +83,8 @@ export interface ModuleDescriptor {
   readonly schemaHash: string;
   readonly handlers: Readonly<Record<string, HandlerDescriptor>>;
   readonly pushes: Readonly<Record<string, PushDescriptor>>;
+  /** Events the module declares (absent in descriptors generated before events existed). */
+  readonly events?: Readonly<Record<string, EventDescriptor>>;
 }
 
 /** How a call picks its node. */

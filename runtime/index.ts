@@ -53,9 +53,12 @@ export { sessionCodec, type Session } from "./gate/session.js";
 // Typed pushes to gate clients (generated `<Module>Pushes` call it).
 export { sendPush, type PushTarget, type PushSender } from "./push/send.js";
 
+// Typed events between modules (generated `<Module>Events` over `app.events` / `ctx.events`; types only).
+export type { EventBus, EventHost, EventHandler, EventInfo, EventSubscription, SubscribeOptions } from "./events/types.js";
+
 // The app.
 export { createApp, type App, type AppOptions, type BeforeHandleInfo } from "./app/app.js";
-export type { CompleteInfo, HandleInfo, ServerHooks } from "./rpc/server.js";
+export type { CompleteInfo, HandleInfo, ServerHooks } from "./rpc/server-types.js";
 // Middleware around calls and handlers (app.use); the built-in ones are off until installed.
 export { middleware, type RetryOptions, type CircuitBreakerOptions, type TimeoutOptions } from "./middleware/index.js";
 export type * from "./middleware/types.js";
@@ -63,7 +66,8 @@ export type * from "./app/types.js";
 export type { AppConfig, RpcConfig, LogConfig } from "./app/config.js";
 export type { AppFlags } from "./app/flags.js";
 export type { AppLogger, LoggerOptions, Logger } from "./log/logger.js";
-export { connectNats, type NatsConnectOptions } from "./transport/nats.js";
+// The NATS connection as the public types see it (any nats.js connection is one), and mqgen's way to open one.
+export { connectNats, type NatsConnectOptions, type NatsConnection, type NatsSubscription, type NatsSubscribeOptions, type NatsMessage, type NatsStatus } from "./nats-connection.js";
 
 // Registries and node selection.
 export type * from "./registry/types.js";
@@ -88,4 +92,8 @@ export { apiResponse, apiBodyText, type ApiRequest, type ApiResponse, type ApiPa
 export { listenHttp, closeHttp } from "./http/listen.js";
 
 // Operations: metrics and probes, the live console, and a Go mqant trace argument from the active span.
-export { MetricsModule, type MetricsModuleOptions, OpsConsole, type OpsConsoleOptions, traceSpanOf } from "./ops/index.js";
+// Each from its own file rather than ops/index.ts, whose other exports (the $SRV responder, tracing) would
+// bring nats.js' and OpenTelemetry's declarations into every consumer's program.
+export { MetricsModule, type MetricsModuleOptions } from "./ops/module.js";
+export { OpsConsole, type OpsConsoleOptions } from "./ops/console.js";
+export { traceSpanOf, type TracedSpan } from "./ops/trace-arg.js";

@@ -11,18 +11,22 @@ if (unknown.length > 0) {
 }
 const selected = requested.length > 0 ? requested : all;
 let failed = 0;
+// A benchmark may have more than one script; each runs in its own process, one after another.
+const scripts = { rpc: ["bench/rpc/run.ts", "bench/rpc/events.ts"] };
 for (const name of selected) {
-  console.log(`\n=== bench:${name} ===`);
-  const started = Date.now();
-  const result = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", `bench/${name}/run.ts`], {
-    stdio: "inherit",
-  });
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (result.status !== 0) {
-    failed++;
-    console.error(`bench:${name} failed (exit ${result.status ?? result.signal}) after ${seconds} s`);
-  } else {
-    console.log(`bench:${name} finished in ${seconds} s`);
+  for (const script of scripts[name] ?? [`bench/${name}/run.ts`]) {
+    console.log(`\n=== bench:${name} (${script}) ===`);
+    const started = Date.now();
+    const result = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", script], {
+      stdio: "inherit",
+    });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (result.status !== 0) {
+      failed++;
+      console.error(`bench:${name} ${script} failed (exit ${result.status ?? result.signal}) after ${seconds} s`);
+    } else {
+      console.log(`bench:${name} ${script} finished in ${seconds} s`);
+    }
   }
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -4,9 +4,11 @@
  * against the same app written with protobuf-es (@bufbuild/protobuf's runtime plus protoc-gen-es output for
  * the equivalent .proto). Both apps use the tsconfig `mqgen init` writes (@tsconfig/strictest, ES2022,
  * NodeNext, types node), run in interleaved rounds on the same machine; the goal is mqgen ≤ 1× protobuf-es.
+ * Besides wall time it records the CPU time of each tsc (user + system of the process and its children, as
+ * the shell's `times` reports it, in clock ticks): on a shared machine it moves far less than wall time.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { environment, formatGoals, formatNumber, formatTable, judge, median, repoRoot, writeResult } from "../support/measure.js";
 
@@ -101,21 +103,36 @@ export const method: string = Helloworld.method.sayHi.name;
 
 interface Check {
   readonly wallS: number;
+  readonly cpuS: number;
   readonly errors: number;
   readonly errorLines: string[];
 }
 
-function check(app: App): Check {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: app.dir, encoding: "utf8" });
-  const wallS = (performance.now() - started) / 1000;
-  const errorLines = result.stdout.split("\n").filter((l) => /error TS\d+/.test(l));
-  return { wallS, errors: errorLines.length, errorLines };
+/** `times` prints the shell's user and system time, then its children's: `0m0.230000s 0m0.090000s`. */
+function childrenCpuS(timesOutput: string): number {
+  const children = timesOutput.trim().split("\n").at(-1) ?? "";
+  const parts = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return parts.length === 2 ? (parts[0] ?? NaN) + (parts[1] ?? NaN) : NaN;
 }
 
-function filesLoaded(app: App): { files: number; declarationFiles: number } {
+function check(app: App): Check {
+  const started = performance.now();
+  // tsc's own output goes to stderr, so stdout holds only what `times` says about it.
+  const result = spawnSync("/bin/sh", ["-c", '"$@" 1>&2; status=$?; times; exit $status', "sh", process.execPath, tsc, "-p", "tsconfig.json"], {
+    cwd: app.dir,
+    encoding: "utf8",
+  });
+  const wallS = (performance.now() - started) / 1000;
+  const errorLines = result.stderr.split("\n").filter((l) => /error TS\d+/.test(l));
+  return { wallS, cpuS: childrenCpuS(result.stdout), errors: errorLines.length, errorLines };
+}
+
+/** What the app's program reads: files, declaration files, and the bytes of those outside @types/node and the TypeScript libs. */
+function filesLoaded(app: App): { files: number; declarationFiles: number; libraryBytes: number } {
   const listed = must(process.execPath, [tsc, "-p", "tsconfig.json", "--listFilesOnly"], app.dir).split("\n").filter((l) => l.trim() !== "");
-  return { files: listed.length, declarationFiles: listed.filter((l) => l.endsWith(".d.ts")).length };
+  const shared = /\/node_modules\/(@types\/node|undici-types|typescript|@typescript)\//;
+  const libraryBytes = listed.filter((l) => l.endsWith(".d.ts") && !shared.test(l)).reduce((sum, l) => sum + readFileSync(l).length, 0);
+  return { files: listed.length, declarationFiles: listed.filter((l) => l.endsWith(".d.ts")).length, libraryBytes };
 }
 
 const apps = prepare();
@@ -135,6 +152,8 @@ const summaries = apps.map((app) => {
     label: app.label,
     medianWallS: median(runs.map((r) => r.wallS)),
     wallS: runs.map((r) => Number(r.wallS.toFixed(3))),
+    medianCpuS: median(runs.map((r) => r.cpuS)),
+    cpuS: runs.map((r) => Number(r.cpuS.toFixed(3))),
     errors: last?.errors ?? NaN,
     errorLines: last?.errorLines ?? [],
     ...filesLoaded(app),
@@ -150,13 +169,29 @@ const goals = [
     1,
     `${formatNumber(get("mqgen").medianWallS, 2)} s vs ${formatNumber(get("protobuf-es").medianWallS, 2)} s`,
   ),
+  judge(
+    "consumer type-check: mqgen app ≤ 1× the protobuf-es app (CPU, median)",
+    get("mqgen").medianCpuS,
+    get("protobuf-es").medianCpuS,
+    "atMost",
+    1,
+    `${formatNumber(get("mqgen").medianCpuS, 2)} s vs ${formatNumber(get("protobuf-es").medianCpuS, 2)} s`,
+  ),
 ];
 
 console.log(`\nbench:typecheck — tsc ${must(process.execPath, [tsc, "--version"], repoRoot).trim()}, @tsconfig/strictest, median of ${rounds} interleaved rounds\n`);
 console.log(
   formatTable(
-    ["app", "tsc wall s", "files", ".d.ts files", "errors"],
-    summaries.map((s) => [s.label, formatNumber(s.medianWallS, 3), String(s.files), String(s.declarationFiles), String(s.errors)]),
+    ["app", "tsc wall s", "tsc CPU s", "files", ".d.ts files", "library .d.ts KB", "errors"],
+    summaries.map((s) => [
+      s.label,
+      formatNumber(s.medianWallS, 3),
+      formatNumber(s.medianCpuS, 2),
+      String(s.files),
+      String(s.declarationFiles),
+      formatNumber(s.libraryBytes / 1024, 0),
+      String(s.errors),
+    ]),
   ),
 );
 console.log(`\n${formatGoals(goals)}`);
@@ -166,7 +201,9 @@ const path = writeResult("typecheck", {
   environment: await environment(),
   method: {
     rounds,
-    timing: "wall time of one `tsc -p tsconfig.json` process per app, interleaved rounds after one warm-up pass; median",
+    timing:
+      "wall time and CPU time (user + system, the shell's `times`, 10 ms ticks) of one `tsc -p tsconfig.json` process per app, interleaved rounds after one warm-up pass; median",
+    libraryBytes: "bytes of the .d.ts files the program reads other than @types/node, undici-types and TypeScript's libs",
     tsconfig: TSCONFIG,
     mqgen: "dist/ built by tsc -p tsconfig.build.json, reached as node_modules/mqgen through package.json exports; gen/ = mqgen output for schemas/helloworld.yaml",
     peer: "@bufbuild/protobuf runtime; gen/ = protoc-gen-es (target=ts) output for the equivalent helloworld.proto via buf generate",

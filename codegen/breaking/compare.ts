@@ -16,6 +16,7 @@ import type {
   MessageSnapshot,
   ModuleSnapshot,
   ParamSnapshot,
+  EventSnapshot,
   PushSnapshot,
 } from "./snapshot.js";
 import { isNumberReserved } from "./snapshot.js";
@@ -92,6 +93,33 @@ export function compareSnapshots(previous: ContractSnapshot, next: ContractSnaps
       if (now.type !== old.type) {
         report("PUSH_SAME_TYPE", pos, `push '${now.name}' of module '${after.type}' changed type from ${old.type} to ${now.type}`);
       }
+    }
+    compareEvents(before, after, modulePos);
+  }
+
+  /** Events are found by name, then (a rename) by subject; an added event breaks nobody. */
+  function compareEvents(before: ModuleSnapshot, after: ModuleSnapshot, modulePos: SourcePos): void {
+    const byName = new Map(after.events.map((e) => [e.name, e]));
+    const bySubject = new Map(after.events.map((e) => [e.subject, e]));
+    const oldNames = new Set(before.events.map((e) => e.name));
+    for (const old of before.events) {
+      let now: EventSnapshot | undefined = byName.get(old.name);
+      if (!now) {
+        const renamed = bySubject.get(old.subject);
+        if (renamed && !oldNames.has(renamed.name)) {
+          now = renamed;
+          report("EVENT_SAME_NAME", renamed.pos ?? modulePos, `event on subject '${old.subject}' of module '${after.type}' was renamed from '${old.name}' to '${renamed.name}'`);
+        }
+      }
+      if (!now) {
+        report("EVENT_NO_DELETE", modulePos, `event '${old.name}' (subject '${old.subject}') was removed from module '${after.type}'`);
+        continue;
+      }
+      const pos = now.pos ?? modulePos;
+      const what = `event '${now.name}' of module '${after.type}'`;
+      if (now.subject !== old.subject) report("EVENT_SAME_SUBJECT", pos, `${what} moved from subject '${old.subject}' to '${now.subject}'`);
+      if (now.type !== old.type) report("EVENT_SAME_TYPE", pos, `${what} changed type from ${old.type} to ${now.type}`);
+      if (now.delivery !== old.delivery) report("EVENT_SAME_DELIVERY", pos, `${what} changed delivery from ${old.delivery} to ${now.delivery}`);
     }
   }
 

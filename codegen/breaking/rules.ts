@@ -6,6 +6,7 @@
  *   JSON   - the JSON encoding: gate clients, the HTTP gateway and `map` arguments see field and enum names.
  *   SOURCE - the generated TypeScript API and the handler's contract beyond bytes.
  *   GATE   - what gate (MQTT) clients can reach: HD_ handlers and pushes.
+ * Events between modules are WIRE: emitters and subscribers built from the two versions miss each other.
  */
 
 export type RuleCategory = "WIRE" | "JSON" | "SOURCE" | "GATE" | "ALLOW";
@@ -56,6 +57,11 @@ export const RULES = {
   PUSH_NO_DELETE: rule("PUSH_NO_DELETE", "GATE", "a push was removed"),
   PUSH_SAME_TOPIC: rule("PUSH_SAME_TOPIC", "GATE", "a push's MQTT topic changed"),
   PUSH_SAME_TYPE: rule("PUSH_SAME_TYPE", "GATE", "a push's message type changed"),
+  EVENT_NO_DELETE: rule("EVENT_NO_DELETE", "WIRE", "an event was removed (its subscribers built from the old schema wait in vain)"),
+  EVENT_SAME_TYPE: rule("EVENT_SAME_TYPE", "WIRE", "an event's message type changed"),
+  EVENT_SAME_DELIVERY: rule("EVENT_SAME_DELIVERY", "WIRE", "an event changed between broadcast and balanced delivery"),
+  EVENT_SAME_SUBJECT: rule("EVENT_SAME_SUBJECT", "WIRE", "an event's NATS subject changed (old and new nodes no longer meet)"),
+  EVENT_SAME_NAME: rule("EVENT_SAME_NAME", "SOURCE", "an event's TypeScript name changed (same subject): `emitX`/`onX` are renamed"),
   ALLOW_NEEDS_REASON: rule("ALLOW_NEEDS_REASON", "ALLOW", "an `mqgen:allow` comment has no `reason:`; it allows nothing"),
   ALLOW_UNKNOWN_RULE: rule("ALLOW_UNKNOWN_RULE", "ALLOW", "an `mqgen:allow` comment names a rule that does not exist"),
 } as const satisfies Record<string, RuleInfo>;

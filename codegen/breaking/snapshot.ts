@@ -46,11 +46,20 @@ export interface PushSnapshot {
   readonly pos?: SourcePos;
 }
 
+export interface EventSnapshot {
+  readonly name: string;
+  readonly type: string;
+  readonly delivery: "broadcast" | "balanced";
+  readonly subject: string;
+  readonly pos?: SourcePos;
+}
+
 export interface ModuleSnapshot {
   readonly type: string;
   readonly file: string;
   readonly handlers: readonly HandlerSnapshot[];
   readonly pushes: readonly PushSnapshot[];
+  readonly events: readonly EventSnapshot[];
   readonly pos?: SourcePos;
 }
 
@@ -153,6 +162,7 @@ export function snapshotFromModel(model: SchemaModel): ContractSnapshot {
     file: module.source,
     handlers: module.handlers.map(handlerSnapshot),
     pushes: module.pushes.map((p) => ({ name: p.name, topic: p.topic, type: typeName(p.type), pos: p.pos })),
+    events: module.events.map((e) => ({ name: e.name, type: typeName(e.type), delivery: e.delivery, subject: e.subject, pos: e.pos })),
     pos: module.pos,
   });
 
@@ -203,6 +213,7 @@ function sortSnapshot(snapshot: ContractSnapshot): ContractSnapshot {
         ...m,
         handlers: [...m.handlers].sort((a, b) => compareStrings(a.method, b.method)),
         pushes: [...m.pushes].sort((a, b) => compareStrings(a.name, b.name)),
+        events: [...m.events].sort((a, b) => compareStrings(a.name, b.name)),
       }))
       .sort((a, b) => compareStrings(a.type, b.type)),
     messages: [...snapshot.messages]
@@ -231,6 +242,7 @@ interface LockFile {
         { wire: string; mode: string; gate: boolean; namedParams?: boolean; params: { name: string; type: string }[]; result: string; contract?: string }
       >;
       pushes: Record<string, { topic: string; type: string }>;
+      events?: Record<string, { type: string; delivery: string; subject: string }>;
     }
   >;
   readonly messages: Record<string, { file: string; fields: Record<string, { name: string; type: string; cardinality: string }>; reserved?: { numbers?: (number | [number, number])[]; names?: string[] } }>;
@@ -261,6 +273,8 @@ export function serializeLock(snapshot: ContractSnapshot): string {
             ]),
           ),
           pushes: Object.fromEntries(m.pushes.map((p) => [p.name, { topic: p.topic, type: p.type }])),
+          // Only modules with events carry the key, so locks written before events stay byte for byte.
+          ...(m.events.length > 0 ? { events: Object.fromEntries(m.events.map((e) => [e.name, { type: e.type, delivery: e.delivery, subject: e.subject }])) } : {}),
         },
       ]),
     ),
@@ -355,7 +369,14 @@ export function parseLock(text: string, path: string): ContractSnapshot {
       const p = obj(pv, `modules.${type}.pushes.${name}`);
       return { name, topic: str(p.topic, `modules.${type}.pushes.${name}.topic`), type: str(p.type, `modules.${type}.pushes.${name}.type`) };
     });
-    return { type, file: str(m.file, `modules.${type}.file`), handlers, pushes };
+    const events = Object.entries(obj(m.events ?? {}, `modules.${type}.events`)).map(([name, ev]): EventSnapshot => {
+      const where = `modules.${type}.events.${name}`;
+      const e = obj(ev, where);
+      const delivery = str(e.delivery, `${where}.delivery`);
+      if (delivery !== "broadcast" && delivery !== "balanced") fail(`${where}.delivery`, "broadcast or balanced");
+      return { name, type: str(e.type, `${where}.type`), delivery: delivery as "broadcast" | "balanced", subject: str(e.subject, `${where}.subject`) };
+    });
+    return { type, file: str(m.file, `modules.${type}.file`), handlers, pushes, events };
   });
   const messages: MessageSnapshot[] = Object.entries(obj(root.messages ?? {}, "messages")).map(([fullName, value]) => {
     const where = `messages.${fullName}`;

@@ -15,6 +15,7 @@ import type { TypeIndex } from "../types-index.js";
 import { gateTemplate, indexTemplate, moduleTemplate, typesTemplate } from "../templates/index.js";
 import { FileImports, jsdoc, resolvedName, wrapList } from "./naming.js";
 import { GATE_CLIENT, gateView } from "./gate.js";
+import { eventViews, eventsDescriptorPart } from "./events.js";
 
 export const RUNTIME = "mqgen/runtime";
 export { GATE_CLIENT } from "./gate.js";
@@ -56,6 +57,7 @@ export interface ModuleNames {
   readonly registerFunction: string;
   readonly gateClass: string;
   readonly pushesClass: string;
+  readonly eventsClass: string;
   readonly moduleClass: string;
   readonly file: string;
 }
@@ -69,6 +71,7 @@ export function moduleNames(module: ModuleModel): ModuleNames {
     registerFunction: `register${pascal}`,
     gateClass: `${pascal}GateClient`,
     pushesClass: `${pascal}Pushes`,
+    eventsClass: `${pascal}Events`,
     moduleClass: `${pascal}Module`,
     file: moduleFileStem(module.type),
   };
@@ -318,7 +321,7 @@ function packageHasTypes(index: TypeIndex, pkg: string): boolean {
 }
 
 function declaredNames(names: ModuleNames): string[] {
-  return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass, names.pushesClass];
+  return [names.binding, names.clientClass, names.handlersInterface, names.registerFunction, names.gateClass, names.pushesClass, names.eventsClass];
 }
 
 /**
@@ -336,6 +339,8 @@ function descriptorType(module: ModuleModel, imports: FileImports): string {
     const push = imports.use(RUNTIME, "PushDescriptor", "type");
     parts.push(`  readonly pushes: {\n${module.pushes.map((p) => `    readonly ${safeProperty(p.name)}: ${push};`).join("\n")}\n  };`);
   }
+  const events = eventsDescriptorPart(module, imports);
+  if (events !== undefined) parts.push(events);
   return parts.length === 0 ? base : `${base} & {\n${parts.join("\n")}\n}`;
 }
 
@@ -343,7 +348,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
   const imports = new FileImports(index, module.package, false, declaredNames(names));
   const descriptor = descriptorType(module, imports);
   if (module.handlers.length > 0) imports.use(RUNTIME, "CallContext", "type");
-  imports.use(RUNTIME, "CallOptions", "type");
+  if (module.handlers.length > 0) imports.use(RUNTIME, "CallOptions", "type");
   imports.use(RUNTIME, "ModuleServer", "type");
   imports.use(RUNTIME, "RpcCaller", "type");
   const handlers = module.handlers.map((h) => {
@@ -386,6 +391,7 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     imports.use(RUNTIME, "PushTarget", "type");
     imports.use(RUNTIME, "PushSender", "type");
   }
+  const { events, eventTypes } = eventViews(module, imports);
   const moduleDoc = [module.doc.trim(), `Module \`${commentText(module.type)}\` version ${commentText(module.version)}.`].filter((l) => l !== "").join("\n");
   // Re-exported types need no import of their own; `imports.lines()` lists only what this file uses.
   const view = {
@@ -403,6 +409,9 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     pushes,
     clientClass: names.clientClass,
     pushesClass: names.pushesClass,
+    events,
+    eventTypes,
+    eventsClass: names.eventsClass,
     handlersInterface: names.handlersInterface,
     registerFunction: names.registerFunction,
   };

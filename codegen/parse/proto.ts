@@ -29,6 +29,7 @@ import { camelCase } from "../names.js";
 import { compileProtos } from "./buf.js";
 import type { EnumDescriptor, FieldDescriptor, FileDescriptor, MessageDescriptor, OptionsJson, ServiceDescriptor } from "./descriptor.js";
 import { PATH, SourceInfo } from "./descriptor.js";
+import { attachEvents, declaredEvent, type DeclaredEvent } from "./proto-events.js";
 
 export interface ProtoSource {
   /** Display path (relative, `/`-separated), used in diagnostics and `// source:` lines. */
@@ -158,6 +159,7 @@ class FileReader {
   private readonly pkg: string;
   private readonly info: SourceInfo;
   private readonly pushes: PushModel[] = [];
+  private readonly events: DeclaredEvent[] = [];
   /** proto2, proto3 or editions: decides field presence and packing defaults. */
   private readonly syntax: "proto2" | "proto3" | "editions";
 
@@ -190,6 +192,7 @@ class FileReader {
         this.modules[0] = { ...owner, pushes: [...owner.pushes, ...this.pushes] };
       }
     }
+    attachEvents(this.modules, this.events, this.source.path, this.diagnostics);
   }
 
   private pos(path: readonly number[], fallback?: readonly number[]): SourcePos {
@@ -231,6 +234,8 @@ class FileReader {
     if (topic !== undefined) {
       this.pushes.push({ name: camelCase(m.name), topic, type: { kind: "ref", name: fullName, scope: this.pkg }, doc, pos });
     }
+    const event = declaredEvent(m.options, { name: m.name, fullName, scope: this.pkg, doc, pos }, (n) => this.pos([...path, PATH.messageOptions, n], path));
+    if (event !== undefined) this.events.push(event);
     (m.nestedType ?? []).forEach((n, i) => this.addMessage(n, [...path, PATH.messageNested, i], [...prefix, m.name]));
     (m.enumType ?? []).forEach((e, i) => this.addEnum(e, [...path, PATH.messageEnum, i], [...prefix, m.name]));
   }
@@ -394,6 +399,7 @@ class FileReader {
       source: this.source.path,
       handlers,
       pushes: [],
+      events: [],
       pos,
     });
   }

@@ -7,6 +7,7 @@ import type { Diagnostic, EnumModel, HandlerModel, MessageModel, ModuleModel, Pu
 import { isPackageName } from "../names.js";
 import { parseHandlers, parsePushes } from "./yaml/handlers.js";
 import { parseEnums, parseMessages } from "./yaml/messages.js";
+import { parseEvents } from "./yaml/events.js";
 import type { Node } from "./yaml/reader.js";
 import { YamlReader } from "./yaml/reader.js";
 
@@ -15,7 +16,7 @@ export interface ParsedFile {
   readonly diagnostics: Diagnostic[];
 }
 
-const FILE_KEYS = ["module", "version", "doc", "package", "handlers", "messages", "enums", "pushes"];
+const FILE_KEYS = ["module", "version", "doc", "package", "handlers", "messages", "enums", "pushes", "events"];
 
 export function parseYamlSchema(path: string, source: string): ParsedFile {
   const r = new YamlReader(path, source);
@@ -48,9 +49,11 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
   const modules: ModuleModel[] = [];
   const handlersPair = top.get("handlers");
   const pushesPair = top.get("pushes");
+  const eventsPair = top.get("events");
   if (moduleType === undefined) {
     if (handlersPair) r.report(r.keyPos(handlersPair), "handlers need a module: add `module: <type>` to this file");
     if (pushesPair) r.report(r.keyPos(pushesPair), "pushes need a module: add `module: <type>` to this file");
+    if (eventsPair) r.report(r.keyPos(eventsPair), "events need a module: add `module: <type>` to this file");
   } else {
     const modulePair = top.get("module");
     const handlers: HandlerModel[] = handlersPair ? parseHandlers(r, handlersPair, { moduleType, pkg, messages }) : [];
@@ -63,6 +66,7 @@ export function parseYamlSchema(path: string, source: string): ParsedFile {
       source: path,
       handlers,
       pushes,
+      events: eventsPair ? parseEvents(r, eventsPair, moduleType, pkg) : [],
       pos: modulePair ? r.valuePos(modulePair) : r.filePos,
     });
   }

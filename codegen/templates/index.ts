@@ -93,15 +93,27 @@ export * from "./{{typesFile}}";
 {{else}}
   pushes: {},
 {{/if}}
+{{#if events.length}}
+  events: {
+{{#each events}}
+    {{key}}: { module: {{../typeLit}}, name: {{nameLit}}, subject: {{subjectLit}}, delivery: {{deliveryLit}}, codec: {{codec}} },
+{{/each}}
+  },
+{{/if}}
 };
 
 /** Typed client of the \`{{type}}\` module: each method calls one handler through the app's RPC client. */
 export class {{clientClass}} {
+{{#if handlers.length}}
   private readonly rpc: RpcCaller;
 
   constructor(rpc: RpcCaller) {
     this.rpc = rpc;
   }
+{{else}}
+  // No handlers (a module of events or pushes only): the client has nothing to call yet.
+  constructor(_rpc: RpcCaller) {}
+{{/if}}
 {{#each handlers}}
 
 {{clientJsdoc}}{{clientSignature}}
@@ -122,7 +134,11 @@ export interface {{handlersInterface}} {
 {{/each}}
 }
 
+{{#if handlers.length}}
 export function {{registerFunction}}(server: ModuleServer, impl: {{handlersInterface}}): void {
+{{else}}
+export function {{registerFunction}}(_server: ModuleServer, _impl: {{handlersInterface}}): void {
+{{/if}}
 {{#each handlers}}
   server.registerHandler({{../binding}}, {{../binding}}.handlers.{{key}}, ({{argsBinding}}, ctx) =>
 {{implCall}}
@@ -146,6 +162,30 @@ export class {{pushesClass}} {
   /** Pushes this message on its topic; resolves with the number of connections it was handed to. */
   {{key}}(target: PushTarget, push: {{messageType}}): Promise<number> {
     return sendPush(this.app, {{../binding}}.pushes.{{key}}, target, push);
+  }
+{{/each}}
+}
+{{/if}}
+{{#if events.length}}
+
+/**
+ * Typed events of the \`{{type}}\` module between modules, over NATS or in process. Build it from a module's
+ * context (balanced events are then shared by that module type) or from the app.
+ */
+export class {{eventsClass}} {
+  private readonly bus: {{eventTypes.bus}};
+
+  constructor(host: {{eventTypes.host}}) {
+    this.bus = host.events;
+  }
+{{#each events}}
+
+{{emitJsdoc}}  {{emitMethod}}(event: {{messageType}}): Promise<void> {
+    return this.bus.emit({{../binding}}.events.{{key}}, event);
+  }
+
+{{onJsdoc}}  {{onMethod}}(handler: {{../eventTypes.handler}}<{{messageType}}>, options?: {{../eventTypes.options}}): {{../eventTypes.subscription}} {
+    return this.bus.on({{../binding}}.events.{{key}}, handler, options);
   }
 {{/each}}
 }

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { ConfigError, MqgenError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
 import { Registrar } from "../registry/registrar.js";
@@ -31,7 +31,9 @@ import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
-import { NatsTransport, connectNats } from "../transport/nats.js";
+import { NatsTransport } from "../transport/nats.js";
+import { connectNats } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
 import { OpsHub, localNode } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
 import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
@@ -42,6 +44,7 @@ import { isNatsConnection, within, withEntry } from "./support.js";
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
 import { MiddlewareStack } from "../middleware/chain.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
+import { EventHub } from "../events/bus.js";
 
 export type { App, AppOptions, BeforeHandleInfo, CompleteInfo };
 
@@ -91,6 +94,8 @@ class DefaultApp implements App {
   private readonly stopWaiters: (() => void)[] = [];
   private timeoutMs = 10_000;
   readonly ops = new OpsHub();
+  private readonly eventHub = new EventHub();
+  readonly events = this.eventHub.scope(undefined);
 
   constructor(private readonly options: AppOptions) {
     this.flags = options.parseFlags === false ? {} : parseFlags(options.argv ?? process.argv.slice(2));
@@ -305,12 +310,13 @@ class DefaultApp implements App {
       this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
     if (natsOption !== undefined) {
       if (isNatsConnection(natsOption)) {
-        this.connection = natsOption;
+        this.connection = natsJs(natsOption, "AppOptions.nats");
       } else {
         // Like a node that starts before its registry, a node that starts before NATS waits for it.
         const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
         try {
-          this.connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
+          this.connection = natsJs(connection, "nats");
         } finally {
           clearTimeout(waiting);
         }
@@ -341,6 +347,7 @@ class DefaultApp implements App {
     if (this.connection !== undefined) {
       this.transport = new NatsTransport(this.connection, this.log, (nodeId) => this.selectorInstance?.markDead(nodeId));
     }
+    this.eventHub.attach(this.connection, this.log);
     this.client = new RpcClient({
       selector: this.selectorInstance,
       local: this.local,
@@ -423,6 +430,7 @@ class DefaultApp implements App {
       log,
       metadata,
       serviceRegister: () => registrar.update(),
+      events: this.eventHub.scope(m.type),
     };
     try {
       await m.onInit(ctx);
@@ -505,6 +513,7 @@ class DefaultApp implements App {
       }
     }
     // 4. Transports.
+    this.eventHub.close();
     this.client?.close();
     this.transport?.close();
     this.local.close();

@@ -1,12 +1,13 @@
 /** What createApp takes and what it returns: the app's options and its public interface. */
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "../nats-connection.js";
 import type { RawHandler, SelectOptions } from "../descriptor.js";
 import type { ObserveOptions, OpsHub } from "../observe/hooks.js";
 import type { Registry, ServiceNode } from "../registry/types.js";
-import type { CompleteInfo, HandleInfo } from "../rpc/server.js";
+import type { CompleteInfo, HandleInfo } from "../rpc/server-types.js";
 import type { AppConfig } from "./config.js";
 import type { AppHandle, Module } from "./types.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
+import type { EventBus } from "../events/types.js";
 
 export interface AppOptions extends ObserveOptions {
   /** Console logging (mqant Debug; default true as mqant). */
@@ -96,4 +97,6 @@ export interface App extends AppHandle {
   /** Resolves once a node of every type is routable; NoneAvailableError naming the missing after `timeoutMs` (30 s). */
   waitFor(types: readonly string[], options?: { readonly timeoutMs?: number }): Promise<void>;
   readonly ops: OpsHub;
+  /** Typed events between modules (generated `<Module>Events`); a balanced event subscribed here needs `{ group }`. */
+  readonly events: EventBus;
 }

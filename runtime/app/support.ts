@@ -1,5 +1,5 @@
 /** Small helpers of the app's start and stop. */
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "../nats-connection.js";
 import { ConfigError } from "../errors.js";
 
 /**

@@ -2,10 +2,11 @@
  * The module contract: what a module implements and what the app hands it. Shared by the app, the gate,
  * the HTTP gateway and the starter implementations mqgen generates.
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { ArgSerializer, CallOptions, ModuleServer, RawResult, RpcCaller } from "../descriptor.js";
 import type { AppConfig } from "./config.js";
 import type { OpsHub } from "../observe/hooks.js";
+import type { EventBus } from "../events/types.js";
 
 /** One entry of `Module.<type>[]` in server.json. */
 export interface ModuleSettings {
@@ -59,6 +60,8 @@ export interface ModuleContext {
    */
   readonly metadata: Record<string, string>;
   serviceRegister(): Promise<void>;
+  /** Typed events (generated `<Module>Events`); balanced events subscribed here are shared by this module type. */
+  readonly events: EventBus;
 }
 
 export interface Module {

@@ -7,10 +7,11 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
 import type { LogConfig } from "./config.js";
+import type { Logger } from "./types.js";
 
-export type { Logger } from "pino";
+export type { Logger } from "./types.js";
 
 const LEVEL_LETTER: Record<number, string> = { 10: "T", 20: "D", 30: "I", 40: "W", 50: "E", 60: "C" };
 const LEVEL_NAME: Record<number, string> = {

@@ -11,7 +11,7 @@
  * name the kind of problem, never the input itself: at most `maxKeys` are tracked, further ones share
  * one overflow key. Messages and fields go through the normal logger, so text lines are escaped.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./types.js";
 
 export interface RepeatedLogOptions {
   /** Length of one counting window, ms (default 10 s). */

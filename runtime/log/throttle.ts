@@ -3,7 +3,7 @@
  * smuggle control characters into a text log), and a repeated kind of bad input is logged once per
  * interval with the count of the ones not logged, so a flood of garbage costs a few lines, not one each.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./types.js";
 import { repeatedLog, type RepeatedLog } from "./repeated.js";
 
 /** At most `max` characters of `text`, as a quoted string with every non-printable-ASCII character escaped. */

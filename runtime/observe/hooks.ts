@@ -4,8 +4,9 @@
  * `$SRV` responder — and call them only when something is attached. `OpsHub` is the app's one fan-out
  * point: metrics, `$SRV` stats and the console all subscribe to it.
  */
-import type { NatsConnection } from "nats";
-import type { Logger } from "pino";
+import type { NatsConnection } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
+import type { Logger } from "../log/types.js";
 import type { Registry, RegistryWatcher, Service } from "../registry/types.js";
 import { MicroResponder } from "./micro.js";
 
@@ -228,7 +229,7 @@ export class OpsHub {
   attachNats(nc: NatsConnection, log: Logger, micro: boolean): void {
     this.connection = nc;
     this.natsConnected = !nc.isClosed();
-    if (micro) this.add(new MicroResponder(nc, log, this));
+    if (micro) this.add(new MicroResponder(natsJs(nc, "nats"), log, this));
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === "disconnect") {

@@ -19,7 +19,7 @@
  * each were its own service.
  */
 import { JSONCodec, type Msg, type NatsConnection, type Subscription } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { CallOutcome, GateGauges, HandlerObserver, LocalNode, OpsHub, OpsListener, ServerObserver } from "./hooks.js";
 
 export const MICRO_PING = "io.nats.micro.v1.ping_response";

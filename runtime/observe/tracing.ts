@@ -126,7 +126,7 @@ export function mqantTraceId(traceId: string): string {
 }
 
 /** The active span's ids as mqant's Trace/Span (see ops/trace-arg.ts); undefined when none records. */
-export function activeMqantIds(span: Span | undefined = trace.getActiveSpan()): { trace: string; span: string } | undefined {
+export function activeMqantIds(span: { spanContext(): { traceId: string; spanId: string } } | undefined = trace.getActiveSpan()): { trace: string; span: string } | undefined {
   const sc = span?.spanContext();
   if (sc === undefined || !isValidIds(sc.traceId, sc.spanId)) return undefined;
   return { trace: mqantTraceId(sc.traceId), span: sc.spanId };

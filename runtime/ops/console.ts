@@ -16,10 +16,11 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { RequestStrategy, type NatsConnection, type ServiceStats } from "nats";
+import { RequestStrategy, type ServiceStats } from "nats";
 import type { AppHandle, Module, ModuleContext } from "../app/types.js";
 import { closeHttp, listenHttp } from "../http/listen.js";
 import type { Registry } from "../registry/types.js";
+import { natsJs } from "../nats-js.js";
 import type { LocalNode, OpsHub, OpsListener, ServerObserver } from "../observe/hooks.js";
 import { appMetrics, type AppMetrics } from "./metrics.js";
 import { NodeStats, statsResponse } from "../observe/micro.js";
@@ -250,7 +251,7 @@ export class OpsConsole implements Module {
   private async views(): Promise<StatsView[]> {
     const hub = this.hub;
     if (hub === undefined) return [];
-    const nc: NatsConnection | undefined = hub.nats;
+    const nc = hub.nats === undefined ? undefined : natsJs(hub.nats, "nats");
     if (nc !== undefined && !nc.isClosed() && hub.natsUp === true) {
       const client = nc.services.client({ strategy: RequestStrategy.JitterTimer, maxWait: Math.min(800, this.intervalMs * 0.8), jitter: 150 } as Parameters<typeof nc.services.client>[0]);
       const out: StatsView[] = [];

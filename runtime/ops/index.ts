@@ -6,4 +6,4 @@ export { MetricsModule, type MetricsModuleOptions } from "./module.js";
 export { MicroResponder, NodeStats, EndpointStats, microName, microId, microVersion, MICRO_INFO, MICRO_PING, MICRO_STATS } from "../observe/micro.js";
 export { OpsConsole, type OpsConsoleOptions, type ConsoleState, type ConsoleNode, type HandlerSeries } from "./console.js";
 export { tracingActive, parseTraceparent, formatTraceparent, spanContextFromMqant, mqantTraceId } from "../observe/tracing.js";
-export { traceSpanOf } from "./trace-arg.js";
+export { traceSpanOf, type TracedSpan } from "./trace-arg.js";

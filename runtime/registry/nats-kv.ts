@@ -10,8 +10,10 @@
  * answer, watchers keep the entries they know: an entry not renewed within the TTL is only reported
  * deleted once the registry confirms it is gone.
  */
-import type { KV, KvEntry, NatsConnection } from "nats";
+import type { KV, KvEntry, NatsConnection as NatsJsConnection } from "nats";
 import { BadArgumentError, RegistryError } from "../errors.js";
+import type { NatsConnection } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
 import { decodeServiceRecord, encodeServiceRecord, groupByVersion } from "./encoding.js";
 import type { RegisterOptions, Registry, RegistryWatcher, Service } from "./types.js";
 import { WatchQueue } from "./watch-queue.js";
@@ -64,7 +66,7 @@ export class NatsKvRegistry implements Registry {
   readonly name = "nats-kv";
   readonly bucket: string;
   readonly ttlMs: number;
-  private readonly connection: NatsConnection;
+  private readonly connection: NatsJsConnection;
   private readonly requestTimeoutMs: number;
   readonly replicas: number;
   private kvPromise: Promise<KV> | undefined;
@@ -83,7 +85,7 @@ export class NatsKvRegistry implements Registry {
   private reachable = true;
 
   constructor(options: NatsKvRegistryOptions) {
-    this.connection = options.connection;
+    this.connection = natsJs(options.connection, "NatsKvRegistry connection");
     this.bucket = options.bucket ?? "mqgen-registry";
     this.ttlMs = options.ttlMs ?? 20_000;
     this.bucketTtlMs = this.ttlMs;

@@ -4,7 +4,7 @@
  * and every renewal re-sends the full record, so an entry the registry lost (restart, TTL expiry during a
  * pause) comes back at the next tick.
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { Registry, Service } from "./types.js";
 
 export interface RegistrarOptions {

@@ -6,7 +6,7 @@
  * where it can.
  */
 import { hostname as osHostname } from "node:os";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { AbortedError, BadArgumentError, ClosedError, NoneAvailableError, RemoteError, errorFromWire, isNodeFailure } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import { parseTarget, type Selector } from "../selector/selector.js";

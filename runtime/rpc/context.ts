@@ -2,7 +2,7 @@
  * The CallContext a handler receives. The AbortSignal (and its deadline timer) is created only when the
  * handler reads `signal`, so handlers that never look at it cost no timer per call.
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { AbortedError, DeadlineExceededError } from "../errors.js";
 import type { CallContext } from "../descriptor.js";
 import { newId16 } from "../codec/ids.js";

@@ -17,7 +17,7 @@
  * (no hashes: Go mqant nodes, untyped registrations — allowed; ranked after compatible nodes only when
  * some node of the type mismatches, otherwise all nodes are used as without the check).
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { HandlerSchemaMismatchError } from "../errors.js";
 import type { ServiceNode } from "../registry/types.js";
 import type { Selector } from "../selector/selector.js";

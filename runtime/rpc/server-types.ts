@@ -2,7 +2,7 @@
  * The RPC server's options and hook shapes (apart from server.ts so the app and tests can name them
  * without the server's code).
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { RawHandler, RpcCaller } from "../descriptor.js";
 import type { HandlerContext } from "./context.js";
 import type { ServerMiddleware } from "../middleware/types.js";

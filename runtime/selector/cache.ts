@@ -9,7 +9,7 @@
  * removes its entry. A failed registry read never empties the cache: the last known nodes keep serving
  * (and are still probed and dropped when really dead) until the registry answers again.
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { AbortedError, DeadlineExceededError, RegistryError } from "../errors.js";
 import type { Registry, RegistryWatcher, ServiceNode, WatchEvent } from "../registry/types.js";
 import type { LookupLimit, NodeProbe } from "./types.js";

@@ -3,7 +3,7 @@
  * predicate; app-wide and per call) and a strategy (random by default, roundRobin, weighted by metadata
  * `weight`, or any function). The common case, no filters and a cached type, stays synchronous.
  */
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import { NoneAvailableError, NotFoundError } from "../errors.js";
 import type { Registry, ServiceNode } from "../registry/types.js";
 import type { SelectOptions } from "../descriptor.js";

@@ -3,7 +3,7 @@
  * A Go mqant node subscribes its `_INBOX.<nuid>` subject exactly, so it never receives these.
  */
 import type { NatsConnection, Subscription } from "nats";
-import type { Logger } from "pino";
+import type { Logger } from "../log/types.js";
 import type { Endpoint } from "./endpoint.js";
 import type { RPCInfo } from "../codec/envelope.js";
 

@@ -10,8 +10,8 @@
  * The pending calls (pending.ts), the PUB-frame writer (frame.ts) and the reach into nats.js internals
  * (nats-internals.ts) each live in their own file.
  */
-import { connect, createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
-import type { Logger } from "pino";
+import { createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
+import type { Logger } from "../log/types.js";
 import { BadArgumentError, CallInterruptedError, ClosedError, DeadlineExceededError, AbortedError, NodeGoneError } from "../errors.js";
 import type { Endpoint, WireResponder } from "./endpoint.js";
 import { decodeResultInfo, decodeRPCInfo, type ResultInfo, type RPCInfo } from "../codec/envelope.js";
@@ -25,27 +25,6 @@ import { PROBE_EVERY_MS, Probes, RECONNECT_GRACE_MS, RESEND_AFTER_MS, newStatusI
 import { NatsSubjectCheck, type SubjectPresence } from "./presence.js";
 
 export type { ReplyHandler } from "./pending.js";
-
-export interface NatsConnectOptions {
-  readonly servers: string | string[];
-  /** Delay between reconnect attempts (ms); attempts never stop. */
-  readonly reconnectTimeWaitMs?: number;
-  readonly name?: string;
-}
-
-/** Connects with mqgen's defaults: reconnect forever (nats.js stops after 10 attempts by default). */
-export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
-  return connect({
-    servers: options.servers,
-    name: options.name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
-    reconnectJitter: 100,
-    waitOnFirstConnect: true,
-    pingInterval: 10_000,
-    maxPingOut: 3,
-  });
-}
 
 const RAW_REPLY: ReplyHandler<ResultInfo> = {
   onReply: (reply) => reply,

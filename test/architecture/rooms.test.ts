@@ -129,6 +129,22 @@ for (const pkg of ["runtime", "codegen"]) {
   });
 }
 
+/**
+ * Rooms whose imports are pinned to their row of docs/architecture.md (`may import`): a new edge needs the
+ * table changed first.
+ */
+const ROOM_IMPORTS: Readonly<Record<string, readonly string[]>> = {
+  "runtime/events/": ["runtime/descriptor.ts", "runtime/errors.ts", "runtime/log/", "runtime/transport/"],
+};
+
+test("rooms with pinned imports import only what docs/architecture.md lets them", () => {
+  const graph = roomGraph("runtime");
+  for (const [room, allowed] of Object.entries(ROOM_IMPORTS)) {
+    assert.ok(graph.has(room), `${room} exists`);
+    assert.deepEqual([...(graph.get(room) ?? [])].filter((to) => !allowed.includes(to)).sort(), [], `${room} imports beyond its row`);
+  }
+});
+
 test(`no source file over ${MAX_LINES} lines outside generated/, test/ and bench/`, () => {
   const over: string[] = [];
   const fitted: string[] = [];

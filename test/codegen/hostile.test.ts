@@ -12,6 +12,7 @@ import {
   Error$,
   hostile,
   HostileClient,
+  HostileEvents,
   NoopRequest,
   Kind,
   KindType,
@@ -161,6 +162,33 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       assert.deepEqual(await kw.new$(o), { ...o, then$: ["a", "new"] });
       assert.deepEqual(await kw.import(o), o);
       assert.deepEqual(await kw.do(o), { ...o, constructor$: "/back\\slash\\nA" });
+    } finally {
+      await pair.stop();
+    }
+  });
+}
+
+for (const mode of ["in-process", "nats"] as Mode[]) {
+  test(`hostile events (\`then\` on a subject with quotes and a backslash, \`constructor\` balanced) are delivered typed (${mode})`, async () => {
+    const seen: string[] = [];
+    const subscriber = {
+      type: "hostileSubscriber",
+      version: "1.0.0",
+      async onInit(ctx: ModuleContext): Promise<void> {
+        const events = new HostileEvents(ctx);
+        await events.onThen((p, info) => void seen.push(`then ${p.toString$} ${info.subject}`)).ready;
+        await events.onConstructor((p) => void seen.push(`constructor ${p.toString$}`)).ready;
+      },
+    };
+    const pair = await startPair(mode, [subscriber], { natsUrl: nats.url });
+    try {
+      const events = new HostileEvents(pair.client);
+      assert.equal(hostile.events.then$.subject, 'hostile."then".\\');
+      await events.emitThen(Promise$.create({ toString$: "a" }));
+      await events.emitConstructor(Promise$.create({ toString$: "b" }));
+      const deadline = Date.now() + 5000;
+      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(seen.sort(), ["constructor b", 'then a hostile."then".\\']);
     } finally {
       await pair.stop();
     }

@@ -220,36 +220,99 @@ appendFileSync(process.env.RECORD_FILE, Object.keys(require.cache).join("\\n") +
   assert.match(required.stderr, /ERR_MQGEN_ESM_ONLY/);
 });
 
-test("the published declarations compile under @tsconfig/strictest with skipLibCheck off and lib ES2022", () => {
-  const dir = join(install, "declarations");
-  mkdirSync(dir);
+/** A folder of `install` with its own package.json and tsconfig (strictest, ES2022, NodeNext) and `files`; tsc's error lines. */
+function typeCheck(name: string, compilerOptions: Record<string, unknown>, files: Readonly<Record<string, string>>): { errors: string[]; output: string; listed: string[] } {
+  const dir = join(install, name);
+  mkdirSync(dir, { recursive: true });
   // An ES module package: from CommonJS, "mqgen/runtime" resolves to the ESM-only stub's declarations.
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "declarations", private: true, type: "module" }));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
   writeFileSync(
     join(dir, "tsconfig.json"),
     JSON.stringify({
       extends: "@tsconfig/strictest/tsconfig.json",
-      compilerOptions: { target: "ES2022", lib: ["ES2022"], module: "NodeNext", moduleResolution: "NodeNext", types: ["node"], skipLibCheck: false, noEmit: true },
-      include: ["check.ts"],
+      compilerOptions: { target: "ES2022", lib: ["ES2022"], module: "NodeNext", moduleResolution: "NodeNext", types: ["node"], noEmit: true, ...compilerOptions },
+      include: Object.keys(files),
     }),
   );
-  writeFileSync(
-    join(dir, "check.ts"),
-    `import * as runtime from "mqgen/runtime";
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  const tsc = join(repoModules, "typescript", "bin", "tsc");
+  const result = run(process.execPath, [tsc, "-p", "tsconfig.json"], dir);
+  const listed = run(process.execPath, [tsc, "-p", "tsconfig.json", "--listFilesOnly"], dir).stdout.split("\n").filter((l) => l.trim() !== "");
+  return { errors: result.stdout.split("\n").filter((l) => /error TS\d+/.test(l)), output: result.stdout, listed };
+}
+
+test("the published declarations compile under @tsconfig/strictest with skipLibCheck off and lib ES2022, and bring in neither nats.js' nor OpenTelemetry's", () => {
+  const { errors, output, listed } = typeCheck(
+    "declarations",
+    { skipLibCheck: false },
+    {
+      "check.ts": `import * as runtime from "mqgen/runtime";
 import * as gateClient from "mqgen/gate-client";
-import { createApp, type App, type AppOptions, type Module } from "mqgen/runtime";
+import { createApp, connectNats, traceSpanOf, type App, type AppOptions, type Module, type NatsConnection } from "mqgen/runtime";
 const options: AppOptions = { parseFlags: false, env: {} };
 const app: App = createApp(options);
-const module: Module = { type: "m", version: "1.0.0", onInit() {} };
-export const used = [runtime, gateClient, app, module];
+const module: Module = {
+  type: "m",
+  version: "1.0.0",
+  onInit(ctx) {
+    ctx.log.info({ node: ctx.nodeId }, "started %s", "m");
+    ctx.log.child({ part: "x" }).warn("careful");
+  },
+};
+export async function connected(): Promise<string> {
+  const nc: NatsConnection = await connectNats({ servers: "nats://127.0.0.1:4222" });
+  const again = createApp({ nats: nc, parseFlags: false, env: {} });
+  const reply = await nc.request("x", "ping", { timeout: 1_000 });
+  return \`\${again.nats?.getServer() ?? ""} \${reply.string()}\`;
+}
+export const used = [runtime, gateClient, app, module, traceSpanOf()];
 `,
+    },
   );
-  const result = run(process.execPath, [join(repoModules, "typescript", "bin", "tsc"), "-p", "tsconfig.json"], dir);
-  const errors = result.stdout.split("\n").filter((l) => /error TS\d+/.test(l));
-  // nats 2.29's own declarations (which the public types reference for NatsConnection) do not pass
-  // exactOptionalPropertyTypes and name TextEncoder as a type without the DOM lib; every other file must.
-  const notNats = errors.filter((l) => !/\/nats\/lib\//.test(l));
-  assert.deepEqual(notNats, [], result.stdout);
+  assert.deepEqual(errors, [], output);
+  // nats 2.29's own declarations fail exactOptionalPropertyTypes and name TextEncoder without the DOM lib,
+  // OpenTelemetry's are some 47 files and pino's 5: the public types name none of them, only structural
+  // stand-ins.
+  assert.deepEqual(listed.filter((l) => /\/node_modules\/(nats|pino|@opentelemetry\/[^/]+)\//.test(l)), []);
+});
+
+test("a user's own nats.js connection, OpenTelemetry spans (API and SDK) and pino logger are accepted by the public types", () => {
+  // The user's program imports nats.js and an OpenTelemetry SDK itself (and so checks their declarations
+  // under its own skipLibCheck; nats' fail strictest, which is why mqgen's types no longer name them).
+  const dir = join(install, "user-objects");
+  for (const name of closure(["@opentelemetry/sdk-trace-base"])) {
+    if (existsSync(join(install, "node_modules", name))) continue;
+    const link = join(dir, "node_modules", name);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(repoModules, name), link, "dir");
+  }
+  const { errors, output } = typeCheck(
+    "user-objects",
+    { skipLibCheck: true },
+    {
+      "check.ts": `import { connect, type NatsConnection as NatsJsConnection } from "nats";
+import { trace, type Span } from "@opentelemetry/api";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { pino } from "pino";
+import { NatsKvRegistry, createApp, traceSpanOf, type App, type Logger, type TraceSpan } from "mqgen/runtime";
+
+export async function withOwnConnection(): Promise<App> {
+  const nc: NatsJsConnection = await connect({ servers: "nats://127.0.0.1:4222" });
+  const registry = new NatsKvRegistry({ connection: nc, bucket: "mine" });
+  const app = createApp({ nats: nc, registry, parseFlags: false, env: {} });
+  const sub = app.nats?.subscribe("greet", { queue: "q" });
+  if (sub !== undefined) for await (const msg of sub) msg.respond(\`hi \${msg.string()} \${msg.data.length}\`);
+  return app;
+}
+
+const sdkSpan = new BasicTracerProvider().getTracer("user").startSpan("work");
+const apiSpan: Span = trace.wrapSpanContext({ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: 1 });
+export const args: TraceSpan[] = [traceSpanOf(sdkSpan), traceSpanOf(apiSpan), traceSpanOf(trace.getActiveSpan())];
+export const log: Logger = pino({ level: "warn" }).child({ app: "mine" });
+`,
+    },
+  );
+  assert.deepEqual(errors, [], output);
 });
 
 test("npx mqgen init writes an ESM project on @tsconfig/strictest, and refuses to write into it again", () => {
