@@ -71,11 +71,20 @@ async function stopChildren(): Promise<void> {
 async function listedNodes(env: Record<string, string>, registryFlags: string[]): Promise<{ ids: Record<string, string>; rows: Row[]; table: string }> {
   const [ledger, legacy] = await Promise.all([startNode("ledger", env), startNode("legacy", env)]);
   const ids = { ...ledger, ...legacy };
-  const json = await runMqgen(["nodes", "--json", "--nats", nats.url, ...registryFlags], fixtures);
-  assert.equal(json.code, 0, json.err);
+  // READY is printed once the apps started; on a loaded machine their registrations and $SRV subscriptions
+  // may reach etcd/Consul and nats-server a moment later, so look until both nodes answer (at most 20 s).
+  let rows: Row[] = [];
+  for (const until = Date.now() + 20_000; ; ) {
+    const json = await runMqgen(["nodes", "--json", "--nats", nats.url, ...registryFlags], fixtures);
+    assert.equal(json.code, 0, json.err);
+    rows = JSON.parse(json.out) as Row[];
+    const ours = rows.filter((r) => r.id === ids["ledger"] || r.id === ids["legacy"]);
+    if ((ours.length === 2 && ours.every((r) => r.started !== null)) || Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const table = await runMqgen(["nodes", "--nats", nats.url, ...registryFlags], fixtures);
   assert.equal(table.code, 0, table.err);
-  return { ids, rows: JSON.parse(json.out) as Row[], table: table.out };
+  return { ids, rows, table: table.out };
 }
 
 function assertListing(ids: Record<string, string>, rows: readonly Row[], table: string): void {
@@ -89,7 +98,7 @@ function assertListing(ids: Record<string, string>, rows: readonly Row[], table:
   assert.deepEqual(ledger?.handlers, ["/explode", "/ledger/credit"]);
   assert.deepEqual(legacy?.handlers, ["/echo", "/slow"]);
   assert.match(ledger?.address ?? "", /^_INBOX\./);
-  assert.ok(Date.parse(ledger?.started ?? "") <= Date.now());
+  assert.ok(Date.parse(ledger?.started ?? "") <= Date.now(), `started from $SRV.STATS: ${JSON.stringify(rows)}`);
   assert.notEqual(ledger?.pid, legacy?.pid, "two processes");
   assert.ok(table.split("\n").some((l) => l.startsWith("ledger ") && l.includes("/explode /ledger/credit") && l.includes("abcdefabcdef0123")), table);
 }
