@@ -7,6 +7,7 @@ import { basename, join, relative, resolve, sep } from "node:path";
 import type { Diagnostic, SchemaModel } from "./model.js";
 import { compareDiagnostics, compareStrings, sortModel } from "./model.js";
 import { parseProtoSchemas } from "./parse/proto.js";
+import { wellKnownImports } from "./parse/well-known.js";
 import type { ProtoSource } from "./parse/proto.js";
 import { parseYamlSchema } from "./parse/yaml.js";
 import { validateModel } from "./validate.js";
@@ -79,7 +80,8 @@ export function loadModel(schemaDirOrOptions: string | LoadOptions): LoadResult 
     diagnostics.push(...parsed.diagnostics);
     parts.push(parsed.model);
   }
-  const proto = parseProtoSchemas(root, protoSources);
+  // Well-known types a YAML schema names come from buf's google/protobuf files, as a .proto import would.
+  const proto = parseProtoSchemas(root, protoSources, wellKnownImports(parts));
   diagnostics.push(...proto.diagnostics);
   parts.push(proto.model);
   const merged: SchemaModel = {

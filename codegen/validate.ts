@@ -57,7 +57,7 @@ export function validateModel(model: SchemaModel): Diagnostic[] {
     const found = types.get(`${ref.scope}.${name}`) ?? types.get(name);
     if (!found) {
       if (name.startsWith("google.protobuf.")) {
-        report(pos, `well-known type '${name}' is not supported (Timestamp, Duration, Empty and the wrappers are, imported from a .proto); declare a message of your own`);
+        report(pos, `well-known type '${name}' is not supported (Timestamp, Duration, Empty, the wrappers, Struct, Value, ListValue, FieldMask and Any are, imported from a .proto); declare a message of your own`);
       } else {
         report(pos, `unknown type '${ref.name}'`);
       }

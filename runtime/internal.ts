@@ -49,6 +49,7 @@ export { parseConfig, parseConfigText, loadConfigFile, type AppConfig, type RpcC
 export { parseFlags, type AppFlags } from "./app/flags.js";
 export { createApp, type App, type AppOptions, type BeforeHandleInfo } from "./app/app.js";
 export * from "./log/logger.js";
+export { RotatingFile, BEEGO_ROTATION, type RotationPolicy } from "./log/rotating-file.js";
 export { Selector, parseTarget, random as randomStrategy, roundRobin as roundRobinStrategy, weighted as weightedStrategy } from "./selector/selector.js";
 export { NatsTransport, type ReplyHandler } from "./transport/nats.js";
 export * from "./nats-connection.js";

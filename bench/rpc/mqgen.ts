@@ -4,10 +4,12 @@
  * (the registry that needs nothing but the nats-server the calls already use).
  */
 import { connect, type NatsConnection } from "nats";
-import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
-import { createApp, type App } from "../../runtime/internal.js";
-import type { Middleware, Module } from "../../runtime/internal.js";
-import { NatsKvRegistry } from "../../runtime/internal.js";
+import * as currentHelloworld from "../../generated/helloworld.js";
+import * as currentRuntime from "../../runtime/internal.js";
+import type { App, Middleware, Module } from "../../runtime/internal.js";
+import type { RuntimeUnderTest } from "./no-middleware.js";
+
+const current: RuntimeUnderTest = { runtime: currentRuntime, helloworld: currentHelloworld };
 import { sleep } from "../support/measure.js";
 import type { Client, StopServer } from "./peers.js";
 
@@ -15,15 +17,19 @@ const REGISTRY_BUCKET = "bench_rpc";
 const REGISTRY_TTL_MS = 30_000;
 
 /** Echoes the name, as the peers do, so every scenario moves the same bytes. */
-const helloworldModule: Module = {
-  type: "helloworld",
-  version: "1.0.0",
-  onInit(ctx) {
-    registerHelloworld(ctx.server, { sayHi: (name) => name });
-  },
-};
+function helloworldModule({ helloworld }: RuntimeUnderTest): Module {
+  return {
+    type: "helloworld",
+    version: "1.0.0",
+    onInit(ctx) {
+      helloworld.registerHelloworld(ctx.server, { sayHi: (name) => name });
+    },
+  };
+}
 
-async function natsApp(natsUrl: string): Promise<{ app: App; close(): Promise<void> }> {
+/** `runtime`: this tree's, or the copy without the middleware layer (no-middleware.ts). */
+async function natsApp(natsUrl: string, { runtime }: RuntimeUnderTest): Promise<{ app: App; close(): Promise<void> }> {
+  const { createApp, NatsKvRegistry } = runtime;
   const nc: NatsConnection = await connect({ servers: natsUrl });
   const registry = new NatsKvRegistry({ connection: nc, bucket: REGISTRY_BUCKET, ttlMs: REGISTRY_TTL_MS });
   const app = createApp({
@@ -46,10 +52,10 @@ async function natsApp(natsUrl: string): Promise<{ app: App; close(): Promise<vo
 /** A middleware that only passes the call on: what installing one costs, against none installed. */
 const passThrough: Middleware = { name: "pass-through", server: (_call, next) => next(), client: (_call, next) => next() };
 
-export async function startMqgenServer(natsUrl: string, withMiddleware = false): Promise<StopServer> {
-  const { app, close } = await natsApp(natsUrl);
+export async function startMqgenServer(natsUrl: string, withMiddleware = false, under: RuntimeUnderTest = current): Promise<StopServer> {
+  const { app, close } = await natsApp(natsUrl, under);
   if (withMiddleware) app.use(passThrough);
-  await app.start([helloworldModule]);
+  await app.start([helloworldModule(under)]);
   return close;
 }
 
@@ -57,11 +63,11 @@ function checkReply(reply: string): void {
   if (reply !== "x") throw new Error(`mqgen echo mismatch: ${reply}`);
 }
 
-export async function startMqgenClient(natsUrl: string, withMiddleware = false): Promise<Client> {
-  const { app, close } = await natsApp(natsUrl);
+export async function startMqgenClient(natsUrl: string, withMiddleware = false, under: RuntimeUnderTest = current): Promise<Client> {
+  const { app, close } = await natsApp(natsUrl, under);
   if (withMiddleware) app.use(passThrough);
   await app.start([]);
-  const helloworld = new HelloworldClient(app);
+  const helloworld = new under.helloworld.HelloworldClient(app);
   // The server registered before we started; wait until this app's registry view has it.
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -76,9 +82,9 @@ export async function startMqgenClient(natsUrl: string, withMiddleware = false):
   return { call: async () => checkReply(await helloworld.sayHi("x")), close };
 }
 
-export async function startMqgenLocal(): Promise<Client> {
-  const app = createApp({ parseFlags: false, debug: false });
-  await app.start([helloworldModule]);
-  const helloworld = new HelloworldClient(app);
+export async function startMqgenLocal(under: RuntimeUnderTest = current): Promise<Client> {
+  const app = under.runtime.createApp({ parseFlags: false, debug: false });
+  await app.start([helloworldModule(under)]);
+  const helloworld = new under.helloworld.HelloworldClient(app);
   return { call: async () => checkReply(await helloworld.sayHi("x")), close: () => app.stop() };
 }

@@ -25,6 +25,7 @@ import {
 import { Worker } from "../support/worker.js";
 import { scenarios, type Scenario } from "./scenarios.js";
 import { formatOpsAb, measureOpsAb, opsAbGoals, type OpsAbResult } from "./ops-ab.js";
+import { prepareNoMiddlewareTree } from "./no-middleware.js";
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const phaseMs = Number(process.env["BENCH_PHASE_MS"] ?? 2000);
@@ -80,6 +81,8 @@ function firstLine(error: unknown): string {
 }
 
 const env = await environment();
+// Written once here, so the scenario processes only import it.
+prepareNoMiddlewareTree();
 const outcomes = new Map<string, ScenarioOutcome>();
 const running: Running[] = [];
 // BENCH_ONLY=a,b measures just those scenarios (goals over the others then read "not measured").
@@ -179,6 +182,27 @@ const goals: GoalResult[] = [
     get("raw-shared-reply").p99Us,
     "atMost",
     1.1,
+  ),
+  judge(
+    "no middleware installed, over NATS: 64 in flight ≥ 0.98× mqgen without the middleware layer (calls/s)",
+    get("mqgen-nats").concurrentPerSec,
+    get("mqgen-nats-no-layer").concurrentPerSec,
+    "atLeast",
+    0.98,
+  ),
+  judge(
+    "no middleware installed, in process: 64 in flight ≥ 0.98× mqgen without the middleware layer (calls/s)",
+    get("mqgen-local").concurrentPerSec,
+    get("mqgen-local-no-layer").concurrentPerSec,
+    "atLeast",
+    0.98,
+  ),
+  judge(
+    "a pass-through middleware on both sides (reported, no target): 64 in flight vs none installed",
+    get("mqgen-nats-middleware").concurrentPerSec,
+    get("mqgen-nats").concurrentPerSec,
+    "atLeast",
+    0,
   ),
   judge(
     "mqgen in process, 64 in flight ≥ Moleculer local (calls/s)",

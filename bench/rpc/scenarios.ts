@@ -10,6 +10,7 @@ import {
   type StopServer,
 } from "./peers.js";
 import { startMqgenClient, startMqgenLocal, startMqgenServer } from "./mqgen.js";
+import { noMiddlewareRuntime } from "./no-middleware.js";
 import { opsClient, opsLocal, opsServer } from "./ops.js";
 
 export interface Scenario {
@@ -50,8 +51,17 @@ export const scenarios: readonly Scenario[] = [
     startClient: (url) => startMqgenClient(url, true),
     jetstream: true,
   },
+  {
+    // The ≤ 2 % goal's baseline: this tree with the middleware layer cut out (no-middleware.ts).
+    name: "mqgen-nats-no-layer",
+    label: "mqgen over NATS without the middleware layer",
+    startServer: async (url) => startMqgenServer(url, false, await noMiddlewareRuntime()),
+    startClient: async (url) => startMqgenClient(url, false, await noMiddlewareRuntime()),
+    jetstream: true,
+  },
   { name: "moleculer-local", label: "Moleculer 0.15 local (in process)", startClient: () => startMoleculerLocal() },
   { name: "mqgen-local", label: "mqgen in process", startClient: () => startMqgenLocal() },
+  { name: "mqgen-local-no-layer", label: "mqgen in process without the middleware layer", startClient: async () => startMqgenLocal(await noMiddlewareRuntime()) },
   // Operations (docs/operations.md): tracing with a real SDK against mqgen with tracing and metrics off. The
   // ≤ 5% goals of tracing with no SDK and of metrics are judged by the interleaved A/B (ops-ab.ts) instead,
   // which a loaded machine disturbs far less than separate processes measured one after another.

@@ -192,6 +192,11 @@ function fieldDoc(field: FieldModel): string {
   return field.deprecated ? [field.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : field.doc;
 }
 
+/** Well-known messages that are plain JSON in TypeScript (as protoc-gen-es types a Struct field), with the runtime's type for them. */
+const JSON_SHAPED_MESSAGES: ReadonlyMap<string, { tsType: string; value: string }> = new Map([
+  ["google.protobuf.Struct", { tsType: "JsonObject", value: "structMessage" }],
+]);
+
 function emitTypes(index: TypeIndex, pkg: string): string {
   const imports = new FileImports(index, pkg, true);
   const types = typesOfPackage(index, pkg);
@@ -215,13 +220,22 @@ function emitTypes(index: TypeIndex, pkg: string): string {
     imports.use(GATE_CLIENT, "defineEnum", "value");
     imports.use(GATE_CLIENT, "EnumType", "type");
   }
-  const messages = types.messages.map((m) => ({
+  const messages = types.messages.map((m) => {
+    const jsonShaped = JSON_SHAPED_MESSAGES.get(m.fullName);
+    if (jsonShaped !== undefined) {
+      imports.use(GATE_CLIENT, jsonShaped.value, "value");
+      imports.use(GATE_CLIENT, jsonShaped.tsType, "type");
+      imports.use(GATE_CLIENT, "MessageType", "type");
+    }
+    return {
       jsdoc: jsdoc(m.deprecated ? [m.doc.trim(), "@deprecated"].filter((l) => l !== "").join("\n") : m.doc, ""),
       name: safeIdentifier(m.name),
       fullName: stringLiteral(m.fullName),
-      fields: fieldViews(m.fields, imports),
-    }));
-  if (messages.length > 0) {
+      alias: jsonShaped ?? false,
+      fields: jsonShaped === undefined ? fieldViews(m.fields, imports) : [],
+    };
+  });
+  if (messages.some((m) => m.alias === false)) {
     imports.use(GATE_CLIENT, "defineMessage", "value");
     imports.use(GATE_CLIENT, "field", "value");
     if (messages.some((m) => m.fields.some((f) => f.descriptor.includes(", scalar.")))) imports.use(GATE_CLIENT, "scalar", "value");

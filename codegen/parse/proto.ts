@@ -27,6 +27,8 @@ import type {
 import { isMapKeyKind } from "../model.js";
 import { camelCase } from "../names.js";
 import { compileProtos } from "./buf.js";
+import { inProtocWords } from "./protoc-wording.js";
+import { MAPPED_WELL_KNOWN_TYPES, WELL_KNOWN_IMPORTS } from "./well-known.js";
 import type { EnumDescriptor, FieldDescriptor, FileDescriptor, MessageDescriptor, OptionsJson, ServiceDescriptor } from "./descriptor.js";
 import { PATH, SourceInfo } from "./descriptor.js";
 import { attachEvents, declaredEvent, type DeclaredEvent } from "./proto-events.js";
@@ -72,36 +74,24 @@ const UNSUPPORTED_SCALARS: Readonly<Record<string, [string, string]>> = {};
 
 const EMPTY = "google.protobuf.Empty";
 
-/** Well-known types with a mapping (binary as plain messages, canonical JSON in runtime/codec/wkt.ts). */
-export const MAPPED_WELL_KNOWN_TYPES: ReadonlySet<string> = new Set([
-  "google.protobuf.Timestamp",
-  "google.protobuf.Duration",
-  "google.protobuf.Empty",
-  "google.protobuf.DoubleValue",
-  "google.protobuf.FloatValue",
-  "google.protobuf.Int64Value",
-  "google.protobuf.UInt64Value",
-  "google.protobuf.Int32Value",
-  "google.protobuf.UInt32Value",
-  "google.protobuf.BoolValue",
-  "google.protobuf.StringValue",
-  "google.protobuf.BytesValue",
-]);
-
-export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSource[]): {
+export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSource[], imports: readonly string[] = []): {
   model: SchemaModel;
   diagnostics: Diagnostic[];
 } {
   const diagnostics: Diagnostic[] = [];
   const empty: SchemaModel = { files: [], modules: [], messages: [], enums: [] };
-  if (sources.length === 0) return { model: empty, diagnostics };
+  if (sources.length === 0 && imports.length === 0) return { model: empty, diagnostics };
   const byRel = new Map<string, ProtoSource>();
   for (const source of sources) byRel.set(source.path.split("/").slice(1).join("/"), source);
+  if (imports.length > 0) {
+    const text = `syntax = "proto3";\n${imports.map((i) => `import "${i}";\n`).join("")}`;
+    byRel.set(WELL_KNOWN_IMPORTS, { path: WELL_KNOWN_IMPORTS, absolutePath: "", text });
+  }
   const compiled = compileProtos(
     [...byRel.entries()].map(([rel, s]) => ({ rel, text: s.text })),
     PACKAGE_PROTO_DIR,
   );
-  for (const e of compiled.errors) {
+  for (const e of inProtocWords(compiled.errors, (rel) => byRel.get(rel)?.text)) {
     const file = byRel.get(e.rel)?.path ?? (e.rel === "" ? sources[0]?.path ?? "" : e.rel);
     diagnostics.push({ file, line: e.line, col: e.col, message: e.message });
   }
@@ -129,10 +119,11 @@ export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSou
       const reader = new FileReader(file, { path: file.name, absolutePath: "", text: "" }, messagesByName, []);
       reader.read();
       messages.push(...reader.messages.filter((m) => MAPPED_WELL_KNOWN_TYPES.has(m.fullName)));
+      enums.push(...reader.enums.filter((e) => MAPPED_WELL_KNOWN_TYPES.has(e.fullName)));
       continue;
     }
     const source = byRel.get(file.name);
-    if (source === undefined) continue;
+    if (source === undefined || file.name === WELL_KNOWN_IMPORTS) continue;
     const reader = new FileReader(file, source, messagesByName, diagnostics);
     reader.read();
     files.push({ path: source.path, syntax: "proto", package: file.package ?? "" });

@@ -28,6 +28,11 @@ export const {{typeConst}}: EnumType = defineEnum({{fullName}}, {{name}}{{protoN
 
 {{/each}}
 {{#each messages}}
+{{#if alias}}
+{{jsdoc}}export type {{name}} = {{alias.tsType}};
+
+export const {{name}}: MessageType<{{name}}> = {{alias.value}};
+{{else}}
 {{jsdoc}}export interface {{name}} {
 {{#each fields}}
 {{jsdoc}}  {{property}}: {{tsType}};
@@ -39,6 +44,7 @@ export const {{name}}: MessageType<{{name}}> = defineMessage<{{name}}>({{fullNam
   {{descriptor}},
 {{/each}}
 ]);
+{{/if}}
 {{#unless @last}}
 
 {{/unless}}

@@ -40,7 +40,7 @@ import { connectionSettings, createRegistry, describeRegistry, type ConnectionSe
 import { parseFlags, type AppFlags } from "./flags.js";
 import type { Module, ModuleContext, ModuleSettings } from "./types.js";
 import { type App, type AppOptions, type BeforeHandleInfo, type CompleteInfo, type Hook } from "./options.js";
-import { isNatsConnection, within, withEntry } from "./support.js";
+import { isNatsConnection, registrationTimes, within, withEntry } from "./support.js";
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
 import { MiddlewareStack } from "../middleware/chain.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
@@ -399,6 +399,7 @@ class DefaultApp implements App {
       hooks: this.hooks,
       log,
       logCalls: config.rpc.log,
+      logSuccess: config.rpc.logSuccess,
       middleware: this.middleware,
       ...this.ops.serverOptions(m.type, nodeId, this.options.tracing),
     });
@@ -409,10 +410,11 @@ class DefaultApp implements App {
       pid: String(process.pid),
       version: m.version,
     };
+    const appTimes = { ttlMs: this.options.registerTtlMs ?? 20_000, intervalMs: this.options.registerIntervalMs ?? 10_000 };
+    const times = registrationTimes(m, appTimes, this.registry.name === "nats-kv" ? appTimes.ttlMs : undefined);
     const registrar = new Registrar({
       registry: this.ops.observeRegistry(this.registry),
-      ttlMs: this.options.registerTtlMs ?? 20_000,
-      intervalMs: this.options.registerIntervalMs ?? 10_000,
+      ...times,
       log,
       service: (): Service => ({
         name: m.type,

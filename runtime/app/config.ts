@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { ConfigError } from "../errors.js";
 import type { ModuleSettings } from "./types.js";
 import type { LogConfig, LogFileConfig } from "../log/config.js";
+import { BEEGO_ROTATION } from "../log/rotating-file.js";
 
 export type { LogConfig, LogFileConfig };
 
@@ -18,15 +19,25 @@ export interface RpcConfig {
   readonly rpcExpired: number;
   /** Log every call and reply. */
   readonly log: boolean;
+  /** A log line per successful call (mqant's sample key; its older versions logged `exec_time(...) success`). */
+  readonly logSuccess: boolean;
   /** Calls that may wait for a free slot beyond maxCoroutine (mqgen extension; default 10 × maxCoroutine). */
   readonly maxQueue: number;
 }
 
+/**
+ * The Mqtt section, used by every gate of the process; a key left out keeps the gate's own default.
+ * Settings of the gate module and code options win over it.
+ */
 export interface MqttConfig {
-  readonly wirteLoopChanNum: number;
-  readonly readPackLoop: number;
-  readonly readTimeout: number;
-  readonly writeTimeout: number;
+  /** Packets waiting behind a socket that is not draining before the client is dropped (mqant's write queue). */
+  readonly wirteLoopChanNum: number | undefined;
+  /** Validated only: it sized mqant's queue between a connection's reader and its packet loop, which the gate has no counterpart of. */
+  readonly readPackLoop: number | undefined;
+  /** Keepalive, seconds, for a client whose CONNECT says 0 (mqant's fallback); 0 keeps the gate's MaxKeepalive. */
+  readonly readTimeout: number | undefined;
+  /** Seconds a socket may hold unsent bytes without any of them leaving before the client is dropped; 0 = off. */
+  readonly writeTimeout: number | undefined;
 }
 
 export interface AppConfig {
@@ -123,7 +134,7 @@ export function stripLineComments(text: string): string {
     .join("\n");
 }
 
-const RPC_KEYS = ["MaxCoroutine", "RpcExpired", "Log", "MaxQueue"] as const;
+const RPC_KEYS = ["MaxCoroutine", "RpcExpired", "Log", "LogSuccess", "MaxQueue"] as const;
 const MQTT_KEYS = ["WirteLoopChanNum", "ReadPackLoop", "ReadTimeout", "WriteTimeout"] as const;
 const MODULE_KEYS = ["Id", "Host", "ProcessID", "Settings"] as const;
 const TOP_KEYS = ["Settings", "Module", "Log", "BI", "OP", "Rpc", "Mqtt"] as const;
@@ -152,25 +163,49 @@ function parseRpc(section: Json | undefined): RpcConfig {
   if (rpcExpired <= 0) throw new ConfigError(`Rpc.RpcExpired: must be a positive number of seconds, got ${rpcExpired}`);
   const maxQueue = numberAt(rpc, "MaxQueue", "Rpc", maxCoroutine * 10);
   if (maxQueue < 0) throw new ConfigError(`Rpc.MaxQueue: must not be negative, got ${maxQueue}`);
-  return { maxCoroutine, rpcExpired, log: booleanAt(rpc, "Log", "Rpc", false), maxQueue };
+  return {
+    maxCoroutine,
+    rpcExpired,
+    log: booleanAt(rpc, "Log", "Rpc", false),
+    logSuccess: booleanAt(rpc, "LogSuccess", "Rpc", false),
+    maxQueue,
+  };
 }
 
 function parseMqtt(section: Json | undefined): MqttConfig {
   const mqtt = section ?? {};
   checkKnownKeys(mqtt, "Mqtt", MQTT_KEYS);
-  return {
-    wirteLoopChanNum: numberAt(mqtt, "WirteLoopChanNum", "Mqtt", 10),
-    readPackLoop: numberAt(mqtt, "ReadPackLoop", "Mqtt", 1),
-    readTimeout: numberAt(mqtt, "ReadTimeout", "Mqtt", 10),
-    writeTimeout: numberAt(mqtt, "WriteTimeout", "Mqtt", 10),
+  const at = (key: string, least: number): number | undefined => {
+    if (pick(mqtt, key) === undefined) return undefined;
+    const value = numberAt(mqtt, key, "Mqtt", 0);
+    if (value < least) throw new ConfigError(`Mqtt.${key}: must be at least ${least}, got ${value}`);
+    return value;
   };
+  return {
+    wirteLoopChanNum: at("WirteLoopChanNum", 1),
+    readPackLoop: at("ReadPackLoop", 1),
+    readTimeout: at("ReadTimeout", 0),
+    writeTimeout: at("WriteTimeout", 0),
+  };
+}
+
+/** beego's `perm`: an octal string ("0600"), as Go's strconv.ParseInt(perm, 8, 64) reads it. */
+function permAt(section: Json, path: string): number {
+  const text = stringAt(section, "perm", path);
+  if (text === undefined) return BEEGO_ROTATION.perm;
+  if (!/^0?[0-7]{3}$/.test(text)) throw new ConfigError(`${path}.perm: expected an octal file mode such as "0600", got ${JSON.stringify(text)}`);
+  return Number.parseInt(text, 8);
+}
+
+function countAt(section: Json, key: string, path: string, fallback: number): number {
+  const value = numberAt(section, key, path, fallback);
+  if (value < 0) throw new ConfigError(`${path}.${key}: must not be negative, got ${value}`);
+  return value;
 }
 
 function parseLogFile(section: Json, path: string, multifile: boolean): LogFileConfig {
   checkKnownKeys(section, path, LOG_FILE_KEYS);
-  for (const key of ["maxdays", "maxLines", "maxsize"]) numberAt(section, key, path, 0);
-  for (const key of ["rotate"]) booleanAt(section, key, path, true);
-  stringAt(section, "perm", path);
+  // mqant replaces beego's filename with <LogDir>/<prefix><ProcessID><suffix>, so a given one has no effect there either.
   stringAt(section, "filename", path);
   let level: string | undefined;
   const levelFound = pick(section, "level");
@@ -198,7 +233,12 @@ function parseLogFile(section: Json, path: string, multifile: boolean): LogFileC
   return {
     prefix: stringAt(section, "prefix", path) ?? "",
     suffix: stringAt(section, "suffix", path) ?? ".log",
-    daily: booleanAt(section, "daily", path, true),
+    daily: booleanAt(section, "daily", path, BEEGO_ROTATION.daily),
+    maxLines: countAt(section, "maxLines", path, BEEGO_ROTATION.maxLines),
+    maxSize: countAt(section, "maxsize", path, BEEGO_ROTATION.maxSize),
+    maxDays: countAt(section, "maxdays", path, BEEGO_ROTATION.maxDays),
+    rotate: booleanAt(section, "rotate", path, BEEGO_ROTATION.rotate),
+    perm: permAt(section, path),
     separate,
     level,
   };

@@ -27,3 +27,29 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<boolea
     clearTimeout(timer);
   }
 }
+
+/**
+ * A module's registration TTL and re-register period: its own (mqant passes server.RegisterTTL and
+ * server.RegisterInterval to BaseModule.OnInit) over the app's. Unlike mqant, whose ticker and service keep
+ * the app's values after the first registration, the module's are used for every one.
+ * `storeKeepsMs`: how long the registry keeps an entry whatever TTL is asked (a NATS KV bucket's max age).
+ */
+export function registrationTimes(
+  module: { readonly type: string; readonly registerTtlMs?: number; readonly registerIntervalMs?: number },
+  app: { readonly ttlMs: number; readonly intervalMs: number },
+  storeKeepsMs: number | undefined,
+): { ttlMs: number; intervalMs: number } {
+  const ttlMs = module.registerTtlMs ?? app.ttlMs;
+  const intervalMs = module.registerIntervalMs ?? app.intervalMs;
+  const where = `module ${module.type}`;
+  if (!(ttlMs > 0) || !(intervalMs > 0)) throw new ConfigError(`${where}: registerTtlMs and registerIntervalMs must be positive`);
+  if (intervalMs >= ttlMs) {
+    throw new ConfigError(`${where}: registerIntervalMs (${intervalMs}) must be shorter than registerTtlMs (${ttlMs}), or the entry expires between renewals`);
+  }
+  if (storeKeepsMs !== undefined && intervalMs >= storeKeepsMs) {
+    throw new ConfigError(
+      `${where}: registerIntervalMs (${intervalMs}) must be shorter than the registry's own entry lifetime (${storeKeepsMs} ms, the app's registerTtlMs)`,
+    );
+  }
+  return { ttlMs, intervalMs };
+}

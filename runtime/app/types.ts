@@ -81,4 +81,7 @@ export interface Module {
    */
   readonly dependencies?: readonly string[];
   readonly dependencyTimeoutMs?: number;
+  /** This module's registry TTL and re-register period (mqant's per-module server.RegisterTTL/RegisterInterval). */
+  readonly registerTtlMs?: number;
+  readonly registerIntervalMs?: number;
 }

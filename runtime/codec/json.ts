@@ -10,8 +10,10 @@ import { BadArgumentError } from "../errors.js";
 import { checkEnum, fail, isZeroValue, mapKeyFromString, scalarFromJson, scalarToJson } from "./scalar.js";
 import { setOwn } from "./values.js";
 import { fieldValue, setFieldValue } from "./oneof.js";
-import { wktJson } from "./wkt.js";
+import { readsJsonNull, wktJson } from "./wkt.js";
 import type { Fields } from "./wire.js";
+
+const NULL_VALUE = "google.protobuf.NullValue";
 
 export function messageToJson(ordered: readonly PlannedField[], message: Fields): Record<string, unknown> {
   const json: Record<string, unknown> = {};
@@ -49,11 +51,13 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
   }
   for (const key of Object.keys(json)) {
     const plan = byName.get(key);
-    // Unknown keys are ignored, as Go's encoding/json does for mqant's JSON arguments.
-    if (plan === undefined) continue;
+    // Refused, as proto3 JSON parsers and the HTTP gateway do: Go's encoding/json would drop `userid` for
+    // `userId` without a word, and the handler would run on an empty field.
+    if (plan === undefined) throw new BadArgumentError(unknownKeyText(path, key, byName));
     const value = (json as Fields)[key];
-    if (value === null || value === undefined) continue;
     const { desc } = plan;
+    // JSON null means "absent", except for a google.protobuf.Value, where it is the null value.
+    if (value === undefined || (value === null && !nullIsValue(desc))) continue;
     const fieldPath = `${path}.${desc.name}`;
     switch (desc.cardinality) {
       case "singular":
@@ -65,7 +69,7 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
         setFieldValue(message, desc, value.map((item, index) => valueFromJson(desc.type, item, `${fieldPath}[${index}]`)));
         break;
       case "map": {
-        if (typeof value !== "object" || Array.isArray(value)) fail(fieldPath, "an object", value);
+        if (typeof value !== "object" || value === null || Array.isArray(value)) fail(fieldPath, "an object", value);
         const out: Fields = {};
         const keyScalar = desc.mapKey ?? "string";
         for (const mapKey of Object.keys(value)) {
@@ -81,9 +85,25 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
   return message;
 }
 
+function unknownKeyText(path: string, key: string, byName: ReadonlyMap<string, PlannedField>): string {
+  const names = [...new Set([...byName.values()].map((plan) => plan.jsonName))];
+  const lower = key.toLowerCase();
+  const near = [...byName.keys()].find((name) => name.toLowerCase() === lower);
+  const hint = near === undefined ? "" : ` (did you mean ${JSON.stringify(near)}?)`;
+  const known = names.length === 0 ? "it has no fields" : `known: ${names.slice(0, 20).join(", ")}${names.length > 20 ? ", …" : ""}`;
+  return `${path}: unknown field ${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)}${hint}; ${known}`;
+}
+
+function nullIsValue(desc: FieldDescriptor): boolean {
+  if (desc.cardinality !== "singular" && desc.cardinality !== "optional") return false;
+  if (desc.type.kind === "message") return readsJsonNull(desc.type.message().typeName);
+  return desc.type.kind === "enum" && readsJsonNull(desc.type.enum.typeName);
+}
+
 function valueToJson(type: FieldType, value: unknown): unknown {
   if (type.kind === "scalar") return scalarToJson(type.scalar, value);
   if (type.kind === "enum") {
+    if (type.enum.typeName === NULL_VALUE) return null;
     const name = enumName(type.enum, value as number);
     return name ?? value;
   }
@@ -95,6 +115,7 @@ function valueToJson(type: FieldType, value: unknown): unknown {
 function valueFromJson(type: FieldType, value: unknown, path: string): unknown {
   if (type.kind === "scalar") return scalarFromJson(type.scalar, value, path);
   if (type.kind === "enum") {
+    if (value === null && type.enum.typeName === NULL_VALUE) return 0;
     if (typeof value === "string") {
       const { byName } = enumTables(type.enum);
       const number = byName.get(value);

@@ -29,6 +29,7 @@ import {
 } from "./scalar.js";
 import { messageFromJson, messageToJson } from "./json.js";
 import { fieldValue, setFieldValue } from "./oneof.js";
+import { registerMessageType } from "./type-registry.js";
 import type { OneofValue } from "./oneof.js";
 
 const utf8Encoder = new TextEncoder();
@@ -330,9 +331,6 @@ function lengthEnd(reader: Reader): number {
   return end;
 }
 
-
-
-
 function asReflect(type: MessageType<object>): ReflectMessageType<object> | undefined {
   return type instanceof ReflectMessageType ? type : undefined;
 }
@@ -431,7 +429,9 @@ export const scalar: Readonly<Record<ScalarKind, FieldType>> = {
 
 /** A message type from a field table; `fields` is a thunk so messages may refer to each other. */
 export function defineMessage<T extends object>(typeName: string, fields: () => FieldDescriptor[]): MessageType<T> {
-  return new ReflectMessageType<T>(typeName, fields);
+  const type = new ReflectMessageType<T>(typeName, fields);
+  registerMessageType(type as MessageType<object>);
+  return type;
 }
 
 /**

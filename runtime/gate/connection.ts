@@ -103,6 +103,13 @@ export class Connection {
    * so queueing checks against it and reads the transport only when that bound says the cap may be passed.
    */
   private unsentBound = 0;
+  /** Packets handed to a transport that still held unsent bytes after taking them (Mqtt.WirteLoopChanNum). */
+  private stalledPackets = 0;
+  /** Watches a socket with unsent bytes for progress while writeTimeoutMs is set. */
+  private writeWatch: NodeJS.Timeout | undefined;
+  private watchedUnsent = 0;
+  private writtenSinceCheck = 0;
+  private lastWriteProgress = 0;
 
   constructor(host: ConnectionHost, transport: ConnectionTransport) {
     this.host = host;
@@ -238,7 +245,10 @@ export class Connection {
     this.session = session;
     this.opened = true;
     const maxKeepalive = this.host.options.maxKeepaliveSec;
-    const effective = keepaliveSec <= 0 ? maxKeepalive : Math.min(keepaliveSec, maxKeepalive);
+    // mqant uses Mqtt.ReadTimeout as the keepalive of a client that asks for none.
+    const zero = this.host.options.keepaliveZeroSec;
+    const asked = keepaliveSec > 0 ? keepaliveSec : zero > 0 ? zero : maxKeepalive;
+    const effective = Math.min(asked, maxKeepalive);
     // MQTT 3.1.1 §3.1.2.10: one and a half times the keepalive.
     this.keepaliveMs = Math.ceil(effective * 1500);
     this.lastActivity = Date.now();
@@ -276,7 +286,7 @@ export class Connection {
     }
     this.host.observer?.bytes("out", bytes.length);
     this.transport.write(bytes);
-    this.checkUnsent(0);
+    this.wrote(1, bytes.length);
   }
 
   /**
@@ -299,14 +309,67 @@ export class Connection {
   flush(): void {
     const packets = this.outbox;
     if (packets === undefined) return;
-    const queued = this.outboxBytes;
+    const outboxBytes = this.outboxBytes;
     this.outbox = undefined;
     this.outboxBytes = 0;
     if (this.state === "closed") return;
-    this.host.observer?.bytes("out", queued);
+    this.host.observer?.bytes("out", outboxBytes);
     if (packets.length === 1) this.transport.write(packets[0]!);
     else this.transport.writeMany(packets);
+    this.wrote(packets.length, outboxBytes);
+  }
+
+  /** After a write: the unsent-bytes cap, then mqant's write queue bound and write timeout when configured. */
+  private wrote(packets: number, bytes: number): void {
     this.checkUnsent(0);
+    if (this.state === "closed") return;
+    if (this.unsentBound === 0) {
+      this.stalledPackets = 0;
+      return;
+    }
+    const options = this.host.options;
+    if (options.writeQueuePackets > 0) {
+      this.stalledPackets += packets;
+      if (this.stalledPackets > options.writeQueuePackets) {
+        this.destroy(`more than ${options.writeQueuePackets} packets waiting for a client that is not reading (WirteLoopChanNum)`);
+        return;
+      }
+    }
+    if (options.writeTimeoutMs > 0) {
+      if (this.writeWatch === undefined) {
+        this.watchedUnsent = this.unsentBound;
+        this.writtenSinceCheck = 0;
+        this.lastWriteProgress = Date.now();
+        const period = Math.max(20, Math.min(1_000, options.writeTimeoutMs / 4));
+        this.writeWatch = setInterval(() => this.checkWriteProgress(), period);
+      } else {
+        this.writtenSinceCheck += bytes;
+      }
+    }
+  }
+
+  /** Progress means fewer bytes wait than before plus what was written since: some left for the client. */
+  private checkWriteProgress(): void {
+    const unsent = this.transport.unsentBytes;
+    if (unsent === 0) {
+      this.stopWriteWatch();
+      this.stalledPackets = 0;
+      return;
+    }
+    const now = Date.now();
+    if (unsent < this.watchedUnsent + this.writtenSinceCheck) {
+      this.lastWriteProgress = now;
+    } else if (now - this.lastWriteProgress >= this.host.options.writeTimeoutMs) {
+      this.destroy(`no bytes taken by the client within the write timeout of ${this.host.options.writeTimeoutMs} ms (WriteTimeout)`);
+      return;
+    }
+    this.watchedUnsent = unsent;
+    this.writtenSinceCheck = 0;
+  }
+
+  private stopWriteWatch(): void {
+    if (this.writeWatch !== undefined) clearInterval(this.writeWatch);
+    this.writeWatch = undefined;
   }
 
   private checkUnsent(queued: number): void {
@@ -351,6 +414,7 @@ export class Connection {
     if (this.keepaliveTimer !== undefined) clearTimeout(this.keepaliveTimer);
     this.connectTimer = undefined;
     this.keepaliveTimer = undefined;
+    this.stopWriteWatch();
     this.pendingChunks = undefined;
     this.pendingLength = 0;
     this.queuedDuringAuth = undefined;

@@ -336,6 +336,19 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     return this.pushToMany(this.bySessionId.values(), topic, typeof body === "string" ? Buffer.from(body) : body);
   }
 
+  /** Pushes to every session of this gate bound to one of the user ids (a user may be connected twice). */
+  sendToUsers(userIds: readonly string[], topic: string, body: Uint8Array | string): number {
+    const wanted = new Set(userIds.filter((id) => id !== ""));
+    if (wanted.size === 0) return 0;
+    const connections: Connection[] = [];
+    // A scan, as IsConnect does: no user index is kept, so Bind and UnBind stay plain field writes.
+    for (const connection of this.bySessionId.values()) {
+      const userId = connection.session?.userId;
+      if (userId !== undefined && wanted.has(userId)) connections.push(connection);
+    }
+    return this.pushToMany(connections, topic, typeof body === "string" ? Buffer.from(body) : body);
+  }
+
   // Rooms (the index is room-index.ts) ------------------------------------------------------------------
   /** Adds a connected session to a room; false when the session is not connected here. Joining twice is a no-op. */
   joinRoom(sessionId: string, room: string): boolean {

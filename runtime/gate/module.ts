@@ -17,7 +17,8 @@ import type { OpsHub } from "../observe/hooks.js";
  * The gate module. Settings (server.json `Module.Gate[].Settings`, mqant's keys): `TCPAddr`, `WSAddr`
  * (`":3563"`, `":3653"` in the examples), `TLS`, `CertFile`, `KeyFile`, `MaxPackSize`, `ConcurrentTasks`,
  * `OverTime` (s), `MaxKeepalive` (s), `MaxConnections`, `ConnectionsPerSecond`, `MaxUnsentBytes`,
- * `RPCExpired` (ms). Listeners start in onInit, so the ports are open once the app has started.
+ * `RPCExpired` (ms); from server.json's `Mqtt` section, `ReadTimeout`, `WriteTimeout` and `WirteLoopChanNum`
+ * (options.ts). Listeners start in onInit, so the ports are open once the app has started.
  */
 export class Gate implements Module {
   readonly type: string;
@@ -49,7 +50,7 @@ export class Gate implements Module {
   }
 
   async onInit(ctx: ModuleContext): Promise<void> {
-    const options = resolveGateOptions(this.gateOptions, ctx.settings.settings, (path) => readFileSync(path));
+    const options = resolveGateOptions(this.gateOptions, ctx.settings.settings, (path) => readFileSync(path), ctx.app.config?.mqtt);
     // A gate with no listener would log "listening" and never take a client.
     if (options.tcpAddr === undefined && options.wsAddr === undefined) throw new ConfigError("Settings: TCPAddr or WSAddr is required");
     const log: GateLog = {

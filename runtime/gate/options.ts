@@ -82,6 +82,15 @@ export interface GateOptions {
   readonly connectionsPerSecond?: number;
   /** A connection whose unsent bytes exceed this (a client that does not read) is dropped. */
   readonly maxUnsentBytes?: number;
+  /**
+   * Packets that may wait behind a socket the client is not draining before it is dropped (server.json
+   * Mqtt.WirteLoopChanNum, mqant's per-connection write queue); 0 = only maxUnsentBytes applies.
+   */
+  readonly writeQueuePackets?: number;
+  /** A socket holding unsent bytes of which none leave for this long is dropped (Mqtt.WriteTimeout); 0 = off. */
+  readonly writeTimeoutMs?: number;
+  /** Keepalive for a CONNECT that says 0 (Mqtt.ReadTimeout, mqant's fallback); 0 = maxKeepaliveSec. */
+  readonly keepaliveZeroSec?: number;
   /** Backend call timeout (mqant RPCExpired, 10 s). */
   readonly rpcTimeoutMs?: number;
   /** Longest accepted topic, bytes. */
@@ -120,6 +129,9 @@ export interface ResolvedGateOptions {
   readonly maxConnections: number;
   readonly connectionsPerSecond: number;
   readonly maxUnsentBytes: number;
+  readonly writeQueuePackets: number;
+  readonly writeTimeoutMs: number;
+  readonly keepaliveZeroSec: number;
   readonly rpcTimeoutMs: number;
   readonly maxTopicLength: number;
   readonly authenticate: AuthHook | AuthHandlerRef | undefined;
@@ -159,11 +171,20 @@ function settingNumber(settings: Readonly<Record<string, unknown>>, key: string)
   return value;
 }
 
-/** Merges code options over server.json Settings (mqant key names) over defaults. */
+/** server.json's Mqtt section as the gate reads it (app/config.ts parses it; absent keys are undefined). */
+export interface MqttSection {
+  readonly wirteLoopChanNum: number | undefined;
+  readonly readPackLoop: number | undefined;
+  readonly readTimeout: number | undefined;
+  readonly writeTimeout: number | undefined;
+}
+
+/** Merges code options over the module's Settings (mqant key names) over the Mqtt section over defaults. */
 export function resolveGateOptions(
   options: GateOptions,
   settings: Readonly<Record<string, unknown>> = {},
   readFile?: (path: string) => Uint8Array,
+  mqtt?: MqttSection,
 ): ResolvedGateOptions {
   let tls = options.tls;
   if (tls === undefined && settings["TLS"] === true) {
@@ -191,6 +212,9 @@ export function resolveGateOptions(
     connectionsPerSecond:
       options.connectionsPerSecond ?? settingNumber(settings, "ConnectionsPerSecond") ?? gateDefaults.connectionsPerSecond,
     maxUnsentBytes: options.maxUnsentBytes ?? settingNumber(settings, "MaxUnsentBytes") ?? gateDefaults.maxUnsentBytes,
+    writeQueuePackets: options.writeQueuePackets ?? mqtt?.wirteLoopChanNum ?? 0,
+    writeTimeoutMs: options.writeTimeoutMs ?? (mqtt?.writeTimeout === undefined ? 0 : mqtt.writeTimeout * 1000),
+    keepaliveZeroSec: options.keepaliveZeroSec ?? mqtt?.readTimeout ?? 0,
     rpcTimeoutMs: options.rpcTimeoutMs ?? settingNumber(settings, "RPCExpired") ?? gateDefaults.rpcTimeoutMs,
     maxTopicLength: options.maxTopicLength ?? gateDefaults.maxTopicLength,
     authenticate: parseAuthenticate(options.authenticate ?? settingString(settings, "AuthHandler")),

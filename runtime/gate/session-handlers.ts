@@ -3,7 +3,8 @@
  * registered with RegisterGO): `Update, Bind, UnBind, Push, Set, Remove, Send, SendBatch, BroadCast,
  * IsConnect, Close`, each taking mqant's `(trace, sessionId, …)` (BroadCast: `(trace, topic, body)`).
  * Results that are sessions travel as `SESSION` through the gate serializer. mqgen adds the room RPCs
- * (`JoinRoom`, `LeaveRoom`, `RoomPush`, `RoomSize`), in the same style; a Go mqant gate does not have them.
+ * (`JoinRoom`, `LeaveRoom`, `RoomPush`, `RoomSize`) and `SendToUsers`, in the same style; a Go mqant gate
+ * does not have them.
  */
 import { BadArgumentError, NotFoundError } from "../errors.js";
 import type { ModuleServer } from "../descriptor.js";
@@ -23,6 +24,7 @@ export interface SessionHost {
   sendTo(connection: Connection, topic: string, body: Uint8Array): boolean;
   sendBatch(sessionIds: readonly string[], topic: string, body: Uint8Array): number;
   broadcast(topic: string, body: Uint8Array): number;
+  sendToUsers(userIds: readonly string[], topic: string, body: Uint8Array): number;
   isUserConnected(userId: string): boolean;
   joinRoom(sessionId: string, room: string): boolean;
   leaveRoom(sessionId: string, room: string): boolean;
@@ -121,6 +123,11 @@ export function registerSessionHandlers(server: ModuleServer, host: SessionHost)
   });
 
   server.registerGo("BroadCast", (args) => BigInt(host.broadcast(stringArg(args, 1, "topic"), bytesArg(args, 2, "body"))));
+
+  // (trace, userIds, topic, body), ids comma-separated as in SendBatch → how many sessions got it.
+  server.registerGo("SendToUsers", (args) =>
+    BigInt(host.sendToUsers(stringArg(args, 1, "userIds").split(","), stringArg(args, 2, "topic"), bytesArg(args, 3, "body"))),
+  );
 
   // Rooms: (trace, sessionIds, room) with ids comma-separated as in SendBatch → how many joined or left.
   server.registerGo("JoinRoom", (args) => {

@@ -1,10 +1,11 @@
 /**
  * The parsed Log / BI sections of server.json, as the logger consumes them (app/config.ts parses them).
  */
-export interface LogFileConfig {
+import type { RotationPolicy } from "./rotating-file.js";
+
+export interface LogFileConfig extends RotationPolicy {
   readonly prefix: string;
   readonly suffix: string;
-  readonly daily: boolean;
   /** Levels that also go to their own file (multifile `separate`). */
   readonly separate: readonly string[];
   readonly level: string | undefined;

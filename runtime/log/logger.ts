@@ -1,15 +1,15 @@
 /**
  * Logging on pino, laid out like mqant's beego logger: a text line
  * `time [trace] [span] [processId] [L] msg` or mqant's JSON fields, on the console in debug mode and in
- * daily files `<logDir>/<prefix><processId><suffix>`, with chosen levels (multifile `separate`, e.g.
- * error) also in their own file. Formatting happens in a tiny pino destination rather than pino-pretty, so
- * there is no worker thread and nothing to install.
+ * files `<logDir>/<prefix><processId><suffix>` rotated as beego rotates them (rotating-file.ts), with chosen
+ * levels (multifile `separate`, e.g. error) also in their own file. Formatting happens in a tiny pino
+ * destination rather than pino-pretty, so there is no worker thread and nothing to install.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { pino } from "pino";
 import type { LogConfig } from "./config.js";
 import type { Logger } from "./types.js";
+import { RotatingFile } from "./rotating-file.js";
 
 export type { Logger } from "./types.js";
 
@@ -35,52 +35,6 @@ const BEEGO_TO_PINO: Record<string, number> = {
 };
 const OMITTED = new Set(["level", "time", "msg", "pid", "hostname", "traceId", "spanId", "processId", "err"]);
 
-function localDay(time: number): string {
-  const d = new Date(time);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
-
-/** One log file, rotated at local midnight by renaming it to `<name>.<yyyy-mm-dd>.<n><suffix>` as beego does. */
-class DailyFile {
-  private fd: number;
-  private day: string;
-  constructor(
-    private readonly dir: string,
-    private readonly stem: string,
-    private readonly suffix: string,
-    private readonly daily: boolean,
-    now: number,
-  ) {
-    this.day = localDay(now);
-    this.fd = openSync(this.path, "a");
-  }
-  get path(): string {
-    return join(this.dir, this.stem + this.suffix);
-  }
-  write(line: string, time: number): void {
-    if (this.daily) {
-      const day = localDay(time);
-      if (day !== this.day) this.rotate(day);
-    }
-    writeSync(this.fd, line);
-  }
-  private rotate(day: string): void {
-    closeSync(this.fd);
-    let n = 1;
-    let target: string;
-    do {
-      target = join(this.dir, `${this.stem}.${this.day}.${String(n).padStart(3, "0")}${this.suffix}`);
-      n++;
-    } while (existsSync(target));
-    renameSync(this.path, target);
-    this.day = day;
-    this.fd = openSync(this.path, "a");
-  }
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
 interface Sink {
   minLevel: number;
   /** Only this exact level (separate files). */
@@ -96,7 +50,7 @@ export interface LoggerOptions {
   readonly config: LogConfig;
   /** Console target (tests pass their own). Defaults to process.stdout. */
   readonly console?: { write(line: string): unknown };
-  /** Time source of records and of daily rotation (unix ms); tests move it across midnight. */
+  /** Time source of records, of daily rotation and of retention (unix ms); tests move it across midnight. */
   readonly clock?: () => number;
 }
 
@@ -194,7 +148,7 @@ function formatJson(record: Record<string, unknown>, processId: string): string 
 export function createLogger(options: LoggerOptions): AppLogger {
   const clock = options.clock ?? Date.now;
   const sinks: Sink[] = [];
-  const files: DailyFile[] = [];
+  const files: RotatingFile[] = [];
   const consoleOut = options.console ?? process.stdout;
   if (options.debug || options.config.console) {
     sinks.push({ minLevel: 10, write: (line) => consoleOut.write(line) });
@@ -203,12 +157,12 @@ export function createLogger(options: LoggerOptions): AppLogger {
   if (options.logDir !== undefined && fileConfig !== undefined) {
     mkdirSync(options.logDir, { recursive: true });
     const stem = `${fileConfig.prefix}${options.processId}`;
-    const main = new DailyFile(options.logDir, stem, fileConfig.suffix, fileConfig.daily, clock());
+    const main = new RotatingFile(options.logDir, stem, fileConfig.suffix, fileConfig, clock);
     files.push(main);
     const minLevel = fileConfig.level === undefined ? 10 : (BEEGO_TO_PINO[fileConfig.level] ?? 10);
     sinks.push({ minLevel, write: (line, time) => main.write(line, time) });
     for (const level of fileConfig.separate) {
-      const file = new DailyFile(options.logDir, `${stem}.${level}`, fileConfig.suffix, fileConfig.daily, clock());
+      const file = new RotatingFile(options.logDir, `${stem}.${level}`, fileConfig.suffix, fileConfig, clock);
       files.push(file);
       const pinoLevel = level === "debug" ? 20 : (BEEGO_TO_PINO[level] ?? 50);
       sinks.push({ minLevel: pinoLevel, onlyLevel: pinoLevel, write: (line, time) => file.write(line, time) });
@@ -260,16 +214,22 @@ export interface BiWriter {
   close(): void;
 }
 
-export function createBiWriter(options: { readonly processId: string; readonly dir: string; readonly config: LogConfig }): BiWriter {
+export function createBiWriter(options: {
+  readonly processId: string;
+  readonly dir: string;
+  readonly config: LogConfig;
+  readonly clock?: () => number;
+}): BiWriter {
+  const clock = options.clock ?? Date.now;
   const fileConfig = options.config.file;
   if (fileConfig === undefined) return { file: undefined, report: () => undefined, close: () => undefined };
   mkdirSync(options.dir, { recursive: true });
-  const file = new DailyFile(options.dir, `${fileConfig.prefix}${options.processId}`, fileConfig.suffix, fileConfig.daily, Date.now());
+  const file = new RotatingFile(options.dir, `${fileConfig.prefix}${options.processId}`, fileConfig.suffix, fileConfig, clock);
   let open = true;
   return {
     file: file.path,
     report(line: string): void {
-      if (open) file.write(line.endsWith("\n") ? line : `${line}\n`, Date.now());
+      if (open) file.write(line.endsWith("\n") ? line : `${line}\n`, clock());
     },
     close(): void {
       if (!open) return;

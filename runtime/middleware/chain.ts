@@ -96,14 +96,20 @@ export function runServerChain(
 ): Promise<unknown> {
   // A gate session is the argument that takes the receiving app's caller (sessions do, see BIND_CALLER).
   const session = args.find((a) => typeof a === "object" && a !== null && BIND_CALLER in a);
-  const base = { module: node.type, nodeId: node.nodeId, handler: entry.name, descriptor: entry.descriptor, ctx, session };
   const dispatch = (i: number, current: readonly unknown[]): Promise<unknown> => {
     const middleware = chain[i];
     if (middleware === undefined) return settleOf(() => entry.handler(current as unknown[], ctx));
-    const call: ServerCall = { side: "server", ...base, args: current };
+    // Spelled out: V8 (Node 20) builds `{ a, ...base, b }` on a slow path, several times this cost per call.
+    const call: ServerCall = { side: "server", module: node.type, nodeId: node.nodeId, handler: entry.name, descriptor: entry.descriptor, ctx, session, args: current };
     return settleOf(() => middleware(call, (changed) => dispatch(i + 1, changed ?? current)));
   };
   return dispatch(0, args);
+}
+
+function withNote(options: CallOptions | undefined, note: (nodeId: string, error?: unknown) => void): CallOptions {
+  const copy: CallOptions & NodeNoting & { [NOTE_NODE]?: typeof note } = options === undefined ? {} : Object.assign({}, options);
+  copy[NOTE_NODE] = note;
+  return copy;
 }
 
 /** One client call's state across its attempts (the node the latest went to). */
@@ -161,14 +167,25 @@ export function runClientChain(
   deadline: number,
   send: (options: CallOptions) => Promise<unknown>,
 ): Promise<unknown> {
-  const state: ClientCallState = { ...target, deadline, nodeId: undefined, failedOver: [] };
+  // Spelled out, and the options copied with Object.assign: a spread followed by more keys (or a symbol key
+  // set on a spread copy) takes V8's slow path, microseconds per call where the rest of a call costs less.
+  const state: ClientCallState = {
+    module: target.module,
+    handler: target.handler,
+    descriptor: target.descriptor,
+    args: target.args,
+    retrySafe: target.retrySafe,
+    deadline,
+    nodeId: undefined,
+    failedOver: [],
+  };
   const note = (nodeId: string, error?: unknown): void => {
     if (error === undefined) state.nodeId = nodeId;
     else state.failedOver.push({ nodeId, error });
   };
   const dispatch = (i: number, current: CallOptions | undefined): Promise<unknown> => {
     const middleware = chain[i];
-    if (middleware === undefined) return settleOf(() => send({ ...current, [NOTE_NODE]: note } as CallOptions));
+    if (middleware === undefined) return settleOf(() => send(withNote(current, note)));
     const deadline = current !== options && typeof current?.timeout === "number" ? Date.now() + current.timeout : state.deadline;
     return settleOf(() => middleware(new ClientCallView(state, current, deadline), (changed) => dispatch(i + 1, changed ?? current)));
   };

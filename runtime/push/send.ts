@@ -10,8 +10,26 @@ import type { ServiceNode } from "../registry/types.js";
 import type { Session } from "../gate/session.js";
 import { TraceSpan } from "../rpc/trace.js";
 
-/** Who gets a push: one session, several, or every connection of every gate of `gateType` (default "Gate"). */
-export type PushTarget = Session | readonly Session[] | { readonly everyone: true; readonly gateType?: string };
+/**
+ * Who gets a push: one session, several, every connection of every gate of `gateType` (default "Gate"), or
+ * the sessions bound (Session.bind) to a user id or to any of several, on any gate of `gateType`.
+ */
+export type PushTarget =
+  | Session
+  | readonly Session[]
+  | { readonly everyone: true; readonly gateType?: string }
+  | { readonly userId: string | readonly string[]; readonly gateType?: string };
+
+/** Comma-separated on the wire (as SendBatch's session ids), so an id with a comma cannot be addressed. */
+function userIdsOf(target: { readonly userId: string | readonly string[] }, push: PushDescriptor): string {
+  const ids = typeof target.userId === "string" ? [target.userId] : [...target.userId];
+  for (const id of ids) {
+    if (typeof id !== "string" || id === "" || id.includes(",")) {
+      throw new BadArgumentError(`push ${push.name}: a user id must be a non-empty string without commas, got ${JSON.stringify(id)}`);
+    }
+  }
+  return ids.join(",");
+}
 
 /** What sending needs of the app: calls, and the gate nodes for `everyone`. */
 export interface PushSender extends Pick<RpcCaller, "call"> {
@@ -35,14 +53,23 @@ export async function sendPush(app: PushSender, push: PushDescriptor, target: Pu
     const counts = await Promise.all([...byGate.values()].map(({ via, ids }) => via.sendBatch(ids, push.topic, body)));
     return counts.reduce((a, b) => a + b, 0);
   }
-  if (typeof target === "object" && target !== null && (target as { everyone?: unknown }).everyone === true) {
+  const everyone = typeof target === "object" && target !== null && (target as { everyone?: unknown }).everyone === true;
+  const users = typeof target === "object" && target !== null && "userId" in target && typeof (target as Session).send !== "function";
+  if (everyone || users) {
+    const userIds = users ? userIdsOf(target as { userId: string | readonly string[] }, push) : "";
     const gateType = (target as { gateType?: string }).gateType ?? "Gate";
     const gates = await app.getServersByType(gateType);
-    const counts = await Promise.all(gates.map((gate) => app.call(gate.id, "BroadCast", [TraceSpan.create(), push.topic, body])));
+    const counts = await Promise.all(
+      gates.map((gate) =>
+        users
+          ? app.call(gate.id, "SendToUsers", [TraceSpan.create(), userIds, push.topic, body])
+          : app.call(gate.id, "BroadCast", [TraceSpan.create(), push.topic, body]),
+      ),
+    );
     return counts.reduce<number>((sum, c) => sum + countOf(c), 0);
   }
   const session = target as Session;
-  if (typeof session?.send !== "function") throw new BadArgumentError(`push ${push.name}: target must be a session, a list of sessions or { everyone: true }`);
+  if (typeof session?.send !== "function") throw new BadArgumentError(`push ${push.name}: target must be a session, a list of sessions, { userId } or { everyone: true }`);
   await session.send(push.topic, body);
   return 1;
 }

@@ -52,6 +52,8 @@ export interface RpcServerOptions {
   readonly log: Logger;
   /** Rpc.Log: a line per call. */
   readonly logCalls: boolean;
+  /** A line per successful call (server.json Rpc.LogSuccess), even when logCalls is off. */
+  readonly logSuccess?: boolean;
   /** The app's server middleware per module type (none: handlers are called directly). */
   readonly middleware?: { server(module: string): readonly ServerMiddleware[] };
   /** Metrics and `$SRV` stats (runtime/observe); absent when nothing watches. */

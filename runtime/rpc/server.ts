@@ -319,7 +319,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
         this.options.log.warn({ err }, "onComplete hook threw");
       }
     }
-    if (this.options.logCalls) {
+    if (this.options.logCalls || (error === undefined && this.options.logSuccess === true)) {
       (ctx.log ?? this.options.log).info(
         { durationMs: Math.round(durationMs * 1000) / 1000, caller: ctx.caller },
         error === undefined ? `rpc ${job.entry.name} ok` : `rpc ${job.entry.name} error: ${error}`,

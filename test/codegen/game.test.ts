@@ -1,13 +1,16 @@
 // A corpus a real team would write (test/fixtures/codegen/game): dotted packages across files, nested types
 // used from another file, Timestamp/Duration/Empty and a wrapper, oneofs, enum aliases, keyword-named rpcs
-// and fields, comments and deprecations. It generates (golden), and every handler round-trips through the
-// generated client and `register…`, in process and over NATS; WKTs take their canonical JSON.
+// and fields, comments and deprecations, Struct/Value/ListValue/FieldMask/Any. It generates (golden), and every
+// handler round-trips through the generated client and `register…`, in process and over NATS; WKTs take their
+// canonical JSON.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { CallContext, Module, ModuleContext } from "mqgen/runtime";
 import { generate } from "../../codegen/index.js";
 import { readGenerated } from "../../codegen/cli/output.js";
-import { JoinRequest, match, MatchClient, MatchResult, Queue, registerMatch, Ticket } from "../fixtures/codegen/game.golden/match.js";
+import { JoinRequest, match, MatchClient, MatchResult, ProfilePatch, Queue, registerMatch, Ticket } from "../fixtures/codegen/game.golden/match.js";
+import { Any, Duration, FieldMask, ListValue, Value } from "../fixtures/codegen/game.golden/google.protobuf.types.js";
+import type { Struct } from "../fixtures/codegen/game.golden/google.protobuf.types.js";
 import type { MatchHandlers } from "../fixtures/codegen/game.golden/match.js";
 import { Player, Region } from "../fixtures/codegen/game.golden/game.common.v1.types.js";
 import { NatsServer } from "../support/nats-server.js";
@@ -52,6 +55,37 @@ test("well-known types take their canonical JSON inside messages; oneofs carry o
   assert.deepEqual(JoinRequest.decode(JoinRequest.encode(request)), request);
 });
 
+const PATCH = ProfilePatch.create({
+  player_id: "p1",
+  update_mask: FieldMask.create({ paths: ["attributes", "badge", "display_name"] }),
+  attributes: { level: 7, title: "Grand ✦ Master", flags: [true, null], inventory: { sword: { damage: 2.5 } } },
+  badge: Value.create({ kind: { case: "string_value", value: "gold" } }),
+  extensions: [
+    Any.create({ type_url: "type.googleapis.com/game.match.v1.Ticket", value: Ticket.encode(Ticket.create({ id: "t9", new$: true })) }),
+    Any.create({ type_url: "type.googleapis.com/google.protobuf.Duration", value: Duration.encode(Duration.create({ seconds: 90n })) }),
+  ],
+  history: ListValue.create({ values: [Value.create({ kind: { case: "number_value", value: -0.5 } }), Value.create({ kind: { case: "null_value", value: 0 } })] }),
+});
+
+test("Struct, Value, ListValue, FieldMask and Any take protobuf's JSON; Struct is a plain object in TypeScript", () => {
+  const json = ProfilePatch.toJson(PATCH);
+  assert.deepEqual(json, {
+    player_id: "p1",
+    update_mask: "attributes,badge,displayName",
+    attributes: { level: 7, title: "Grand ✦ Master", flags: [true, null], inventory: { sword: { damage: 2.5 } } },
+    badge: "gold",
+    extensions: [
+      { id: "t9", new: true, "@type": "type.googleapis.com/game.match.v1.Ticket" },
+      { value: "90s", "@type": "type.googleapis.com/google.protobuf.Duration" },
+    ],
+    history: [-0.5, null],
+  });
+  assert.deepEqual(ProfilePatch.fromJson(JSON.parse(JSON.stringify(json))), PATCH);
+  assert.deepEqual(ProfilePatch.decode(ProfilePatch.encode(PATCH)), PATCH);
+  const unknownAny = ProfilePatch.create({ extensions: [Any.create({ type_url: "type.googleapis.com/other.team.Secret" })] });
+  assert.throws(() => ProfilePatch.toJson(unknownAny), /"type.googleapis.com\/other.team.Secret", a message no generated types loaded in this process define/);
+});
+
 class Matchmaker implements Module, MatchHandlers {
   readonly type = "match";
   readonly version = "2.3.0";
@@ -73,6 +107,12 @@ class Matchmaker implements Module, MatchHandlers {
   }
   end(request: MatchResult, ctx: CallContext): MatchResult {
     return { ...request, match_id: `${request.match_id}@${ctx.handler}` };
+  }
+  patch(request: ProfilePatch): ProfilePatch {
+    return { ...request, attributes: { ...request.attributes, patched: request.update_mask?.paths.length ?? 0 } };
+  }
+  report(request: Struct): ListValue {
+    return ListValue.create({ values: Object.keys(request).sort().map((key) => Value.create({ kind: { case: "string_value", value: key } })) });
   }
 }
 
@@ -104,6 +144,9 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       assert.deepEqual(await client.end(result), { ...result, match_id: "m1@/End" });
       const draw = MatchResult.create({ match_id: "m2", outcome: { case: "draw", value: {} } });
       assert.deepEqual((await client.end(draw)).outcome, { case: "draw", value: {} });
+      assert.deepEqual(await client.patch(PATCH), { ...PATCH, attributes: { ...PATCH.attributes, patched: 3 } });
+      const reported = await client.report(JSON.parse('{"fps": 59.9, "gpu": "x", "": null, "__proto__": {"nested": []}}') as Struct);
+      assert.deepEqual(reported.values.map((v) => v.kind), ["", "__proto__", "fps", "gpu"].map((value) => ({ case: "string_value", value })));
     } finally {
       await pair.stop();
     }

@@ -97,7 +97,15 @@ test("generated code (examples and kitchen sink), starter implementations and a 
 test("generated code and starter implementations compile under @tsconfig/strictest with lib and target ES2022", () => {
   const dir = mkdtempSync(join(tmpdir(), "mqgen-strictest-"));
   try {
-    for (const [folder, schemaDir] of [["examples", "schemas"], ["kitchen", "test/fixtures/codegen/kitchen"], ["hostile", "test/fixtures/codegen/hostile"], ["game", "test/fixtures/codegen/game"], ["differential", "test/fixtures/codegen/differential"], ["events", "test/model/fixtures/events/schemas"]] as const) {
+    for (const [folder, schemaDir] of [
+      ["examples", "schemas"],
+      ["kitchen", "test/fixtures/codegen/kitchen"],
+      ["hostile", "test/fixtures/codegen/hostile"],
+      ["game", "test/fixtures/codegen/game"],
+      ["differential", "test/fixtures/codegen/differential"],
+      ["yaml-wkt", "test/fixtures/codegen/yaml-wkt"],
+      ["events", "test/model/fixtures/events/schemas"],
+    ] as const) {
       const result = generate({ schemaDir });
       assert.deepEqual(result.diagnostics, [], schemaDir);
       mkdirSync(join(dir, folder), { recursive: true });

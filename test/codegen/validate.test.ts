@@ -48,7 +48,7 @@ messages:
         no: 19001
       d: map<double, string>
       e: common.Nope
-      f: google.protobuf.Timestamp
+      f: google.protobuf.Api
 enums:
   Color:
     values:
@@ -74,72 +74,51 @@ test("a bad YAML schema reports every problem with its position", () => {
     "schemas/bad.yaml:36:7: field number 19001 of 'c' is in the range 19000-19999 reserved by protobuf",
     "schemas/bad.yaml:39:7: field 'd': map key type 'double' cannot be a key (use string, bool or an integer type)",
     "schemas/bad.yaml:40:7: unknown type 'common.Nope'",
-    "schemas/bad.yaml:41:7: well-known type 'google.protobuf.Timestamp' is not supported (Timestamp, Duration, Empty and the wrappers are, imported from a .proto); declare a message of your own",
+    "schemas/bad.yaml:41:7: well-known type 'google.protobuf.Api' is not supported (Timestamp, Duration, Empty, the wrappers, Struct, Value, ListValue, FieldMask and Any are, imported from a .proto); declare a message of your own",
     "schemas/bad.yaml:45:7: the first value of enum 'Color' must be 0 (proto3), not 1",
     `schemas/bad.yaml:46:7: "BLUE" uses the same enum value as "RED" (1); if this is intended, set 'option allow_alias = true;' on enum Color`,
     "schemas/bad.yaml:48:3: push 'pushed' must carry a message",
   ]);
 });
 
-// What protoc rejects: buf's compiler reports each at its exact token, every file in one run.
-const BAD_COMPILE = `syntax = "proto3";
-package bad.dup;
-message A { string s = 1; int32 t = 1; reserved 2; int32 u = 2; }
-message B { Unknown u = 1; int32 big = 536870912; }
-service S { rpc Get(A) returns (Res); }
-enum E { ONE = 1; }
-enum F { ZERO = 0; ONE = 1; }
-`;
-
-// What protoc accepts but mqant cannot carry (or mqgen does not map yet): mqgen's own checks.
-const BAD_PROTO = `syntax = "proto3";
-package p;
-import "mqgen/options.proto";
-service Svc {
-  option (mqgen.module_type) = "bad";
-  rpc Say(Req) returns (Req) { option (mqgen.gate) = true; option (mqgen.wire_name) = "say"; }
-  rpc Stream(stream Req) returns (Req);
-}
-message Req {
-  sint32 a = 1;
-  oneof choice {
-    string b = 2;
-    string c = 3;
-  }
-}
-`;
-
-const BAD_PROTO2 = `syntax = "proto2";
-package old;
-message M {
-  required string id = 1;
-  optional int32 n = 2 [default = 7];
-  repeated int32 list = 3;
-  repeated int32 packed = 4 [packed = true];
-  optional string note = 5;
-}
-`;
-
-test("a bad .proto schema reports every problem at its line and column, several files in one run", () => {
+// The bad-input corpus (test/fixtures/bad-proto): what protoc rejects (each error at buf's exact token, in
+// protoc's words, with protoc's notes and field-number suggestions), syntax errors, a missing import, and
+// what protoc accepts but mqant cannot carry (mqgen's own checks), every file in one run.
+test("the bad .proto corpus reports every problem at its line and column in protoc's words, all files in one run", () => {
+  const result = generate({ schemaDir: "test/fixtures/bad-proto" });
   assert.deepEqual(
-    diagnose([
-      { path: "schemas/p.proto", text: BAD_PROTO, absolutePath: "/nonexistent/schemas/p.proto" },
-      { path: "schemas/bad.proto", text: BAD_COMPILE, absolutePath: "/nonexistent/schemas/bad.proto" },
-      { path: "schemas/old.proto", text: BAD_PROTO2, absolutePath: "/nonexistent/schemas/old.proto" },
-    ]),
+    result.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`),
     [
-      "schemas/bad.proto:3:37: field number `1` used more than once",
-      "schemas/bad.proto:3:62: use of reserved field number `2`",
-      "schemas/bad.proto:4:13: cannot find `Unknown` in this scope",
-      "schemas/bad.proto:4:40: field number out of range",
-      "schemas/bad.proto:5:33: cannot find `Res` in this scope",
-      "schemas/bad.proto:6:10: `ONE` declared multiple times",
-      "schemas/bad.proto:6:16: first value of open enum must be zero",
-      "schemas/old.proto:4:3: field 'id' is required (proto2 required / LEGACY_REQUIRED); mqgen has no required fields, make it optional",
-      "schemas/old.proto:5:3: field 'n' has a default value ([default = 7]); mqgen decodes a missing field as its zero value, so it is refused rather than read differently",
-      "schemas/old.proto:6:3: field 'list' is a repeated scalar written unpacked (proto2's default, [packed = false] or EXPANDED); mqgen writes them packed, so add [packed = true] or drop the option",
-      "schemas/p.proto:6:60: gate handler 'say' must have a wire name starting with HD_ (mqant routes only HD_ handlers from clients), not 'say'",
-      "schemas/p.proto:7:7: rpc 'Stream' streams; mqant handlers take and return one value",
+      'bad-proto/braces.proto:6:24: Field number 1 has already been used in "bad.braces.M" by field "s".',
+      'bad-proto/dup.proto:4:9: "A" is already defined in "bad.dup".',
+      'bad-proto/dup.proto:4:37: Field number 1 has already been used in "bad.dup.A" by field "s".',
+      'bad-proto/dup.proto:4:62: Field "u" uses reserved number 2.',
+      "bad-proto/dup.proto:4:62: Suggested field numbers for bad.dup.A: 3",
+      'bad-proto/dup.proto:5:13: "Unknown" is not defined.',
+      "bad-proto/dup.proto:5:40: Field numbers cannot be greater than 536870911.",
+      "bad-proto/dup.proto:5:40: Suggested field numbers for bad.dup.B: 2",
+      'bad-proto/dup.proto:6:33: "Res" is not defined.',
+      'bad-proto/dup.proto:7:10: "ONE" is already defined in "bad.dup".',
+      'bad-proto/dup.proto:7:10: Note that enum values use C++ scoping rules, meaning that enum values are siblings of their type, not children of it.  Therefore, "ONE" must be unique within "bad.dup", not just within "F".',
+      "bad-proto/dup.proto:7:16: The first enum value must be zero for open enums.",
+      'bad-proto/dup.proto:10:38: Field name "loser" is reserved.',
+      'bad-proto/dup.proto:10:56: "d" is already defined in "bad.dup.C".',
+      "bad-proto/dup.proto:10:86: Field numbers must be positive integers.",
+      "bad-proto/dup.proto:10:86: Suggested field numbers for bad.dup.C: 4",
+      "bad-proto/dup.proto:10:101: Field numbers 19000 through 19999 are reserved for the protocol buffer library implementation.",
+      `bad-proto/dup.proto:11:31: "bad.dup.G_ALSO" uses the same enum value as "bad.dup.G_ZERO". If this is intended, set 'option allow_alias = true;' to the enum definition. The next available enum value is 1.`,
+      'bad-proto/imports.proto:3:1: Import "missing/thing.proto" was not found or had errors.',
+      "bad-proto/mqant.proto:7:60: gate handler 'say' must have a wire name starting with HD_ (mqant routes only HD_ handlers from clients), not 'say'",
+      "bad-proto/mqant.proto:8:7: rpc 'Stream' streams; mqant handlers take and return one value",
+      "bad-proto/old.proto:4:3: field 'id' is required (proto2 required / LEGACY_REQUIRED); mqgen has no required fields, make it optional",
+      "bad-proto/old.proto:5:3: field 'n' has a default value ([default = 7]); mqgen decodes a missing field as its zero value, so it is refused rather than read differently",
+      "bad-proto/old.proto:6:3: field 'list' is a repeated scalar written unpacked (proto2's default, [packed = false] or EXPANDED); mqgen writes them packed, so add [packed = true] or drop the option",
+      'bad-proto/syntax.proto:3:26: Expected ";".',
+      "bad-proto/syntax.proto:4:13: Expected field name.",
+      "bad-proto/syntax.proto:5:1: Expected message name.",
+      'bad-proto/syntax.proto:6:22: Expected "=".',
+      "bad-proto/unclosed.proto:4:11: Reached end of input in message definition (missing '}').",
+      'bad-proto/version.proto:1:10: Unrecognized syntax identifier "proto4".  This parser only recognizes "proto2" and "proto3".',
     ],
   );
 });

@@ -74,7 +74,7 @@ export interface GateHarness {
 
 export async function startGateApp(
   options: GateOptions = {},
-  extra: { nats?: string; modules?: readonly Module[] } = {},
+  extra: { nats?: string; modules?: readonly Module[]; config?: Readonly<Record<string, unknown>> } = {},
 ): Promise<GateHarness> {
   const control = { parked: [] as (() => void)[], calls: [] as HelloworldControl["calls"] };
   const gate = new Gate({ tcpAddr: "127.0.0.1:0", wsAddr: "127.0.0.1:0", ...options });
@@ -87,7 +87,7 @@ export async function startGateApp(
   const app = createApp({
     parseFlags: false,
     debug: false,
-    config: { Module: moduleConfig },
+    config: { ...extra.config, Module: moduleConfig },
     ...(extra.nats === undefined ? {} : { nats: { servers: extra.nats } }),
   });
   await app.start([gate, helloworldModule(control), ...extraModules]);

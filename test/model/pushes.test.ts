@@ -77,3 +77,14 @@ test("pushes to one session, to a list, and to everyone arrive as typed messages
   assert.deepEqual(bob.lines.map((l) => l.text), ["you two", "everyone"]);
   assert.equal(typeof alice.lines[0]!.at, "bigint", "int64 arrives typed");
 });
+
+test("in process too: a push to a user id reaches the sessions bound to it, and a user bound nowhere gets none", async () => {
+  const dave = await client("dave");
+  const pushes = new ChatPushes(harness.app);
+  await sessions.get("dave")!.bind("user-dave");
+  const arrival = dave.next();
+  assert.equal(await pushes.message({ userId: "user-dave" }, { from: "server", text: "by user", at: 1n }), 1);
+  assert.equal((await arrival).text, "by user");
+  assert.equal(await pushes.message({ userId: ["nobody", "also-nobody"] }, { from: "server", text: "lost", at: 1n }), 0);
+  await assert.rejects(pushes.message({ userId: "a,b" }, { from: "", text: "", at: 0n }), /a user id must be a non-empty string without commas/);
+});

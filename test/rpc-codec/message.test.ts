@@ -220,7 +220,7 @@ test("JSON mapping: int64 as strings, bytes base64, enums by name, defaults omit
 test("JSON round-trips through JSON text, and fromJson accepts the protobuf JSON alternatives", () => {
   const text = JSON.stringify(All.toJson(full));
   assert.deepEqual(All.fromJson(JSON.parse(text)), { ...full, rd: full.rd.map((x) => (Object.is(x, -0) ? 0 : x)) });
-  const lenient = All.fromJson({ i32: "12", i64: 7, u64: "18446744073709551615", f: "NaN", c: 1, by: "AP-A", unknownKey: 1, s: null });
+  const lenient = All.fromJson({ i32: "12", i64: 7, u64: "18446744073709551615", f: "NaN", c: 1, by: "AP-A", s: null });
   assert.equal(lenient.i32, 12);
   assert.equal(lenient.i64, 7n);
   assert.equal(lenient.u64, UINT64_MAX);
@@ -228,6 +228,9 @@ test("JSON round-trips through JSON text, and fromJson accepts the protobuf JSON
   assert.equal(lenient.c, 1);
   assert.deepEqual(lenient.by, Uint8Array.of(0, 255, 128));
   assert.equal(lenient.s, "");
+  // Unknown keys are refused as protobuf JSON parsers refuse them, nested ones with their path.
+  assert.throws(() => All.fromJson({ I32: 1 }), /^BadArgumentError: t\.All: unknown field "I32" \(did you mean "i32"\?\); known: b, i32,/);
+  assert.throws(() => All.fromJson({ inner: { s: "x", extra: 1 } }), /t\.All\.inner: unknown field "extra"/);
 });
 
 test("fromJson rejects wrong types with the field path", () => {

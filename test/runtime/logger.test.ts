@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "../../runtime/internal.js";
+import { BEEGO_ROTATION, createLogger } from "../../runtime/internal.js";
 
 test("log files rotate at local midnight and keep error lines in their own file too", () => {
   const dir = mkdtempSync(join(tmpdir(), "mqgen-log-"));
@@ -18,7 +18,7 @@ test("log files rotate at local midnight and keep error lines in their own file 
     processId: "development",
     logDir: dir,
     clock: () => now,
-    config: { json: false, console: false, file: { prefix: "", suffix: ".log", daily: true, separate: ["error"], level: undefined } },
+    config: { json: false, console: false, file: { ...BEEGO_ROTATION, prefix: "", suffix: ".log", daily: true, separate: ["error"], level: undefined } },
   });
   try {
     log.logger.info("first day");

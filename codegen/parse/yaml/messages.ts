@@ -3,7 +3,7 @@ import type { EnumModel, EnumValueModel, FieldModel, MessageModel, ReservedModel
 import type { Node, YAMLMap, YamlReader } from "./reader.js";
 import { mapKeyOf, parseTypeExpr } from "./types.js";
 
-const FIELD_KEYS = ["type", "no", "doc", "deprecated"];
+const FIELD_KEYS = ["type", "no", "doc", "deprecated", "oneof"];
 const ENUM_KEYS = ["doc", "values"];
 const MESSAGE_KEYS = ["doc", "fields", "reserved", "deprecated"];
 const MAX_FIELD_NUMBER = 536_870_911;
@@ -19,6 +19,7 @@ function parseFields(r: YamlReader, map: YAMLMap, scope: string): FieldModel[] {
     let no = index + 1;
     let doc = "";
     let deprecated: boolean | undefined;
+    let oneof: string | undefined;
     if (r.isScalar(value) && typeof value.value === "string") {
       typeText = value.value;
     } else if (r.isMap(value)) {
@@ -30,6 +31,12 @@ function parseFields(r: YamlReader, map: YAMLMap, scope: string): FieldModel[] {
       no = r.intValue(f.get("no"), `field number of '${name}'`) ?? no;
       doc = r.docValue(f.get("doc"));
       deprecated = r.boolValue(f.get("deprecated"), `deprecated of field '${name}'`);
+      const oneofPair = f.get("oneof");
+      oneof = r.stringValue(oneofPair, `oneof of field '${name}'`);
+      if (oneofPair && oneof !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(oneof)) {
+        r.report(r.valuePos(oneofPair), `oneof '${oneof}' of field '${name}' must be an identifier`);
+        oneof = undefined;
+      }
     } else {
       r.report(typePos, `field '${name}' must be a type (e.g. string) or a mapping with type, no, doc`);
     }
@@ -40,17 +47,31 @@ function parseFields(r: YamlReader, map: YAMLMap, scope: string): FieldModel[] {
       r.report(typePos, `field '${name}': '${typeText}' is only valid as a handler param or result; use map<string, T>`);
       return;
     }
+    if (oneof !== undefined && expr.cardinality !== "singular" && expr.cardinality !== "optional") {
+      r.report(typePos, `field '${name}' of oneof '${oneof}' must be a single value, not '${typeText}' (as in protobuf)`);
+      return;
+    }
     fields.push({
       name,
       no,
       type: expr.type,
-      cardinality: expr.cardinality,
+      // A member of a oneof has presence, as in protobuf.
+      cardinality: oneof !== undefined ? "optional" : expr.cardinality,
+      ...(oneof !== undefined ? { oneof } : {}),
       ...(deprecated ? { deprecated } : {}),
       doc,
       pos,
       ...mapKeyOf(expr),
     });
   });
+  // A oneof is one property of the message, so it may not share a field's name.
+  const clashing = new Set<string>();
+  for (const field of fields) {
+    if (field.oneof !== undefined && !clashing.has(field.oneof) && fields.some((other) => other.name === field.oneof)) {
+      clashing.add(field.oneof);
+      r.report(field.pos, `oneof '${field.oneof}' of field '${field.name}' has the name of a field of the same message`);
+    }
+  }
   return fields;
 }
 

@@ -8,6 +8,8 @@ import { AbortedError, ClosedError, DeadlineExceededError, GateCallError, Protoc
 
 export { defineMessage, defineEnum, field, scalar } from "../../codec/message.js";
 export { oneof } from "../../codec/oneof.js";
+export { structMessage } from "../../codec/struct.js";
+export type { JsonObject, JsonValue } from "../../codec/struct.js";
 export type { MessageType, EnumType, FieldDescriptor, FieldType, ScalarKind } from "../../descriptor.js";
 export { MqgenError, DeadlineExceededError, AbortedError, ClosedError, ProtocolError, RemoteError, GateCallError } from "../../errors.js";
 
