@@ -2,7 +2,8 @@
  * Schema hashes: sha256 over a canonical rendering of what travels on the wire (wire name, argument and
  * result types, the structure of every message and enum they reach). Docs, declaration order and TypeScript
  * names do not take part, so a comment edit never changes a hash but renumbering a field does. These are
- * structural hashes; what a descriptor carries is the contract id built on them (contracts.ts).
+ * structural hashes; what a descriptor carries is the contract id built on them (breaking/contracts.ts,
+ * since whether an id carries over is decided by the breaking-change rules).
  */
 import { createHash } from "node:crypto";
 import type { HandlerModel, ModuleModel, TypeRef } from "./model.js";
@@ -22,6 +23,13 @@ function refName(ref: TypeRef): string {
 
 export type ContractLookup = (handler: HandlerModel) => string | undefined;
 
+/** Contract ids by `contractKey(moduleType, method)`: what breaking/ computes and emit/ writes. */
+export type ContractIds = ReadonlyMap<string, string>;
+
+export function contractKey(moduleType: string, method: string): string {
+  return `${moduleType}\u0000${method}`;
+}
+
 /** Renders one declaration with references by name only, so renderings can be cached and cycles are fine. */
 export class ContractHasher {
   private readonly index: TypeIndex;
@@ -29,7 +37,7 @@ export class ContractHasher {
   private readonly handlers = new Map<HandlerModel, string>();
   private readonly contracts: ContractLookup | undefined;
 
-  /** `contracts` gives a handler's contract id (contracts.ts) where it differs from its structural hash. */
+  /** `contracts` gives a handler's contract id (breaking/contracts.ts) where it differs from its structural hash. */
   constructor(index: TypeIndex, contracts?: ContractLookup) {
     this.index = index;
     this.contracts = contracts;

@@ -207,7 +207,7 @@ export interface RawResult {
 /*
  * Message and enum descriptors. Generated code describes each schema message as a plain field table and
  * the runtime encodes it reflectively (the protobuf-es model), which keeps generated files small and fast
- * to type-check. `defineMessage` / `defineEnum` (runtime/rpc/message.ts) turn a table into a MessageType.
+ * to type-check. `defineMessage` / `defineEnum` (runtime/codec/message.ts) turn a table into a MessageType.
  */
 export type ScalarKind =
   | "bool"

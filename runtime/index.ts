@@ -45,13 +45,13 @@ export {
 } from "./codec/values.js";
 
 // Untyped calls (mqant Call with tagged arguments): a value with an explicit codec, a pre-encoded
-// message, a trace span; `Typed(int32Codec, n)` and friends cover every scalar tag.
-export { Typed, Int64, Proto, Marshal, EncodedMessage, type EncodedArg } from "./rpc/args.js";
+// message, a trace span; `Typed(int64Codec, n)` and friends cover every scalar tag (a bigint is a long).
+export { Typed, Proto, Marshal, EncodedMessage, type EncodedArg } from "./rpc/args.js";
 export { TraceSpan } from "./rpc/trace.js";
 export type { SessionData } from "./codec/session.js";
 export { sessionCodec, type Session } from "./gate/session.js";
-// Typed pushes to gate clients (generated `<Module>Pushes` call it).
-export { sendPush, type PushTarget, type PushSender } from "./push/send.js";
+// Typed pushes to gate clients: generated `<Module>Pushes` send through `app.sendPush`.
+export type { PushTarget, PushSender } from "./push/send.js";
 
 // Typed events between modules (generated `<Module>Events` over `app.events` / `ctx.events`; types only).
 export type { EventBus, EventHost, EventHandler, EventInfo, EventSubscription, SubscribeOptions } from "./events/types.js";

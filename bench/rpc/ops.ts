@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from "nats";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
-import { NatsKvRegistry, appMetrics, createApp, type App, type Module } from "../../runtime/internal.js";
+import { MemoryRegistry, NatsKvRegistry, appMetrics, createApp, type App, type Module } from "../../runtime/internal.js";
 import { sleep } from "../support/measure.js";
 import type { Client, StopServer } from "./peers.js";
 
@@ -67,8 +67,9 @@ export function opsServer(mode: OpsMode): (natsUrl: string) => Promise<StopServe
 export function opsLocal(mode: OpsMode): () => Promise<Client> {
   return async () => {
     setUp(mode);
-    const app = createApp({ parseFlags: false, debug: false, tracing: mode === "tracing" || mode === "sdk" });
-    if (mode === "metrics") appMetrics(app.ops, app.registry, { processMetrics: false });
+    const registry = new MemoryRegistry();
+    const app = createApp({ parseFlags: false, debug: false, registry, tracing: mode === "tracing" || mode === "sdk" });
+    if (mode === "metrics") appMetrics(app.ops, registry, { processMetrics: false });
     await app.start([helloworldModule]);
     const helloworld = new HelloworldClient(app);
     return {

@@ -3,7 +3,11 @@
  * (one per scenario, so scenarios never share a broker); in-process scenarios run in one process. Rounds are
  * interleaved across scenarios and each figure is the median over rounds.
  *
- * Env: BENCH_ROUNDS (default 3), BENCH_PHASE_MS (serial and 64-in-flight phase length, default 2000).
+ * The cost of tracing (no SDK) and of metrics is judged afterwards by ops-ab.ts's interleaved A/B, in this
+ * process once the scenarios' processes have stopped.
+ *
+ * Env: BENCH_ROUNDS (default 3), BENCH_PHASE_MS (serial and 64-in-flight phase length, default 2000),
+ * BENCH_OPS_AB_ROUNDS (the A/B's rounds, default 60; 0 skips it).
  */
 import { NatsServer } from "../../test/support/nats-server.js";
 import {
@@ -20,6 +24,7 @@ import {
 } from "../support/measure.js";
 import { Worker } from "../support/worker.js";
 import { scenarios, type Scenario } from "./scenarios.js";
+import { formatOpsAb, measureOpsAb, opsAbGoals, type OpsAbResult } from "./ops-ab.js";
 import { prepareNoMiddlewareTree } from "./no-middleware.js";
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
@@ -111,6 +116,13 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 await Promise.all(running.map(stopScenario));
+
+const opsAbRounds = Number(process.env["BENCH_OPS_AB_ROUNDS"] ?? 60);
+let opsAb: OpsAbResult | undefined;
+if (opsAbRounds > 0 && (only.length === 0 || only.includes("ops-ab"))) {
+  process.stdout.write(`ops A/B: ${opsAbRounds} interleaved rounds over NATS, then in process\n`);
+  opsAb = await measureOpsAb(opsAbRounds);
+}
 
 interface Summary {
   readonly name: string;
@@ -206,34 +218,7 @@ const goals: GoalResult[] = [
     "atLeast",
     1,
   ),
-  judge(
-    "tracing on, no SDK: 64 in flight ≥ 0.95× mqgen with tracing and metrics off (calls/s)",
-    get("mqgen-nats-tracing").concurrentPerSec,
-    get("mqgen-nats-ops-off").concurrentPerSec,
-    "atLeast",
-    0.95,
-  ),
-  judge(
-    "metrics on: 64 in flight ≥ 0.95× mqgen with tracing and metrics off (calls/s)",
-    get("mqgen-nats-metrics").concurrentPerSec,
-    get("mqgen-nats-ops-off").concurrentPerSec,
-    "atLeast",
-    0.95,
-  ),
-  judge(
-    "in process, tracing on, no SDK: 64 in flight ≥ 0.95× both off (calls/s)",
-    get("mqgen-local-tracing").concurrentPerSec,
-    get("mqgen-local-ops-off").concurrentPerSec,
-    "atLeast",
-    0.95,
-  ),
-  judge(
-    "in process, metrics on: 64 in flight ≥ 0.95× both off (calls/s)",
-    get("mqgen-local-metrics").concurrentPerSec,
-    get("mqgen-local-ops-off").concurrentPerSec,
-    "atLeast",
-    0.95,
-  ),
+  ...opsAbGoals(opsAb),
   judge(
     "in process, tracing with the OTel SDK (reported, no target): 64 in flight vs both off",
     get("mqgen-local-otel-sdk").concurrentPerSec,
@@ -263,6 +248,7 @@ console.log(
 );
 console.log(formatTable(["scenario", "1 in flight /s", "p50 µs", "p99 µs", "64 in flight /s", "rounds"], rows));
 for (const s of summaries.values()) if (s.error !== undefined) console.log(`${s.label}: not measured — ${s.error}`);
+if (opsAb !== undefined) console.log(`\n${formatOpsAb(opsAb)}`);
 console.log(`\n${formatGoals(goals)}\n`);
 
 // A subset run (BENCH_ONLY) writes its own file, never over the full run's rpc.json.
@@ -282,6 +268,7 @@ const path = writeResult(only.length === 0 ? "rpc" : (process.env["BENCH_RESULT"
     ...s,
     perRound: outcomes.get(s.name)!.rounds,
   })),
+  opsAb,
   goals,
 });
 console.log(`wrote ${path}`);

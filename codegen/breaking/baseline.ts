@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve, sep } from "node:path";
-import { loadModel, readSchemaSources } from "../index.js";
+import { loadModel, readSchemaSources } from "../load.js";
 import type { Diagnostic, SchemaModel } from "../model.js";
 import type { SourceText } from "./allow.js";
 import type { ContractSnapshot } from "./snapshot.js";

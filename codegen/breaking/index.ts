@@ -3,7 +3,6 @@
  * Exit codes follow buf: 0 clean (warnings may be printed), 100 violations, 1 the check could not run.
  */
 import { resolve } from "node:path";
-import type { Diagnostic } from "../model.js";
 import { formatDiagnostic } from "../model.js";
 import type { Violation } from "./compare.js";
 import { compareSnapshots, compareViolations } from "./compare.js";
@@ -12,7 +11,7 @@ import { BreakingCheckError, loadBaseline, loadSchemas } from "./baseline.js";
 import { isRuleId } from "./rules.js";
 import { serializeLock } from "./snapshot.js";
 import type { ContractSnapshot } from "./snapshot.js";
-import { contractIds, withContractIds } from "../contracts.js";
+import { contractIds, withContractIds } from "./contracts.js";
 
 export { BreakingCheckError, loadBaseline, loadSchemas, readContractBaseline, readLockFile } from "./baseline.js";
 export { compareSnapshots } from "./compare.js";
@@ -114,7 +113,7 @@ export function formatFailure(error: BreakingCheckError, format: OutputFormat): 
     lines.push(`::error::${escapeData(error.message)}`);
     return lines;
   }
-  for (const d of error.diagnostics) lines.push(formatDiagnostic(d as Diagnostic));
+  for (const d of error.diagnostics) lines.push(formatDiagnostic(d));
   lines.push(error.message);
   return lines;
 }

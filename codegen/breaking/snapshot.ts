@@ -31,7 +31,7 @@ export interface HandlerSnapshot {
   readonly params: readonly ParamSnapshot[];
   readonly result: string;
   /**
-   * The handler's contract id (codegen/contracts.ts): kept in the lock so it carries over compatible changes.
+   * The handler's contract id (contracts.ts): kept in the lock so it carries over compatible changes.
    * Comparisons ignore it.
    */
   readonly contract?: string;

@@ -7,9 +7,8 @@ import type HandlebarsNamespace from "handlebars";
 import type { FieldModel, HandlerModel, ModuleModel, SchemaModel, TypeRef } from "../model.js";
 import { compareStrings } from "../model.js";
 import { commentText, moduleBinding, moduleFileStem, packageFileStem, pascalCase, safeIdentifier, safeParam, safeProperty, stringLiteral } from "../names.js";
-import { ContractHasher } from "../hash.js";
-import { contractKey } from "../contracts.js";
-import type { ContractIds } from "../contracts.js";
+import { ContractHasher, contractKey } from "../hash.js";
+import type { ContractIds } from "../hash.js";
 import { indexTypes, typesOfPackage } from "../types-index.js";
 import type { TypeIndex } from "../types-index.js";
 import { gateTemplate, indexTemplate, moduleTemplate, typesTemplate } from "../templates/index.js";
@@ -401,7 +400,6 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
     messageType: imports.declared(resolvedName(p.type)),
   }));
   if (pushes.length > 0) {
-    imports.use(RUNTIME, "sendPush", "value");
     imports.use(RUNTIME, "PushTarget", "type");
     imports.use(RUNTIME, "PushSender", "type");
   }

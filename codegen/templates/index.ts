@@ -167,7 +167,7 @@ export class {{pushesClass}} {
 
   /** Pushes this message on its topic; resolves with the number of connections it was handed to. */
   {{key}}(target: PushTarget, push: {{messageType}}): Promise<number> {
-    return sendPush(this.app, {{../binding}}.pushes.{{key}}, target, push);
+    return this.app.sendPush({{../binding}}.pushes.{{key}}, target, push);
   }
 {{/each}}
 }

@@ -4,16 +4,15 @@
  * ProcessID group, registers each module instance as a node, and routes calls to them in process or over
  * NATS. Stopping is graceful and bounded: stop taking calls, deregister, drain in-flight calls, destroy
  * modules in reverse order, close NATS — and if killWait runs out, a clear log line instead of a panic.
+ * A module's node is built in module-node.ts, the stop sequence is shutdown.ts, signals are run.ts.
  */
 import { existsSync } from "node:fs";
-import { hostname as osHostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { NatsConnection } from "nats";
 import type { Logger } from "../log/types.js";
-import { ConfigError, MqgenError, NotStartedError } from "../errors.js";
+import { ClosedError, ConfigError, NotStartedError } from "../errors.js";
 import { createBiWriter, createLogger, type AppLogger, type BiWriter } from "../log/logger.js";
-import { Registrar } from "../registry/registrar.js";
-import type { Registry, Service, ServiceNode } from "../registry/types.js";
+import type { Registry, ServiceNode } from "../registry/types.js";
 import { decodeArg, encodeArg } from "../rpc/args.js";
 import { RpcClient } from "../rpc/client.js";
 import type {
@@ -21,46 +20,33 @@ import type {
   CallOptions,
   HandlerDescriptor,
   ModuleDescriptor,
+  PushDescriptor,
   RawHandler,
   RawResult,
 } from "../descriptor.js";
-import { newId16 } from "../codec/ids.js";
-import { SchemaGuard, schemaMetadata } from "../rpc/schema-check.js";
+import { SchemaGuard } from "../rpc/schema-check.js";
 import { RpcServer, type ServerHooks, type UntypedCodec } from "../rpc/server.js";
 import { cloneValue } from "../codec/values.js";
 import { Selector } from "../selector/selector.js";
 import { natsProbe } from "../transport/presence.js";
 import { LocalTransport } from "../transport/local.js";
 import { NatsTransport } from "../transport/nats.js";
-import { connectNats } from "../nats-connection.js";
-import { natsJs } from "../nats-js.js";
-import { OpsHub, localNode } from "../observe/hooks.js";
+import { OpsHub } from "../observe/hooks.js";
 import { defaultConfig, loadConfigFile, parseConfig, type AppConfig } from "./config.js";
-import { connectionSettings, createRegistry, describeRegistry, type ConnectionSettings } from "./connection.js";
+import { connectionSettings, createRegistry, describeRegistry, openNats, type ConnectionSettings } from "./connection.js";
 import { parseFlags, type AppFlags } from "./flags.js";
-import type { Module, ModuleContext, ModuleSettings } from "./types.js";
+import type { Module } from "./types.js";
 import { type App, type AppOptions, type BeforeHandleInfo, type CompleteInfo, type Hook } from "./options.js";
-import { isNatsConnection, registrationTimes, within, withEntry } from "./support.js";
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, dependenciesOf, startOrder, waitForModules } from "./dependencies.js";
 import { MiddlewareStack } from "../middleware/chain.js";
+import { startModuleNode, type ModuleNodeParts, type RunningModule } from "./module-node.js";
+import { shutDown } from "./shutdown.js";
+import { runUntilStopped } from "./run.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
+import { sendPush, type PushTarget } from "../push/send.js";
 import { EventHub } from "../events/bus.js";
 
 export type { App, AppOptions, BeforeHandleInfo, CompleteInfo };
-
-interface RunningModule {
-  readonly module: Module;
-  readonly settings: ModuleSettings;
-  readonly nodeId: string;
-  readonly address: string;
-  readonly server: RpcServer;
-  readonly registrar: Registrar;
-  readonly metadata: Record<string, string>;
-  readonly log: Logger;
-  /** Aborted when this module should leave run(). */
-  readonly abort: AbortController;
-  run: Promise<void> | undefined;
-}
 
 class DefaultApp implements App {
   readonly processId: string;
@@ -237,17 +223,14 @@ class DefaultApp implements App {
     this.bi?.report(line);
   }
 
-  invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown> {
-    return this.rpc.call(target, fn, args);
-  }
-  invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void> {
-    return this.rpc.callNR(target, fn, args);
-  }
   getServerById(nodeId: string): Promise<ServiceNode> {
     return this.selector.getNode(nodeId);
   }
   getServersByType(type: string): Promise<readonly ServiceNode[]> {
     return this.selector.nodes(type);
+  }
+  sendPush(push: PushDescriptor, target: PushTarget, value: unknown): Promise<number> {
+    return sendPush(this, push, target, value);
   }
 
   // --- lifecycle ---
@@ -267,7 +250,7 @@ class DefaultApp implements App {
   }
 
   async start(modules: readonly Module[]): Promise<void> {
-    if (this.state !== "new") throw new MqgenError("CLOSED", `app already ${this.state}`);
+    if (this.state !== "new") throw new ClosedError(`app already ${this.state}`);
     this.state = this.ops.state = "starting";
     try {
       await this.startInner(modules);
@@ -306,23 +289,11 @@ class DefaultApp implements App {
     this.bi = createBiWriter({ processId: this.processId, dir: isAbsolute(biDir) ? biDir : join(this.workDir, biDir), config: config.bi });
 
     const settings = this.connectionSettings;
-    const natsOption =
-      this.options.nats ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
-    if (natsOption !== undefined) {
-      if (isNatsConnection(natsOption)) {
-        this.connection = natsJs(natsOption, "AppOptions.nats");
-      } else {
-        // Like a node that starts before its registry, a node that starts before NATS waits for it.
-        const waiting = setTimeout(() => this.log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
-        try {
-          const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${this.processId}` });
-          this.connection = natsJs(connection, "nats");
-        } finally {
-          clearTimeout(waiting);
-        }
-        this.ownsConnection = true;
-      }
-      this.ops.attachNats(this.connection, this.log, this.options.micro !== false);
+    const nats = await openNats(this.options.nats, settings, this.processId, this.log);
+    if (nats !== undefined) {
+      this.connection = nats.connection;
+      this.ownsConnection = nats.owned;
+      this.ops.attachNats(nats.connection, this.log, this.options.micro !== false);
     }
     if (this.registryInstance === undefined) {
       this.registryInstance = await createRegistry(settings.registry, {
@@ -362,6 +333,23 @@ class DefaultApp implements App {
 
     for (const m of modules) await m.onAppConfigurationLoaded?.(this);
 
+    const parts: ModuleNodeParts = {
+      app: this,
+      options: this.options,
+      hooks: this.hooks,
+      middleware: this.middleware,
+      untyped: this.untyped,
+      ops: this.ops,
+      registry: this.registry,
+      transport: this.transport,
+      log: this.log,
+      moduleInited: this.moduleInited,
+      eventHub: this.eventHub,
+      adopt: (running) => {
+        this.running.push(running);
+        this.local.add(running.server);
+      },
+    };
     for (const m of startOrder(modules)) {
       const entries = config.modules[m.type];
       const entry = entries?.find((e) => e.processId === this.processId);
@@ -371,93 +359,13 @@ class DefaultApp implements App {
       }
       const needs = dependenciesOf(m).filter((d) => d !== m.type);
       if (needs.length > 0) await waitForModules(this.selector, needs, m.dependencyTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, `module ${m.type}: dependencies`);
-      await this.startModule(m, entry, config);
+      await startModuleNode(parts, m, entry, config);
     }
     for (const hook of this.startup) await hook(this);
     if (this.stopping !== undefined) return;
     this.log.info(
       `app started: process ${this.processId}, modules ${this.running.map((r) => r.nodeId).join(", ") || "(none)"}${this.connection ? "" : " (in process, no NATS)"}`,
     );
-  }
-
-  private nodeIdFor(m: Module): string {
-    const fixed = this.options.nodeIds?.[m.type] ?? (m as { nodeId?: unknown }).nodeId;
-    if (typeof fixed === "string" && fixed !== "") return fixed.includes("@") ? fixed : `${m.type}@${fixed}`;
-    return `${m.type}@${newId16()}`;
-  }
-
-  private async startModule(m: Module, entry: ModuleSettings, config: AppConfig): Promise<void> {
-    const nodeId = this.nodeIdFor(m);
-    const log = this.log.child({ module: m.type });
-    const server = new RpcServer({
-      type: m.type,
-      nodeId,
-      maxConcurrent: config.rpc.maxCoroutine,
-      maxQueue: config.rpc.maxQueue,
-      untyped: this.untyped,
-      caller: this,
-      hooks: this.hooks,
-      log,
-      logCalls: config.rpc.log,
-      logSuccess: config.rpc.logSuccess,
-      middleware: this.middleware,
-      ...this.ops.serverOptions(m.type, nodeId, this.options.tracing),
-    });
-    const address = this.transport !== undefined ? NatsTransport.newAddress() : `local:${nodeId}`;
-    const metadata: Record<string, string> = {
-      ...this.options.metadata,
-      hostname: osHostname(),
-      pid: String(process.pid),
-      version: m.version,
-    };
-    const appTimes = { ttlMs: this.options.registerTtlMs ?? 20_000, intervalMs: this.options.registerIntervalMs ?? 10_000 };
-    const times = registrationTimes(m, appTimes, this.registry.name === "nats-kv" ? appTimes.ttlMs : undefined);
-    const registrar = new Registrar({
-      registry: this.ops.observeRegistry(this.registry),
-      ...times,
-      log,
-      service: (): Service => ({
-        name: m.type,
-        version: m.version,
-        metadata: null,
-        nodes: [{ id: nodeId, address, port: 0, metadata: { ...metadata } }],
-      }),
-    });
-    const running: RunningModule = { module: m, settings: entry, nodeId, address, server, registrar, metadata, log, abort: new AbortController(), run: undefined };
-    const ctx: ModuleContext = {
-      app: this,
-      settings: entry,
-      server,
-      nodeId,
-      log,
-      metadata,
-      serviceRegister: () => registrar.update(),
-      events: this.eventHub.scope(m.type),
-    };
-    try {
-      await m.onInit(ctx);
-    } catch (err) {
-      throw withEntry(err, m.type, config.modules[m.type]?.indexOf(entry) ?? 0);
-    }
-    // Contract check: the module and per-handler schema hashes callers compare with (schema-check.ts).
-    Object.assign(metadata, schemaMetadata(server.schemaHash, server.handlerHashes));
-    this.running.push(running);
-    this.local.add(server);
-    if (this.transport !== undefined) {
-      this.transport.serve(address, server);
-      // The subscription must reach nats-server before the node is advertised: a caller that finds the node
-      // first would get "no responders" and drop it from routing. Bounded, so a slow server never blocks start.
-      await within(this.transport.nc.flush(), 2000);
-    }
-    await registrar.start();
-    for (const hook of this.moduleInited) await hook(this, m);
-    if (m.run !== undefined) {
-      running.run = Promise.resolve()
-        .then(() => m.run?.(running.abort.signal))
-        .catch((err: unknown) => log.error({ err }, `module ${m.type} run() failed`));
-    }
-    this.ops.nodeStarted(localNode(m, nodeId, address, metadata, server, registrar));
-    log.info(`module ${m.type} started as ${nodeId} at ${address}`);
   }
 
   stop(reason = "stop requested"): Promise<void> {
@@ -469,68 +377,26 @@ class DefaultApp implements App {
   private async stopInner(reason: string): Promise<void> {
     const wasStarted = this.state !== "new";
     this.state = this.ops.state = "stopping";
-    const killWait = this.options.killWaitMs ?? 60_000;
-    const deadline = Date.now() + killWait;
-    const remaining = (): number => Math.max(0, deadline - Date.now());
+    const killWaitMs = this.options.killWaitMs ?? 60_000;
     const log = this.log;
     if (wasStarted) log.info(`app stopping (${reason})`);
-    let timedOut = false;
-    const modules = [...this.running].reverse();
-
-    // 1. Stop taking calls at once: new calls are refused with "rpc server closed" (never run, so callers
-    //    retry them on another node). The subjects stay subscribed while draining, so callers' liveness
-    //    probes see a node that is still finishing their calls. Then leave the registry.
-    for (const m of modules) m.server.stopAccepting();
-    if (!(await within(Promise.all(modules.map((m) => m.registrar.stop())), remaining()))) timedOut = true;
-    // 2. Drain calls already accepted.
-    const drained = await Promise.all(modules.map((m) => m.server.drain(remaining())));
-    if (drained.includes(false)) {
-      timedOut = true;
-      for (const m of modules) m.server.abortAll();
-    }
-    for (const m of modules) this.transport?.unserve(m.address);
-    // 3. In reverse order, as mqant: tell run() to return, wait for it, then onDestroy().
-    for (const m of modules) {
-      m.abort.abort();
-      if (m.run !== undefined && !(await within(m.run, remaining()))) {
-        timedOut = true;
-        log.error(`module ${m.module.type}: run() did not return within the kill-wait`);
-      }
-      try {
-        if (m.module.onDestroy !== undefined && !(await within(Promise.resolve(m.module.onDestroy()), remaining()))) {
-          timedOut = true;
-          log.error(`module ${m.module.type}: onDestroy() did not finish within the kill-wait`);
-        }
-      } catch (err) {
-        log.error({ err }, `module ${m.module.type}: onDestroy() failed`);
-      }
-      this.local.remove(m.nodeId);
-      this.ops.nodeStopped(m.nodeId);
-    }
-    for (const hook of this.destroy) {
-      try {
-        await within(Promise.resolve(hook(this)), remaining());
-      } catch (err) {
-        log.error({ err }, "onDestroy hook failed");
-      }
-    }
-    // 4. Transports.
-    this.eventHub.close();
-    this.client?.close();
-    this.transport?.close();
-    this.local.close();
-    this.selectorInstance?.close();
-    if (this.connection !== undefined && this.ownsConnection) {
-      const nc = this.connection;
-      if (!(await within(nc.drain().catch(() => nc.close()), remaining()))) {
-        timedOut = true;
-        await nc.close().catch(() => undefined);
-      }
-    }
-    if (this.ownsRegistry) await this.registryInstance?.close();
+    const { timedOut, pending } = await shutDown({
+      app: this,
+      log,
+      ops: this.ops,
+      killWaitMs,
+      running: this.running,
+      destroyHooks: this.destroy,
+      eventHub: this.eventHub,
+      client: this.client,
+      transport: this.transport,
+      local: this.local,
+      selector: this.selectorInstance,
+      ownedConnection: this.ownsConnection ? this.connection : undefined,
+      ownedRegistry: this.ownsRegistry ? this.registryInstance : undefined,
+    });
     if (timedOut) {
-      const pending = modules.reduce((n, m) => n + m.server.pending, 0);
-      log.error(`app stop: kill-wait of ${killWait} ms reached with ${pending} call(s) still running; stopped anyway`);
+      log.error(`app stop: kill-wait of ${killWaitMs} ms reached with ${pending} call(s) still running; stopped anyway`);
     } else if (wasStarted) {
       log.info("app stopped");
     }
@@ -540,34 +406,19 @@ class DefaultApp implements App {
     for (const waiter of this.stopWaiters.splice(0)) waiter();
   }
 
-  async run(modules: readonly Module[]): Promise<void> {
-    // The handlers go in before start(): a SIGTERM that arrives while the app starts (or just after its
-    // "app started" line) stops it gracefully once it is up, instead of killing the process outright.
-    let received: NodeJS.Signals | undefined;
-    let up = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      if (up) void this.stop(`received ${signal}`);
-      else received = signal;
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    // An app whose modules hold no socket open (in process, no listener) would otherwise let the event
-    // loop drain and node exit with "unsettled top-level await" (13) instead of running until a signal.
-    const keepAlive = setInterval(() => undefined, 2 ** 30);
-    try {
-      await this.start(modules);
-      up = true;
-      if (received !== undefined) void this.stop(`received ${received}`);
-      // stop() called directly (or from an onStartup hook) also ends run().
-      if (this.stopping === undefined) await new Promise<void>((resolveRun) => this.stopWaiters.push(resolveRun));
-      await this.stopping;
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      clearInterval(keepAlive);
-    }
+  run(modules: readonly Module[]): Promise<void> {
+    return runUntilStopped(
+      {
+        start: (m) => this.start(m),
+        stop: (reason) => this.stop(reason),
+        // stop() called directly (or from an onStartup hook) also ends run().
+        stopped: async () => {
+          if (this.stopping === undefined) await new Promise<void>((resolveRun) => this.stopWaiters.push(resolveRun));
+          await this.stopping;
+        },
+      },
+      modules,
+    );
   }
 }
 

@@ -7,7 +7,12 @@
  */
 import type { NatsConnection } from "nats";
 import { ConfigError } from "../errors.js";
+import type { Logger } from "../log/types.js";
+import { connectNats } from "../nats-connection.js";
+import { natsJs } from "../nats-js.js";
 import type { Registry } from "../registry/types.js";
+import type { AppOptions } from "./options.js";
+import { isNatsConnection } from "./support.js";
 
 export type RegistryChoice =
   | { readonly kind: "memory" }
@@ -164,5 +169,28 @@ export function describeRegistry(choice: RegistryChoice): string {
       return choice.hosts === undefined ? "etcd (127.0.0.1:2379)" : `etcd://${choice.hosts.join(",")}`;
     case "consul":
       return choice.address === undefined ? "consul" : `consul://${choice.address}`;
+  }
+}
+
+/**
+ * The app's NATS: the connection it was given (which stays the caller's), or one to the servers the option
+ * or the settings name — waiting, like a node that starts before its registry, for a server that is not up
+ * yet. Undefined when the app runs in process only.
+ */
+export async function openNats(
+  option: AppOptions["nats"],
+  settings: ConnectionSettings,
+  processId: string,
+  log: Logger,
+): Promise<{ connection: NatsConnection; owned: boolean } | undefined> {
+  const natsOption = option ?? (settings.natsServers === undefined ? undefined : { servers: [...settings.natsServers] });
+  if (natsOption === undefined) return undefined;
+  if (isNatsConnection(natsOption)) return { connection: natsJs(natsOption, "AppOptions.nats"), owned: false };
+  const waiting = setTimeout(() => log.warn(`nats: waiting for ${String(natsOption.servers)} to accept connections`), 2000);
+  try {
+    const connection = await connectNats({ servers: natsOption.servers, reconnectTimeWaitMs: natsOption.reconnectTimeWaitMs, name: `mqgen ${processId}` });
+    return { connection: natsJs(connection, "nats"), owned: true };
+  } finally {
+    clearTimeout(waiting);
   }
 }

@@ -7,6 +7,7 @@ import type { CompleteInfo, HandleInfo } from "../rpc/server-types.js";
 import type { AppConfig } from "./config.js";
 import type { AppHandle, Module } from "./types.js";
 import type { Middleware, UseOptions } from "../middleware/types.js";
+import type { PushSender } from "../push/send.js";
 import type { EventBus } from "../events/types.js";
 
 export interface AppOptions extends ObserveOptions {
@@ -63,7 +64,8 @@ export type { CompleteInfo };
 
 export type Hook<A extends unknown[]> = (...args: A) => void | Promise<void>;
 
-export interface App extends AppHandle {
+/** The app; as a `PushSender` it is what generated `<Module>Pushes` classes send through. */
+export interface App extends AppHandle, PushSender {
   start(modules: readonly Module[]): Promise<void>;
   stop(reason?: string): Promise<void>;
   run(modules: readonly Module[]): Promise<void>;
@@ -76,10 +78,6 @@ export interface App extends AppHandle {
   onNotFound(hook: (info: { module: string; nodeId: string; fn: string }) => RawHandler | undefined): void;
   /** mqant BiReport: a raw line into the BI file (nothing without a BI file section). */
   biReport(line: string): void;
-  /** @deprecated mqant's Invoke for ported code: `invoke(t, f, ...a)` is `call(t, f, a)`; see RpcCaller. */
-  invoke(target: string, fn: string, ...args: unknown[]): Promise<unknown>;
-  /** @deprecated `invokeNR(t, f, ...a)` is `callNR(t, f, a)`. */
-  invokeNR(target: string, fn: string, ...args: unknown[]): Promise<void>;
   getServerById(nodeId: string): Promise<ServiceNode>;
   getServersByType(type: string): Promise<readonly ServiceNode[]>;
   /** Module type → node id, for the modules running in this process. */

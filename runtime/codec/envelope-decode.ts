@@ -4,20 +4,12 @@
  * recognised by their bytes and not decoded again. Anything malformed is a ProtocolError.
  */
 import { ProtocolError } from "../errors.js";
-import { asciiString, newReader, readBytesCopy, readInt64AsNumber, readVarint64, type Reader } from "./wire.js";
+import { asciiString, lengthDelimited, newReader, readBytesCopy, readInt64AsNumber, readVarint64, type Reader } from "./wire.js";
 import { createResultInfo, createRPCInfo, type ResultInfo, type RPCInfo } from "./envelope-types.js";
-
-function wrongWireType(message: string, field: number, wireType: number): never {
-  throw new ProtocolError(`${message}: field ${field} has wire type ${wireType}`);
-}
 
 function malformed(message: string, error: unknown): ProtocolError {
   if (error instanceof ProtocolError) return error;
   return new ProtocolError(`${message}: malformed protobuf (${(error as Error).message})`, { cause: error });
-}
-
-function expect(message: string, field: number, wireType: number, expected: number): void {
-  if (wireType !== expected) wrongWireType(message, field, wireType);
 }
 
 const utf8Decoder = new TextDecoder("utf-8");
@@ -32,25 +24,16 @@ function newSlot(): StringSlot {
   return { bytes: new Uint8Array(0), value: "" };
 }
 
-function fieldBounds(reader: Reader): number {
-  const length = reader.uint32();
-  const start = reader.pos;
-  const end = start + length;
-  if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
-  reader.pos = end;
-  return start;
-}
-
 /** A per-call string (the Cid): short ASCII ones without TextDecoder, the rest (uuids…) through it. */
 function readFreshString(reader: Reader): string {
-  const start = fieldBounds(reader);
+  const start = lengthDelimited(reader);
   const end = reader.pos;
   const buf = reader.buf;
   return (end - start <= 16 ? asciiString(buf, start, end) : undefined) ?? utf8Decoder.decode(buf.subarray(start, end));
 }
 
 function readRepeatedString(reader: Reader, slot: StringSlot): string {
-  const start = fieldBounds(reader);
+  const start = lengthDelimited(reader);
   const end = reader.pos;
   const buf = reader.buf;
   const cached = slot.bytes;
@@ -75,70 +58,113 @@ function readRepeatedString(reader: Reader, slot: StringSlot): string {
 const requestSlots = { fn: newSlot(), replyTo: newSlot(), track: newSlot(), tag: newSlot(), caller: newSlot(), hostname: newSlot() };
 const replySlots = { error: newSlot(), resultType: newSlot(), errorCode: newSlot() };
 
-export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
-  const info = createRPCInfo();
+/**
+ * One envelope's fields: the wire type each known field number must have (by number; a hole is an unknown
+ * field, skipped), and what reading one does (every field but the Cid, which the loop reads).
+ */
+interface EnvelopeFields<T> {
+  readonly name: string;
+  readonly wireTypes: readonly (number | undefined)[];
+  read(info: T, field: number, reader: Reader): void;
+}
+
+/** The one decode loop of both envelopes; field 1 is the Cid in both. */
+function decodeEnvelope<T extends { cid: string }>(fields: EnvelopeFields<T>, bytes: Uint8Array, info: T): T {
   const reader = newReader(bytes);
+  const { wireTypes } = fields;
   try {
     while (reader.pos < reader.len) {
       const key = reader.uint32();
       const field = key >>> 3;
       const wireType = key & 7;
-      switch (field) {
-        case 1:
-          expect("RPCInfo", field, wireType, 2);
-          info.cid = readFreshString(reader);
-          break;
-        case 2:
-          expect("RPCInfo", field, wireType, 2);
-          info.fn = readRepeatedString(reader, requestSlots.fn);
-          break;
-        case 3:
-          expect("RPCInfo", field, wireType, 2);
-          info.replyTo = readRepeatedString(reader, requestSlots.replyTo);
-          break;
-        case 4:
-          expect("RPCInfo", field, wireType, 2);
-          info.track = readRepeatedString(reader, requestSlots.track);
-          break;
-        case 5: {
-          expect("RPCInfo", field, wireType, 0);
-          const start = reader.pos;
-          const expired = readInt64AsNumber(reader);
-          if (expired === undefined) {
-            reader.pos = start;
-            throw new ProtocolError(`RPCInfo: Expired ${BigInt.asIntN(64, readVarint64(reader))} is not a unix time in ms`);
-          }
-          info.expired = expired;
-          break;
-        }
-        case 6:
-          expect("RPCInfo", field, wireType, 0);
-          info.reply = readInt64AsNumber(reader) !== 0;
-          break;
-        case 7:
-          expect("RPCInfo", field, wireType, 2);
-          info.argsType.push(readRepeatedString(reader, requestSlots.tag));
-          break;
-        case 8:
-          expect("RPCInfo", field, wireType, 2);
-          info.args.push(readBytesCopy(reader));
-          break;
-        case 9:
-          expect("RPCInfo", field, wireType, 2);
-          info.caller = readRepeatedString(reader, requestSlots.caller);
-          break;
-        case 10:
-          expect("RPCInfo", field, wireType, 2);
-          info.hostname = readRepeatedString(reader, requestSlots.hostname);
-          break;
-        default:
-          if (field === 0) throw new ProtocolError("RPCInfo: field number 0");
-          reader.skipType(wireType);
+      const expected = wireTypes[field];
+      if (expected === undefined) {
+        if (field === 0) throw new ProtocolError(`${fields.name}: field number 0`);
+        reader.skipType(wireType);
+      } else if (wireType !== expected) {
+        throw new ProtocolError(`${fields.name}: field ${field} has wire type ${wireType}`);
+      } else if (field === 1) {
+        info.cid = readFreshString(reader);
+      } else {
+        fields.read(info, field, reader);
       }
     }
   } catch (error) {
-    throw malformed("RPCInfo", error);
+    throw malformed(fields.name, error);
   }
+  return info;
+}
+
+const LENGTH = 2;
+const VARINT = 0;
+
+const RPC_INFO: EnvelopeFields<RPCInfo> = {
+  name: "RPCInfo",
+  wireTypes: [undefined, LENGTH, LENGTH, LENGTH, LENGTH, VARINT, VARINT, LENGTH, LENGTH, LENGTH, LENGTH],
+  read(info, field, reader) {
+    switch (field) {
+      case 2:
+        info.fn = readRepeatedString(reader, requestSlots.fn);
+        return;
+      case 3:
+        info.replyTo = readRepeatedString(reader, requestSlots.replyTo);
+        return;
+      case 4:
+        info.track = readRepeatedString(reader, requestSlots.track);
+        return;
+      case 5: {
+        const start = reader.pos;
+        const expired = readInt64AsNumber(reader);
+        if (expired === undefined) {
+          reader.pos = start;
+          throw new ProtocolError(`RPCInfo: Expired ${BigInt.asIntN(64, readVarint64(reader))} is not a unix time in ms`);
+        }
+        info.expired = expired;
+        return;
+      }
+      case 6:
+        info.reply = readInt64AsNumber(reader) !== 0;
+        return;
+      case 7:
+        info.argsType.push(readRepeatedString(reader, requestSlots.tag));
+        return;
+      case 8:
+        info.args.push(readBytesCopy(reader));
+        return;
+      case 9:
+        info.caller = readRepeatedString(reader, requestSlots.caller);
+        return;
+      case 10:
+        info.hostname = readRepeatedString(reader, requestSlots.hostname);
+        return;
+    }
+  },
+};
+
+const RESULT_INFO: EnvelopeFields<ResultInfo> = {
+  name: "ResultInfo",
+  // Field 3 is unused in mqant's rpcpb.ResultInfo; 15 is mqgen's errorCode extension.
+  wireTypes: [undefined, LENGTH, LENGTH, undefined, LENGTH, LENGTH, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, LENGTH],
+  read(info, field, reader) {
+    switch (field) {
+      case 2:
+        info.error = readRepeatedString(reader, replySlots.error);
+        return;
+      case 4:
+        info.resultType = readRepeatedString(reader, replySlots.resultType);
+        return;
+      case 5:
+        info.result = readBytesCopy(reader);
+        return;
+      case 15:
+        info.errorCode = readRepeatedString(reader, replySlots.errorCode);
+        return;
+    }
+  },
+};
+
+export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
+  const info = decodeEnvelope(RPC_INFO, bytes, createRPCInfo());
   if (info.argsType.length !== info.args.length) {
     throw new ProtocolError(`RPCInfo: ${info.argsType.length} argument types but ${info.args.length} arguments`);
   }
@@ -146,41 +172,5 @@ export function decodeRPCInfo(bytes: Uint8Array): RPCInfo {
 }
 
 export function decodeResultInfo(bytes: Uint8Array): ResultInfo {
-  const info = createResultInfo();
-  const reader = newReader(bytes);
-  try {
-    while (reader.pos < reader.len) {
-      const key = reader.uint32();
-      const field = key >>> 3;
-      const wireType = key & 7;
-      switch (field) {
-        case 1:
-          expect("ResultInfo", field, wireType, 2);
-          info.cid = readFreshString(reader);
-          break;
-        case 2:
-          expect("ResultInfo", field, wireType, 2);
-          info.error = readRepeatedString(reader, replySlots.error);
-          break;
-        case 4:
-          expect("ResultInfo", field, wireType, 2);
-          info.resultType = readRepeatedString(reader, replySlots.resultType);
-          break;
-        case 5:
-          expect("ResultInfo", field, wireType, 2);
-          info.result = readBytesCopy(reader);
-          break;
-        case 15:
-          expect("ResultInfo", field, wireType, 2);
-          info.errorCode = readRepeatedString(reader, replySlots.errorCode);
-          break;
-        default:
-          if (field === 0) throw new ProtocolError("ResultInfo: field number 0");
-          reader.skipType(wireType);
-      }
-    }
-  } catch (error) {
-    throw malformed("ResultInfo", error);
-  }
-  return info;
+  return decodeEnvelope(RESULT_INFO, bytes, createResultInfo());
 }

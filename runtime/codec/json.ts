@@ -3,25 +3,33 @@
  * as declared, enums by name, 64-bit integers as strings, bytes as base64, zero values omitted.
  */
 import type { EnumType, FieldDescriptor, FieldType } from "../descriptor.js";
-
-/** A field of a message plan, as json.ts reads it: `jsonName` is its name in JSON (`desc.jsonName ?? desc.name`). */
-type PlannedField = { readonly desc: FieldDescriptor; readonly jsonName: string };
 import { BadArgumentError } from "../errors.js";
-import { checkEnum, fail, isZeroValue, mapKeyFromString, scalarFromJson, scalarToJson } from "./scalar.js";
+import { SCALARS, checkEnum, fail, isZeroValue, mapKeyForm, type ScalarType } from "./scalar.js";
 import { setOwn } from "./values.js";
 import { fieldValue, setFieldValue } from "./oneof.js";
 import { readsJsonNull, wktJson } from "./wkt.js";
 import type { Fields } from "./wire.js";
 
+/**
+ * A field of a message plan, as json.ts reads it: `jsonName` is its name in JSON (`desc.jsonName ??
+ * desc.name`), `scalar` the row of a scalar field's kind.
+ */
+type PlannedField = { readonly desc: FieldDescriptor; readonly jsonName: string; readonly scalar: ScalarType | undefined };
+
 const NULL_VALUE = "google.protobuf.NullValue";
 
 export function messageToJson(ordered: readonly PlannedField[], message: Fields): Record<string, unknown> {
   const json: Record<string, unknown> = {};
-  for (const { desc, jsonName } of ordered) {
+  for (const { desc, jsonName, scalar } of ordered) {
     const value = fieldValue(message, desc);
     if (value === undefined || value === null) continue;
     switch (desc.cardinality) {
       case "singular":
+        if (scalar !== undefined) {
+          scalar.check(value, desc.name);
+          if (!scalar.isZero(value)) setOwn(json, jsonName, scalar.toJson(value));
+          continue;
+        }
         if (desc.type.kind !== "message" && isZeroValue(desc.type, value, desc.name)) continue;
         setOwn(json, jsonName, valueToJson(desc.type, value));
         break;
@@ -30,7 +38,7 @@ export function messageToJson(ordered: readonly PlannedField[], message: Fields)
         break;
       case "repeated":
         if ((value as unknown[]).length === 0) continue;
-        setOwn(json, jsonName, (value as unknown[]).map((item) => valueToJson(desc.type, item)));
+        setOwn(json, jsonName, (value as unknown[]).map(scalar !== undefined ? (item) => scalar.toJson(item) : (item) => valueToJson(desc.type, item)));
         break;
       case "map": {
         const keys = Object.keys(value as Fields);
@@ -74,7 +82,7 @@ export function messageFromJson(message: Fields, byName: ReadonlyMap<string, Pla
         const keyScalar = desc.mapKey ?? "string";
         for (const mapKey of Object.keys(value)) {
           const entryPath = `${fieldPath}[${JSON.stringify(mapKey)}]`;
-          mapKeyFromString(keyScalar, mapKey, entryPath);
+          mapKeyForm(keyScalar, entryPath).fromString(mapKey, entryPath);
           setOwn(out, mapKey, valueFromJson(desc.type, (value as Fields)[mapKey], entryPath));
         }
         setFieldValue(message, desc, out);
@@ -101,7 +109,7 @@ function nullIsValue(desc: FieldDescriptor): boolean {
 }
 
 function valueToJson(type: FieldType, value: unknown): unknown {
-  if (type.kind === "scalar") return scalarToJson(type.scalar, value);
+  if (type.kind === "scalar") return SCALARS[type.scalar].toJson(value);
   if (type.kind === "enum") {
     if (type.enum.typeName === NULL_VALUE) return null;
     const name = enumName(type.enum, value as number);
@@ -113,7 +121,7 @@ function valueToJson(type: FieldType, value: unknown): unknown {
 }
 
 function valueFromJson(type: FieldType, value: unknown, path: string): unknown {
-  if (type.kind === "scalar") return scalarFromJson(type.scalar, value, path);
+  if (type.kind === "scalar") return SCALARS[type.scalar].fromJson(value, path);
   if (type.kind === "enum") {
     if (value === null && type.enum.typeName === NULL_VALUE) return 0;
     if (typeof value === "string") {

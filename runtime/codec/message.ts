@@ -9,24 +9,9 @@
  */
 import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
-import { goJsonStringify, setOwn } from "./values.js";
-import { newReader, newWriter, readBytesCopy, readInt64AsNumber, readString, writeString, type Fields, type Reader, type Writer } from "./wire.js";
-import {
-  WIRE_LENGTH,
-  checkEnum,
-  checkScalar,
-  compareMapKeys,
-  describe,
-  fail,
-  fieldWireType,
-  isZeroValue,
-  mapKeyFromString,
-  readScalar,
-  scalarWireType,
-  scalarZero,
-  writeScalar,
-  zeroOf,
-} from "./scalar.js";
+import { compareByCodePoint, goJsonStringify, setOwn } from "./values.js";
+import { newReader, newWriter, type Fields, type Reader, type Writer } from "./wire.js";
+import { SCALARS, WIRE_LENGTH, checkEnum, describe, fail, fieldWireType, isZeroValue, mapKeyForm, zeroOf, type ScalarType } from "./scalar.js";
 import { messageFromJson, messageToJson } from "./json.js";
 import { fieldValue, setFieldValue } from "./oneof.js";
 import { registerMessageType } from "./type-registry.js";
@@ -46,6 +31,8 @@ export interface FieldPlan {
   readonly key: number;
   readonly wireType: number;
   readonly packable: boolean;
+  /** The row of a scalar field's (or map value's) kind, looked up once here rather than per value. */
+  readonly scalar: ScalarType | undefined;
 }
 
 function isPackable(type: FieldType): boolean {
@@ -110,7 +97,8 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         .map((desc): FieldPlan => {
           const packable = desc.cardinality === "repeated" && isPackable(desc.type);
           const wireType = desc.cardinality === "map" ? WIRE_LENGTH : fieldWireType(desc.type);
-          return { desc, name: desc.name, jsonName: desc.jsonName ?? desc.name, key: ((desc.no << 3) | wireType) >>> 0, wireType, packable };
+          const scalar = desc.type.kind === "scalar" ? SCALARS[desc.type.scalar] : undefined;
+          return { desc, name: desc.name, jsonName: desc.jsonName ?? desc.name, key: ((desc.no << 3) | wireType) >>> 0, wireType, packable, scalar };
         });
       this.planCache = {
         fields,
@@ -154,13 +142,20 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
   encodeTo(message: Fields, writer: Writer, path: string): void {
     if (typeof message !== "object" || message === null) fail(path, "an object", message);
     for (const plan of this.plan.ordered) {
-      const { desc } = plan;
+      const { desc, scalar } = plan;
       const value = fieldValue(message, desc);
       if (value === undefined || value === null) continue;
       const fieldPath = `${path}.${desc.name}`;
       switch (desc.cardinality) {
         case "singular":
         case "optional":
+          if (scalar !== undefined) {
+            scalar.check(value, fieldPath);
+            if (desc.cardinality === "singular" && scalar.isZero(value)) continue;
+            writer.uint32(plan.key);
+            scalar.write(writer, value);
+            break;
+          }
           if (desc.cardinality === "singular" && desc.type.kind !== "message" && isZeroValue(desc.type, value, fieldPath)) continue;
           writer.uint32(plan.key);
           writeValue(writer, desc.type, value, fieldPath);
@@ -170,7 +165,14 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
           if (value.length === 0) continue;
           if (plan.packable) {
             writer.uint32(((desc.no << 3) | WIRE_LENGTH) >>> 0).fork();
-            for (let i = 0; i < value.length; i++) writePackable(writer, desc.type, value[i], `${fieldPath}[${i}]`);
+            if (scalar !== undefined) {
+              for (let i = 0; i < value.length; i++) {
+                scalar.check(value[i], `${fieldPath}[${i}]`);
+                scalar.write(writer, value[i]);
+              }
+            } else {
+              for (let i = 0; i < value.length; i++) writeEnum(writer, value[i], `${fieldPath}[${i}]`);
+            }
             writer.ldelim();
           } else {
             for (let i = 0; i < value.length; i++) {
@@ -183,14 +185,15 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         case "map": {
           if (typeof value !== "object" || Array.isArray(value)) fail(fieldPath, "an object", value);
           const keyScalar = desc.mapKey ?? "string";
-          const keys = Object.keys(value).sort(compareMapKeys(keyScalar));
+          const keyType = SCALARS[keyScalar];
+          const keys = Object.keys(value).sort(keyType.mapKey?.compare ?? compareByCodePoint);
           const valueKey = ((2 << 3) | fieldWireType(desc.type)) >>> 0;
           for (const key of keys) {
             const entryPath = `${fieldPath}[${JSON.stringify(key)}]`;
             const entryValue = (value as Fields)[key];
             writer.uint32(plan.key).fork();
-            writer.uint32(((1 << 3) | scalarWireType(keyScalar)) >>> 0);
-            writeScalar(writer, keyScalar, mapKeyFromString(keyScalar, key, entryPath));
+            writer.uint32(((1 << 3) | keyType.wireType) >>> 0);
+            keyType.write(writer, mapKeyForm(keyScalar, entryPath).fromString(key, entryPath));
             writer.uint32(valueKey);
             writeValue(writer, desc.type, entryValue ?? zeroOf(desc.type), entryPath);
             writer.ldelim();
@@ -232,7 +235,9 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         const list = (message[desc.name] ??= []) as unknown[];
         if (plan.packable && wireType === WIRE_LENGTH) {
           const packedEnd = lengthEnd(reader);
-          while (reader.pos < packedEnd) list.push(readValue(reader, desc.type));
+          const { scalar } = plan;
+          if (scalar !== undefined) while (reader.pos < packedEnd) list.push(scalar.read(reader));
+          else while (reader.pos < packedEnd) list.push(reader.int32());
           if (reader.pos !== packedEnd) throw new RangeError(`packed field ${desc.name} overruns its length`);
         } else if (wireType === plan.wireType) {
           list.push(readValue(reader, desc.type));
@@ -246,12 +251,12 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         }
         const map = (message[desc.name] ??= {}) as Fields;
         const entryEnd = lengthEnd(reader);
-        const keyScalar = desc.mapKey ?? "string";
-        let entryKey: unknown = scalarZero(keyScalar);
+        const keyType = SCALARS[desc.mapKey ?? "string"];
+        let entryKey: unknown = keyType.zero();
         let entryValue: unknown = undefined;
         while (reader.pos < entryEnd) {
           const entryTag = reader.uint32();
-          if (entryTag >>> 3 === 1 && (entryTag & 7) === scalarWireType(keyScalar)) entryKey = readScalar(reader, keyScalar);
+          if (entryTag >>> 3 === 1 && (entryTag & 7) === keyType.wireType) entryKey = keyType.read(reader);
           else if (entryTag >>> 3 === 2 && (entryTag & 7) === fieldWireType(desc.type)) {
             entryValue = readValue(reader, desc.type);
           } else reader.skipType(entryTag & 7);
@@ -265,7 +270,7 @@ class ReflectMessageType<T extends object> implements MessageType<T> {
         const existing = fieldValue(message, desc);
         setFieldValue(message, desc, readMessage(reader, desc.type.message(), existing as Fields | undefined));
       } else {
-        setFieldValue(message, desc, readValue(reader, desc.type));
+        setFieldValue(message, desc, plan.scalar !== undefined ? plan.scalar.read(reader) : reader.int32());
       }
     }
     if (reader.pos !== end) throw new RangeError(`${this.typeName} overruns its length`);
@@ -337,11 +342,11 @@ function asReflect(type: MessageType<object>): ReflectMessageType<object> | unde
 
 function writeValue(writer: Writer, type: FieldType, value: unknown, path: string): void {
   if (type.kind === "scalar") {
-    checkScalar(type.scalar, value, path);
-    writeScalar(writer, type.scalar, value);
+    const scalar = SCALARS[type.scalar];
+    scalar.check(value, path);
+    scalar.write(writer, value);
   } else if (type.kind === "enum") {
-    checkEnum(value, path);
-    writer.int32(value as number);
+    writeEnum(writer, value, path);
   } else {
     const messageType = type.message();
     const reflect = asReflect(messageType);
@@ -355,18 +360,13 @@ function writeValue(writer: Writer, type: FieldType, value: unknown, path: strin
   }
 }
 
-function writePackable(writer: Writer, type: FieldType, value: unknown, path: string): void {
-  if (type.kind === "enum") {
-    checkEnum(value, path);
-    writer.int32(value as number);
-  } else if (type.kind === "scalar") {
-    checkScalar(type.scalar, value, path);
-    writeScalar(writer, type.scalar, value);
-  }
+function writeEnum(writer: Writer, value: unknown, path: string): void {
+  checkEnum(value, path);
+  writer.int32(value as number);
 }
 
 function readValue(reader: Reader, type: FieldType): unknown {
-  if (type.kind === "scalar") return readScalar(reader, type.scalar);
+  if (type.kind === "scalar") return SCALARS[type.scalar].read(reader);
   if (type.kind === "enum") return reader.int32();
   return readMessage(reader, type.message(), undefined);
 }
@@ -408,24 +408,10 @@ export function field(
   return jsonName === undefined || jsonName === name ? base : { ...base, jsonName };
 }
 
-/** The field type of each scalar kind, shared by every generated field table. */
-export const scalar: Readonly<Record<ScalarKind, FieldType>> = {
-  bool: { kind: "scalar", scalar: "bool" },
-  int32: { kind: "scalar", scalar: "int32" },
-  int64: { kind: "scalar", scalar: "int64" },
-  uint32: { kind: "scalar", scalar: "uint32" },
-  uint64: { kind: "scalar", scalar: "uint64" },
-  float: { kind: "scalar", scalar: "float" },
-  double: { kind: "scalar", scalar: "double" },
-  string: { kind: "scalar", scalar: "string" },
-  bytes: { kind: "scalar", scalar: "bytes" },
-  sint32: { kind: "scalar", scalar: "sint32" },
-  sint64: { kind: "scalar", scalar: "sint64" },
-  fixed32: { kind: "scalar", scalar: "fixed32" },
-  fixed64: { kind: "scalar", scalar: "fixed64" },
-  sfixed32: { kind: "scalar", scalar: "sfixed32" },
-  sfixed64: { kind: "scalar", scalar: "sfixed64" },
-};
+/** The field type of each scalar kind (a row of SCALARS), shared by every generated field table. */
+export const scalar = Object.fromEntries(
+  (Object.keys(SCALARS) as ScalarKind[]).map((kind): [ScalarKind, FieldType] => [kind, { kind: "scalar", scalar: kind }]),
+) as Readonly<Record<ScalarKind, FieldType>>;
 
 /** A message type from a field table; `fields` is a thunk so messages may refer to each other. */
 export function defineMessage<T extends object>(typeName: string, fields: () => FieldDescriptor[]): MessageType<T> {

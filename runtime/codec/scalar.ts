@@ -1,7 +1,7 @@
 /**
- * What a message table needs to know about each protobuf scalar kind: wire type, zero value, binary
+ * What a message table needs to know about each protobuf scalar kind — wire type, zero value, binary
  * read/write, proto3 JSON form, range checks and map-key handling (map keys sort by code point, as Go's
- * deterministic marshalling does).
+ * deterministic marshalling does) — as one table keyed by kind, so a kind is described in one place.
  */
 import type { FieldType, ScalarKind } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
@@ -13,173 +13,12 @@ export const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH = 2;
 export const WIRE_FIXED32 = 5;
 
-/**
- * The kind whose JavaScript type, range, zero value and JSON form a scalar shares: sint/sfixed32 are int32,
- * fixed32 is uint32, sint/sfixed64 are int64, fixed64 is uint64; they differ only on the wire.
- */
-export function baseKind(scalar: ScalarKind): "bool" | "int32" | "int64" | "uint32" | "uint64" | "float" | "double" | "string" | "bytes" {
-  switch (scalar) {
-    case "sint32":
-    case "sfixed32":
-      return "int32";
-    case "fixed32":
-      return "uint32";
-    case "sint64":
-    case "sfixed64":
-      return "int64";
-    case "fixed64":
-      return "uint64";
-    default:
-      return scalar;
-  }
-}
-
-export function scalarWireType(scalar: ScalarKind): number {
-  switch (scalar) {
-    case "double":
-    case "fixed64":
-    case "sfixed64":
-      return WIRE_FIXED64;
-    case "float":
-    case "fixed32":
-    case "sfixed32":
-      return WIRE_FIXED32;
-    case "string":
-    case "bytes":
-      return WIRE_LENGTH;
-    default:
-      return WIRE_VARINT;
-  }
-}
-
-export function fieldWireType(type: FieldType): number {
-  if (type.kind === "scalar") return scalarWireType(type.scalar);
-  if (type.kind === "enum") return WIRE_VARINT;
-  return WIRE_LENGTH;
-}
-
-export function scalarZero(scalar: ScalarKind): unknown {
-  switch (baseKind(scalar)) {
-    case "bool":
-      return false;
-    case "int64":
-    case "uint64":
-      return 0n;
-    case "string":
-      return "";
-    case "bytes":
-      return new Uint8Array(0);
-    default:
-      return 0;
-  }
-}
-
-export function isZeroScalar(scalar: ScalarKind, value: unknown): boolean {
-  switch (baseKind(scalar)) {
-    case "bool":
-      return value === false;
-    case "int64":
-    case "uint64":
-      return value === 0n;
-    case "string":
-      return value === "";
-    case "bytes":
-      return (value as Uint8Array).length === 0;
-    default:
-      // -0 is written, as Go's protobuf does: only +0 is the default.
-      return Object.is(value, 0);
-  }
-}
-
-export function writeScalar(writer: Writer, scalar: ScalarKind, value: unknown): void {
-  switch (scalar) {
-    case "bool":
-      writer.bool(value as boolean);
-      return;
-    case "int32":
-      writer.int32(value as number);
-      return;
-    case "uint32":
-      writer.uint32(value as number);
-      return;
-    case "int64":
-    case "uint64":
-      writeVarint64(writer, value as bigint);
-      return;
-    case "float":
-      writer.float(value as number);
-      return;
-    case "double":
-      writer.double(value as number);
-      return;
-    case "string":
-      writeString(writer, value as string);
-      return;
-    case "bytes":
-      writer.bytes(value as Uint8Array);
-      return;
-    case "sint32":
-      writer.sint32(value as number);
-      return;
-    case "fixed32":
-      writer.fixed32(value as number);
-      return;
-    case "sfixed32":
-      writer.sfixed32(value as number);
-      return;
-    case "sint64": {
-      const v = value as bigint;
-      writeVarint64(writer, BigInt.asUintN(64, (v << 1n) ^ (v >> 63n)));
-      return;
-    }
-    case "fixed64":
-    case "sfixed64": {
-      const bits = BigInt.asUintN(64, value as bigint);
-      writer.fixed32(Number(bits & 0xffffffffn));
-      writer.fixed32(Number(bits >> 32n));
-      return;
-    }
-  }
-}
-
-export function readScalar(reader: Reader, scalar: ScalarKind): unknown {
-  switch (scalar) {
-    case "bool":
-      return readInt64AsNumber(reader) !== 0;
-    case "int32":
-      return reader.int32();
-    case "uint32":
-      return reader.uint32();
-    case "int64":
-      return BigInt.asIntN(64, readVarint64(reader));
-    case "uint64":
-      return readVarint64(reader);
-    case "float":
-      return reader.float();
-    case "double":
-      return reader.double();
-    case "string":
-      return readString(reader);
-    case "bytes":
-      return readBytesCopy(reader);
-    case "sint32":
-      return reader.sint32();
-    case "fixed32":
-      return reader.fixed32();
-    case "sfixed32":
-      return reader.sfixed32();
-    case "sint64": {
-      const zigzag = readVarint64(reader);
-      return (zigzag >> 1n) ^ -(zigzag & 1n);
-    }
-    case "fixed64":
-    case "sfixed64": {
-      const low = BigInt(reader.fixed32());
-      const bits = (BigInt(reader.fixed32()) << 32n) | low;
-      return scalar === "fixed64" ? bits : BigInt.asIntN(64, bits);
-    }
-  }
-}
+export const INT32_MIN = -0x80000000;
+export const INT32_MAX = 0x7fffffff;
+export const UINT32_MAX = 0xffffffff;
+export const INT64_MIN = -(1n << 63n);
+export const INT64_MAX = (1n << 63n) - 1n;
+export const UINT64_MAX = (1n << 64n) - 1n;
 
 export function describe(value: unknown): string {
   if (value === null) return "null";
@@ -190,175 +29,240 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
-export const INT32_MIN = -0x80000000;
-export const INT32_MAX = 0x7fffffff;
-export const UINT32_MAX = 0xffffffff;
-export const INT64_MIN = -(1n << 63n);
-export const INT64_MAX = (1n << 63n) - 1n;
-export const UINT64_MAX = (1n << 64n) - 1n;
-
 export function fail(path: string, expected: string, value: unknown): never {
   throw new BadArgumentError(`${path}: expected ${expected}, got ${describe(value)}`);
 }
 
-/** Protobuf JSON mapping input for one scalar; accepts what protobuf's JSON parsers accept. */
-export function scalarFromJson(kind: ScalarKind, value: unknown, path: string): unknown {
-  const scalar = baseKind(kind);
-  switch (scalar) {
-    case "bool":
-      if (typeof value !== "boolean") fail(path, "a boolean", value);
-      return value;
-    case "string":
-      if (typeof value !== "string") fail(path, "a string", value);
-      return value;
-    case "bytes":
-      if (value instanceof Uint8Array) return new Uint8Array(value);
-      if (typeof value !== "string") fail(path, "a base64 string", value);
-      try {
-        return decodeBase64(value);
-      } catch {
-        return fail(path, "a base64 string", value);
-      }
-    case "int32":
-    case "uint32": {
+/** A map key's text form (the object key) to its value, and the order keys are written in. */
+export interface MapKeyForm {
+  fromString(key: string, path: string): unknown;
+  readonly compare: (a: string, b: string) => number;
+}
+
+/** Everything the message runtime needs of one scalar kind; one row per kind in `SCALARS`. */
+export interface ScalarType {
+  readonly wireType: number;
+  zero(): unknown;
+  isZero(value: unknown): boolean;
+  /** Encoding validation: the value's JS type must match the field, so garbage never reaches the wire. */
+  check(value: unknown, path: string): void;
+  write(writer: Writer, value: unknown): void;
+  read(reader: Reader): unknown;
+  /** Protobuf JSON mapping input; accepts what protobuf's JSON parsers accept. */
+  fromJson(value: unknown, path: string): unknown;
+  toJson(value: unknown): unknown;
+  /** Undefined for kinds that cannot be map keys (float, double, bytes). */
+  readonly mapKey: MapKeyForm | undefined;
+}
+
+/**
+ * What a kind shares with the others of its JavaScript type: sint/sfixed32 are int32, fixed32 is uint32,
+ * sint/sfixed64 are int64, fixed64 is uint64 — same range, zero value and JSON form, another wire form.
+ */
+type Value = Omit<ScalarType, "wireType" | "write" | "read" | "mapKey">;
+
+function integer(name: "int32" | "uint32", min: number, max: number): Value {
+  return {
+    zero: () => 0,
+    // -0 is written, as Go's protobuf does: only +0 is the default.
+    isZero: (value) => Object.is(value, 0),
+    check(value, path) {
+      if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) fail(path, `an integer in ${name} range`, value);
+    },
+    fromJson(value, path) {
       const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-      const [min, max] = scalar === "int32" ? [INT32_MIN, INT32_MAX] : [0, UINT32_MAX];
-      if (typeof number !== "number" || !Number.isInteger(number) || number < min || number > max) {
-        fail(path, `an integer in ${scalar} range`, value);
-      }
+      if (typeof number !== "number" || !Number.isInteger(number) || number < min || number > max) fail(path, `an integer in ${name} range`, value);
       return number;
-    }
-    case "int64":
-    case "uint64": {
+    },
+    toJson: (value) => value,
+  };
+}
+
+function long(name: "int64" | "uint64", min: bigint, max: bigint): Value {
+  return {
+    zero: () => 0n,
+    isZero: (value) => value === 0n,
+    check(value, path) {
+      if (typeof value !== "bigint" || value < min || value > max) fail(path, `a bigint in ${name} range`, value);
+    },
+    fromJson(value, path) {
       let big: bigint | undefined;
       if (typeof value === "bigint") big = value;
       else if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
       else if (typeof value === "string" && /^-?\d+$/.test(value)) big = BigInt(value);
-      const [min, max] = scalar === "int64" ? [INT64_MIN, INT64_MAX] : [0n, UINT64_MAX];
-      if (big === undefined || big < min || big > max) fail(path, `an integer (or decimal string) in ${scalar} range`, value);
+      if (big === undefined || big < min || big > max) fail(path, `an integer (or decimal string) in ${name} range`, value);
       return big;
-    }
-    case "float":
-    case "double": {
-      if (typeof value === "number") return scalar === "float" ? Math.fround(value) : value;
+    },
+    toJson: (value) => (value as bigint).toString(),
+  };
+}
+
+function floating(round: (value: number) => number): Value {
+  return {
+    zero: () => 0,
+    // -0 is written, as Go's protobuf does: only +0 is the default.
+    isZero: (value) => Object.is(value, 0),
+    check(value, path) {
+      if (typeof value !== "number") fail(path, "a number", value);
+    },
+    fromJson(value, path) {
+      if (typeof value === "number") return round(value);
       if (value === "NaN") return NaN;
       if (value === "Infinity") return Infinity;
       if (value === "-Infinity") return -Infinity;
       if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
       return fail(path, "a number", value);
-    }
-  }
-}
-
-export function scalarToJson(kind: ScalarKind, value: unknown): unknown {
-  const scalar = baseKind(kind);
-  switch (scalar) {
-    case "int64":
-    case "uint64":
-      return (value as bigint).toString();
-    case "bytes":
-      return encodeBase64(value as Uint8Array);
-    case "float":
-    case "double": {
+    },
+    toJson(value) {
       const number = value as number;
       if (Number.isNaN(number)) return "NaN";
       if (number === Infinity) return "Infinity";
       if (number === -Infinity) return "-Infinity";
       return number;
-    }
-    default:
+    },
+  };
+}
+
+/** bool and string: the JSON form is the value itself. */
+function plain(type: "boolean" | "string", zero: boolean | string): Value {
+  const expected = type === "boolean" ? "a boolean" : "a string";
+  return {
+    zero: () => zero,
+    isZero: (value) => value === zero,
+    check(value, path) {
+      if (typeof value !== type) fail(path, expected, value);
+    },
+    fromJson(value, path) {
+      if (typeof value !== type) fail(path, expected, value);
       return value;
-  }
+    },
+    toJson: (value) => value,
+  };
 }
 
-/** Encoding validation: the value's JS type must match the field, so garbage never reaches the wire. */
-export function checkScalar(kind: ScalarKind, value: unknown, path: string): void {
-  const scalar = baseKind(kind);
-  switch (scalar) {
-    case "bool":
-      if (typeof value !== "boolean") fail(path, "a boolean", value);
-      return;
-    case "string":
-      if (typeof value !== "string") fail(path, "a string", value);
-      return;
-    case "bytes":
-      if (!(value instanceof Uint8Array)) fail(path, "a Uint8Array", value);
-      return;
-    case "int32":
-      if (typeof value !== "number" || !Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
-        fail(path, "an integer in int32 range", value);
-      }
-      return;
-    case "uint32":
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > UINT32_MAX) {
-        fail(path, "an integer in uint32 range", value);
-      }
-      return;
-    case "int64":
-      if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) fail(path, "a bigint in int64 range", value);
-      return;
-    case "uint64":
-      if (typeof value !== "bigint" || value < 0n || value > UINT64_MAX) fail(path, "a bigint in uint64 range", value);
-      return;
-    case "float":
-    case "double":
-      if (typeof value !== "number") fail(path, "a number", value);
-      return;
-  }
-}
+const BOOL = plain("boolean", false);
+const STRING = plain("string", "");
 
-export function mapKeyFromString(kind: ScalarKind, key: string, path: string): unknown {
-  const scalar = baseKind(kind);
-  switch (scalar) {
-    case "string":
-      return key;
-    case "bool":
-      if (key !== "true" && key !== "false") fail(path, 'map key "true" or "false"', key);
-      return key === "true";
-    case "int32":
-    case "uint32":
-    case "int64":
-    case "uint64":
+const BYTES: Value = {
+  zero: () => new Uint8Array(0),
+  isZero: (value) => (value as Uint8Array).length === 0,
+  check(value, path) {
+    if (!(value instanceof Uint8Array)) fail(path, "a Uint8Array", value);
+  },
+  fromJson(value, path) {
+    if (value instanceof Uint8Array) return new Uint8Array(value);
+    if (typeof value !== "string") fail(path, "a base64 string", value);
+    try {
+      return decodeBase64(value);
+    } catch {
+      return fail(path, "a base64 string", value);
+    }
+  },
+  toJson: (value) => encodeBase64(value as Uint8Array),
+};
+
+const INT32 = integer("int32", INT32_MIN, INT32_MAX);
+const UINT32 = integer("uint32", 0, UINT32_MAX);
+const INT64 = long("int64", INT64_MIN, INT64_MAX);
+const UINT64 = long("uint64", 0n, UINT64_MAX);
+
+function integerKey(value: Value): MapKeyForm {
+  return {
+    fromString(key, path) {
       if (!/^-?\d+$/.test(key)) fail(path, `an integer map key`, key);
-      return scalarFromJson(scalar, key, path);
-    default:
-      return fail(path, "a valid map key type", scalar);
-  }
+      return value.fromJson(key, path);
+    },
+    compare(a, b) {
+      const x = BigInt(a);
+      const y = BigInt(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    },
+  };
 }
 
-export function compareMapKeys(kind: ScalarKind): (a: string, b: string) => number {
-  const scalar = baseKind(kind);
-  switch (scalar) {
-    case "int32":
-    case "uint32":
-    case "int64":
-    case "uint64":
-      return (a, b) => {
-        const x = BigInt(a);
-        const y = BigInt(b);
-        return x < y ? -1 : x > y ? 1 : 0;
-      };
-    case "bool":
-      return (a, b) => (a === b ? 0 : a === "false" ? -1 : 1);
-    default:
-      // Go sorts string keys by their UTF-8 bytes.
-      return compareByCodePoint;
-  }
+// Go sorts string keys by their UTF-8 bytes.
+const STRING_KEY: MapKeyForm = { fromString: (key) => key, compare: compareByCodePoint };
+const BOOL_KEY: MapKeyForm = {
+  fromString(key, path) {
+    if (key !== "true" && key !== "false") fail(path, 'map key "true" or "false"', key);
+    return key === "true";
+  },
+  compare: (a, b) => (a === b ? 0 : a === "false" ? -1 : 1),
+};
+
+function writeFixed64(writer: Writer, value: unknown): void {
+  const bits = BigInt.asUintN(64, value as bigint);
+  writer.fixed32(Number(bits & 0xffffffffn));
+  writer.fixed32(Number(bits >> 32n));
+}
+
+function readFixed64(reader: Reader): bigint {
+  const low = BigInt(reader.fixed32());
+  return (BigInt(reader.fixed32()) << 32n) | low;
+}
+
+/** The one table of scalar kinds: wire form, zero value, checks, JSON and map keys, by kind. */
+export const SCALARS: Readonly<Record<ScalarKind, ScalarType>> = {
+  bool: { ...BOOL, wireType: WIRE_VARINT, mapKey: BOOL_KEY, write: (w, v) => void w.bool(v as boolean), read: (r) => readInt64AsNumber(r) !== 0 },
+  int32: { ...INT32, wireType: WIRE_VARINT, mapKey: integerKey(INT32), write: (w, v) => void w.int32(v as number), read: (r) => r.int32() },
+  uint32: { ...UINT32, wireType: WIRE_VARINT, mapKey: integerKey(UINT32), write: (w, v) => void w.uint32(v as number), read: (r) => r.uint32() },
+  int64: { ...INT64, wireType: WIRE_VARINT, mapKey: integerKey(INT64), write: (w, v) => writeVarint64(w, v as bigint), read: (r) => BigInt.asIntN(64, readVarint64(r)) },
+  uint64: { ...UINT64, wireType: WIRE_VARINT, mapKey: integerKey(UINT64), write: (w, v) => writeVarint64(w, v as bigint), read: (r) => readVarint64(r) },
+  sint32: { ...INT32, wireType: WIRE_VARINT, mapKey: integerKey(INT32), write: (w, v) => void w.sint32(v as number), read: (r) => r.sint32() },
+  sint64: {
+    ...INT64,
+    wireType: WIRE_VARINT,
+    mapKey: integerKey(INT64),
+    write: (w, v) => writeVarint64(w, BigInt.asUintN(64, ((v as bigint) << 1n) ^ ((v as bigint) >> 63n))),
+    read(r) {
+      const zigzag = readVarint64(r);
+      return (zigzag >> 1n) ^ -(zigzag & 1n);
+    },
+  },
+  fixed32: { ...UINT32, wireType: WIRE_FIXED32, mapKey: integerKey(UINT32), write: (w, v) => void w.fixed32(v as number), read: (r) => r.fixed32() },
+  sfixed32: { ...INT32, wireType: WIRE_FIXED32, mapKey: integerKey(INT32), write: (w, v) => void w.sfixed32(v as number), read: (r) => r.sfixed32() },
+  fixed64: { ...UINT64, wireType: WIRE_FIXED64, mapKey: integerKey(UINT64), write: writeFixed64, read: readFixed64 },
+  sfixed64: { ...INT64, wireType: WIRE_FIXED64, mapKey: integerKey(INT64), write: writeFixed64, read: (r) => BigInt.asIntN(64, readFixed64(r)) },
+  float: { ...floating(Math.fround), wireType: WIRE_FIXED32, mapKey: undefined, write: (w, v) => void w.float(v as number), read: (r) => r.float() },
+  double: { ...floating((value) => value), wireType: WIRE_FIXED64, mapKey: undefined, write: (w, v) => void w.double(v as number), read: (r) => r.double() },
+  string: { ...STRING, wireType: WIRE_LENGTH, mapKey: STRING_KEY, write: (w, v) => writeString(w, v as string), read: readString },
+  bytes: { ...BYTES, wireType: WIRE_LENGTH, mapKey: undefined, write: (w, v) => void w.bytes(v as Uint8Array), read: readBytesCopy },
+};
+
+/** A map key kind's text form; a kind that cannot be a key (float, double, bytes) is a BadArgumentError. */
+export function mapKeyForm(kind: ScalarKind, path: string): MapKeyForm {
+  return SCALARS[kind].mapKey ?? fail(path, "a valid map key type", kind);
+}
+
+export function fieldWireType(type: FieldType): number {
+  if (type.kind === "scalar") return SCALARS[type.scalar].wireType;
+  if (type.kind === "enum") return WIRE_VARINT;
+  return WIRE_LENGTH;
+}
+
+/** Protobuf JSON mapping input for one scalar (the wrapper well-known types use it too). */
+export function scalarFromJson(kind: ScalarKind, value: unknown, path: string): unknown {
+  return SCALARS[kind].fromJson(value, path);
+}
+
+export function scalarToJson(kind: ScalarKind, value: unknown): unknown {
+  return SCALARS[kind].toJson(value);
 }
 
 // ---------------------------------------------------------------------------------------------------
 
 /** The zero value of a field type (proto3 implicit presence). */
 export function zeroOf(type: FieldType): unknown {
-  if (type.kind === "scalar") return scalarZero(type.scalar);
+  if (type.kind === "scalar") return SCALARS[type.scalar].zero();
   if (type.kind === "enum") return 0;
   return type.message().create();
 }
 
 export function isZeroValue(type: FieldType, value: unknown, path: string): boolean {
   if (type.kind === "scalar") {
-    checkScalar(type.scalar, value, path);
-    return isZeroScalar(type.scalar, value);
+    const scalar = SCALARS[type.scalar];
+    scalar.check(value, path);
+    return scalar.isZero(value);
   }
   if (type.kind === "enum") {
     checkEnum(value, path);

@@ -89,13 +89,21 @@ export function readInt64AsNumber(reader: Reader): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** A copy, so decoded values never alias the (possibly pooled) network buffer. */
-export function readBytesCopy(reader: Reader): Uint8Array {
+/** Steps over a length-delimited field's bytes, checked against the buffer; returns where they start. */
+export function lengthDelimited(reader: Reader): number {
   const length = reader.uint32();
   const start = reader.pos;
   const end = start + length;
   if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
   reader.pos = end;
+  return start;
+}
+
+/** A copy, so decoded values never alias the (possibly pooled) network buffer. */
+export function readBytesCopy(reader: Reader): Uint8Array {
+  const start = lengthDelimited(reader);
+  const end = reader.pos;
+  const length = end - start;
   const buf = reader.buf;
   if (length <= 8) {
     // Many arguments and results are a few bytes: a loop beats making a view to copy from.
@@ -151,11 +159,9 @@ export function asciiString(b: Uint8Array, start: number, end: number): string |
 }
 
 export function readString(reader: Reader): string {
-  const length = reader.uint32();
-  const start = reader.pos;
-  const end = start + length;
-  if (end > reader.len) throw new RangeError(`length ${length} runs past the end of the buffer`);
-  reader.pos = end;
+  const start = lengthDelimited(reader);
+  const end = reader.pos;
+  const length = end - start;
   const buf = reader.buf;
   if (length < 48) {
     // Short ASCII strings (ids, tags, handler names) dominate; skip TextDecoder's call overhead.

@@ -123,6 +123,7 @@ export class Connection {
 
   onData(chunk: Buffer): void {
     if (this.state === "closed") return;
+    this.host.observer?.bytes("in", chunk.length);
     this.lastActivity = Date.now();
     let data = chunk;
     if (this.pendingChunks !== undefined) {
@@ -283,6 +284,7 @@ export class Connection {
       this.enqueue(bytes);
       return;
     }
+    this.host.observer?.bytes("out", bytes.length);
     this.transport.write(bytes);
     this.wrote(1, bytes.length);
   }
@@ -311,6 +313,7 @@ export class Connection {
     this.outbox = undefined;
     this.outboxBytes = 0;
     if (this.state === "closed") return;
+    this.host.observer?.bytes("out", outboxBytes);
     if (packets.length === 1) this.transport.write(packets[0]!);
     else this.transport.writeMany(packets);
     this.wrote(packets.length, outboxBytes);
@@ -377,7 +380,7 @@ export class Connection {
 
   /** Down-link message (QoS 0, as mqant), written now: a reply to the client's own request. */
   publish(topic: string, payload: Uint8Array): void {
-    this.host.observer?.publish("out", payload.length);
+    this.host.observer?.publish("out");
     this.write(publishQos0(topic, payload));
   }
 

@@ -27,7 +27,7 @@ import { cloneSessionData as copyOf } from "../codec/session.js";
 import { publishQos0 } from "./packets.js";
 import { RoomIndex, checkRoomName } from "./room-index.js";
 import type { GateObserver } from "../observe/hooks.js";
-import { SpanKind, instantSpan, otelContext, sessionContext, tracingActive } from "../observe/tracing.js";
+import { SpanKind, instantSpan, otelContext, publishContext, sessionContext, tracedGateCall, tracingActive } from "../observe/tracing.js";
 
 /** The app as the gate uses it: backend calls with pre-encoded arguments, plus untyped calls for auth. */
 export type GateApp = GateBackend & Pick<RpcCaller, "call">;
@@ -63,7 +63,12 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     this.nodeId = nodeId;
     this.log = log;
     this.tokens = options.connectionsPerSecond;
-    this.router = new Router(app, { log, rpcTimeoutMs: options.rpcTimeoutMs, concurrentTasks: options.concurrentTasks });
+    // Each HD_ call gets the gate's span around the RPC client's (no span at all while tracing is off).
+    const backend: GateBackend = {
+      callArgs: (target, fn, argsType, args, opts) => tracedGateCall(target, fn, () => app.callArgs(target, fn, argsType, args, opts)),
+      callArgsNR: (target, fn, argsType, args, opts) => tracedGateCall(target, fn, () => app.callArgsNR(target, fn, argsType, args, opts)),
+    };
+    this.router = new Router(backend, { log, rpcTimeoutMs: options.rpcTimeoutMs, concurrentTasks: options.concurrentTasks });
   }
 
   get storage(): StorageHandler | undefined {
@@ -235,11 +240,12 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
   }
 
   route(connection: Connection, topic: string, payload: Buffer): void {
-    this.observer?.publish("in", payload.length);
+    this.observer?.publish("in");
     const session = connection.session;
     if (session !== undefined && tracingActive()) {
-      // The backend call's client span becomes a child of the connection's trace.
-      otelContext.with(sessionContext(session.traceId, session.spanId), () => this.router.route(connection, topic, payload));
+      // The gate's span of the call, and through it the backend call's, join the connection's trace.
+      const attributes = { "messaging.destination.name": topic, "mqgen.gate.session": session.sessionId, "mqgen.node": this.nodeId };
+      otelContext.with(publishContext(session.traceId, session.spanId, attributes), () => this.router.route(connection, topic, payload));
       return;
     }
     this.router.route(connection, topic, payload);
@@ -299,7 +305,7 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
       if (hook !== undefined) payload = hook(copyOf(session), topic, body);
       if (payload === null) continue;
       // Metrics and traces see every recipient, as for a single Send (a span only while tracing is on).
-      this.observer?.publish("out", payload.length);
+      this.observer?.publish("out");
       if (tracingActive()) instantSpan(`Gate push ${topic}`, SpanKind.PRODUCER, { "messaging.destination.name": topic, "mqgen.gate.session": session.sessionId }, otelContext.active());
       if (payload === body) connection.enqueue((shared ??= publishQos0(topic, body)));
       else connection.enqueue(publishQos0(topic, payload));

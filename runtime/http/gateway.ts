@@ -9,7 +9,7 @@ import { endSpan, otelContext, startHttpSpan, tracingActive } from "../observe/t
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { AppHandle } from "../app/types.js";
-import { BadArgumentError, HttpGatewayError, type ErrorCode, MqgenError, errorFromWire } from "../errors.js";
+import { BadArgumentError, HttpGatewayError, MqgenError, errorFromWire } from "../errors.js";
 import { describeJson, jsonOf } from "../codec/value-json.js";
 import type {
   CallOptions,

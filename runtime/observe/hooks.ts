@@ -24,15 +24,28 @@ export interface ObserveOptions {
 /** How a server-side call ended; the `outcome` label of the call metrics. */
 export type CallOutcome = "ok" | "error" | "busy" | "deadline" | "closed" | "not_found" | "bad_request" | "refused";
 
-/** Per module instance: sees every call its RpcServer takes. */
-export interface ServerObserver {
+/**
+ * What one handler of a module instance reports, bound once when the handler is registered: the call path
+ * then touches this object only, with no lookup by name or label set per call.
+ */
+export interface HandlerObserver {
   /** The handler began running (left the queue). */
-  started(handler: string): void;
+  started(): void;
   /**
    * The call ended. `ran` is false for calls refused before their handler ran (busy, closed, unknown
-   * handler, expired in the queue); only calls that ran had `started` reported.
+   * handler, expired in the queue); only calls that ran had `started` reported. `now` is the clock reading
+   * that ended it (epoch ms, sub-millisecond), so observers need not read the clock again.
    */
-  finished(handler: string, durationMs: number, error: string | undefined, outcome: CallOutcome, ran: boolean): void;
+  finished(durationMs: number, error: string | undefined, outcome: CallOutcome, ran: boolean, now: number): void;
+}
+
+/** The name calls to a handler that does not exist are reported under, so callers cannot mint label values. */
+export const UNKNOWN_HANDLER = "<unknown>";
+
+/** Per module instance: sees every call its RpcServer takes. */
+export interface ServerObserver {
+  /** The observer of one handler (its wire name, or UNKNOWN_HANDLER); asked once per handler. */
+  handler(name: string): HandlerObserver;
 }
 
 export interface ClientObserver {
@@ -45,8 +58,10 @@ export interface GateObserver {
   refused(reason: string): void;
   /** A connection closed; `reason` as the gate logs it. */
   closed(reason: string, connected: boolean): void;
-  /** A client's PUBLISH routed to a backend (`in`) or a push to a client (`out`), with its payload size. */
-  publish(direction: "in" | "out", bytes: number): void;
+  /** A client's PUBLISH routed to a backend (`in`), or a push or reply to a client (`out`). */
+  publish(direction: "in" | "out"): void;
+  /** MQTT packet bytes read from a client (`in`) or handed to its socket (`out`), every packet type. */
+  bytes(direction: "in" | "out", count: number): void;
 }
 
 export interface HttpObserver {
@@ -101,13 +116,20 @@ export interface OpsListener {
   nodeStopped?(node: LocalNode): void;
 }
 
+class HandlerFanout implements HandlerObserver {
+  constructor(private readonly targets: readonly HandlerObserver[]) {}
+  started(): void {
+    for (const t of this.targets) t.started();
+  }
+  finished(durationMs: number, error: string | undefined, outcome: CallOutcome, ran: boolean, now: number): void {
+    for (const t of this.targets) t.finished(durationMs, error, outcome, ran, now);
+  }
+}
+
 class ServerFanout implements ServerObserver {
   constructor(private readonly targets: readonly ServerObserver[]) {}
-  started(handler: string): void {
-    for (const t of this.targets) t.started(handler);
-  }
-  finished(handler: string, durationMs: number, error: string | undefined, outcome: CallOutcome, ran: boolean): void {
-    for (const t of this.targets) t.finished(handler, durationMs, error, outcome, ran);
+  handler(name: string): HandlerObserver {
+    return new HandlerFanout(this.targets.map((t) => t.handler(name)));
   }
 }
 
@@ -134,8 +156,11 @@ export class OpsHub {
     closed: (reason, connected) => {
       for (const l of this.listeners) l.gate?.closed(reason, connected);
     },
-    publish: (direction, bytes) => {
-      for (const l of this.listeners) l.gate?.publish(direction, bytes);
+    publish: (direction) => {
+      for (const l of this.listeners) l.gate?.publish(direction);
+    },
+    bytes: (direction, count) => {
+      for (const l of this.listeners) l.gate?.bytes(direction, count);
     },
   };
   readonly http: HttpObserver = {

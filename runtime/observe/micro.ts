@@ -20,7 +20,7 @@
  */
 import { JSONCodec, type Msg, type NatsConnection, type Subscription } from "nats";
 import type { Logger } from "../log/types.js";
-import type { CallOutcome, GateGauges, LocalNode, OpsHub, OpsListener, ServerObserver } from "./hooks.js";
+import type { CallOutcome, GateGauges, HandlerObserver, LocalNode, OpsHub, OpsListener, ServerObserver } from "./hooks.js";
 
 export const MICRO_PING = "io.nats.micro.v1.ping_response";
 export const MICRO_INFO = "io.nats.micro.v1.info_response";
@@ -97,10 +97,14 @@ export class NodeStats implements ServerObserver {
   }
 
   // ServerObserver: only calls that reached a registered handler count (an unknown name has no endpoint).
-  started(): void {}
-  finished(handler: string, durationMs: number, error: string | undefined, outcome: CallOutcome): void {
-    if (outcome === "not_found") return;
-    this.of(handler).record(durationMs, error);
+  handler(name: string): HandlerObserver {
+    const stats = this.of(name);
+    return {
+      started(): void {},
+      finished(durationMs: number, error: string | undefined, outcome: CallOutcome, _ran: boolean, now: number): void {
+        if (outcome !== "not_found") stats.record(durationMs, error, now);
+      },
+    };
   }
 
   get(handler: string): EndpointStats | undefined {

@@ -25,6 +25,7 @@ import {
   SpanStatusCode,
   TraceFlags,
   context,
+  createContextKey,
   trace,
   type Context,
   type Span,
@@ -56,6 +57,27 @@ let lookups = 0;
 export function sessionContext(traceId: string | undefined, spanId: string | undefined): Context {
   const sc = spanContextFromMqant(traceId, spanId);
   return sc === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, sc);
+}
+
+/** What the gate knows of a client's PUBLISH, for the span of the backend call it becomes. */
+const GATE_PUBLISH = createContextKey("mqgen gate publish");
+
+/** The context a gate routes one client PUBLISH in: the session's trace, with the publish's attributes. */
+export function publishContext(traceId: string, spanId: string, attributes: Readonly<Record<string, string>>): Context {
+  return sessionContext(traceId, spanId).setValue(GATE_PUBLISH, attributes);
+}
+
+/**
+ * The gate's own span of one `HD_` call: from the client's PUBLISH to the backend's answer, in the
+ * connection's trace. The RPC client span of the call (and through its traceparent the backend's server
+ * span) is its child, so a trace shows the gate's time apart from the backend's.
+ */
+export function tracedGateCall<T>(target: string, fn: string, run: () => Promise<T>): Promise<T> {
+  if (!tracingActive()) return run();
+  const parent = context.active();
+  const publish = parent.getValue(GATE_PUBLISH) as Readonly<Record<string, string>> | undefined;
+  const span = tracer.startSpan(`Gate ${target}/${fn}`, { kind: SpanKind.SERVER, attributes: { "messaging.system": "mqtt", "rpc.system": "mqant", "rpc.service": target, "rpc.method": fn, ...publish } }, parent);
+  return settleSpan({ span, context: trace.setSpan(parent, span) }, run);
 }
 
 /** A span that starts and ends at once (a gate CONNECT, a push), under `parent`. */
@@ -167,7 +189,11 @@ export function trackOf(span: Span | undefined = trace.getActiveSpan()): string 
 
 /** Runs one call under a client span; a reply carrying an error string marks the span as failed too. */
 export function traced<T>(module: string, fn: string, run: () => Promise<T>): Promise<T> {
-  const scope = startClientSpan(module, fn);
+  return settleSpan(startClientSpan(module, fn), run);
+}
+
+/** Runs `run` in the span's context and ends the span when it settles (an error reply marks it failed). */
+function settleSpan<T>(scope: SpanScope, run: () => Promise<T>): Promise<T> {
   let promise: Promise<T>;
   try {
     promise = context.with(scope.context, run);

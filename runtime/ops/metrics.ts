@@ -10,11 +10,9 @@
  * between scrapes.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { CallOutcome, LocalNode, OpsHub, OpsListener, ServerObserver } from "../observe/hooks.js";
+import type { LocalNode, OpsHub, OpsListener, ServerObserver } from "../observe/hooks.js";
+import { HandlerCounters, LATENCY_BUCKETS, callMetrics } from "./call-metrics.js";
 import type { Registry as ServiceRegistry } from "../registry/types.js";
-
-/** Seconds; from 0.1 ms (an in-process call) to 10 s (the default deadline). */
-export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface MetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop lag) too; default true. */
@@ -35,53 +33,6 @@ export function closeReasonClass(reason: string): string {
   if (reason.includes("auth") || reason.includes("refused")) return "auth";
   if (reason.includes("gate stopping")) return "shutdown";
   return "other";
-}
-
-const OUTCOMES: readonly CallOutcome[] = ["ok", "error", "busy", "deadline", "closed", "not_found", "bad_request", "refused"];
-
-/**
- * The per-call numbers of one handler on one node, as plain fields: the RPC hot path increments them and
- * the exposition reads them at scrape time. prom-client's own counters hash their label set on every
- * update, which bench:rpc showed costing double-digit percent of calls/s at 64 in flight.
- */
-class HandlerCounters {
-  readonly outcomes = new Float64Array(OUTCOMES.length);
-  /** Non-cumulative: bucket i counts durations in (bound[i-1], bound[i]]; the last is +Inf. */
-  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
-  sum = 0;
-  count = 0;
-  inFlight = 0;
-  constructor(
-    readonly module: string,
-    readonly handler: string,
-  ) {}
-
-  observe(seconds: number): void {
-    let i = 0;
-    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++;
-    this.buckets[i] = (this.buckets[i] as number) + 1;
-    this.sum += seconds;
-    this.count++;
-  }
-}
-
-interface MetricValue {
-  readonly metricName?: string;
-  readonly labels: Record<string, string | number>;
-  readonly value: number;
-}
-
-/** A metric whose values are computed at scrape time, in the shape prom-client's Registry prints. */
-function scrapedMetric(name: string, help: string, type: "counter" | "gauge" | "histogram", values: () => MetricValue[]): Parameters<Registry["registerMetric"]>[0] {
-  const metric = {
-    name,
-    help,
-    type,
-    aggregator: "sum",
-    get: () => Promise.resolve({ name, help, type, aggregator: "sum", values: values() }),
-    reset: () => undefined,
-  };
-  return metric as unknown as Parameters<Registry["registerMetric"]>[0];
 }
 
 export class AppMetrics implements OpsListener {
@@ -110,32 +61,8 @@ export class AppMetrics implements OpsListener {
     const registers = [this.prom];
     if (options.labels !== undefined) this.prom.setDefaultLabels({ ...options.labels });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.prom, prefix: "mqgen_" });
-    const counters = (): HandlerCounters[] => [...this.handlers.values()].flatMap((m) => [...m.values()]);
-    this.prom.registerMetric(
-      scrapedMetric("mqgen_rpc_server_calls_total", "RPC calls a module instance took, by outcome (ok, error, busy, deadline, closed, not_found, bad_request).", "counter", () =>
-        counters().flatMap((c) =>
-          OUTCOMES.flatMap((outcome, i) => ((c.outcomes[i] as number) > 0 || outcome === "ok" ? [{ labels: { module: c.module, handler: c.handler, outcome }, value: c.outcomes[i] as number }] : [])),
-        ),
-      ),
-    );
-    this.prom.registerMetric(
-      scrapedMetric("mqgen_rpc_server_duration_seconds", "Time from a handler starting to its result, for calls that ran.", "histogram", () =>
-        counters().flatMap((c) => {
-          const out: MetricValue[] = [];
-          let cumulative = 0;
-          for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
-            cumulative += c.buckets[i] as number;
-            out.push({ metricName: "mqgen_rpc_server_duration_seconds_bucket", labels: { module: c.module, handler: c.handler, le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i] as number) : "+Inf" }, value: cumulative });
-          }
-          out.push({ metricName: "mqgen_rpc_server_duration_seconds_sum", labels: { module: c.module, handler: c.handler }, value: c.sum });
-          out.push({ metricName: "mqgen_rpc_server_duration_seconds_count", labels: { module: c.module, handler: c.handler }, value: c.count });
-          return out;
-        }),
-      ),
-    );
-    this.prom.registerMetric(
-      scrapedMetric("mqgen_rpc_server_in_flight", "Calls whose handler is running now.", "gauge", () => counters().map((c) => ({ labels: { module: c.module, handler: c.handler }, value: c.inFlight }))),
-    );
+    const counters = (): readonly HandlerCounters[] => [...this.handlers.values()].flatMap((m) => [...m.values()]);
+    for (const metric of callMetrics(counters)) this.prom.registerMetric(metric);
     const hubRef = hub;
     new Gauge({
       name: "mqgen_rpc_server_queue_depth",
@@ -195,8 +122,8 @@ export class AppMetrics implements OpsListener {
       registers,
     });
     this.gateBytes = new Counter({
-      name: "mqgen_gate_payload_bytes_total",
-      help: "Payload bytes of those publishes.",
+      name: "mqgen_gate_bytes_total",
+      help: "MQTT packet bytes read from clients (in) and written to their sockets (out), every packet type, inside any TLS or WebSocket framing.",
       labelNames: ["direction"],
       registers,
     });
@@ -210,7 +137,7 @@ export class AppMetrics implements OpsListener {
       name: "mqgen_http_request_duration_seconds",
       help: "HTTP gateway request time until the response was written.",
       labelNames: ["route", "method"],
-      buckets: LATENCY_BUCKETS,
+      buckets: [...LATENCY_BUCKETS],
       registers,
     });
     const self = this;
@@ -270,25 +197,14 @@ export class AppMetrics implements OpsListener {
   readonly server = (type: string, nodeId: string): ServerObserver => {
     const byHandler = new Map<string, HandlerCounters>();
     this.handlers.set(nodeId, byHandler);
-    const of = (handler: string): HandlerCounters => {
-      let c = byHandler.get(handler);
-      if (c === undefined) {
-        c = new HandlerCounters(type, handler);
-        byHandler.set(handler, c);
-      }
-      return c;
-    };
     return {
-      started(handler: string): void {
-        of(handler).inFlight++;
-      },
-      finished(handler: string, durationMs: number, _error: string | undefined, outcome: CallOutcome, ran: boolean): void {
-        const c = of(handler);
-        const i = OUTCOMES.indexOf(outcome);
-        c.outcomes[i] = (c.outcomes[i] as number) + 1;
-        if (!ran) return;
-        c.inFlight--;
-        c.observe(durationMs / 1000);
+      handler(name: string): HandlerCounters {
+        let c = byHandler.get(name);
+        if (c === undefined) {
+          c = new HandlerCounters(type, name);
+          byHandler.set(name, c);
+        }
+        return c;
       },
     };
   };
@@ -304,10 +220,8 @@ export class AppMetrics implements OpsListener {
       this.gateClosed.inc({ reason: cls });
       if (cls !== "client" && cls !== "shutdown" && cls !== "other") this.gateRefused.inc({ reason: cls });
     },
-    publish: (direction: "in" | "out", bytes: number): void => {
-      this.gatePublishes.inc({ direction });
-      this.gateBytes.inc({ direction }, bytes);
-    },
+    publish: (direction: "in" | "out"): void => this.gatePublishes.inc({ direction }),
+    bytes: (direction: "in" | "out", count: number): void => this.gateBytes.inc({ direction }, count),
   };
 
   readonly http = {

@@ -101,7 +101,7 @@ function isPlainObject(value: object): boolean {
 function jsTypeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  if (typeof value === "object") return value.constructor?.name ?? "object";
   return typeof value;
 }
 

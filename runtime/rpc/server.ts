@@ -32,7 +32,7 @@ import { runServerChain } from "../middleware/chain.js";
 import { CancelBook, cancelKey } from "./cancel.js";
 import { busyError, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
 import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
-import { localSpan, outcomeOf, refused, runIn, settled, wireSpan, type SpanScope } from "./server-observe.js";
+import { UNKNOWN_HANDLER, callClock, localSpan, outcomeOf, refused, runIn, settled, wireSpan, type HandlerObserver, type SpanScope } from "./server-observe.js";
 
 export type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec };
 
@@ -42,6 +42,8 @@ interface Registered {
   readonly handler: RawHandler;
   /** Typed handlers only. */
   readonly descriptor: HandlerDescriptor | undefined;
+  /** Bound at registration, so a call reports without a lookup. */
+  readonly observer: HandlerObserver | undefined;
 }
 
 interface Job {
@@ -59,7 +61,6 @@ interface Job {
 }
 
 const EMPTY = new Uint8Array(0);
-
 
 export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   readonly type: string;
@@ -86,18 +87,18 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   // --- registration (ModuleServer) ---
 
   register(fn: string, handler: RawHandler): void {
-    this.add({ name: fn, mode: "serial", handler, descriptor: undefined });
+    this.add({ name: fn, mode: "serial", handler, descriptor: undefined, observer: this.options.observer?.handler(fn) });
   }
 
   registerGo(fn: string, handler: RawHandler): void {
-    this.add({ name: fn, mode: "concurrent", handler, descriptor: undefined });
+    this.add({ name: fn, mode: "concurrent", handler, descriptor: undefined, observer: this.options.observer?.handler(fn) });
   }
 
   registerHandler(module: ModuleDescriptor, handler: HandlerDescriptor, fn: RawHandler): void {
     if (module.type !== this.type) {
       throw new BadArgumentError(`registerHandler: descriptor of module ${module.type} on a ${this.type} node`);
     }
-    this.add({ name: handler.wireName, mode: handler.mode, handler: fn, descriptor: handler });
+    this.add({ name: handler.wireName, mode: handler.mode, handler: fn, descriptor: handler, observer: this.options.observer?.handler(handler.wireName) });
     this.handlerHashes.set(handler.wireName, handler.hash);
     this.schemaHash = module.schemaHash;
   }
@@ -125,7 +126,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   handleWire(req: RPCInfo, respond: WireResponder): void {
     const entry = this.lookup(req.fn);
     if (entry === undefined) {
-      this.finishEarly(req, respond, `Remote function(${req.fn}) not found`);
+      this.finishEarly(req, respond, `Remote function(${req.fn}) not found`, this.unknownObserver);
       return;
     }
     let args: unknown[];
@@ -136,7 +137,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       if (descriptor !== undefined) {
         const params = descriptor.params;
         if (req.args.length !== params.length) {
-          this.finishEarly(req, respond, paramCountError(descriptor, goBytesList(req.args)));
+          this.finishEarly(req, respond, paramCountError(descriptor, goBytesList(req.args)), entry.observer);
           return;
         }
         args = new Array<unknown>(params.length);
@@ -155,10 +156,10 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
         spanId = trace.spanId;
       }
     } catch (err) {
-      this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`);
+      this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`, entry.observer);
       return;
     }
-    const now = Date.now();
+    const now = callClock();
     const deadline = req.expired > 0 ? req.expired : now + 10_000;
     if (deadline < now && now - this.lastSkewWarning > 10_000) {
       // The deadline is the caller's clock; a request that arrives already expired usually means the
@@ -171,22 +172,11 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     const traced = wireSpan(this.options.tracing, this.type, this.nodeId, req, traceId, spanId);
     const ctx = new HandlerContext(entry.name, deadline, req.caller, traced.traceId, traced.spanId, this.options.log, this);
     ctx.cancelKey = cancelKey(req.replyTo, req.cid);
-    this.enqueue({
-      entry,
-      args,
-      ctx,
-      reply: req.reply,
-      started: 0,
-      cid: req.cid,
-      replyTo: req.replyTo,
-      respond,
-      sink: undefined,
-      trace: traced.scope,
-    }, now);
+    this.enqueue({ entry, args, ctx, reply: req.reply, started: 0, cid: req.cid, replyTo: req.replyTo, respond, sink: undefined, trace: traced.scope }, now);
   }
 
-  private finishEarly(req: RPCInfo, respond: WireResponder, error: string): void {
-    refused(this.options.observer, undefined, req.fn, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request");
+  private finishEarly(req: RPCInfo, respond: WireResponder, error: string, observer: HandlerObserver | undefined): void {
+    refused(observer, undefined, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
     if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
@@ -202,13 +192,13 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
-      refused(this.options.observer, undefined, fn, `Remote function(${fn}) not found`, "not_found");
+      refused(this.unknownObserver, undefined, `Remote function(${fn}) not found`, "not_found");
       sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
       return;
     }
     const descriptor = entry.descriptor;
     if (descriptor !== undefined && args.length !== descriptor.params.length) {
-      refused(this.options.observer, undefined, fn, "wrong number of params", "bad_request");
+      refused(entry.observer, undefined, "wrong number of params", "bad_request");
       sink?.reject(new RemoteError(paramCountError(descriptor, String(args.length))));
       return;
     }
@@ -224,7 +214,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     if (entry !== undefined) return entry;
     const fallback = this.options.hooks.onNotFound?.({ module: this.type, nodeId: this.nodeId, fn });
     if (fallback === undefined) return undefined;
-    return { name: fn, mode: "concurrent", handler: fallback, descriptor: undefined };
+    return { name: fn, mode: "concurrent", handler: fallback, descriptor: undefined, observer: this.options.observer?.handler(fn) };
   }
 
   // --- scheduling ---
@@ -242,7 +232,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
     job.ctx.release();
-    refused(this.options.observer, job.trace, job.entry.name, error.message, error instanceof BusyError ? "busy" : "closed");
+    refused(job.entry.observer, job.trace, error.message, error instanceof BusyError ? "busy" : "closed");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
       if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
@@ -251,20 +241,20 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     }
   }
 
-  private start(job: Job, now: number = Date.now()): void {
+  private start(job: Job, now: number = callClock()): void {
     const ctx = job.ctx;
     if (now > ctx.deadline) {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
       ctx.release();
-      refused(this.options.observer, job.trace, job.entry.name, error.message, "deadline");
+      refused(job.entry.observer, job.trace, error.message, "deadline");
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
       this.next(job.entry.mode);
       return;
     }
-    if (this.timed) (job as { started: number }).started = performance.now();
-    this.options.observer?.started(job.entry.name);
+    (job as { started: number }).started = now;
+    job.entry.observer?.started();
     const hooks = this.options.hooks;
     try {
       if (hooks.onBeforeHandle !== undefined) {
@@ -319,8 +309,9 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   private settle(job: Job, result: unknown, error: string | undefined, code = ""): void {
     const ctx = job.ctx;
     ctx.release();
-    const durationMs = this.timed ? performance.now() - job.started : 0;
-    settled(this.options.observer, job.trace, job.entry.name, durationMs, error);
+    const now = callClock();
+    const durationMs = now - job.started;
+    settled(job.entry.observer, job.trace, durationMs, error, now);
     if (this.options.hooks.onComplete !== undefined) {
       try {
         this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
@@ -336,7 +327,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     }
     // >= because the handler's signal fires when the clock reaches the deadline: a handler that stops on
     // its signal must not get its "aborted" outcome sent as a late reply.
-    if (Date.now() >= ctx.deadline) {
+    if (now >= ctx.deadline) {
       this.options.log.debug({ traceId: ctx.traceId, spanId: ctx.spanId }, `rpc ${job.entry.name}: result after the caller's deadline dropped`);
       job.sink?.reject(new DeadlineExceededError());
     } else {
@@ -441,9 +432,9 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   /** Calls waiting (not running) per handler, for the queue-depth gauge; walks the queues, so scrape-time only. */
   readonly queuedByHandler = (): Map<string, number> => this.scheduler.countQueued((job) => job.entry.name);
 
-  /** Durations are measured only when something reports them. */
-  private get timed(): boolean {
-    return this.options.logCalls || this.options.logSuccess === true || this.options.hooks.onComplete !== undefined || this.options.observer !== undefined;
+  private unknown: HandlerObserver | undefined;
+  private get unknownObserver(): HandlerObserver | undefined {
+    return (this.unknown ??= this.options.observer?.handler(UNKNOWN_HANDLER));
   }
 }
 

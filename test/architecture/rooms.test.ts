@@ -1,7 +1,7 @@
 /**
  * The house rules of docs/architecture.md, checked on the source tree: no import cycles between the rooms
  * (folders) of runtime/ and codegen/, no source file over 450 lines outside generated/, test/ and bench/,
- * and a public runtime entry of at most 52 values.
+ * and a public runtime entry of at most 50 values.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,18 +13,7 @@ import * as internalEntry from "../../runtime/internal.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const MAX_LINES = 450;
-// 50 until the programming model (#15) added `middleware` (the built-in interceptors) and `sendPush` (what
-// generated push senders call); the lead decides whether they fold into fewer values instead.
-const MAX_PUBLIC_VALUES = 52;
-
-/**
- * Files over the line limit that belong to work in progress elsewhere (#17 items 4 and 5 outside the
- * runtime's core), each with the size it may not grow past. The test fails once a listed file fits, so the
- * list only shrinks.
- */
-const OVERSIZED_PENDING: Readonly<Record<string, number>> = {
-  "runtime/app/app.ts": 600,
-};
+const MAX_PUBLIC_VALUES = 50;
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -60,12 +49,6 @@ function roomOf(pkg: string, file: string): string | undefined {
   const parts = rel.split(sep);
   return parts.length === 1 ? `${pkg}/${parts[0]}` : `${pkg}/${parts[0]}/`;
 }
-
-/**
- * Import edges that close a cycle today and belong to work in progress elsewhere (#17 item 4: the schema
- * model read once); they are left out of the cycle search, and the test fails once an edge is gone.
- */
-const CYCLE_EDGES_PENDING: readonly string[] = ["codegen/breaking/ → codegen/index.ts", "codegen/breaking/ → codegen/contracts.ts"];
 
 /** Entry files re-export every room by design; they are outside the graph. */
 const ENTRIES = new Set(["runtime/index.ts", "runtime/internal.ts"]);
@@ -121,10 +104,6 @@ for (const pkg of ["runtime", "codegen"]) {
     assert.ok(graph.size > 3, `found the rooms of ${pkg}/`);
     const intoEntries = [...graph].flatMap(([room, edges]) => [...edges].filter((e) => e.endsWith("(entry)")).map((e) => `${room} → ${e}`));
     assert.deepEqual(intoEntries, []);
-    for (const edge of CYCLE_EDGES_PENDING.filter((e) => e.startsWith(`${pkg}/`))) {
-      const [from, to] = edge.split(" → ") as [string, string];
-      assert.ok(graph.get(from)?.delete(to), `${edge} is gone: drop it from CYCLE_EDGES_PENDING`);
-    }
     assert.equal(findCycle(graph)?.join(" → "), undefined);
   });
 }
@@ -147,7 +126,6 @@ test("rooms with pinned imports import only what docs/architecture.md lets them"
 
 test(`no source file over ${MAX_LINES} lines outside generated/, test/ and bench/`, () => {
   const over: string[] = [];
-  const fitted: string[] = [];
   for (const top of readdirSync(repo).sort()) {
     if (["generated", "test", "bench", "node_modules", "dist"].includes(top) || top.startsWith(".")) continue;
     const full = join(repo, top);
@@ -155,17 +133,10 @@ test(`no source file over ${MAX_LINES} lines outside generated/, test/ and bench
     for (const file of files) {
       const rel = relative(repo, file).split(sep).join("/");
       const lines = readFileSync(file, "utf8").split("\n").length - 1;
-      const ceiling = OVERSIZED_PENDING[rel];
-      if (ceiling !== undefined) {
-        if (lines <= MAX_LINES) fitted.push(rel);
-        else if (lines > ceiling) over.push(`${rel}: ${lines} lines (pending split, may not grow past ${ceiling})`);
-      } else if (lines > MAX_LINES) {
-        over.push(`${rel}: ${lines} lines`);
-      }
+      if (lines > MAX_LINES) over.push(`${rel}: ${lines} lines`);
     }
   }
   assert.deepEqual(over, []);
-  assert.deepEqual(fitted, [], "these files fit now: drop them from OVERSIZED_PENDING");
 });
 
 test(`mqgen/runtime exports at most ${MAX_PUBLIC_VALUES} values`, () => {

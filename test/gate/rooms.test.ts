@@ -59,7 +59,7 @@ async function overNats(): Promise<RoomsHarness> {
     await nats.dispose();
   };
   try {
-    const child = spawn(process.execPath, ["--import", "tsx", new URL("./room-backend-node.ts", import.meta.url).pathname, nats.url, bucket], {
+    const child = spawn(process.execPath, ["--import", "tsx", new URL("./backend-node.ts", import.meta.url).pathname, nats.url, bucket, "room"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     backend = child;

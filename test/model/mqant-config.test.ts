@@ -66,9 +66,9 @@ test("an app started on the sample: LogSuccess writes a line per successful call
     };
     const app = createApp({ parseFlags: false, debug: false, workDir: dir, configPath: "server.conf", logDir: "logs", processId: "development" });
     await app.start([greeter]);
-    assert.equal(await app.invoke("greeter", "/say/hi", "mqant"), "hi mqant");
-    assert.equal(await app.invoke("greeter", "/say/hi", "again"), "hi again");
-    await assert.rejects(app.invoke("greeter", "/fail"));
+    assert.equal(await app.call("greeter", "/say/hi", ["mqant"]), "hi mqant");
+    assert.equal(await app.call("greeter", "/say/hi", ["again"]), "hi again");
+    await assert.rejects(app.call("greeter", "/fail", []));
     await app.stop();
     const log = join(dir, "logs", "adevelopment.log");
     const lines = readFileSync(log, "utf8")

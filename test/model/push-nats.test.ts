@@ -96,7 +96,7 @@ test("a backend in another process pushes typed messages to a session, a list, u
   const carol = await client(1, "carol", "carol");
   const aliceAgain = await client(1, "alice-b", "alice");
   const caller = gates[0]!.app;
-  const push = async (mode: string, text: string, names: string): Promise<number> => Number(await caller.invoke("chat", "/push", mode, text, names));
+  const push = async (mode: string, text: string, names: string): Promise<number> => Number(await caller.call("chat", "/push", [mode, text, names]));
   const line = (text: string): ChatMessage => ({ from: "", text, at: 7n });
   const typed = (got: ChatMessage): ChatMessage => {
     assert.match(got.from, /^backend \d+$/, "sent by the backend process");

@@ -1,12 +1,12 @@
 /**
- * The gate and the HTTP gateway feed the app's metrics: MQTT connections, publishes in and out with their
- * payload bytes, refusals at the connection limit, and HTTP requests by route template and status, read
+ * The gate and the HTTP gateway feed the app's metrics: MQTT connections, publishes in and out, the MQTT
+ * bytes on the wire (every packet, as the client's socket counts them), refusals at the connection limit, and HTTP requests by route template and status, read
  * from the app's /metrics endpoint in Prometheus' text format.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import { connect, type AddressInfo, type Socket } from "node:net";
 import { MetricsModule, createHttpGateway } from "../../runtime/internal.js";
 import { connectMqtt, nextMessage, startGateApp, type GateHarness } from "../gate/support.js";
 
@@ -37,7 +37,7 @@ after(async () => {
   await harness?.stop();
 });
 
-test("gate: connections, publishes in and out with bytes, refusals at the connection limit", async () => {
+test("gate: connections, publishes in and out, wire bytes, refusals at the connection limit", async () => {
   const client = await connectMqtt(`mqtt://127.0.0.1:${harness.tcpPort}`);
   try {
     assert.equal(await sample('mqgen_gate_connections{node="' + harness.app.nodeIds.Gate + '"}'), 1);
@@ -46,9 +46,13 @@ test("gate: connections, publishes in and out with bytes, refusals at the connec
     await client.publishAsync("helloworld/HD_say/1", payload);
     await reply;
     assert.equal(await sample('mqgen_gate_publishes_total{direction="in"}'), 1);
-    assert.equal(await sample('mqgen_gate_payload_bytes_total{direction="in"}'), Buffer.byteLength(payload));
     // HD_say pushes once and then replies: two publishes out.
     assert.equal(await sample('mqgen_gate_publishes_total{direction="out"}'), 2);
+    // Wire bytes are whole MQTT packets, CONNECT/CONNACK included: exactly what the client's socket wrote and read.
+    const socket = client.stream as Socket;
+    assert.equal(await sample('mqgen_gate_bytes_total{direction="in"}'), socket.bytesWritten);
+    assert.equal(await sample('mqgen_gate_bytes_total{direction="out"}'), socket.bytesRead);
+    assert.ok(socket.bytesWritten > Buffer.byteLength(payload) + "helloworld/HD_say/1".length, "more than the payload and topic");
     // maxConnections 2: a second client fits, a third socket is refused before MQTT.
     const second = await connectMqtt(`mqtt://127.0.0.1:${harness.tcpPort}`);
     const extra = connect(harness.tcpPort, "127.0.0.1");

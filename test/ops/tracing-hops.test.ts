@@ -49,6 +49,13 @@ function modules(app: () => App) {
         return "hello";
       }),
     ),
+    // Runs in the other app: the gate reaches it over NATS.
+    testModule("far", (ctx) =>
+      ctx.server.registerGo("HD_far", (args) => {
+        sessionTrace = (args[0] as Session).traceId;
+        return "far";
+      }),
+    ),
   ];
 }
 
@@ -57,6 +64,7 @@ const config = {
     front: [{ Id: "front", ProcessID: "development" }],
     back: [{ Id: "back", ProcessID: "development" }],
     chatty: [{ Id: "chatty", ProcessID: "development" }],
+    far: [{ Id: "far", ProcessID: "caller" }],
     Gate: [{ Id: "Gate", ProcessID: "development", Settings: { TCPAddr: "127.0.0.1:0" } }],
   },
 };
@@ -68,7 +76,8 @@ before(async () => {
   server = createApp({ parseFlags: false, debug: false, registry, nats: { servers: nats.url }, config });
   await server.start([...modules(() => server), gate]);
   caller = createApp({ parseFlags: false, debug: false, registry, processId: "caller", nats: { servers: nats.url }, config });
-  await caller.start(modules(() => caller));
+  // The Gate module (run by `server` only) gives this app the SESSION serializer its HD_ handler needs.
+  await caller.start([...modules(() => caller), new Gate()]);
   (globalThis as { gatePort?: number }).gatePort = gate.server.tcpPort;
 });
 
@@ -142,26 +151,54 @@ test("traceSpanOf: a trace argument for Go mqant nodes that continues the active
   });
 });
 
-test("the gate: CONNECT, the HD_ call to the backend and its push, all in the connection's trace", async () => {
+/** Publishes `topic` with a msgId from a fresh MQTT client and waits for the reply (and `also`, if given). */
+async function gateCall(topic: string, also?: string): Promise<void> {
   const client = await connectMqtt(`mqtt://127.0.0.1:${(globalThis as { gatePort?: number }).gatePort ?? 0}`);
   try {
-    const pushed = nextMessage(client, "chatty/pushed");
-    const reply = nextMessage(client, "chatty/HD_hello/1");
-    await client.subscribeAsync("chatty/pushed");
-    await client.publishAsync("chatty/HD_hello/1", JSON.stringify({}));
+    const pushed = also === undefined ? undefined : nextMessage(client, also);
+    const reply = nextMessage(client, topic);
+    if (also !== undefined) await client.subscribeAsync(also);
+    await client.publishAsync(topic, JSON.stringify({}));
     await pushed;
-    await reply;
+    assert.doesNotMatch(await reply, /"Error":"[^"]/);
     await new Promise((r) => setTimeout(r, 50));
-    const connect = byName("Gate CONNECT", SpanKind.SERVER);
-    const call = byName("chatty/HD_hello", SpanKind.CLIENT);
-    const handled = byName("chatty/HD_hello", SpanKind.SERVER);
-    const push = byName("Gate push chatty/pushed", SpanKind.PRODUCER);
-    const traceId = `0000000000000000${sessionTrace}`;
-    for (const span of [connect, call, handled, push]) assert.equal(span.spanContext().traceId, traceId, span.name);
-    assert.equal(handled.parentSpanContext?.spanId, call.spanContext().spanId);
   } finally {
     await client.endAsync();
   }
+}
+
+/** The gate's span of an HD_ call, the RPC client span under it, the backend's server span under that. */
+function assertGateCall(target: string, traceId: string): { gate: ReadableSpan; handled: ReadableSpan } {
+  const connect = byName("Gate CONNECT", SpanKind.SERVER);
+  const gate = byName(`Gate ${target}`, SpanKind.SERVER);
+  const call = byName(target, SpanKind.CLIENT);
+  const handled = byName(target, SpanKind.SERVER);
+  for (const span of [connect, gate, call, handled]) assert.equal(span.spanContext().traceId, traceId, span.name);
+  // The connection's session span is the parent of its CONNECT and of the gate's span of each call.
+  assert.equal(gate.parentSpanContext?.spanId, connect.parentSpanContext?.spanId);
+  assert.equal(call.parentSpanContext?.spanId, gate.spanContext().spanId, "the RPC client span is the gate span's child");
+  assert.equal(handled.parentSpanContext?.spanId, call.spanContext().spanId, "the backend's span continues the gate's call");
+  assert.equal(gate.attributes["messaging.destination.name"], `${target}/1`);
+  // Durations, not end times: the SDK anchors each span's clock to Date.now() at its start, so end times of
+  // two spans can disagree by up to a millisecond.
+  const ns = (t: readonly [number, number]): number => t[0] * 1e9 + t[1];
+  assert.ok(ns(gate.duration) >= ns(handled.duration), "the gate span lasts until the backend answered");
+  return { gate, handled };
+}
+
+test("the gate: CONNECT, its span of the HD_ call, the backend's span and the push, all in the connection's trace", async () => {
+  await gateCall("chatty/HD_hello/1", "chatty/pushed");
+  const traceId = `0000000000000000${sessionTrace}`;
+  const { gate } = assertGateCall("chatty/HD_hello", traceId);
+  const push = byName("Gate push chatty/pushed", SpanKind.PRODUCER);
+  assert.equal(push.spanContext().traceId, traceId);
+  assert.equal(gate.attributes["mqgen.gate.session"], push.attributes["mqgen.gate.session"]);
+});
+
+test("the gate: an HD_ call to a backend in another app carries the trace over NATS", async () => {
+  await gateCall("far/HD_far/1");
+  const { handled } = assertGateCall("far/HD_far", `0000000000000000${sessionTrace}`);
+  assert.ok(String(handled.attributes["mqgen.node"]).startsWith("far@"));
 });
 
 test("tracing: false starts no spans", async () => {

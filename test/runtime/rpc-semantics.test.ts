@@ -316,7 +316,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       }
     });
 
-    test("callNR / invokeNR: the handler runs, nothing comes back, errors stay on the server", async () => {
+    test("callNR: the handler runs, nothing comes back, errors stay on the server", async () => {
       const got: unknown[] = [];
       const completions: (string | undefined)[] = [];
       const pair = await startPair(
@@ -337,12 +337,12 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       pair.server.onComplete((info) => completions.push(info.error));
       try {
         assert.equal(await pair.client.callNR("m", "/note", ["a"]), undefined);
-        assert.equal(await pair.client.invokeNR("m", "/note", "b"), undefined);
-        assert.equal(await pair.client.invokeNR("m", "/fails"), undefined);
+        assert.equal(await pair.client.callNR("m", "/note", ["b"]), undefined);
+        assert.equal(await pair.client.callNR("m", "/fails", []), undefined);
         for (let i = 0; i < 50 && (got.length < 2 || completions.length < 3); i++) await sleep(10);
         assert.deepEqual(got.sort(), ["a", "b"]);
         assert.ok(completions.includes("nobody hears this"));
-        assert.equal(await pair.client.invoke("m", "/note", "c"), "ignored");
+        assert.equal(await pair.client.call("m", "/note", ["c"]), "ignored");
       } finally {
         await pair.stop();
       }

@@ -4,7 +4,7 @@ import type { ServiceNode } from "../../../runtime/registry/types.js";
 import { parseArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { EXIT_OK } from "../command.js";
-import { CONNECTION_FLAGS, CONNECTION_HELP, OPS_EXIT_CODES_HELP, ago, openSession, table, type OpsSession } from "./ops-common.js";
+import { CONNECTION_FLAGS, CONNECTION_HELP, CliUnreachable, EXIT_UNREACHABLE, OPS_EXIT_CODES_HELP, ago, exitCodeOf, openSession, table, type OpsSession } from "./ops-common.js";
 import { microInfos, microStats, type MicroNodeView } from "./ops-micro.js";
 
 const FLAGS = [...CONNECTION_FLAGS, { names: ["--json"], takesValue: false }, { names: ["--help", "-h"], takesValue: false }];
@@ -80,9 +80,25 @@ export const nodesCommand: Command = {
       io.out(HELP);
       return EXIT_OK;
     }
-    const session = await openSession(args, 5000);
+    let session: OpsSession;
     try {
-      const rows = await collectNodes(session);
+      session = await openSession(args, 5000);
+    } catch (err) {
+      if (!(err instanceof CliUnreachable)) throw err;
+      io.err(`mqgen nodes: ${err.message}\n`);
+      return EXIT_UNREACHABLE;
+    }
+    try {
+      let rows: NodeRow[];
+      try {
+        rows = await collectNodes(session);
+      } catch (err) {
+        // A registry that cannot be read (etcd or Consul down) is an exit code, as for `mqgen call`.
+        const code = exitCodeOf(err);
+        if (code === undefined) throw err;
+        io.err(`mqgen nodes: ${err instanceof Error ? err.message : String(err)}\n`);
+        return code;
+      }
       if (args.flags.has("--json")) {
         io.out(JSON.stringify(rows, null, 2) + "\n");
         return EXIT_OK;

@@ -1,5 +1,5 @@
 /** `$SRV` queries with nats.js' own service client, reduced to what the ops commands show. */
-import { RequestStrategy, type NatsConnection, type ServiceInfo, type ServiceStats } from "nats";
+import { ErrorCode, NatsError, RequestStrategy, type NatsConnection, type ServiceInfo, type ServiceStats } from "nats";
 
 export interface MicroEndpointView {
   readonly name: string;
@@ -26,7 +26,13 @@ export interface MicroNodeView {
 
 async function gather<T>(iter: Promise<AsyncIterable<T>>): Promise<T[]> {
   const out: T[] = [];
-  for await (const item of await iter) out.push(item);
+  try {
+    for await (const item of await iter) out.push(item);
+  } catch (err) {
+    // No service subscribed to $SRV at all: nats-server answers "no responders", which here means none.
+    if (err instanceof NatsError && err.code === ErrorCode.NoResponders) return out;
+    throw err;
+  }
   return out;
 }
 

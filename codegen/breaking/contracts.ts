@@ -14,18 +14,11 @@
  * handler the baseline does not know, the id is the structural hash. Allow comments do not matter here:
  * allowing a break in CI does not make old callers able to decode it.
  */
-import { compareSnapshots } from "./breaking/compare.js";
-import type { ContractSnapshot, EnumSnapshot, HandlerSnapshot, MessageSnapshot, ModuleSnapshot } from "./breaking/snapshot.js";
-import { ContractHasher } from "./hash.js";
-import type { HandlerModel, SchemaModel } from "./model.js";
-import { indexTypes } from "./types-index.js";
-
-/** Contract ids by `contractKey(moduleType, method)`. */
-export type ContractIds = ReadonlyMap<string, string>;
-
-export function contractKey(moduleType: string, method: string): string {
-  return `${moduleType}\u0000${method}`;
-}
+import { compareSnapshots } from "./compare.js";
+import type { ContractSnapshot, EnumSnapshot, HandlerSnapshot, MessageSnapshot, ModuleSnapshot } from "./snapshot.js";
+import { ContractHasher, contractKey, type ContractIds } from "../hash.js";
+import type { HandlerModel, SchemaModel } from "../model.js";
+import { indexTypes } from "../types-index.js";
 
 /** Message and enum names a snapshot type string mentions: `a.B`, `a.B[]`, `map<string, a.B>`. */
 function namesIn(type: string): string[] {
@@ -106,7 +99,7 @@ export function contractIds(model: SchemaModel, current: ContractSnapshot, basel
         previousModule !== undefined &&
         previous?.contract !== undefined &&
         !contractBroke(handlerSlice(baselineTypes, previousModule, previous), handlerSlice(currentTypes, module, handler), previous.gate || handler.gate);
-      ids.set(key, carried ? (previous?.contract as string) : structural);
+      ids.set(key, carried ? previous.contract : structural);
     }
   }
   return ids;
