@@ -1,6 +1,7 @@
 /**
- * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) before the message is routed, as
- * mqant does. QoS 2 is routed on PUBLISH (MQTT 3.1.1 §4.3.3 method B) and its packet id held until PUBREL, so
+ * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) in the same turn of the event loop,
+ * after its backend request is out and before any answer (mqant writes the ack before routing; the client sees
+ * the same packets in the same order). QoS 2 is routed on PUBLISH (MQTT 3.1.1 §4.3.3 method B) and its packet id held until PUBREL, so
  * a resend on the same connection is acknowledged but not routed again; mqant routes every copy. Nothing is
  * kept across connections (sessions are clean, as in mqant).
  * A topic with wildcards or NUL, empty, or longer than maxTopicLength is a protocol violation
