@@ -1,9 +1,9 @@
 /**
- * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) in the same turn of the event loop,
- * after its backend request is out and before any answer (mqant writes the ack before routing; the client sees
- * the same packets in the same order). QoS 2 is routed on PUBLISH (MQTT 3.1.1 §4.3.3 method B) and its packet id held until PUBREL, so
- * a resend on the same connection is acknowledged but not routed again; mqant routes every copy. Nothing is
- * kept across connections (sessions are clean, as in mqant).
+ * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) in the same turn of the event
+ * loop, after its backend request is out and before any answer (mqant writes the ack before routing; the
+ * client sees the same packets in the same order). QoS 2 is routed on PUBLISH (MQTT 3.1.1 §4.3.3 method B)
+ * and its packet id held until PUBREL, so a resend on the same connection is acknowledged but not routed
+ * again; mqant routes every copy. Nothing is kept across connections (sessions are clean, as in mqant).
  * A topic with wildcards or NUL, empty, or longer than maxTopicLength is a protocol violation
  * (MQTT 3.1.1 §4.7.3) and closes the connection; mqant routes whatever arrives.
  */
