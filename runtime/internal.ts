@@ -38,6 +38,7 @@ export * from "./gate/options.js";
 export { readFixedHeader } from "./gate/packets.js";
 export type { GateSessionData } from "./gate/session-state.js";
 export { encodeRoutedSession } from "./gate/session-bytes.js";
+export { readPublishFrame } from "./gate/publish-frame.js";
 export { envelope, parseTopic, resultToJson } from "./gate/router.js";
 export { MAX_QOS2_AWAITING_RELEASE } from "./gate/handlers/publish.js";
 export * from "./registry/encoding.js";
