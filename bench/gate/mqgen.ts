@@ -10,6 +10,7 @@ import { FANOUT_TOPIC } from "./raw-mqtt.js";
 import { sleep } from "../support/measure.js";
 import { Worker } from "../support/worker.js";
 import type { RunningServer } from "./servers.js";
+import { profileFlags } from "./start.js";
 
 const REGISTRY_BUCKET = "bench_gate";
 const REGISTRY_TTL_MS = 60_000;
@@ -104,7 +105,7 @@ export async function natsApp(natsUrl: string): Promise<{ app: App; close(): Pro
 }
 
 export async function startGateOverNats(natsUrl: string): Promise<RunningServer> {
-  const backend = Worker.start({ script: "bench/gate/backend.ts", args: [natsUrl] });
+  const backend = Worker.start({ script: "bench/gate/backend.ts", args: [natsUrl], nodeFlags: profileFlags });
   await backend.next("ready", 30_000);
   const gate = new Gate(gateOptions);
   const { app, close } = await natsApp(natsUrl);

@@ -11,6 +11,7 @@ import type { LoadOptions, LoadResult } from "../support/measure.js";
 import { processTree } from "../support/proc.js";
 import { Worker } from "../support/worker.js";
 import { serverKindNamed } from "./servers.js";
+import { profileFlags } from "./start.js";
 
 const [kindName = "gate-nats", secondsText = "4"] = process.argv.slice(2);
 const kind = serverKindNamed(kindName);
@@ -26,7 +27,7 @@ function label(pid: number): string {
 }
 
 const nats = kind.needsNats ? await NatsServer.start({ jetstream: true }) : undefined;
-const server = Worker.start({ script: "bench/gate/server.ts", args: [kind.name, nats?.url ?? ""], nodeFlags: ["--expose-gc"] });
+const server = Worker.start({ script: "bench/gate/server.ts", args: [kind.name, nats?.url ?? ""], nodeFlags: ["--expose-gc", ...profileFlags] });
 let client: Worker | undefined;
 try {
   const ready = await server.next("ready", 30_000);

@@ -8,6 +8,7 @@ import { startGateInProcess, startGateOverNats } from "./mqgen.js";
 import { Worker } from "../support/worker.js";
 import type { PushEngine } from "./push-engine.js";
 import { startFloorBroker } from "./floor-broker.js";
+import { startFloorGate } from "./floor-gate.js";
 
 export interface RunningServer {
   readonly port: number;
@@ -98,6 +99,14 @@ export const serverKinds: readonly ServerKind[] = [
     needsNats: true,
     idle: true,
     start: (natsUrl) => startGateOverNats(natsUrl),
+  },
+  {
+    name: "gate-floor-nats",
+    label: "bare Node.js gate over NATS (raw MQTT, nats.js to a nats.js backend; the floor)",
+    roundTrip: "gate-request",
+    needsNats: true,
+    idle: false,
+    start: (natsUrl) => startFloorGate(natsUrl),
   },
 ];
 

@@ -7,7 +7,7 @@ import type { ServerKind } from "./servers.js";
 export const fileLimit = 65_536;
 /** BENCH_PROFILE_DIR: write a CPU profile of every server process there (for naming hot spots). */
 const profileDir = process.env["BENCH_PROFILE_DIR"];
-const profileFlags = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+export const profileFlags: readonly string[] = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
 
 export interface Started {
   readonly kind: ServerKind;

@@ -1,9 +1,11 @@
 /**
- * Turns complete MQTT frames into packets with mqtt-packet. The connection cuts frames itself (after
- * checking the fixed header), so the parser only ever sees one whole frame and never buffers.
+ * Turns complete MQTT frames into packets with mqtt-packet (a well-formed PUBLISH, the hot path, is read by
+ * publish-frame.ts instead). The connection cuts frames itself (after checking the fixed header), so the
+ * parser only ever sees one whole frame and never buffers.
  */
 import mqttPacket from "mqtt-packet";
 import type { Packet, Parser } from "mqtt-packet";
+import { readPublishFrame } from "./publish-frame.js";
 
 export type ParseResult = { readonly ok: true; readonly packet: Packet } | { readonly ok: false; readonly reason: string };
 
@@ -45,6 +47,8 @@ export function parseConnectFrame(frame: Buffer): ParseResult {
 }
 
 export function parseFrame(frame: Buffer): ParseResult {
+  const publish = readPublishFrame(frame);
+  if (publish !== undefined) return { ok: true, packet: publish };
   const { result, leftover } = run(shared, frame);
   if (!result.ok || leftover > 0) {
     // The parser may hold a half-read packet now; start the next frame from a clean one.

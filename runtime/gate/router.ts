@@ -5,11 +5,11 @@
  */
 import { DeadlineExceededError, NoneAvailableError, NotFoundError } from "../errors.js";
 import type { AppHandle } from "../app/types.js";
-import type { RawResult } from "../descriptor.js";
+import type { CallOptions, RawResult } from "../descriptor.js";
 import { encodeBase64, goJsonStringify } from "../codec/values.js";
 import type { Connection, GateLog } from "./connection.js";
-import { encodeGateSession } from "./session.js";
-import { generateId, type GateSessionData } from "./session-state.js";
+import { encodeRoutedSession } from "./session-bytes.js";
+import { generateId } from "./session-state.js";
 
 /** The part of the app the gate calls backends through. */
 export type GateBackend = Pick<AppHandle, "callArgs" | "callArgsNR">;
@@ -94,13 +94,14 @@ export function envelope(trace: string, error: string, resultJson: string): stri
 export class Router {
   private readonly backend: GateBackend;
   private readonly log: GateLog;
-  private readonly timeoutMs: number;
+  /** The same for every call (options are read, never changed, along the call path). */
+  private readonly callOptions: CallOptions;
   private readonly concurrentTasks: number;
 
   constructor(backend: GateBackend, options: { log: GateLog; rpcTimeoutMs: number; concurrentTasks: number }) {
     this.backend = backend;
     this.log = options.log;
-    this.timeoutMs = options.rpcTimeoutMs;
+    this.callOptions = { timeout: options.rpcTimeoutMs };
     this.concurrentTasks = options.concurrentTasks;
   }
 
@@ -132,27 +133,29 @@ export class Router {
       if (msgId !== "") this.replyError(connection, topic, GateErrors.workQueueFull);
       return;
     }
-    const sessionBytes = encodeGateSession(sessionForCall(session, topic));
+    // What the backend sees: the session with Topic = the publish topic and a new span (mqant clones it so).
+    const sessionBytes = encodeRoutedSession(session, generateId(), topic);
     const argsType = ["SESSION", payloadTag];
     const args = [sessionBytes, payload];
     connection.inFlight++;
-    const done = (): void => {
-      connection.inFlight--;
-    };
+    // No shared `done` closure: every function made here is made on every request.
     if (msgId === "") {
-      this.backend.callArgsNR(target, handler, argsType, args, { timeout: this.timeoutMs }).then(done, (error: unknown) => {
-        done();
-        this.log.debug({ err: error, topic }, "gate fire-and-forget call failed");
-      });
+      this.backend.callArgsNR(target, handler, argsType, args, this.callOptions).then(
+        () => void connection.inFlight--,
+        (error: unknown) => {
+          connection.inFlight--;
+          this.log.debug({ err: error, topic }, "gate fire-and-forget call failed");
+        },
+      );
       return;
     }
-    this.backend.callArgs(target, handler, argsType, args, { timeout: this.timeoutMs }).then(
+    this.backend.callArgs(target, handler, argsType, args, this.callOptions).then(
       (result) => {
-        done();
+        connection.inFlight--;
         this.reply(connection, topic, result);
       },
       (error: unknown) => {
-        done();
+        connection.inFlight--;
         this.replyError(connection, topic, callErrorText(error, target));
       },
     );
@@ -175,11 +178,6 @@ export class Router {
     if (connection.closed || session === undefined) return;
     connection.publish(topic, Buffer.from(envelope(session.traceId, error, "null")));
   }
-}
-
-/** What the backend sees: the session with Topic = the publish topic and a new span (mqant clones it so). */
-function sessionForCall(session: GateSessionData, topic: string): GateSessionData {
-  return { ...session, topic, spanId: generateId() };
 }
 
 function callErrorText(error: unknown, target: string): string {

@@ -27,3 +27,21 @@ export function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
   if (typeof protocol.outBytes !== "number" || typeof protocol.outMsgs !== "number") return undefined;
   return protocol as ProtocolInternals;
 }
+
+/** What WriteCoalescer needs of the socket under a connection (a net.Socket or tls.TLSSocket). */
+export interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+  readonly destroyed: boolean;
+}
+
+/**
+ * The socket nats.js currently writes to, or undefined (not connected, or other internals). Read anew each
+ * time: a reconnect gives the connection a new transport and socket.
+ */
+export function socketOf(nc: NatsConnection): CorkableSocket | undefined {
+  const transport = (nc as unknown as { protocol?: { transport?: { socket?: Partial<CorkableSocket> } } }).protocol?.transport;
+  const socket = transport?.socket;
+  if (socket === undefined || typeof socket.cork !== "function" || typeof socket.uncork !== "function") return undefined;
+  return socket as CorkableSocket;
+}

@@ -7,8 +7,8 @@
  * with reply subject `<status inbox>.<token>` (a per-call sequence number in base 36), and `<status
  * inbox>.*` is subscribed, so when the target node is gone nats-server answers at once with a 503
  * no-responders status and the call fails immediately instead of waiting for its deadline (liveness.ts).
- * The pending calls (pending.ts), the PUB-frame writer (frame.ts) and the reach into nats.js internals
- * (nats-internals.ts) each live in their own file.
+ * The pending calls (pending.ts), the PUB-frame writer (frame.ts), one write for many callbacks' frames
+ * (coalesce.ts) and the reach into nats.js internals (nats-internals.ts) each live in their own file.
  */
 import { createInbox, type NatsConnection, type Msg, type Subscription } from "nats";
 import type { Logger } from "../log/types.js";
@@ -16,7 +16,8 @@ import { BadArgumentError, CallInterruptedError, ClosedError, DeadlineExceededEr
 import type { Endpoint, WireResponder } from "./endpoint.js";
 import { decodeResultInfo, decodeRPCInfo, type ResultInfo, type RPCInfo } from "../codec/envelope.js";
 import { escapeForLog, previewBytes, ThrottledLog } from "../log/throttle.js";
-import { protocolOf, type ProtocolInternals } from "./nats-internals.js";
+import { protocolOf, socketOf, type ProtocolInternals } from "./nats-internals.js";
+import { WriteCoalescer } from "./coalesce.js";
 import { plainHeads, publishReply, publishRequest, type Heads } from "./frame.js";
 import { timerDelay } from "./timer.js";
 import { CANCEL_SUFFIX, cancelling, serveCancels } from "./cancel.js";
@@ -26,10 +27,7 @@ import { NatsSubjectCheck, type SubjectPresence } from "./presence.js";
 
 export type { ReplyHandler } from "./pending.js";
 
-const RAW_REPLY: ReplyHandler<ResultInfo> = {
-  onReply: (reply) => reply,
-  onError: () => undefined,
-};
+const RAW_REPLY: ReplyHandler<ResultInfo> = { onReply: (reply) => reply, onError: () => undefined };
 
 function expireDue(transport: NatsTransport): void {
   transport.expireDue();
@@ -67,6 +65,7 @@ export class NatsTransport {
   private reconnectedAt = Number.NEGATIVE_INFINITY;
   /** Asks nats-server whether a node's subject is subscribed (see probe()). */
   private readonly presence: NatsSubjectCheck;
+  private readonly coalescer = new WriteCoalescer(() => socketOf(this.nc));
 
   constructor(
     readonly nc: NatsConnection,
@@ -344,6 +343,7 @@ export class NatsTransport {
 
   private send(subject: string, token: number, req: RPCInfo): void {
     if (!publishRequest(this.nc, this.protocol, this.requestHeads, subject, this.statusPrefix, token, req)) throw badAddress(subject);
+    this.coalescer.written();
   }
 
   /** Fire-and-forget (Reply=false, no ReplyTo), as mqant CallNR. */
@@ -352,6 +352,7 @@ export class NatsTransport {
     req.replyTo = "";
     req.reply = false;
     if (!publishRequest(this.nc, this.protocol, plainHeads, subject, "", -1, req)) throw badAddress(subject);
+    this.coalescer.written();
   }
 
   /** Subscribes a module instance's subject and feeds its server. */
@@ -363,9 +364,8 @@ export class NatsTransport {
     const respond: WireResponder = (replyTo, reply) => {
       if (replyTo === "" || nc.isClosed()) return;
       try {
-        if (!publishReply(nc, protocol, replyTo, reply)) {
-          inputLog.warn("reply-subject", `rpc: reply to ${escapeForLog(replyTo)} dropped on ${address}: not a NATS subject`);
-        }
+        if (publishReply(nc, protocol, replyTo, reply)) this.coalescer.written();
+        else inputLog.warn("reply-subject", `rpc: reply to ${escapeForLog(replyTo)} dropped on ${address}: not a NATS subject`);
       } catch (err) {
         log.warn({ err }, `rpc: reply to ${escapeForLog(replyTo)} not sent`);
       }

@@ -7,6 +7,7 @@ import protobuf from "protobufjs";
 import {
   createSessionData,
   decodeSessionData,
+  encodeRoutedSession,
   encodeSessionData,
   type SessionData,
 } from "../../runtime/internal.js";
@@ -64,8 +65,33 @@ for (const example of vectors.examples) {
     // The same bytes protobufjs writes for mqant's sessionImp.
     const oracle = SessionImp.encode(SessionImp.fromObject(example.decoded)).finish();
     assert.equal(hex(encodeSessionData(data)), hex(oracle));
+    // The gate's per-request encoding (parts kept between requests) writes the same bytes.
+    const { spanId, topic } = data;
+    const gateSide = { ...data, spanId: "other span", topic: "other/topic" };
+    assert.equal(hex(encodeRoutedSession(gateSide, spanId, topic)), example.bytes_hex);
+    assert.equal(hex(encodeRoutedSession(gateSide, spanId, topic)), example.bytes_hex, "and again from the kept parts");
   });
 }
+
+test("the gate's per-request session bytes follow every change to the session, whatever changed it", () => {
+  const session = createSessionData({ ip: "10.0.0.1:5000", network: "tcp", sessionId: "s1", serverId: "Gate@1", traceId: "t1", settings: { b: "2", a: "1" } });
+  const check = (spanId: string, topic: string): void =>
+    assert.equal(hex(encodeRoutedSession(session, spanId, topic)), hex(encodeSessionData({ ...session, spanId, topic })));
+  check("span1", "helloworld/HD_say/1");
+  check("", "");
+  session.userId = "u1";
+  check("span2", "helloworld/HD_say/2");
+  session.settings["c"] = "3";
+  check("span3", "room/HD_join/1");
+  session.settings["a"] = "changed";
+  check("span4", "x/HD_y");
+  delete session.settings["b"];
+  check("span5", "x/HD_y");
+  session.carrier["k"] = "v";
+  check("span6", "ü/HD_ä/7");
+  session.settings = {};
+  check("span7", "x/HD_y");
+});
 
 test("session settings are written in sorted key order with key and value always present", () => {
   const data = createSessionData({ sessionId: "s", settings: { b: "2", a: "", "": "empty-key" } });

@@ -119,6 +119,25 @@ test("many calls in flight all come back with their own results", async () => {
   assert.deepEqual(results, values);
 });
 
+test("calls made by many callbacks of one event-loop turn (their requests held for one write) all come back, and later calls still leave at once", async () => {
+  const values = Array.from({ length: 300 }, (_, i) => `turn-${i}`);
+  // Each setImmediate callback is its own callback with its own microtask checkpoint, as socket reads are.
+  const calls = await new Promise<Promise<unknown>[]>((resolve) => {
+    const started: Promise<unknown>[] = [];
+    for (const value of values) {
+      setImmediate(() => {
+        started.push(pair.client.call("hot", "/echo", [value]));
+        if (started.length === values.length) resolve(started);
+      });
+    }
+  });
+  assert.deepEqual(await Promise.all(calls), values);
+  // A lone call after the turn is not held back by what the turn did.
+  const started = Date.now();
+  assert.equal(await pair.client.call("hot", "/echo", ["alone"]), "alone");
+  assert.ok(Date.now() - started < 1000);
+});
+
 test("a call outlived by thousands of newer calls still gets its own reply", async () => {
   // More calls than the transport keeps in its ring of pending calls pass while this one waits.
   const slow = pair.client.call("hot", "/after", [1500], { timeout: 20_000 });

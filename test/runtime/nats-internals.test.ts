@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect, type NatsConnection } from "nats";
-import { protocolOf } from "../../runtime/internal.js";
+import { protocolOf, socketOf } from "../../runtime/internal.js";
 import { NatsServer } from "../support/nats-server.js";
 
 let nats: NatsServer;
@@ -46,4 +46,18 @@ test("the fast path finds nats.js's protocol internals, and a frame written thro
   assert.equal(await got, "ok");
   assert.equal(protocol.outMsgs, outMsgs + 1);
   assert.equal(typeof protocol.info?.max_payload, "number", "the server's max_payload is readable (frames above it go through nc.publish)");
+});
+
+test("the write coalescing finds the socket under the connection, and what is written while it is corked is delivered on uncork", async () => {
+  const socket = socketOf(nc);
+  assert.ok(socket !== undefined, "socketOf(nc) found the connection's socket: requests of one turn share a write");
+  const got = new Promise<string>((resolve) => {
+    nc.subscribe("corked.check", { max: 1, callback: (_err, msg) => resolve(new TextDecoder().decode(msg.data)) });
+  });
+  await nc.flush();
+  socket.cork();
+  nc.publish("corked.check", new TextEncoder().encode("held"));
+  await new Promise((resolve) => setImmediate(resolve));
+  socket.uncork();
+  assert.equal(await got, "held");
 });

@@ -1,8 +1,9 @@
 /**
- * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) before the message is routed, as
- * mqant does. QoS 2 is routed on PUBLISH (MQTT 3.1.1 §4.3.3 method B) and its packet id held until PUBREL, so
- * a resend on the same connection is acknowledged but not routed again; mqant routes every copy. Nothing is
- * kept across connections (sessions are clean, as in mqant).
+ * PUBLISH from a client: acknowledged per QoS (PUBACK for 1, PUBREC for 2) in the same turn of the event
+ * loop, after its backend request is out and before any answer (mqant writes the ack before routing; the
+ * client sees the same packets in the same order). QoS 2 is routed on PUBLISH (MQTT 3.1.1 §4.3.3 method B)
+ * and its packet id held until PUBREL, so a resend on the same connection is acknowledged but not routed
+ * again; mqant routes every copy. Nothing is kept across connections (sessions are clean, as in mqant).
  * A topic with wildcards or NUL, empty, or longer than maxTopicLength is a protocol violation
  * (MQTT 3.1.1 §4.7.3) and closes the connection; mqant routes whatever arrives.
  */
@@ -32,8 +33,10 @@ export function handlePublish(connection: Connection, packet: IPublishPacket): v
     connection.destroy("invalid PUBLISH topic");
     return;
   }
+  // Acks are queued, not written: the backend request leaves first (a PUBACK written now would wake the
+  // client, on a busy machine ahead of the request), and an answer ready in this turn shares their write.
   if (packet.qos === 1 && packet.messageId !== undefined) {
-    connection.write(puback(packet.messageId));
+    connection.enqueue(puback(packet.messageId));
   } else if (packet.qos === 2 && packet.messageId !== undefined) {
     const awaiting = (connection.qos2AwaitingRelease ??= new Set());
     const resend = awaiting.has(packet.messageId);
@@ -42,7 +45,7 @@ export function handlePublish(connection: Connection, packet: IPublishPacket): v
       return;
     }
     awaiting.add(packet.messageId);
-    connection.write(pubrec(packet.messageId));
+    connection.enqueue(pubrec(packet.messageId));
     if (resend) return;
   }
   if (connection.closed) return;
