@@ -24,8 +24,8 @@ export * from "./chat.types.js";
  */
 export const chat: ModuleDescriptor & {
   readonly handlers: {
-    readonly join: HandlerDescriptor;
-    readonly say: HandlerDescriptor;
+    readonly join: HandlerDescriptor<[session: Session, request: JoinRequest], void>;
+    readonly say: HandlerDescriptor<[session: Session, request: SayRequest], SayReply>;
   };
   readonly pushes: {
     readonly message: PushDescriptor;
@@ -80,7 +80,7 @@ export class ChatClient {
    * Wire name `HD_join` (gate handler: the first wire argument is the caller's session).
    */
   join(session: Session, request: JoinRequest, options?: CallOptions): Promise<void> {
-    return this.rpc.callHandler<void>(chat, chat.handlers.join, [session, request], options);
+    return this.rpc.callHandler(chat, chat.handlers.join, [session, request], options);
   }
 
   /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
@@ -94,7 +94,7 @@ export class ChatClient {
    * @param request.text What to say.
    */
   say(session: Session, request: SayRequest, options?: CallOptions): Promise<SayReply> {
-    return this.rpc.callHandler<SayReply>(chat, chat.handlers.say, [session, request], options);
+    return this.rpc.callHandler(chat, chat.handlers.say, [session, request], options);
   }
 
   /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
@@ -120,10 +120,10 @@ export interface ChatHandlers {
 
 export function registerChat(server: ModuleServer, impl: ChatHandlers): void {
   server.registerHandler(chat, chat.handlers.join, (args, ctx) =>
-    impl.join(args[0] as Session, args[1] as JoinRequest, ctx),
+    impl.join(args[0], args[1], ctx),
   );
   server.registerHandler(chat, chat.handlers.say, (args, ctx) =>
-    impl.say(args[0] as Session, args[1] as SayRequest, ctx),
+    impl.say(args[0], args[1], ctx),
   );
 }
 

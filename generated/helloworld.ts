@@ -17,7 +17,7 @@ import type {
  */
 export const helloworld: ModuleDescriptor & {
   readonly handlers: {
-    readonly sayHi: HandlerDescriptor;
+    readonly sayHi: HandlerDescriptor<[name: string], string>;
   };
 } = {
   type: "helloworld",
@@ -53,7 +53,7 @@ export class HelloworldClient {
    * Wire name `/say/hi`.
    */
   sayHi(name: string, options?: CallOptions): Promise<string> {
-    return this.rpc.callHandler<string>(helloworld, helloworld.handlers.sayHi, [name], options);
+    return this.rpc.callHandler(helloworld, helloworld.handlers.sayHi, [name], options);
   }
 
   /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
@@ -73,6 +73,6 @@ export interface HelloworldHandlers {
 
 export function registerHelloworld(server: ModuleServer, impl: HelloworldHandlers): void {
   server.registerHandler(helloworld, helloworld.handlers.sayHi, (args, ctx) =>
-    impl.sayHi(args[0] as string, ctx),
+    impl.sayHi(args[0], ctx),
   );
 }

@@ -19,8 +19,8 @@ export * from "./rpctest.types.js";
  */
 export const rpctest: ModuleDescriptor & {
   readonly handlers: {
-    readonly testMarshal: HandlerDescriptor;
-    readonly testProto: HandlerDescriptor;
+    readonly testMarshal: HandlerDescriptor<[request: Req], Rsp>;
+    readonly testProto: HandlerDescriptor<[request: ResultInfo], ResultInfo>;
   };
 } = {
   type: "rpctest",
@@ -69,7 +69,7 @@ export class RpctestClient {
    * Wire name `/test/marshal`.
    */
   testMarshal(request: Req, options?: CallOptions): Promise<Rsp> {
-    return this.rpc.callHandler<Rsp>(rpctest, rpctest.handlers.testMarshal, [request], options);
+    return this.rpc.callHandler(rpctest, rpctest.handlers.testMarshal, [request], options);
   }
 
   /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
@@ -82,7 +82,7 @@ export class RpctestClient {
    * Wire name `/test/proto`.
    */
   testProto(request: ResultInfo, options?: CallOptions): Promise<ResultInfo> {
-    return this.rpc.callHandler<ResultInfo>(rpctest, rpctest.handlers.testProto, [request], options);
+    return this.rpc.callHandler(rpctest, rpctest.handlers.testProto, [request], options);
   }
 
   /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */
@@ -107,9 +107,9 @@ export interface RpctestHandlers {
 
 export function registerRpctest(server: ModuleServer, impl: RpctestHandlers): void {
   server.registerHandler(rpctest, rpctest.handlers.testMarshal, (args, ctx) =>
-    impl.testMarshal(args[0] as Req, ctx),
+    impl.testMarshal(args[0], ctx),
   );
   server.registerHandler(rpctest, rpctest.handlers.testProto, (args, ctx) =>
-    impl.testProto(args[0] as ResultInfo, ctx),
+    impl.testProto(args[0], ctx),
   );
 }

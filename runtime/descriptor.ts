@@ -29,12 +29,17 @@ export interface ValueCodec<T> {
   fromJson?(json: unknown): T;
 }
 
-export interface ParamDescriptor {
+export interface ParamDescriptor<T = unknown> {
   readonly name: string;
-  readonly codec: ValueCodec<unknown>;
+  readonly codec: ValueCodec<T>;
 }
 
-export interface HandlerDescriptor {
+/**
+ * One handler, typed by its TypeScript signature: `HandlerDescriptor<[name: string], string>` takes a string
+ * and answers one. The codecs carry the types, so a typed call or registration needs no cast; the defaults
+ * describe any handler (the HTTP gateway, middleware and schema checks read descriptors that way).
+ */
+export interface HandlerDescriptor<Args extends readonly unknown[] = readonly unknown[], Result = unknown> {
   /** Method name in TypeScript (`sayHi`). */
   readonly method: string;
   /** Name registered on the wire (`/say/hi`, `HD_say`). */
@@ -42,8 +47,8 @@ export interface HandlerDescriptor {
   readonly mode: HandlerMode;
   /** Callable from gate clients (wire name starts with `HD_`; first wire argument is the session). */
   readonly gate: boolean;
-  readonly params: readonly ParamDescriptor[];
-  readonly result: ValueCodec<unknown>;
+  readonly params: { readonly [K in keyof Args]: ParamDescriptor<Args[K]> };
+  readonly result: ValueCodec<Result>;
   /** Default per-call timeout from the schema, in ms. */
   readonly timeoutMs?: number;
   /** Safe to retry on another node when the chosen node vanished before answering. */
@@ -147,22 +152,31 @@ export interface RpcCaller {
   call(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<unknown>;
   /** Fire-and-forget (Reply=false). Resolves once the request is published. */
   callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void>;
-  /** Typed call through a descriptor: arguments encoded with the param codecs, result decoded with the result codec. */
-  callHandler<R>(
+  /**
+   * Typed call through a descriptor: arguments encoded with the param codecs, result decoded with the
+   * result codec; the argument and result types are the descriptor's.
+   */
+  callHandler<A extends readonly unknown[], R>(
     module: ModuleDescriptor,
-    handler: HandlerDescriptor,
-    args: readonly unknown[],
+    handler: HandlerDescriptor<A, R>,
+    args: NoInfer<A>,
     options?: CallOptions,
   ): Promise<R>;
-  callHandlerNR(
+  callHandlerNR<A extends readonly unknown[]>(
     module: ModuleDescriptor,
-    handler: HandlerDescriptor,
-    args: readonly unknown[],
+    handler: HandlerDescriptor<A, unknown>,
+    args: NoInfer<A>,
     options?: CallOptions,
   ): Promise<void>;
 }
 
 export type RawHandler = (args: unknown[], ctx: CallContext) => unknown;
+
+/**
+ * A handler registered through its descriptor: the arguments arrive decoded by the descriptor's codecs, in
+ * an array of their own (so mutable, as RawHandler's), typed by the descriptor.
+ */
+export type TypedHandler<A extends readonly unknown[], R> = (args: { -readonly [K in keyof A]: A[K] }, ctx: CallContext) => R | Promise<R>;
 
 /** Server side, as used by generated `register…` functions. Implemented by a running module's RPC server. */
 export interface ModuleServer {
@@ -171,7 +185,11 @@ export interface ModuleServer {
   /** mqant RegisterGO: calls run concurrently, bounded by Rpc.MaxCoroutine. */
   registerGo(fn: string, handler: RawHandler): void;
   /** Typed registration: the handler's mode, wire name and param codecs come from the descriptor. */
-  registerHandler(module: ModuleDescriptor, handler: HandlerDescriptor, fn: RawHandler): void;
+  registerHandler<A extends readonly unknown[], R>(
+    module: ModuleDescriptor,
+    handler: HandlerDescriptor<A, R>,
+    fn: NoInfer<TypedHandler<A, R>>,
+  ): void;
 }
 
 /**
@@ -253,12 +271,17 @@ export interface FieldDescriptor {
   readonly mapKey?: ScalarKind;
 }
 
-/** An enum as a const object of name → number; TypeScript sees the union of its numbers. */
-export interface EnumType {
+/** An enum as a const object of name → number; TypeScript sees the union `E` of its numbers. */
+export interface EnumType<E extends number = number> {
   readonly typeName: string;
   readonly values: Readonly<Record<string, number>>;
   /** Schema names of values whose TypeScript key was escaped (`__proto__$` → `__proto__`), used in JSON. */
   readonly protoNames?: Readonly<Record<string, string>>;
+  /**
+   * As an RPC argument or result: mqant has no enum type, so the number travels as an int32 (tag `int`).
+   * Numbers the enum does not name pass through, as protobuf's open enums keep them.
+   */
+  readonly codec: ValueCodec<E>;
 }
 
 export interface MessageType<T extends object> {

@@ -8,6 +8,17 @@ import { type FileImports, jsdoc, resolvedName } from "./naming.js";
 
 export const GATE_CLIENT = "mqgen/gate-client";
 
+/**
+ * A scalar result from the gate's JSON reply (mqant writes strings, booleans and numbers as JSON, a long as
+ * its digits) to its TypeScript type, typed without a cast.
+ */
+const JSON_SCALAR: Readonly<Partial<Record<string, string>>> = {
+  string: "(result) => String(result)",
+  bool: "(result) => result === true",
+  ...Object.fromEntries(["int32", "uint32", "sint32", "fixed32", "sfixed32", "float", "double"].map((k) => [k, "(result) => Number(result)"])),
+  ...Object.fromEntries(["int64", "uint64", "sint64", "fixed64", "sfixed64"].map((k) => [k, "(result) => BigInt(String(result))"])),
+};
+
 export function gateView(module: ModuleModel, imports: FileImports, gateClass: string, typesFile: string): object {
   imports.use(GATE_CLIENT, "GateClient", "type");
   const gateHandlers = module.handlers.filter((h) => h.gate);
@@ -16,9 +27,13 @@ export function gateView(module: ModuleModel, imports: FileImports, gateClass: s
     const request = h.params[0];
     const requestType = request ? imports.tsType(request.type) : "never";
     const resultType = imports.tsType(h.result);
+    const isEnum = h.result.kind === "ref" && h.result.resolved?.target === "enum";
+    const scalar = h.result.kind === "scalar" ? JSON_SCALAR[h.result.scalar] : undefined;
     let convertResult: string;
-    if (h.result.kind === "ref") convertResult = `(result) => ${imports.declared(resolvedName(h.result))}.fromJson(result)`;
+    if (h.result.kind === "ref" && !isEnum) convertResult = `(result) => ${imports.declared(resolvedName(h.result))}.fromJson(result)`;
     else if (h.result.kind === "void") convertResult = "() => undefined";
+    else if (scalar !== undefined) convertResult = scalar;
+    // Bytes (base64 in the gate's JSON), maps and enums have no conversion the gate client can type yet.
     else convertResult = `(result) => result as ${resultType}`;
     return {
       jsdoc: jsdoc([h.doc.trim(), `Publishes to \`${commentText(`${module.type}/${h.wireName}`)}/<id>\` and waits for the reply.`, h.deprecated ? "@deprecated" : ""].filter((l) => l !== "").join("\n"), "  "),

@@ -283,8 +283,8 @@ function codecOf(ref: TypeRef, imports: FileImports, json: boolean): string {
     case "void":
       return imports.use(RUNTIME, "voidCodec", "value");
     case "ref":
-      // mqant has no enum argument type; an enum travels as its number, tagged "int" like an int32.
-      if (ref.resolved?.target === "enum") return imports.use(RUNTIME, "int32Codec", "value");
+      // mqant has no enum argument type; an enum's codec sends its number, tagged "int" like an int32.
+      if (ref.resolved?.target === "enum") return `${imports.declared(resolvedName(ref), "Type")}.codec`;
       return `${imports.declared(resolvedName(ref))}.${json ? "jsonCodec" : "codec"}`;
   }
 }
@@ -339,14 +339,17 @@ function declaredNames(names: ModuleNames): string[] {
 
 /**
  * The descriptor's type names its handlers and pushes, so `binding.handlers.sayHi` is a HandlerDescriptor
- * under `noUncheckedIndexedAccess` and `noPropertyAccessFromIndexSignature`, with no cast.
+ * under `noUncheckedIndexedAccess` and `noPropertyAccessFromIndexSignature`, with no cast; each handler's
+ * is typed by its signature (`HandlerDescriptor<[name: string], string>`, labelled as the methods name the
+ * parameters), so clients and register functions pass and receive typed values.
  */
-function descriptorType(module: ModuleModel, imports: FileImports): string {
+function descriptorType(module: ModuleModel, imports: FileImports, signatures: readonly { key: string; typedParams: readonly TypedParam[]; resultType: string }[]): string {
   const base = imports.use(RUNTIME, "ModuleDescriptor", "type");
   const parts: string[] = [];
-  if (module.handlers.length > 0) {
+  if (signatures.length > 0) {
     const handler = imports.use(RUNTIME, "HandlerDescriptor", "type");
-    parts.push(`  readonly handlers: {\n${module.handlers.map((h) => `    readonly ${safeProperty(h.method)}: ${handler};`).join("\n")}\n  };`);
+    const typed = signatures.map((h) => `    readonly ${h.key}: ${handler}<[${h.typedParams.map((p) => `${p.name}: ${p.tsType}`).join(", ")}], ${h.resultType}>;`);
+    parts.push(`  readonly handlers: {\n${typed.join("\n")}\n  };`);
   }
   if (module.pushes.length > 0) {
     const push = imports.use(RUNTIME, "PushDescriptor", "type");
@@ -359,9 +362,7 @@ function descriptorType(module: ModuleModel, imports: FileImports): string {
 
 function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, hasher: ContractHasher): string {
   const imports = new FileImports(index, module.package, false, declaredNames(names));
-  const descriptor = descriptorType(module, imports);
-  if (module.handlers.length > 0) imports.use(RUNTIME, "CallContext", "type");
-  if (module.handlers.length > 0) imports.use(RUNTIME, "CallOptions", "type");
+  if (module.handlers.length > 0) for (const name of ["CallContext", "CallOptions"]) imports.use(RUNTIME, name, "type");
   imports.use(RUNTIME, "ModuleServer", "type");
   imports.use(RUNTIME, "RpcCaller", "type");
   const handlers = module.handlers.map((h) => {
@@ -389,9 +390,12 @@ function emitModule(module: ModuleModel, index: TypeIndex, names: ModuleNames, h
       serverSignature: wrapList("  ", key, [...params.map((p) => `${p.name}: ${p.tsType}`), "ctx: CallContext"], `: ${resultType} | Promise<${resultType}>;`),
       argList: params.map((p) => p.name).join(", "),
       argsBinding: params.length > 0 ? "args" : "_args",
-      implCall: wrapList("    ", `impl.${key}`, [...params.map((p, i) => `args[${i}] as ${p.tsType}`), "ctx"], ","),
+      // Typed by the descriptor: `args` is its labelled tuple, so each element has the parameter's type.
+      implCall: wrapList("    ", `impl.${key}`, [...params.map((_p, i) => `args[${i}]`), "ctx"], ","),
+      typedParams: params,
     };
   });
+  const descriptor = descriptorType(module, imports, handlers);
   const pushes = module.pushes.map((p) => ({
     key: safeProperty(p.name),
     nameLit: stringLiteral(p.name),

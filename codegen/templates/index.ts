@@ -24,7 +24,7 @@ ${imports}
 {{/each}}
 } as const;
 export type {{name}} = (typeof {{name}})[keyof typeof {{name}}];
-export const {{typeConst}}: EnumType = defineEnum({{fullName}}, {{name}}{{protoNames}});
+export const {{typeConst}}: EnumType<{{name}}> = defineEnum({{fullName}}, {{name}}{{protoNames}});
 
 {{/each}}
 {{#each messages}}
@@ -123,7 +123,7 @@ export class {{clientClass}} {
 {{#each handlers}}
 
 {{clientJsdoc}}{{clientSignature}}
-    return this.rpc.callHandler<{{resultType}}>({{../binding}}, {{../binding}}.handlers.{{key}}, [{{argList}}], options);
+    return this.rpc.callHandler({{../binding}}, {{../binding}}.handlers.{{key}}, [{{argList}}], options);
   }
 
   /** Fire-and-forget (mqant CallNR): resolves once sent; the result and errors stay on the server. */

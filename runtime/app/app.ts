@@ -207,10 +207,10 @@ class DefaultApp implements App {
   callNR(target: string, fn: string, args: readonly unknown[], options?: CallOptions): Promise<void> {
     return this.rpc.callNR(target, fn, args, options);
   }
-  callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
-    return this.rpc.callHandler<R>(module, handler, args, options);
+  callHandler<A extends readonly unknown[], R>(module: ModuleDescriptor, handler: HandlerDescriptor<A, R>, args: NoInfer<A>, options?: CallOptions): Promise<R> {
+    return this.rpc.callHandler(module, handler, args, options);
   }
-  callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+  callHandlerNR<A extends readonly unknown[]>(module: ModuleDescriptor, handler: HandlerDescriptor<A, unknown>, args: NoInfer<A>, options?: CallOptions): Promise<void> {
     return this.rpc.callHandlerNR(module, handler, args, options);
   }
   callArgs(target: string, fn: string, argsType: readonly string[], args: readonly Uint8Array[], options?: CallOptions): Promise<RawResult> {

@@ -9,7 +9,7 @@
  */
 import type { EnumType, FieldDescriptor, FieldType, MessageType, ScalarKind, ValueCodec } from "../descriptor.js";
 import { BadArgumentError } from "../errors.js";
-import { compareByCodePoint, goJsonStringify, setOwn } from "./values.js";
+import { compareByCodePoint, goJsonStringify, int32Codec, setOwn } from "./values.js";
 import { newReader, newWriter, type Fields, type Reader, type Writer } from "./wire.js";
 import { SCALARS, WIRE_LENGTH, checkEnum, describe, fail, fieldWireType, isZeroValue, mapKeyForm, zeroOf, type ScalarType } from "./scalar.js";
 import { messageFromJson, messageToJson } from "./json.js";
@@ -428,8 +428,10 @@ export function defineEnum<const V extends Record<string, number>>(
   typeName: string,
   values: V,
   protoNames?: Readonly<Partial<Record<keyof V & string, string>>>,
-): EnumType & { readonly values: V } {
+): EnumType<V[keyof V]> & { readonly values: V } {
   const frozen = Object.freeze({ ...values }) as V;
-  if (protoNames === undefined) return Object.freeze({ typeName, values: frozen });
-  return Object.freeze({ typeName, values: frozen, protoNames: Object.freeze({ ...protoNames }) as Record<string, string> });
+  // The int32 codec as the enum's: an enum argument is an int32 on the wire (open, like protobuf's enums).
+  const codec = int32Codec as ValueCodec<V[keyof V]>;
+  if (protoNames === undefined) return Object.freeze({ typeName, values: frozen, codec });
+  return Object.freeze({ typeName, values: frozen, protoNames: Object.freeze({ ...protoNames }) as Record<string, string>, codec });
 }

@@ -339,7 +339,7 @@ export const mapstrCodec: ValueCodec<Record<string, string>> = {
 };
 
 /** A handler without a result: mqant sends ResultType `null` with an empty Result. */
-export const voidCodec: ValueCodec<undefined> = {
+export const voidCodec: ValueCodec<void> = {
   tag: "null",
   fromJson: () => undefined,
   toJson: () => null,

@@ -16,7 +16,7 @@ export function registerHttpRoute(
   handler: HttpRouteHandler,
   mode: HandlerMode = "concurrent",
 ): void {
-  const descriptor: HandlerDescriptor = {
+  const descriptor: HandlerDescriptor<[request: ApiRequest], ApiResponse> = {
     method: path,
     wireName: path,
     mode,
@@ -33,5 +33,5 @@ export function registerHttpRoute(
     handlers: { [path]: descriptor },
     pushes: {},
   };
-  server.registerHandler(module, descriptor, (args, ctx) => handler(args[0] as ApiRequest, ctx));
+  server.registerHandler(module, descriptor, (args, ctx) => handler(args[0], ctx));
 }

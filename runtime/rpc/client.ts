@@ -26,7 +26,7 @@ import type {
 import { newCid } from "../codec/ids.js";
 import { schemaCheckedOptions, type SchemaGuard } from "./schema-check.js";
 import { noteNode, runClientChain, type MiddlewareStack } from "../middleware/chain.js";
-import { TypedReply, asOnWire, encodeTypedArgs, mayRetry, type TypedArgs } from "./typed.js";
+import { TypedReply, asOnWire, encodeTypedArgs, mayRetry, type TypedArgs, type TypedDescriptor } from "./typed.js";
 import type { ClientObserver } from "../observe/hooks.js";
 import { trackOf, traced, tracingActive } from "../observe/tracing.js";
 
@@ -113,7 +113,7 @@ export class RpcClient implements RpcCaller {
     await this.sendNR(target, fn, encoded.argsType, encoded.args, options);
   }
 
-  callHandler<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+  callHandler<A extends readonly unknown[], R>(module: ModuleDescriptor, handler: HandlerDescriptor<A, R>, args: NoInfer<A>, options?: CallOptions): Promise<R> {
     const chain = this.options.middleware?.client(module.type);
     if (chain === undefined || chain.length === 0) return this.callHandlerDirect<R>(module, handler, args, options);
     const info = { module: module.type, handler: handler.wireName, descriptor: handler, args, retrySafe: handler.retrySafe };
@@ -126,12 +126,12 @@ export class RpcClient implements RpcCaller {
     return deadlineAfter(timeout ?? this.options.timeoutMs(), Date.now());
   }
 
-  private callHandlerDirect<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+  private callHandlerDirect<R>(module: ModuleDescriptor, handler: TypedDescriptor<R>, args: readonly unknown[], options?: CallOptions): Promise<R> {
     if (this.tracing) return traced(module.type, handler.wireName, () => this.callHandlerUntraced<R>(module, handler, args, options));
     return this.callHandlerUntraced<R>(module, handler, args, options);
   }
 
-  private callHandlerUntraced<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+  private callHandlerUntraced<R>(module: ModuleDescriptor, handler: TypedDescriptor<R>, args: readonly unknown[], options?: CallOptions): Promise<R> {
     // Fast path: a cached node of this process serving the same contract — straight into its queue.
     if (!this.closed && options?.node === undefined && options?.select === undefined) {
       const node = this.options.selector.trySelect(module.type, undefined);
@@ -166,7 +166,7 @@ export class RpcClient implements RpcCaller {
     nats: NatsTransport,
     node: ServiceNode,
     module: ModuleDescriptor,
-    handler: HandlerDescriptor,
+    handler: TypedDescriptor<R>,
     args: readonly unknown[],
     options: CallOptions | undefined,
   ): Promise<R> {
@@ -189,7 +189,7 @@ export class RpcClient implements RpcCaller {
     err: unknown,
     node: ServiceNode,
     module: ModuleDescriptor,
-    handler: HandlerDescriptor,
+    handler: TypedDescriptor<R>,
     args: readonly unknown[],
     options: CallOptions | undefined,
     deadline: number,
@@ -201,7 +201,7 @@ export class RpcClient implements RpcCaller {
     return this.callHandlerRouted<R>(module, handler, args, { ...options, timeout: remaining > 0 ? remaining : 1 });
   }
 
-  private async callHandlerRouted<R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<R> {
+  private async callHandlerRouted<R>(module: ModuleDescriptor, handler: TypedDescriptor<R>, args: readonly unknown[], options?: CallOptions): Promise<R> {
     if (this.closed) throw new ClosedError();
     const params = handler.params;
     const target = options?.node !== undefined ? nodeTarget(module.type, options.node) : module.type;
@@ -252,11 +252,11 @@ export class RpcClient implements RpcCaller {
         }
         throw err;
       }
-      return handler.result.decode(reply.result, reply.resultType) as R;
+      return handler.result.decode(reply.result, reply.resultType);
     }
   }
 
-  callHandlerNR(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: CallOptions): Promise<void> {
+  callHandlerNR<A extends readonly unknown[]>(module: ModuleDescriptor, handler: HandlerDescriptor<A, unknown>, args: NoInfer<A>, options?: CallOptions): Promise<void> {
     if (this.tracing) return traced(module.type, handler.wireName, () => this.callHandlerNRUntraced(module, handler, args, options));
     return this.callHandlerNRUntraced(module, handler, args, options);
   }

@@ -22,6 +22,7 @@ import type {
   ModuleDescriptor,
   ModuleServer,
   RawHandler,
+  TypedHandler,
   ValueCodec,
 } from "../descriptor.js";
 import { HandlerContext, type SignalOwner } from "./context.js";
@@ -94,11 +95,14 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     this.add({ name: fn, mode: "concurrent", handler, descriptor: undefined, observer: this.options.observer?.handler(fn) });
   }
 
-  registerHandler(module: ModuleDescriptor, handler: HandlerDescriptor, fn: RawHandler): void {
+  registerHandler<A extends readonly unknown[], R>(module: ModuleDescriptor, handler: HandlerDescriptor<A, R>, fn: NoInfer<TypedHandler<A, R>>): void {
     if (module.type !== this.type) {
       throw new BadArgumentError(`registerHandler: descriptor of module ${module.type} on a ${this.type} node`);
     }
-    this.add({ name: handler.wireName, mode: handler.mode, handler: fn, descriptor: handler, observer: this.options.observer?.handler(handler.wireName) });
+    // The one widening of a typed handler: every call decodes its arguments with this descriptor's param
+    // codecs (ValueCodec<A[i]>) before it runs, so the array it receives is the A it was typed with.
+    const raw = fn as unknown as RawHandler;
+    this.add({ name: handler.wireName, mode: handler.mode, handler: raw, descriptor: handler, observer: this.options.observer?.handler(handler.wireName) });
     this.handlerHashes.set(handler.wireName, handler.hash);
     this.schemaHash = module.schemaHash;
   }

@@ -33,6 +33,9 @@ export function asOnWire(params: HandlerDescriptor["params"], args: readonly unk
   return copies;
 }
 
+/** A descriptor as the client's internals see it: arguments already checked against it, the result typed. */
+export type TypedDescriptor<R> = HandlerDescriptor<readonly unknown[], R>;
+
 export interface TypedArgs {
   readonly argsType: string[];
   readonly encoded: Uint8Array[];
@@ -58,7 +61,7 @@ export class TypedReply<R> implements ReplyHandler<R> {
     private readonly client: RpcClient,
     private readonly node: ServiceNode,
     private readonly module: ModuleDescriptor,
-    private readonly handler: HandlerDescriptor,
+    private readonly handler: TypedDescriptor<R>,
     private readonly args: readonly unknown[],
     private readonly options: CallOptions | undefined,
     private readonly deadline: number,
@@ -70,7 +73,7 @@ export class TypedReply<R> implements ReplyHandler<R> {
       if (!mayRetry(error, this.handler.retrySafe)) throw error;
       return this.retry(error);
     }
-    return this.handler.result.decode(reply.result, reply.resultType) as R;
+    return this.handler.result.decode(reply.result, reply.resultType);
   }
 
   onError(error: Error): Promise<R> | undefined {

@@ -2,7 +2,8 @@
 // protobuf and JSON, and registerX wires an implementation to the descriptor's handlers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { CallContext, HandlerDescriptor, ModuleDescriptor, ModuleServer, RawHandler } from "mqgen/runtime";
+import { stringCodec } from "mqgen/runtime";
+import type { CallContext, HandlerDescriptor, ModuleDescriptor, ModuleServer, RawHandler, TypedHandler } from "mqgen/runtime";
 import { chat, ChatMessage, registerChat, SayReply, SayRequest } from "../../generated/chat.js";
 import { helloworld, HelloworldClient, registerHelloworld } from "../../generated/helloworld.js";
 import { modules } from "../../generated/index.js";
@@ -42,8 +43,9 @@ test("registerX registers every handler with its descriptor and forwards typed a
   const server: ModuleServer = {
     register: () => assert.fail("untyped register is not used by generated code"),
     registerGo: () => assert.fail("untyped registerGo is not used by generated code"),
-    registerHandler: (module: ModuleDescriptor, handler: HandlerDescriptor, fn: RawHandler) => {
-      registered.push({ module: module.type, handler, fn });
+    registerHandler<A extends readonly unknown[], R>(module: ModuleDescriptor, handler: HandlerDescriptor<A, R>, fn: TypedHandler<A, R>): void {
+      // Widened as the runtime's server does: this test hands each handler arguments its codecs would decode to.
+      registered.push({ module: module.type, handler, fn: fn as unknown as RawHandler });
     },
   };
   registerHelloworld(server, { sayHi: (name) => `hi ${name}` });
@@ -63,9 +65,10 @@ test("the typed client calls through callHandler with the descriptor and the opt
     call: () => assert.fail("untyped call is not used"),
     callNR: () => assert.fail("untyped callNR is not used"),
     callHandlerNR: () => assert.fail("not a fire-and-forget call"),
-    callHandler: <R>(module: ModuleDescriptor, handler: HandlerDescriptor, args: readonly unknown[], options?: object): Promise<R> => {
+    callHandler<A extends readonly unknown[], R>(module: ModuleDescriptor, handler: HandlerDescriptor<A, R>, args: A, options?: object): Promise<R> {
       calls.push([module.type, handler.wireName, args, options]);
-      return Promise.resolve(`hi ${String(args[0])}` as R);
+      // The reply as it would arrive: bytes of the wire's tag, decoded by the descriptor's result codec.
+      return Promise.resolve(handler.result.decode(stringCodec.encode(`hi ${String(args[0])}`), stringCodec.tag));
     },
   });
   assert.equal(await client.sayHi("you", { timeout: 250 }), "hi you");

@@ -11,8 +11,8 @@ import { syncSkeletons } from "../../codegen/sync/skeleton.js";
 
 const ROOT = resolve(".");
 
-const NEGATIVE = `import type { CallContext, RpcCaller } from "mqgen/runtime";
-import { HelloworldClient } from "./generated/helloworld.js";
+const NEGATIVE = `import type { CallContext, ModuleServer, RpcCaller } from "mqgen/runtime";
+import { HelloworldClient, helloworld as helloworldDescriptor } from "./generated/helloworld.js";
 import type { HelloworldHandlers } from "./generated/helloworld.js";
 import { ChatGateClient, SayRequest } from "./generated/chat.gate.js";
 
@@ -24,6 +24,18 @@ void helloworld.sayHi(42);
 // @ts-expect-error the reply is a string, not a number
 export const wrongReply: Promise<number> = helloworld.sayHi("mqant");
 export const reply: Promise<string> = helloworld.sayHi("mqant", { timeout: 500, signal: AbortSignal.timeout(1000) });
+
+// The descriptor carries the handler's types into the runtime's typed calls and registrations.
+const sayHi = helloworldDescriptor.handlers.sayHi;
+export const typedReply: Promise<string> = rpc.callHandler(helloworldDescriptor, sayHi, ["mqant"]);
+// @ts-expect-error the descriptor takes a string name
+void rpc.callHandler(helloworldDescriptor, sayHi, [42]);
+// @ts-expect-error the descriptor takes exactly one argument
+void rpc.callHandlerNR(helloworldDescriptor, sayHi, ["a", "b"]);
+declare const server: ModuleServer;
+server.registerHandler(helloworldDescriptor, sayHi, (args) => args[0].toUpperCase());
+// @ts-expect-error a handler registered through the descriptor answers a string
+server.registerHandler(helloworldDescriptor, sayHi, (args) => args[0].length);
 
 export class WrongReturn implements HelloworldHandlers {
   // @ts-expect-error an implementation must return a string (or a promise of one)

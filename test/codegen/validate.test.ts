@@ -163,7 +163,7 @@ test("type names the generated code uses itself are escaped, not rejected", () =
   const types = files.get("t.types.ts") ?? "";
   assert.match(types, /^export interface Session\$ \{$/m);
   assert.match(types, /^export const Session\$: MessageType<Session\$> = defineMessage<Session\$>\("t\.Session", /m);
-  assert.match(types, /^export const field\$Type: EnumType = defineEnum\("t\.field", field\$\);$/m);
+  assert.match(types, /^export const field\$Type: EnumType<field\$> = defineEnum\("t\.field", field\$\);$/m);
 });
 
 test("types may not take the names generated for their module", () => {

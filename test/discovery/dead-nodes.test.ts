@@ -27,7 +27,7 @@ function load(caller: Caller, lanes: number, handler = who, delayMs = 2) {
     Array.from({ length: lanes }, async () => {
       while (running) {
         try {
-          const node = await caller.app.callHandler<string>(echoModule, handler, [delayMs], { timeout: 1500 });
+          const node = await caller.app.callHandler(echoModule, handler, [delayMs], { timeout: 1500 });
           results.push({ node, at: Date.now() });
         } catch (error) {
           errors.push(error as Error);
@@ -111,12 +111,12 @@ describe("dead and leaving nodes (OS processes, NATS KV, real nats-server)", () 
       nodes.find((n) => n.id === victim.nodeId) ?? nodes[0]!;
     assert.ok((await caller!.app.getServersByType("echo")).some((n) => n.id === victim.nodeId), "still listed before any call");
     const started = Date.now();
-    const answeredBy = await caller!.app.callHandler<string>(echoModule, who, [0], { timeout: 3000, select: { strategy: preferVictim } });
+    const answeredBy = await caller!.app.callHandler(echoModule, who, [0], { timeout: 3000, select: { strategy: preferVictim } });
     const elapsed = Date.now() - started;
     assert.notEqual(answeredBy, victim.nodeId);
     assert.ok(elapsed < 1000, `answered after ${elapsed} ms, not at the 3 s deadline`);
     assert.ok(!(await caller!.app.getServersByType("echo")).some((n) => n.id === victim.nodeId), "dead node out of routing");
-    const spread = countBy(await Promise.all(Array.from({ length: 60 }, () => caller!.app.callHandler<string>(echoModule, who, [0]))));
+    const spread = countBy(await Promise.all(Array.from({ length: 60 }, () => caller!.app.callHandler(echoModule, who, [0]))));
     assert.deepEqual([...spread.keys()].sort(), live.slice(1).map((w) => w.nodeId).sort());
   });
 
@@ -175,7 +175,7 @@ describe("dead and leaving nodes (OS processes, NATS KV, real nats-server)", () 
     // came back can first need its own timeout to fail.
     t.diagnostic(`every node registered again ${all - back} ms after JetStream answered`);
     assert.ok(all - back <= intervalMs + workerRequestTimeoutMs + 500, `re-registered ${all - back} ms after JetStream came back`);
-    const served = countBy(await Promise.all(Array.from({ length: 60 }, () => caller!.app.callHandler<string>(echoModule, who, [0]))));
+    const served = countBy(await Promise.all(Array.from({ length: 60 }, () => caller!.app.callHandler(echoModule, who, [0]))));
     assert.equal(served.size, live.length, "every node answers calls again");
     await registry.close();
   });

@@ -55,7 +55,7 @@ describe("dead nodes with a monitoring `>` subscriber on the NATS (OS processes,
       while (running) {
         const startedAt = Date.now();
         try {
-          const node = await caller!.app.callHandler<string>(echoModule, who, [2], { timeout: timeoutMs });
+          const node = await caller!.app.callHandler(echoModule, who, [2], { timeout: timeoutMs });
           outcomes.push({ startedAt, settledAt: Date.now(), node });
         } catch (error) {
           outcomes.push({ startedAt, settledAt: Date.now(), error: error as Error });

@@ -49,7 +49,7 @@ describe("routing across three OS processes (NATS KV registry, real nats-server)
 
   const calls = async (n: number, select?: Parameters<Caller["app"]["callHandler"]>[3]): Promise<string[]> => {
     const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(await caller.app.callHandler<string>(echoModule, who, [0], select));
+    for (let i = 0; i < n; i++) out.push(await caller.app.callHandler(echoModule, who, [0], select));
     return out;
   };
 
@@ -94,7 +94,7 @@ describe("routing across three OS processes (NATS KV registry, real nats-server)
 
   it("type@nodeId goes to that node; an unknown node id fails with a clear error", async () => {
     assert.deepEqual([...countBy(await calls(20, { node: medium })).keys()], [medium]);
-    await assert.rejects(caller.app.callHandler<string>(echoModule, who, [0], { node: "echo@0000000000000000" }), (error: Error) => {
+    await assert.rejects(caller.app.callHandler(echoModule, who, [0], { node: "echo@0000000000000000" }), (error: Error) => {
       assert.match(error.message, /0000000000000000/);
       return true;
     });
@@ -110,7 +110,7 @@ describe("routing across three OS processes (NATS KV registry, real nats-server)
     try {
       await eventually("caller sees three nodes", async () => ((await filtered.app.getServersByType("echo")).length === 3 ? true : undefined), 5000);
       const seen: string[] = [];
-      for (let i = 0; i < 40; i++) seen.push(await filtered.app.callHandler<string>(echoModule, who, [0]));
+      for (let i = 0; i < 40; i++) seen.push(await filtered.app.callHandler(echoModule, who, [0]));
       assert.deepEqual([...countBy(seen).values()], [20, 20]);
       assert.ok(!seen.includes(heavy));
     } finally {

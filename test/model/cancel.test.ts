@@ -46,7 +46,7 @@ function waitingModule(onAbort: (reason: unknown, at: number) => void, readLate 
     return `stopped ${String(args[0])}`;
   };
   return testModule("svc", (ctx) => {
-    ctx.server.registerHandler(svc, wait, handler as never);
+    ctx.server.registerHandler(svc, wait, handler);
     ctx.server.registerGo("/untyped", handler as never);
   });
 }
@@ -161,7 +161,7 @@ test("a Go mqant node, subscribed to its node subject exactly, never receives th
 
 test("in process, a signal shared by many calls keeps no listener per finished call", async () => {
   const pair = await startPair("in-process", [testModule("svc", (ctx) => {
-    ctx.server.registerHandler(svc, wait, ((args: unknown[]) => `done ${String(args[0])}`) as never);
+    ctx.server.registerHandler(svc, wait, (args) => `done ${String(args[0])}`);
   })]);
   try {
     const shared = new AbortController();

@@ -16,6 +16,7 @@ import {
   stringCodec,
   MemoryRegistry,
   type ClientCall,
+  type HandlerDescriptor,
   type Middleware,
   type ModuleDescriptor,
   type ServerCall,
@@ -23,7 +24,9 @@ import {
 import { NatsServer } from "../support/nats-server.js";
 import { configFor, sleep, startPair, testModule, type Mode } from "../support/apps.js";
 
-function descriptor(type: string, retrySafe: boolean): ModuleDescriptor {
+type Echo = HandlerDescriptor<[s: string], string>;
+
+function descriptor(type: string, retrySafe: boolean): ModuleDescriptor & { readonly handlers: { readonly echo: Echo } } {
   return {
     type,
     version: "1.0.0",
@@ -36,7 +39,7 @@ function descriptor(type: string, retrySafe: boolean): ModuleDescriptor {
 }
 const safe = descriptor("svc", true);
 const unsafe = descriptor("svc", false);
-const echo = safe.handlers.echo!;
+const echo = safe.handlers.echo;
 
 let nats: NatsServer;
 before(async () => {
@@ -46,9 +49,10 @@ after(async () => {
   await nats.dispose();
 });
 
-function echoModule(type: string, impl: (s: string) => unknown = (s) => `echo ${s}`): ReturnType<typeof testModule> {
+function echoModule(type: string, impl: (s: string) => string | Promise<string> = (s) => `echo ${s}`): ReturnType<typeof testModule> {
   return testModule(type, (ctx) => {
-    ctx.server.registerHandler(descriptor(type, true), descriptor(type, true).handlers.echo!, (args) => impl(args[0] as string));
+    const module = descriptor(type, true);
+    ctx.server.registerHandler(module, module.handlers.echo, (args) => impl(args[0]));
   });
 }
 
@@ -90,7 +94,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
           pair.client.use(tag("a"));
           pair.client.use(tag("b"));
         }
-        assert.equal(await pair.client.callHandler<string>(safe, echo, ["x"], { timeout: 3000 }), "echo x");
+        assert.equal(await pair.client.callHandler(safe, echo, ["x"], { timeout: 3000 }), "echo x");
         const clientEvents = events.filter((e) => e.startsWith("client"));
         const serverEvents = events.filter((e) => !e.startsWith("client"));
         assert.deepEqual(clientEvents, ["client a in", "client b in", "client b out", "client a out"]);
@@ -144,7 +148,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
           { name: "client-side", client: async (call, next) => (call.args[0] === "local" ? "answered by the caller's middleware" : next()) },
           { modules: ["svc"] },
         );
-        const call = (s: string): Promise<string> => pair.client.callHandler<string>(safe, echo, [s]);
+        const call = (s: string): Promise<string> => pair.client.callHandler(safe, echo, [s]);
         assert.equal(await call("cached"), "from cache");
         assert.equal(await call("rename"), "echo renamed");
         assert.equal(await call("y"), "echo y!");
@@ -155,8 +159,8 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         assert.equal(ran, 3);
         // Another module's calls and handlers are not wrapped.
         const other = descriptor("other", true);
-        assert.equal(await pair.client.callHandler<string>(other, other.handlers.echo!, ["local"]), "echo local");
-        assert.equal(await pair.client.callHandler<string>(other, other.handlers.echo!, ["cached"]), "echo cached");
+        assert.equal(await pair.client.callHandler(other, other.handlers.echo!, ["local"]), "echo local");
+        assert.equal(await pair.client.callHandler(other, other.handlers.echo!, ["cached"]), "echo cached");
       } finally {
         await pair.stop();
       }
@@ -175,7 +179,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         assert.equal(calls, 1);
         pair.client.use(middleware.retry({ maxAttempts: 3, initialDelayMs: 5 }));
         calls = 0;
-        assert.equal(await pair.client.callHandler<string>(safe, echo, ["x"]), "echo x");
+        assert.equal(await pair.client.callHandler(safe, echo, ["x"]), "echo x");
         assert.equal(calls, 3);
         calls = 0;
         await assert.rejects(pair.client.callHandler(unsafe, unsafe.handlers.echo!, ["x"]), NoneAvailableError);
@@ -195,7 +199,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         const started = Date.now();
         await assert.rejects(pair.client.callHandler(safe, echo, ["slow"]), DeadlineExceededError);
         assert.ok(Date.now() - started < 350, "the handler's default of 100 ms applied");
-        assert.equal(await pair.client.callHandler<string>(safe, echo, ["slow"], { timeout: 3000 }), "echo slow");
+        assert.equal(await pair.client.callHandler(safe, echo, ["slow"], { timeout: 3000 }), "echo slow");
       } finally {
         await pair.stop();
       }
@@ -223,7 +227,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         const reopened = Date.now() + 5000;
         while (breaker.state(nodeId) === "open" && Date.now() < reopened) await sleep(20);
         assert.equal(breaker.state(nodeId), "halfOpen");
-        assert.equal(await pair.client.callHandler<string>(safe, echo, ["trial"]), "echo trial");
+        assert.equal(await pair.client.callHandler(safe, echo, ["trial"]), "echo trial");
         assert.equal(breaker.state(nodeId), "closed");
       } finally {
         await pair.stop();
@@ -250,7 +254,7 @@ describe("middleware over NATS with two nodes", () => {
       const killed = b.nodeIds.svc!;
       // Killed: its NATS connection drops without deregistering, so the registry still lists it.
       await b.nats!.close();
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => caller.callHandler<string>(safe, echo, [`n${i}`], { timeout: 3000 })));
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => caller.callHandler(safe, echo, [`n${i}`], { timeout: 3000 })));
       assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => `echo n${i}`));
       await assert.rejects(caller.callHandler(safe, echo, ["x"], { node: killed, timeout: 500 }), (err: unknown) => err instanceof NoneAvailableError || err instanceof CircuitOpenError || err instanceof NotFoundError);
       assert.equal(breaker.state(killed), "open", "the node the client stepped over counts against it");

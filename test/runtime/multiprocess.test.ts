@@ -94,7 +94,7 @@ test("calls spread over two node processes and come back from each", async () =>
   const pids = new Set<number>();
   for (let i = 0; i < 40; i++) pids.add((await caller.call("echo", "/pid", [])) as number);
   assert.deepEqual([...pids].sort(), [a.pid, b.pid].sort());
-  assert.equal(await caller.callHandler<string>(echo, echo.handlers.hi as never, ["x"], { node: a.nodeId }), `hi x from ${a.pid}`);
+  assert.equal(await caller.callHandler(echo, echo.handlers.hi, ["x"], { node: a.nodeId }), `hi x from ${a.pid}`);
   assert.equal(await caller.call(b.nodeId, "/say/hi", ["y"]), `hi y from ${b.pid}`);
   for (const child of [a, b]) {
     child.proc.kill("SIGTERM");
@@ -126,7 +126,7 @@ test("SIGKILL: the dead node fails calls fast and retry-safe calls land on the s
   assert.ok(Date.now() - started < 3000, "no waiting for the deadline");
   // The registry still lists the victim (its TTL has not run out), yet every retry-safe call succeeds.
   for (let i = 0; i < 20; i++) {
-    assert.equal(await caller.callHandler<string>(echo, echo.handlers.hi as never, ["r"]), `hi r from ${survivor.pid}`);
+    assert.equal(await caller.callHandler(echo, echo.handlers.hi, ["r"]), `hi r from ${survivor.pid}`);
   }
   survivor.proc.kill("SIGTERM");
   assert.equal(await survivor.exited, 0);
@@ -137,7 +137,7 @@ test("SIGKILL mid-call: calls waiting on the dead node fail within a second, ret
   const preferVictim = (nodes: readonly ServiceNode[]): ServiceNode => nodes.find((n) => n.id === victim.nodeId) ?? (nodes[0] as ServiceNode);
   const started = Date.now();
   const untyped = caller.call(victim.nodeId, "/slow", [3000], { timeout: 15_000 });
-  const retried = caller.callHandler<string>(echo, echo.handlers.slowHi as never, ["300"], { timeout: 15_000, select: { strategy: preferVictim } });
+  const retried = caller.callHandler(echo, echo.handlers.slowHi, ["300"], { timeout: 15_000, select: { strategy: preferVictim } });
   // Both calls are running in the victim when it dies.
   await linesSeen(victim, (line) => line.startsWith("slow "), 1);
   await linesSeen(victim, (line) => line.startsWith("slowhi "), 1);

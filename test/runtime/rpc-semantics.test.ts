@@ -16,13 +16,22 @@ import {
   int32Codec,
   mapCodec,
   type CallContext,
+  type HandlerDescriptor,
   type ModuleDescriptor,
   type App,
 } from "../../runtime/index.js";
 import { NatsServer } from "../support/nats-server.js";
 import { sleep, startPair, testModule, type Mode } from "../support/apps.js";
 
-const typed: ModuleDescriptor = {
+type JsonMap = Record<string, unknown>;
+
+const typed: ModuleDescriptor & {
+  readonly handlers: {
+    readonly echoMap: HandlerDescriptor<[value: JsonMap], JsonMap>;
+    readonly add: HandlerDescriptor<[a: number, b: number], number>;
+    readonly greet: HandlerDescriptor<[name: string], string>;
+  };
+} = {
   type: "typed",
   version: "1.0.0",
   schemaHash: "0000000000000001",
@@ -249,20 +258,20 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         mode,
         [
           testModule(typed.type, (ctx) => {
-            ctx.server.registerHandler(typed, typed.handlers.add as never, (args) => (args[0] as number) + (args[1] as number));
-            ctx.server.registerHandler(typed, typed.handlers.greet as never, (args) => `hi ${args[0] as string}`);
+            ctx.server.registerHandler(typed, typed.handlers.add, (args) => args[0] + args[1]);
+            ctx.server.registerHandler(typed, typed.handlers.greet, (args) => `hi ${args[0]}`);
           }),
         ],
         { natsUrl: nats.url },
       );
       pairApp = pair.client;
       try {
-        assert.equal(await pairApp.callHandler<number>(typed, typed.handlers.add as never, [2, 40]), 42);
+        assert.equal(await pairApp.callHandler(typed, typed.handlers.add, [2, 40]), 42);
         assert.equal(await pairApp.call("typed", "/greet", ["你好"]), "hi 你好");
         const nodeId = pair.server.nodeIds.typed as string;
         assert.match(nodeId, /^typed@[0-9a-f]{16}$/);
-        assert.equal(await pairApp.callHandler<string>(typed, typed.handlers.greet as never, ["n"], { node: nodeId }), "hi n");
-        assert.equal(await pairApp.callHandler<string>(typed, typed.handlers.greet as never, ["n"], { node: nodeId.slice(6) }), "hi n");
+        assert.equal(await pairApp.callHandler(typed, typed.handlers.greet, ["n"], { node: nodeId }), "hi n");
+        assert.equal(await pairApp.callHandler(typed, typed.handlers.greet, ["n"], { node: nodeId.slice(6) }), "hi n");
         await assert.rejects(
           pairApp.call("typed", "/greet", ["a", "b"]),
           (err: unknown) => err instanceof RemoteError && err.message.startsWith("The number of params") && err.message.includes("is not adapted.</greet(string)>"),
@@ -286,8 +295,8 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
         mode,
         [
           testModule(typed.type, (ctx) => {
-            ctx.server.registerHandler(typed, typed.handlers.echoMap as never, (args) => {
-              const value = args[0] as Record<string, unknown>;
+            ctx.server.registerHandler(typed, typed.handlers.echoMap, (args) => {
+              const value = args[0];
               (value.nested as { list: number[] }).list.push(99);
               kept = value;
               return value;
@@ -302,7 +311,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       );
       try {
         const input = { nested: { list: [1, 2] }, s: "x" };
-        const result = await pair.client.callHandler<Record<string, unknown>>(typed, typed.handlers.echoMap as never, [input]);
+        const result = await pair.client.callHandler(typed, typed.handlers.echoMap, [input]);
         assert.deepEqual(input, { nested: { list: [1, 2] }, s: "x" }, "caller's argument untouched");
         assert.deepEqual(result, { nested: { list: [1, 2, 99] }, s: "x" });
         (result.nested as { list: number[] }).list.push(100);

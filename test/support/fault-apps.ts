@@ -119,7 +119,7 @@ export function keepCalling(
         const startedAt = Date.now();
         const deadline = startedAt + options.timeoutMs;
         try {
-          const node = await caller.callHandler<string>(echoModule, handler, [options.delayMs ?? 1], {
+          const node = await caller.callHandler(echoModule, handler, [options.delayMs ?? 1], {
             timeout: options.timeoutMs,
             ...(options.select !== undefined ? { select: options.select } : {}),
           });
