@@ -284,6 +284,10 @@ export class NatsKvRegistry implements Registry {
           onEntry(current);
         }
       }
+      // A live node renews well within the TTL, so a stale entry means the watch may have stopped delivering
+      // without ending (its consumer was on a server that lost its store) and a read may have come from a
+      // replica still catching up: a new watch delivers every current entry again, new nodes included.
+      if (!queue.isStopped) restart();
     };
     const runSweep = (): void => {
       if (sweeping || queue.isStopped) return;
