@@ -16,8 +16,6 @@ import type {
   MessageSnapshot,
   ModuleSnapshot,
   ParamSnapshot,
-  EventSnapshot,
-  PushSnapshot,
 } from "./snapshot.js";
 import { isNumberReserved } from "./snapshot.js";
 
@@ -27,6 +25,28 @@ export interface Violation {
   readonly severity: Severity;
   readonly message: string;
   readonly pos: SourcePos;
+}
+
+/**
+ * Each old member's successor in the new module: the member of the same name, else (a rename) the one with
+ * the same wire key (wire name, topic, subject) under a name the old module did not have.
+ */
+function successors<T>(
+  before: readonly T[],
+  after: readonly T[],
+  nameOf: (item: T) => string,
+  keyOf: (item: T) => string,
+): Array<{ readonly old: T; readonly now: T | undefined; readonly renamed: boolean }> {
+  const byName = new Map(after.map((item) => [nameOf(item), item]));
+  const byKey = new Map(after.map((item) => [keyOf(item), item]));
+  const oldNames = new Set(before.map(nameOf));
+  return before.map((old) => {
+    const same = byName.get(nameOf(old));
+    if (same) return { old, now: same, renamed: false };
+    const candidate = byKey.get(keyOf(old));
+    const renamed = candidate !== undefined && !oldNames.has(nameOf(candidate));
+    return { old, now: renamed ? candidate : undefined, renamed };
+  });
 }
 
 export function compareSnapshots(previous: ContractSnapshot, next: ContractSnapshot): Violation[] {
@@ -51,40 +71,24 @@ export function compareSnapshots(previous: ContractSnapshot, next: ContractSnaps
 
   function compareModule(before: ModuleSnapshot, after: ModuleSnapshot): void {
     const modulePos = after.pos ?? fileStart(after.file);
-    const byMethod = new Map(after.handlers.map((h) => [h.method, h]));
-    const byWire = new Map(after.handlers.map((h) => [h.wire, h]));
-    const oldMethods = new Set(before.handlers.map((h) => h.method));
-    for (const old of before.handlers) {
-      let now = byMethod.get(old.method);
-      if (!now) {
-        const renamed = byWire.get(old.wire);
-        if (renamed && !oldMethods.has(renamed.method)) {
-          now = renamed;
-          report("HANDLER_SAME_METHOD", renamed.pos ?? modulePos, `handler '${old.wire}' of module '${after.type}' was renamed from '${old.method}' to '${renamed.method}'`);
-        }
-      }
+    for (const { old, now, renamed } of successors(before.handlers, after.handlers, (h) => h.method, (h) => h.wire)) {
       if (!now) {
         report("HANDLER_NO_DELETE", modulePos, `handler '${old.method}' (${old.wire}) was removed from module '${after.type}'`);
         continue;
       }
+      if (renamed) {
+        report("HANDLER_SAME_METHOD", now.pos ?? modulePos, `handler '${old.wire}' of module '${after.type}' was renamed from '${old.method}' to '${now.method}'`);
+      }
       compareHandler(after.type, old, now, modulePos);
     }
 
-    const pushByName = new Map(after.pushes.map((p) => [p.name, p]));
-    const pushByTopic = new Map(after.pushes.map((p) => [p.topic, p]));
-    const oldPushNames = new Set(before.pushes.map((p) => p.name));
-    for (const old of before.pushes) {
-      let now: PushSnapshot | undefined = pushByName.get(old.name);
-      if (!now) {
-        const renamed = pushByTopic.get(old.topic);
-        if (renamed && !oldPushNames.has(renamed.name)) {
-          now = renamed;
-          report("PUSH_SAME_NAME", renamed.pos ?? modulePos, `push on topic '${old.topic}' of module '${after.type}' was renamed from '${old.name}' to '${renamed.name}'`);
-        }
-      }
+    for (const { old, now, renamed } of successors(before.pushes, after.pushes, (p) => p.name, (p) => p.topic)) {
       if (!now) {
         report("PUSH_NO_DELETE", modulePos, `push '${old.name}' (topic '${old.topic}') was removed from module '${after.type}'`);
         continue;
+      }
+      if (renamed) {
+        report("PUSH_SAME_NAME", now.pos ?? modulePos, `push on topic '${old.topic}' of module '${after.type}' was renamed from '${old.name}' to '${now.name}'`);
       }
       const pos = now.pos ?? modulePos;
       if (now.topic !== old.topic) {
@@ -99,21 +103,13 @@ export function compareSnapshots(previous: ContractSnapshot, next: ContractSnaps
 
   /** Events are found by name, then (a rename) by subject; an added event breaks nobody. */
   function compareEvents(before: ModuleSnapshot, after: ModuleSnapshot, modulePos: SourcePos): void {
-    const byName = new Map(after.events.map((e) => [e.name, e]));
-    const bySubject = new Map(after.events.map((e) => [e.subject, e]));
-    const oldNames = new Set(before.events.map((e) => e.name));
-    for (const old of before.events) {
-      let now: EventSnapshot | undefined = byName.get(old.name);
-      if (!now) {
-        const renamed = bySubject.get(old.subject);
-        if (renamed && !oldNames.has(renamed.name)) {
-          now = renamed;
-          report("EVENT_SAME_NAME", renamed.pos ?? modulePos, `event on subject '${old.subject}' of module '${after.type}' was renamed from '${old.name}' to '${renamed.name}'`);
-        }
-      }
+    for (const { old, now, renamed } of successors(before.events, after.events, (e) => e.name, (e) => e.subject)) {
       if (!now) {
         report("EVENT_NO_DELETE", modulePos, `event '${old.name}' (subject '${old.subject}') was removed from module '${after.type}'`);
         continue;
+      }
+      if (renamed) {
+        report("EVENT_SAME_NAME", now.pos ?? modulePos, `event on subject '${old.subject}' of module '${after.type}' was renamed from '${old.name}' to '${now.name}'`);
       }
       const pos = now.pos ?? modulePos;
       const what = `event '${now.name}' of module '${after.type}'`;
