@@ -63,10 +63,13 @@ export class GateServer implements ConnectionHost, ConnectionAcceptor, SessionHo
     this.nodeId = nodeId;
     this.log = log;
     this.tokens = options.connectionsPerSecond;
-    // Each HD_ call gets the gate's span around the RPC client's (no span at all while tracing is off).
+    // Each HD_ call gets the gate's span around the RPC client's; while tracing is off the call goes straight
+    // through, with no closure made for a span that will not exist.
     const backend: GateBackend = {
-      callArgs: (target, fn, argsType, args, opts) => tracedGateCall(target, fn, () => app.callArgs(target, fn, argsType, args, opts)),
-      callArgsNR: (target, fn, argsType, args, opts) => tracedGateCall(target, fn, () => app.callArgsNR(target, fn, argsType, args, opts)),
+      callArgs: (target, fn, argsType, args, opts) =>
+        tracingActive() ? tracedGateCall(target, fn, () => app.callArgs(target, fn, argsType, args, opts)) : app.callArgs(target, fn, argsType, args, opts),
+      callArgsNR: (target, fn, argsType, args, opts) =>
+        tracingActive() ? tracedGateCall(target, fn, () => app.callArgsNR(target, fn, argsType, args, opts)) : app.callArgsNR(target, fn, argsType, args, opts),
     };
     this.router = new Router(backend, { log, rpcTimeoutMs: options.rpcTimeoutMs, concurrentTasks: options.concurrentTasks });
   }
