@@ -266,6 +266,7 @@ export class NatsKvRegistry implements Registry {
       const stale = [...known].filter(([, entry]) => now - Math.max(entry.seenAt, since) > this.bucketTtlMs);
       if (stale.length === 0) return;
       const kv = await this.kv();
+      let missed = false;
       for (const [key, entry] of stale) {
         let current: KvEntry | null;
         try {
@@ -280,14 +281,17 @@ export class NatsKvRegistry implements Registry {
         if (current === null || current.operation !== "PUT") {
           known.delete(key);
           queue.push({ action: "delete", service: entry.record });
+          missed = true;
         } else if (current.revision !== entry.revision) {
           onEntry(current);
+          missed = true;
         }
       }
-      // A live node renews well within the TTL, so a stale entry means the watch may have stopped delivering
-      // without ending (its consumer was on a server that lost its store) and a read may have come from a
-      // replica still catching up: a new watch delivers every current entry again, new nodes included.
-      if (!queue.isStopped) restart();
+      // A read that differs from what the watch delivered means the watch may have stopped delivering without
+      // ending (its consumer was on a server that lost its store), or the read came from a replica still
+      // catching up: a new watch delivers every current entry again, new nodes included. An unchanged entry
+      // (its node's renewals are failing) leaves a working watch alone, since a new one needs the meta leader.
+      if (missed && !queue.isStopped) restart();
     };
     const runSweep = (): void => {
       if (sweeping || queue.isStopped) return;
