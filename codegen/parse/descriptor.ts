@@ -14,6 +14,8 @@ export interface OptionsJson {
 
 export interface FieldDescriptor {
   readonly name: string;
+  /** Set on extensions: the options message they extend (`.google.protobuf.MethodOptions`). */
+  readonly extendee?: string;
   readonly number: number;
   readonly label?: "LABEL_OPTIONAL" | "LABEL_REQUIRED" | "LABEL_REPEATED";
   readonly type: string;
@@ -34,12 +36,17 @@ export interface MessageDescriptor {
   readonly reservedRange?: readonly { readonly start: number; readonly end: number }[];
   readonly reservedName?: readonly string[];
   readonly extensionRange?: readonly unknown[];
+  /** `extend` blocks nested in the message. */
+  readonly extension?: readonly FieldDescriptor[];
   readonly options?: OptionsJson;
 }
 
 export interface EnumDescriptor {
   readonly name: string;
   readonly value?: readonly { readonly name: string; readonly number?: number; readonly options?: OptionsJson }[];
+  /** Inclusive, unlike a message's. */
+  readonly reservedRange?: readonly { readonly start: number; readonly end: number }[];
+  readonly reservedName?: readonly string[];
   readonly options?: OptionsJson;
 }
 
@@ -69,12 +76,13 @@ export interface SourceLocation {
 export interface FileDescriptor {
   readonly name: string;
   readonly package?: string;
+  readonly dependency?: readonly string[];
   readonly syntax?: string;
   readonly edition?: string;
   readonly messageType?: readonly MessageDescriptor[];
   readonly enumType?: readonly EnumDescriptor[];
   readonly service?: readonly ServiceDescriptor[];
-  readonly extension?: readonly unknown[];
+  readonly extension?: readonly FieldDescriptor[];
   readonly options?: OptionsJson;
   readonly sourceCodeInfo?: { readonly location?: readonly SourceLocation[] };
 }
@@ -96,12 +104,24 @@ export const PATH = {
   messageOptions: 7,
 } as const;
 
+/** Source info decoded only when its file is read (image.ts), so every file's locations are never alive at once. */
+const lazySourceInfo = new WeakMap<FileDescriptor, () => readonly SourceLocation[]>();
+
+export function attachSourceInfo(file: FileDescriptor, locations: () => readonly SourceLocation[]): void {
+  lazySourceInfo.set(file, locations);
+}
+
+/** A file's source locations, from its JSON form or decoded now from its image's bytes. */
+export function sourceLocations(file: FileDescriptor): readonly SourceLocation[] {
+  return file.sourceCodeInfo?.location ?? lazySourceInfo.get(file)?.() ?? [];
+}
+
 /** Source info of one file, by path (`4,0,2,1` → the second field of the first message). */
 export class SourceInfo {
   private readonly byPath = new Map<string, SourceLocation>();
 
   constructor(file: FileDescriptor) {
-    for (const location of file.sourceCodeInfo?.location ?? []) {
+    for (const location of sourceLocations(file)) {
       const key = (location.path ?? []).join(",");
       // protoc lists a path once per occurrence; the first is the declaration.
       if (!this.byPath.has(key)) this.byPath.set(key, location);
