@@ -6,13 +6,14 @@
  * else is needed.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import type { Diagnostic } from "../model.js";
 import type { FileDescriptor } from "./descriptor.js";
 import { decodeImage } from "./image.js";
+import { BATCH_BYTES, batchesOf, hasCrossFileClash, inRunOrder } from "./buf-batches.js";
 
 const require = createRequire(import.meta.url);
 
@@ -66,9 +67,10 @@ const OPTIONS_MODULE = "mqgen-proto";
 /**
  * Compiles `sources` (plus mqgen/options.proto from `optionsDir`). A file that fails to compile is reported
  * and the rest are compiled again without it (and without what imports it), so one broken file never hides
- * another file's problems.
+ * another file's problems. More than `batchBytes` of sources compile in batches when that gives what one
+ * run gives (buf-batches.ts).
  */
-export function compileProtos(sources: readonly BufSource[], optionsDir: string): BufResult {
+export function compileProtos(sources: readonly BufSource[], optionsDir: string, batchBytes = BATCH_BYTES): BufResult {
   const work = mkdtempSync(join(tmpdir(), "mqgen-buf-"));
   try {
     for (const source of sources) {
@@ -78,16 +80,25 @@ export function compileProtos(sources: readonly BufSource[], optionsDir: string)
     }
     symlinkSync(resolve(optionsDir), join(work, OPTIONS_MODULE), "dir");
     writeFileSync(join(work, "buf.yaml"), `version: v2\nmodules:\n  - path: ${SCHEMA_MODULE}\n  - path: ${OPTIONS_MODULE}\n`);
+    if (sources.reduce((n, s) => n + s.text.length, 0) > batchBytes) {
+      const files = compileInBatches(work, sources, optionsDir, batchBytes);
+      if (files !== undefined) return { files, errors: [] };
+    }
     const errors: BufResult["errors"][number][] = [];
+    const seen = new Set<string>();
     const failed = new Set<string>();
     let remaining = sources.map((s) => s.rel);
     for (let round = 0; round <= sources.length && remaining.length > 0; round++) {
-      const run = runBuf(work, round === 0 ? [] : remaining);
+      const run = runBuf(work, round === 0 ? [] : remaining.map((rel) => join(SCHEMA_MODULE, rel)));
       if (run.ok) return { files: run.files, errors };
       const fresh = run.errors.filter((e) => !failed.has(e.rel));
       if (fresh.length === 0) break;
       for (const e of fresh) {
-        if (!errors.some((x) => x.rel === e.rel && x.line === e.line && x.col === e.col && x.message === e.message)) errors.push(e);
+        const key = JSON.stringify([e.rel, e.line, e.col, e.message]);
+        if (!seen.has(key)) {
+          seen.add(key);
+          errors.push(e);
+        }
         failed.add(e.rel);
       }
       remaining = remaining.filter((rel) => !failed.has(rel));
@@ -98,10 +109,27 @@ export function compileProtos(sources: readonly BufSource[], optionsDir: string)
   }
 }
 
+/** Every batch with the options module's files as targets too, as in one run; undefined when one run must decide. */
+function compileInBatches(work: string, sources: readonly BufSource[], optionsDir: string, batchBytes: number): FileDescriptor[] | undefined {
+  const optionsFiles = readdirSync(optionsDir, { recursive: true, encoding: "utf8" })
+    .filter((p) => p.endsWith(".proto"))
+    .map((p) => p.split(sep).join("/"));
+  const size = new Map(sources.map((s) => [s.rel, s.text.length]));
+  const byName = new Map<string, FileDescriptor>();
+  for (const batch of batchesOf(sources.map((s) => s.rel), (rel) => size.get(rel) ?? 0, batchBytes)) {
+    const run = runBuf(work, [...batch.map((rel) => join(SCHEMA_MODULE, rel)), ...optionsFiles.map((rel) => join(OPTIONS_MODULE, rel))]);
+    if (!run.ok) return undefined;
+    for (const file of run.files) if (!byName.has(file.name)) byName.set(file.name, file);
+  }
+  const ordered = inRunOrder(byName, [sources.map((s) => s.rel), optionsFiles]);
+  return ordered === undefined || hasCrossFileClash(ordered) ? undefined : ordered;
+}
+
+/** One buf run over the workspace, or over `only` (paths in the workspace) and what they import. */
 function runBuf(work: string, only: readonly string[]): { ok: true; files: FileDescriptor[] } | { ok: false; errors: BufResult["errors"][number][] } {
   // Binary, not JSON: a third of the size, and decoded without a JSON tree ten times the schemas' size.
   const image = join(work, "image.binpb");
-  const args = ["build", "--error-format", "json", "-o", image, ...only.flatMap((rel) => ["--path", join(SCHEMA_MODULE, rel)])];
+  const args = ["build", "--error-format", "json", "-o", image, ...only.flatMap((path) => ["--path", path])];
   let binary: string;
   try {
     binary = bufBinary();
