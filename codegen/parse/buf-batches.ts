@@ -9,7 +9,7 @@
  * (each module's files by path, every file after its imports, depth first). Otherwise the caller compiles
  * in one run, which also words every error exactly as before.
  */
-import type { FieldDescriptor, FileDescriptor, MessageDescriptor } from "./descriptor.js";
+import type { FileDescriptor, MessageDescriptor } from "./descriptor.js";
 
 /** Source bytes per batch: a batch of about 2 MB of schemas needs about 300 MB in buf. */
 export const BATCH_BYTES = 2_000_000;
@@ -41,8 +41,11 @@ function compareUtf8(a: string, b: string): number {
  * The files of all batches in the order one run writes them: `modules` lists each module's target files,
  * a module's files are taken by path and each after its imports (depth first, in import order).
  */
-export function inRunOrder(byName: ReadonlyMap<string, FileDescriptor>, modules: readonly (readonly string[])[]): FileDescriptor[] | undefined {
-  const out: FileDescriptor[] = [];
+export function inRunOrder<F extends { readonly dependency?: readonly string[] | undefined }>(
+  byName: ReadonlyMap<string, F>,
+  modules: readonly (readonly string[])[],
+): F[] | undefined {
+  const out: F[] = [];
   const visited = new Set<string>();
   let missing = false;
   const visit = (name: string): void => {
@@ -60,12 +63,39 @@ export function inRunOrder(byName: ReadonlyMap<string, FileDescriptor>, modules:
   return missing || out.length !== byName.size ? undefined : out;
 }
 
+/** What one file declares at file level, for the clash check: kept instead of the file's descriptor. */
+export interface Declarations {
+  readonly file: string;
+  readonly package: string;
+  /** Messages, enums, the values of file-level enums (siblings of their enum), services, extensions. */
+  readonly names: readonly string[];
+  /** `extendee number` of every extension, nested ones too. */
+  readonly extensions: readonly string[];
+}
+
+export function declarationsOf(file: FileDescriptor): Declarations {
+  const names: string[] = [];
+  for (const m of file.messageType ?? []) names.push(m.name);
+  for (const e of file.enumType ?? []) names.push(e.name, ...(e.value ?? []).map((v) => v.name));
+  for (const s of file.service ?? []) names.push(s.name);
+  for (const x of file.extension ?? []) names.push(x.name);
+  const extensions = (file.extension ?? []).map((x) => `${x.extendee ?? ""} ${x.number}`);
+  const walk = (messages: readonly MessageDescriptor[] | undefined): void => {
+    for (const m of messages ?? []) {
+      for (const x of m.extension ?? []) extensions.push(`${x.extendee ?? ""} ${x.number}`);
+      walk(m.nestedType);
+    }
+  };
+  walk(file.messageType);
+  return { file: file.name, package: file.package ?? "", names, extensions };
+}
+
 /**
  * Whether two files declare the same name, or one declares a name that is another's package (or a prefix
  * of it), or two extend the same message with the same number. Checked at file level only: a clash of
  * nested names implies one of the names they are nested in.
  */
-export function hasCrossFileClash(files: readonly FileDescriptor[]): boolean {
+export function hasCrossFileClash(files: readonly Declarations[]): boolean {
   const PACKAGE = "\u0000package";
   const owners = new Map<string, string>();
   const claim = (name: string, owner: string): boolean => {
@@ -73,32 +103,13 @@ export function hasCrossFileClash(files: readonly FileDescriptor[]): boolean {
     if (previous === undefined) owners.set(name, owner);
     return previous !== undefined && !(previous === PACKAGE && owner === PACKAGE) && previous !== owner;
   };
-  for (const file of files) {
-    const pkg = file.package ?? "";
-    const scoped = (name: string): string => (pkg === "" ? name : `${pkg}.${name}`);
-    const names: string[] = [];
-    for (const m of file.messageType ?? []) names.push(m.name);
-    for (const e of file.enumType ?? []) names.push(e.name, ...(e.value ?? []).map((v) => v.name));
-    for (const s of file.service ?? []) names.push(s.name);
-    for (const x of file.extension ?? []) names.push(x.name);
+  for (const { file, package: pkg, names, extensions } of files) {
     if (pkg !== "") {
       const parts = pkg.split(".");
       for (let i = 1; i <= parts.length; i++) if (claim(parts.slice(0, i).join("."), PACKAGE)) return true;
     }
-    for (const name of names) if (claim(scoped(name), file.name)) return true;
-    for (const x of extensionsOf(file)) if (claim(`\u0000extension ${x.extendee ?? ""} ${x.number}`, file.name)) return true;
+    for (const name of names) if (claim(pkg === "" ? name : `${pkg}.${name}`, file)) return true;
+    for (const x of extensions) if (claim(`\u0000extension ${x}`, file)) return true;
   }
   return false;
-}
-
-function extensionsOf(file: FileDescriptor): FieldDescriptor[] {
-  const out = [...(file.extension ?? [])];
-  const walk = (messages: readonly MessageDescriptor[] | undefined): void => {
-    for (const m of messages ?? []) {
-      out.push(...(m.extension ?? []));
-      walk(m.nestedType);
-    }
-  };
-  walk(file.messageType);
-  return out;
 }

@@ -13,7 +13,8 @@ import { dirname, join, resolve, sep } from "node:path";
 import type { Diagnostic } from "../model.js";
 import type { FileDescriptor } from "./descriptor.js";
 import { decodeImage } from "./image.js";
-import { BATCH_BYTES, batchesOf, hasCrossFileClash, inRunOrder } from "./buf-batches.js";
+import { BATCH_BYTES, batchesOf, declarationsOf, hasCrossFileClash, inRunOrder } from "./buf-batches.js";
+import type { Declarations } from "./buf-batches.js";
 
 const require = createRequire(import.meta.url);
 
@@ -48,8 +49,8 @@ export interface BufSource {
   readonly text: string;
 }
 
-export interface BufResult {
-  readonly files: readonly FileDescriptor[];
+export interface BufResult<T = FileDescriptor> {
+  readonly files: readonly T[];
   /** Compile errors, by `rel` path; the caller maps them to display paths. */
   readonly errors: readonly (Omit<Diagnostic, "file"> & { readonly rel: string })[];
 }
@@ -64,13 +65,20 @@ interface BufError {
 const SCHEMA_MODULE = "schemas";
 const OPTIONS_MODULE = "mqgen-proto";
 
-/**
- * Compiles `sources` (plus mqgen/options.proto from `optionsDir`). A file that fails to compile is reported
- * and the rest are compiled again without it (and without what imports it), so one broken file never hides
- * another file's problems. More than `batchBytes` of sources compile in batches when that gives what one
- * run gives (buf-batches.ts).
- */
+/** Compiles `sources` (see readProtos) into their descriptors and those of what they import. */
 export function compileProtos(sources: readonly BufSource[], optionsDir: string, batchBytes = BATCH_BYTES): BufResult {
+  return readProtos(sources, optionsDir, (file) => file, batchBytes);
+}
+
+/**
+ * Compiles `sources` (plus mqgen/options.proto from `optionsDir`) and gives each compiled file, in the
+ * image's order, to `read` as soon as it is decoded, so no descriptor outlives its reading. A file that
+ * fails to compile is reported and the rest are compiled again without it (and without what imports it),
+ * so one broken file never hides another file's problems. More than `batchBytes` of sources compile in
+ * batches when that gives what one run gives (buf-batches.ts); `read` must then be free of side effects,
+ * since a batched reading that does not stand is dropped.
+ */
+export function readProtos<T>(sources: readonly BufSource[], optionsDir: string, read: (file: FileDescriptor) => T, batchBytes = BATCH_BYTES): BufResult<T> {
   const work = mkdtempSync(join(tmpdir(), "mqgen-buf-"));
   try {
     for (const source of sources) {
@@ -81,7 +89,7 @@ export function compileProtos(sources: readonly BufSource[], optionsDir: string,
     symlinkSync(resolve(optionsDir), join(work, OPTIONS_MODULE), "dir");
     writeFileSync(join(work, "buf.yaml"), `version: v2\nmodules:\n  - path: ${SCHEMA_MODULE}\n  - path: ${OPTIONS_MODULE}\n`);
     if (sources.reduce((n, s) => n + s.text.length, 0) > batchBytes) {
-      const files = compileInBatches(work, sources, optionsDir, batchBytes);
+      const files = readInBatches(work, sources, optionsDir, read, batchBytes);
       if (files !== undefined) return { files, errors: [] };
     }
     const errors: BufResult["errors"][number][] = [];
@@ -90,7 +98,7 @@ export function compileProtos(sources: readonly BufSource[], optionsDir: string,
     let remaining = sources.map((s) => s.rel);
     for (let round = 0; round <= sources.length && remaining.length > 0; round++) {
       const run = runBuf(work, round === 0 ? [] : remaining.map((rel) => join(SCHEMA_MODULE, rel)));
-      if (run.ok) return { files: run.files, errors };
+      if (run.ok) return { files: Array.from(decodeImage(run.image), read), errors };
       const fresh = run.errors.filter((e) => !failed.has(e.rel));
       if (fresh.length === 0) break;
       for (const e of fresh) {
@@ -110,23 +118,25 @@ export function compileProtos(sources: readonly BufSource[], optionsDir: string,
 }
 
 /** Every batch with the options module's files as targets too, as in one run; undefined when one run must decide. */
-function compileInBatches(work: string, sources: readonly BufSource[], optionsDir: string, batchBytes: number): FileDescriptor[] | undefined {
+function readInBatches<T>(work: string, sources: readonly BufSource[], optionsDir: string, read: (file: FileDescriptor) => T, batchBytes: number): T[] | undefined {
   const optionsFiles = readdirSync(optionsDir, { recursive: true, encoding: "utf8" })
     .filter((p) => p.endsWith(".proto"))
     .map((p) => p.split(sep).join("/"));
   const size = new Map(sources.map((s) => [s.rel, s.text.length]));
-  const byName = new Map<string, FileDescriptor>();
+  const byName = new Map<string, { readonly dependency?: readonly string[]; readonly declared: Declarations; readonly value: T }>();
   for (const batch of batchesOf(sources.map((s) => s.rel), (rel) => size.get(rel) ?? 0, batchBytes)) {
     const run = runBuf(work, [...batch.map((rel) => join(SCHEMA_MODULE, rel)), ...optionsFiles.map((rel) => join(OPTIONS_MODULE, rel))]);
     if (!run.ok) return undefined;
-    for (const file of run.files) if (!byName.has(file.name)) byName.set(file.name, file);
+    for (const file of decodeImage(run.image)) {
+      if (!byName.has(file.name)) byName.set(file.name, { dependency: file.dependency, declared: declarationsOf(file), value: read(file) });
+    }
   }
   const ordered = inRunOrder(byName, [sources.map((s) => s.rel), optionsFiles]);
-  return ordered === undefined || hasCrossFileClash(ordered) ? undefined : ordered;
+  return ordered === undefined || hasCrossFileClash(ordered.map((f) => f.declared)) ? undefined : ordered.map((f) => f.value);
 }
 
 /** One buf run over the workspace, or over `only` (paths in the workspace) and what they import. */
-function runBuf(work: string, only: readonly string[]): { ok: true; files: FileDescriptor[] } | { ok: false; errors: BufResult["errors"][number][] } {
+function runBuf(work: string, only: readonly string[]): { ok: true; image: Buffer } | { ok: false; errors: BufResult["errors"][number][] } {
   // Binary, not JSON: a third of the size, and decoded without a JSON tree ten times the schemas' size.
   const image = join(work, "image.binpb");
   const args = ["build", "--error-format", "json", "-o", image, ...only.flatMap((path) => ["--path", path])];
@@ -138,9 +148,7 @@ function runBuf(work: string, only: readonly string[]): { ok: true; files: FileD
     throw error;
   }
   const run = spawnSync(binary, args, { cwd: work, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  if (run.status === 0) {
-    return { ok: true, files: decodeImage(readFileSync(image)) };
-  }
+  if (run.status === 0) return { ok: true, image: readFileSync(image) };
   const errors: BufResult["errors"][number][] = [];
   for (const line of `${run.stderr}\n${run.stdout}`.split("\n")) {
     if (!line.startsWith("{")) continue;

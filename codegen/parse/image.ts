@@ -53,17 +53,18 @@ type Extensions = Map<string, Map<number, Extension>>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Json = Record<string, unknown>;
 
-/** The files of a binary buf image, dependencies first as buf orders them. */
-export function decodeImage(buf: Buffer): FileDescriptor[] {
+/**
+ * The files of a binary buf image, dependencies first as buf orders them; each is decoded when it is asked
+ * for, so a reader that takes them one at a time never holds more than one.
+ */
+export function* decodeImage(buf: Buffer): Generator<FileDescriptor> {
   const extensions = scanExtensions(buf);
-  const files: FileDescriptor[] = [];
   const r = new Reader(buf, 0, buf.length);
   while (r.more) {
     const tag = r.uint32();
-    if (tag === 0x0a) files.push(decodeFile(r.sub(), extensions));
+    if (tag === 0x0a) yield decodeFile(r.sub(), extensions);
     else r.skip(tag & 7);
   }
-  return files;
 }
 
 /** First pass: the extensions every file declares, so options can be named before their files are read. */

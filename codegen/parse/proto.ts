@@ -26,7 +26,7 @@ import type {
 } from "../model.js";
 import { isMapKeyKind } from "../model.js";
 import { camelCase } from "../names.js";
-import { compileProtos } from "./buf.js";
+import { readProtos } from "./buf.js";
 import { inProtocWords } from "./protoc-wording.js";
 import { MAPPED_WELL_KNOWN_TYPES, WELL_KNOWN_IMPORTS } from "./well-known.js";
 import type { EnumDescriptor, FieldDescriptor, FileDescriptor, MessageDescriptor, OptionsJson, ServiceDescriptor } from "./descriptor.js";
@@ -87,51 +87,79 @@ export function parseProtoSchemas(_schemaDir: string, sources: readonly ProtoSou
     const text = `syntax = "proto3";\n${imports.map((i) => `import "${i}";\n`).join("")}`;
     byRel.set(WELL_KNOWN_IMPORTS, { path: WELL_KNOWN_IMPORTS, absolutePath: "", text });
   }
-  const compiled = compileProtos(
+  // Each file is read as soon as it is decoded: its descriptor (the bulk of buf's output) never outlives it.
+  const compiled = readProtos(
     [...byRel.entries()].map(([rel, s]) => ({ rel, text: s.text })),
     PACKAGE_PROTO_DIR,
+    (file) => readFile(file, byRel),
   );
   for (const e of inProtocWords(compiled.errors, (rel) => byRel.get(rel)?.text)) {
     const file = byRel.get(e.rel)?.path ?? (e.rel === "" ? sources[0]?.path ?? "" : e.rel);
     diagnostics.push({ file, line: e.line, col: e.col, message: e.message });
   }
   if (compiled.files.length === 0) return { model: empty, diagnostics };
-
-  // Every message of every file (imports too), for map entries and well-known types.
-  const messagesByName = new Map<string, MessageDescriptor>();
-  const indexMessages = (prefix: string, list: readonly MessageDescriptor[] | undefined): void => {
-    for (const m of list ?? []) {
-      const full = prefix === "" ? m.name : `${prefix}.${m.name}`;
-      messagesByName.set(full, m);
-      indexMessages(full, m.nestedType);
-    }
-  };
-  for (const file of compiled.files) indexMessages(file.package ?? "", file.messageType);
-
   const files: SchemaFileModel[] = [];
   const modules: ModuleModel[] = [];
   const messages: MessageModel[] = [];
   const enums: EnumModel[] = [];
-  for (const file of compiled.files) {
-    if (file.name.startsWith("google/protobuf/") && file.package === "google.protobuf") {
-      // An imported well-known type mqgen maps is generated like any message (google.protobuf.types.ts);
-      // the codec runtime gives it its canonical JSON.
-      const reader = new FileReader(file, { path: file.name, absolutePath: "", text: "" }, messagesByName, []);
-      reader.read();
-      messages.push(...reader.messages.filter((m) => MAPPED_WELL_KNOWN_TYPES.has(m.fullName)));
-      enums.push(...reader.enums.filter((e) => MAPPED_WELL_KNOWN_TYPES.has(e.fullName)));
-      continue;
-    }
-    const source = byRel.get(file.name);
-    if (source === undefined || file.name === WELL_KNOWN_IMPORTS) continue;
-    const reader = new FileReader(file, source, messagesByName, diagnostics);
-    reader.read();
-    files.push({ path: source.path, syntax: "proto", package: file.package ?? "" });
-    modules.push(...reader.modules);
-    messages.push(...reader.messages);
-    enums.push(...reader.enums);
+  for (const part of compiled.files) {
+    if (part.file !== undefined) files.push(part.file);
+    modules.push(...part.modules);
+    messages.push(...part.messages);
+    enums.push(...part.enums);
+    diagnostics.push(...part.diagnostics);
   }
   return { model: { files, modules, messages, enums }, diagnostics };
+}
+
+/** What one compiled file contributes to the model, with its own diagnostics (so reading has no side effects). */
+interface FilePart {
+  readonly file?: SchemaFileModel;
+  readonly modules: readonly ModuleModel[];
+  readonly messages: readonly MessageModel[];
+  readonly enums: readonly EnumModel[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const NOTHING: FilePart = { modules: [], messages: [], enums: [], diagnostics: [] };
+
+function readFile(file: FileDescriptor, byRel: ReadonlyMap<string, ProtoSource>): FilePart {
+  if (file.name.startsWith("google/protobuf/") && file.package === "google.protobuf") {
+    // An imported well-known type mqgen maps is generated like any message (google.protobuf.types.ts);
+    // the codec runtime gives it its canonical JSON.
+    const reader = new FileReader(file, { path: file.name, absolutePath: "", text: "" }, []);
+    reader.read();
+    return {
+      modules: [],
+      messages: reader.messages.filter((m) => MAPPED_WELL_KNOWN_TYPES.has(m.fullName)),
+      enums: reader.enums.filter((e) => MAPPED_WELL_KNOWN_TYPES.has(e.fullName)),
+      diagnostics: [],
+    };
+  }
+  const source = byRel.get(file.name);
+  if (source === undefined || file.name === WELL_KNOWN_IMPORTS) return NOTHING;
+  const diagnostics: Diagnostic[] = [];
+  const reader = new FileReader(file, source, diagnostics);
+  reader.read();
+  const { modules, messages, enums } = reader;
+  return { file: { path: source.path, syntax: "proto", package: file.package ?? "" }, modules, messages, enums, diagnostics };
+}
+
+/**
+ * The map entries of a file by full name: a map field's type. buf refuses any other use of an entry type,
+ * so a map field's entry is always one of its own file's.
+ */
+function mapEntriesOf(file: FileDescriptor): Map<string, MessageDescriptor> {
+  const entries = new Map<string, MessageDescriptor>();
+  const index = (prefix: string, list: readonly MessageDescriptor[] | undefined): void => {
+    for (const m of list ?? []) {
+      const full = prefix === "" ? m.name : `${prefix}.${m.name}`;
+      if (m.options?.mapEntry === true) entries.set(full, m);
+      index(full, m.nestedType);
+    }
+  };
+  index(file.package ?? "", file.messageType);
+  return entries;
 }
 
 function option(options: OptionsJson | undefined, name: string): unknown {
@@ -153,14 +181,15 @@ class FileReader {
   private readonly events: DeclaredEvent[] = [];
   /** proto2, proto3 or editions: decides field presence and packing defaults. */
   private readonly syntax: "proto2" | "proto3" | "editions";
+  private readonly mapEntries: ReadonlyMap<string, MessageDescriptor>;
 
   constructor(
     private readonly file: FileDescriptor,
     private readonly source: ProtoSource,
-    private readonly messagesByName: ReadonlyMap<string, MessageDescriptor>,
     private readonly diagnostics: Diagnostic[],
   ) {
     this.pkg = file.package ?? "";
+    this.mapEntries = mapEntriesOf(file);
     this.info = new SourceInfo(file);
     this.syntax = file.syntax === "proto3" ? "proto3" : file.syntax === "editions" ? "editions" : "proto2";
   }
@@ -269,7 +298,7 @@ class FileReader {
     let type: TypeRef;
     let cardinality: Cardinality = "singular";
     let mapKey: { mapKey?: ScalarKind; invalidMapKey?: string } = {};
-    const entry = f.type === "TYPE_MESSAGE" && f.typeName ? this.messagesByName.get(f.typeName.replace(/^\./, "")) : undefined;
+    const entry = f.type === "TYPE_MESSAGE" && f.typeName ? this.mapEntries.get(f.typeName.replace(/^\./, "")) : undefined;
     if (f.label === "LABEL_REPEATED" && entry?.options?.mapEntry) {
       const [key, value] = [entry.field?.[0], entry.field?.[1]];
       const keyKind = key ? SCALARS[key.type] ?? UNSUPPORTED_SCALARS[key.type]?.[0] ?? key.type : "string";

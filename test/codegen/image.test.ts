@@ -73,7 +73,7 @@ test("the binary image decodes to the descriptors of buf's JSON image", () => {
     .map(protoSources);
   for (const sources of [...sets, INLINE]) {
     const { json, binary } = images(sources);
-    const decoded = decodeImage(binary);
+    const decoded = [...decodeImage(binary)];
     assert.deepEqual(decoded.map((f) => f.name), json.file.map((f) => f["name"]));
     decoded.forEach((file, i) => {
       const expected = json.file[i] as { sourceCodeInfo?: { location?: Record<string, unknown>[] } };
