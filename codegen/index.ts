@@ -5,8 +5,7 @@
 import { loadModel, readSchemaSources, type LoadOptions } from "./load.js";
 import type { Diagnostic, SchemaModel } from "./model.js";
 import { emitAll } from "./emit/index.js";
-import { contractIds } from "./breaking/contracts.js";
-import { snapshotFromModel } from "./breaking/snapshot.js";
+import { carriedContractIds } from "./breaking/contracts.js";
 import type { ContractSnapshot } from "./breaking/snapshot.js";
 
 export type { Diagnostic, SchemaModel } from "./model.js";
@@ -33,6 +32,6 @@ export function generate(options: GenerateOptions): GenerateResult {
   const sources = options.sources ?? readSchemaSources(options.schemaDir);
   const { model, diagnostics } = loadModel({ schemaDir: options.schemaDir, sources });
   if (diagnostics.length > 0) return { files: new Map(), diagnostics, model };
-  const ids = options.baseline && contractIds(model, snapshotFromModel(model), options.baseline);
+  const ids = options.baseline && carriedContractIds(model, options.baseline);
   return { files: emitAll(model, ids), diagnostics, model };
 }
