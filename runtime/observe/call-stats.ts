@@ -12,11 +12,15 @@
  */
 import type { CallOutcome, HandlerObserver } from "./hooks.js";
 
-/** Seconds; from 0.1 ms (an in-process call) to 10 s (the default deadline). */
-export const LATENCY_BUCKETS: readonly number[] = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+/**
+ * Seconds; from 0.1 ms (an in-process call) to 10 s (the default deadline). Not frozen: a frozen array of
+ * doubles holds boxed numbers, which the bucket search of every call then unboxes (measured: a third of
+ * what metrics cost an in-process call).
+ */
+export const LATENCY_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Every outcome, in the order the calls counter lists them. */
-export const CALL_OUTCOMES: readonly CallOutcome[] = Object.freeze(["ok", "error", "busy", "deadline", "closed", "not_found", "bad_request", "refused"]);
+export const CALL_OUTCOMES: readonly CallOutcome[] = ["ok", "error", "busy", "deadline", "closed", "not_found", "bad_request", "refused"];
 
 export class CallStats implements HandlerObserver {
   /** Calls whose handler started running. */
