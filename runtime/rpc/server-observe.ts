@@ -47,11 +47,8 @@ function withIds(scope: SpanScope, traceId: string | undefined, spanId: string |
 
 /** A call that ended before its handler ran (busy, closed, unknown, expired in the queue). */
 export function refused(report: HandlerReport, scope: SpanScope | undefined, error: string, outcome: CallOutcome): void {
-  if (report.stats !== undefined || report.observer !== undefined) {
-    const now = callClock();
-    report.stats?.finished(0, error, outcome, false);
-    report.observer?.finished(0, error, outcome, false, now);
-  }
+  report.stats?.finished(0, error, outcome, false);
+  report.observer?.finished(0, error, outcome, false, callClock());
   if (scope !== undefined) endSpan(scope.span, error);
 }
 
