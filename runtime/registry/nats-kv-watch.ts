@@ -119,7 +119,8 @@ export function watchKv(host: KvWatchHost, filter: string, service: string | und
   // (the watch missed it) an update; no answer means the registry is down, and then nothing is deleted: its
   // nodes may well be alive, and the transport finds those that are not.
   const sweep = async (): Promise<void> => {
-    await host.confirmReachable();
+    // With nothing known there is nothing an unnoticed outage could make expire.
+    if (known.size > 0) await host.confirmReachable();
     for (const [key, tomb] of gone) if (Date.now() - tomb.at > 2 * host.bucketTtlMs()) gone.delete(key);
     let missed = false;
     for (const [key, entry] of [...known].filter(([, entry]) => expired(entry))) {
