@@ -29,6 +29,7 @@ import { HandlerContext, type SignalOwner } from "./context.js";
 import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
 import { Scheduler } from "./scheduler.js";
+import { onWire } from "./typed.js";
 import { runServerChain } from "../middleware/chain.js";
 import { CancelBook, cancelKey } from "./cancel.js";
 import { busyError, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
@@ -373,7 +374,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     let copy: unknown;
     try {
       // Typed results as a wire caller decodes them (same refusals and conversions, see client.ts asOnWire).
-      copy = descriptor !== undefined ? descriptor.result.decode(descriptor.result.encode(result), descriptor.result.tag) : this.options.untyped.clone(result);
+      copy = descriptor !== undefined ? onWire(descriptor.result, result) : this.options.untyped.clone(result);
     } catch (err) {
       job.sink?.reject(new RemoteError(`${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`));
       return;
