@@ -185,7 +185,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
    * An in-process call. `args` must already be private copies (the local transport clones them). Resolves
    * with a private copy of the result; rejects with the same error classes a NATS caller would see.
    */
-  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void {
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal, now?: number): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
       refused(this.unknownReport, undefined, `Remote function(${fn}) not found`, "not_found");
@@ -209,7 +209,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     }
     const ctx = new HandlerContext(entry.name, deadline, caller, ids?.traceId, ids?.spanId, this.options.log, this);
     if (signal !== undefined) ctx.followCaller(signal);
-    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, trace: scope });
+    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, trace: scope }, now);
   }
 
   private lookup(fn: string): Registered | undefined {
