@@ -42,6 +42,8 @@ export interface HandlerObserver {
 
 /** The name calls to a handler that does not exist are reported under, so callers cannot mint label values. */
 export const UNKNOWN_HANDLER = "<unknown>";
+/** The name calls served by an `onNotFound` fallback are reported under, for the same reason. */
+export const FALLBACK_HANDLER = "<fallback>";
 
 /** Per module instance: sees every call its RpcServer takes. */
 export interface ServerObserver {

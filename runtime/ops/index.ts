@@ -1,5 +1,5 @@
 /** Operations: metrics, health, NATS service discovery (`$SRV`), the console. */
-export { OpsHub, outcomeOf, type AppState, type CallOutcome, type ClientObserver, type GateGauges, type GateObserver, type HttpObserver, type LocalNode, type NatsObserver, type OpsListener, type RegistryObserver, type ServerObserver, type HandlerObserver, UNKNOWN_HANDLER } from "../observe/hooks.js";
+export { OpsHub, outcomeOf, type AppState, type CallOutcome, type ClientObserver, type GateGauges, type GateObserver, type HttpObserver, type LocalNode, type NatsObserver, type OpsListener, type RegistryObserver, type ServerObserver, type HandlerObserver, FALLBACK_HANDLER, UNKNOWN_HANDLER } from "../observe/hooks.js";
 export { AppMetrics, appMetrics, readiness, closeReasonClass, type MetricsOptions, type Readiness } from "./metrics.js";
 export { CallStats, LATENCY_BUCKETS, scrapedHistogram } from "./call-metrics.js";
 export { MetricsModule, type MetricsModuleOptions } from "./module.js";

@@ -4,7 +4,7 @@
  * from server.ts so the dispatch code stays about dispatch.
  */
 import type { RPCInfo } from "../codec/envelope.js";
-import { UNKNOWN_HANDLER, handlerReport, outcomeOf, type CallOutcome, type HandlerReport } from "../observe/hooks.js";
+import { FALLBACK_HANDLER, UNKNOWN_HANDLER, handlerReport, outcomeOf, type CallOutcome, type HandlerReport } from "../observe/hooks.js";
 import { endSpan, idsOf, otelContext, startServerSpan, tracingActive, type SpanScope } from "../observe/tracing.js";
 import { parseTraceSpan } from "./trace.js";
 
@@ -93,4 +93,4 @@ export function runIn<A extends unknown[], R>(scope: SpanScope | undefined, fn: 
   return scope === undefined ? fn(...args) : otelContext.with(scope.context, fn, undefined, ...args);
 }
 
-export { UNKNOWN_HANDLER, handlerReport, outcomeOf, type HandlerReport, type SpanScope };
+export { FALLBACK_HANDLER, UNKNOWN_HANDLER, handlerReport, outcomeOf, type HandlerReport, type SpanScope };

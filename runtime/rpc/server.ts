@@ -33,7 +33,7 @@ import { runServerChain } from "../middleware/chain.js";
 import { CancelBook, cancelKey } from "./cancel.js";
 import { busyError, decodeWireArgs, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
 import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
-import { UNKNOWN_HANDLER, callClock, handlerReport, localSpan, outcomeOf, refused, runIn, settled, wireSpan, type HandlerReport, type SpanScope } from "./server-observe.js";
+import { FALLBACK_HANDLER, UNKNOWN_HANDLER, callClock, handlerReport, localSpan, outcomeOf, refused, runIn, settled, wireSpan, type HandlerReport, type SpanScope } from "./server-observe.js";
 import { tracingActive } from "../observe/tracing.js";
 
 export type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec };
@@ -138,7 +138,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   handleWire(req: RPCInfo, respond: WireResponder): void {
     const entry = this.lookup(req.fn);
     if (entry === undefined) {
-      this.finishEarly(req, respond, `Remote function(${req.fn}) not found`, this.unknownReport);
+      this.finishEarly(req, respond, `Remote function(${req.fn}) not found`, this.fixedReport(UNKNOWN_HANDLER));
       return;
     }
     const descriptor = entry.descriptor;
@@ -188,7 +188,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal, now?: number): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
-      refused(this.unknownReport, undefined, `Remote function(${fn}) not found`, "not_found");
+      refused(this.fixedReport(UNKNOWN_HANDLER), undefined, `Remote function(${fn}) not found`, "not_found");
       sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
       return;
     }
@@ -217,7 +217,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     if (entry !== undefined) return entry;
     const fallback = this.options.hooks.onNotFound?.({ module: this.type, nodeId: this.nodeId, fn });
     if (fallback === undefined) return undefined;
-    return this.entry(fn, "concurrent", fallback, undefined);
+    return { name: fn, mode: "concurrent", handler: fallback, descriptor: undefined, ...this.fixedReport(FALLBACK_HANDLER) };
   }
 
   // --- scheduling ---
@@ -440,9 +440,10 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   /** Calls waiting (not running) per handler, for the queue-depth gauge; walks the queues, so scrape-time only. */
   readonly queuedByHandler = (): Map<string, number> => this.scheduler.countQueued((job) => job.entry.name);
 
-  private unknown: HandlerReport | undefined;
-  private get unknownReport(): HandlerReport {
-    return (this.unknown ??= handlerReport(this.options.observer, UNKNOWN_HANDLER));
+  private readonly fixed: Partial<Record<string, HandlerReport>> = {};
+  /** Unknown handlers and fallback-served calls report under one fixed name each: wire names mint no labels. */
+  private fixedReport(name: typeof UNKNOWN_HANDLER | typeof FALLBACK_HANDLER): HandlerReport {
+    return (this.fixed[name] ??= handlerReport(this.options.observer, name));
   }
 }
 

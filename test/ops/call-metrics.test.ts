@@ -3,12 +3,13 @@
  * finished series only at scrape time (runtime/ops/call-metrics.ts). This pins that to prom-client: both are fed the same durations and
  * must print the same exposition, so a prom-client release that changes bucket bounds, `le` formatting,
  * label order or the _sum/_count lines fails here rather than in a dashboard. Calls to handlers that do
- * not exist are reported under one label value, however many names callers send.
+ * not exist are reported under one label value, however many names callers send, and so are calls an
+ * `onNotFound` fallback serves.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Histogram, Registry } from "prom-client";
-import { CallStats, LATENCY_BUCKETS, MemoryRegistry, MetricsModule, UNKNOWN_HANDLER, createApp, scrapedHistogram } from "../../runtime/internal.js";
+import { CallStats, FALLBACK_HANDLER, LATENCY_BUCKETS, MemoryRegistry, MetricsModule, UNKNOWN_HANDLER, createApp, scrapedHistogram } from "../../runtime/internal.js";
 import { testModule } from "../support/apps.js";
 
 const NAME = "mqgen_test_duration_seconds";
@@ -105,6 +106,27 @@ test("counts derived at scrape time follow the calls: ok is what ran less what f
     assert.deepEqual(seen, { started: 6, ok: 4, error: 2 });
   } finally {
     release();
+    await app.stop();
+  }
+});
+
+test("calls an onNotFound fallback serves count under one label value, not one per name the callers send", async () => {
+  const registry = new MemoryRegistry();
+  const metrics = new MetricsModule({ processMetrics: false, address: "127.0.0.1:0" });
+  const app = createApp({ parseFlags: false, debug: false, registry, config: { Module: { dyn: [{ Id: "dyn", ProcessID: "development" }], Metrics: [{ Id: "m", ProcessID: "development" }] } } });
+  const served: string[] = [];
+  app.onNotFound((info) => (info.fn.startsWith("/dyn/") ? (_args, call) => (served.push(call.handler), `served ${info.fn}`) : undefined));
+  await app.start([testModule("dyn", () => undefined), metrics]);
+  try {
+    for (let i = 0; i < 40; i++) assert.equal(await app.call("dyn", `/dyn/${i}`, []), `served /dyn/${i}`);
+    await assert.rejects(app.call("dyn", "/other", []));
+    assert.equal(served.length, 40);
+    assert.equal(served[7], "/dyn/7", "the handler still sees the name it was called by");
+    const text = await (await fetch(`${metrics.url}/metrics`)).text();
+    assert.match(text, new RegExp(`mqgen_rpc_server_calls_total\\{module="dyn",handler="${FALLBACK_HANDLER}",outcome="ok"\\} 40\\n`));
+    assert.match(text, new RegExp(`mqgen_rpc_server_duration_seconds_count\\{module="dyn",handler="${FALLBACK_HANDLER}"\\} 40\\n`));
+    assert.doesNotMatch(text, /handler="\/dyn\//);
+  } finally {
     await app.stop();
   }
 });
