@@ -21,6 +21,11 @@ export interface ValueCodec<T> {
   /** Deep copy used by the in-process fast path so caller and handler never share mutable state. */
   clone(value: T): T;
   /**
+   * The value exactly as `decode(encode(value))` gives it (what an in-process call hands over, so it refuses
+   * and converts as a call over NATS does), without making the bytes. Absent, the round trip is made.
+   */
+  onWire?(value: T): T;
+  /**
    * The value as JSON (the HTTP gateway's typed routes): protobuf's JSON mapping for messages, 64-bit
    * integers as decimal strings, bytes as base64. Codecs without it are mapped generically.
    */

@@ -12,7 +12,7 @@ if (unknown.length > 0) {
 const selected = requested.length > 0 ? requested : all;
 let failed = 0;
 // A benchmark may have more than one script; each runs in its own process, one after another.
-const scripts = { rpc: ["bench/rpc/run.ts", "bench/rpc/events.ts"] };
+const scripts = { rpc: ["bench/rpc/run.ts", "bench/rpc/events.ts", "bench/rpc/house-ab.ts"] };
 for (const name of selected) {
   for (const script of scripts[name] ?? [`bench/${name}/run.ts`]) {
     console.log(`\n=== bench:${name} (${script}) ===`);

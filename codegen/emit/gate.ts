@@ -2,22 +2,36 @@
  * The view of a module's `<module>.gate.ts`: the typed client for gate clients (browsers, apps) over MQTT,
  * one method per gate handler and one listener per push.
  */
-import type { ModuleModel } from "../model.js";
+import type { HandlerModel, ModuleModel } from "../model.js";
 import { commentText, pascalCase, safeProperty, stringLiteral } from "../names.js";
 import { type FileImports, jsdoc, resolvedName } from "./naming.js";
 
 export const GATE_CLIENT = "mqgen/gate-client";
 
 /**
- * A scalar result from the gate's JSON reply (mqant writes strings, booleans and numbers as JSON, a long as
- * its digits) to its TypeScript type, typed without a cast.
+ * A scalar result from the gate's JSON reply (mqant writes strings, booleans and numbers as JSON), typed
+ * without a cast. These are the result scalars validate.ts lets a gate handler have.
  */
 const JSON_SCALAR: Readonly<Partial<Record<string, string>>> = {
   string: "(result) => String(result)",
   bool: "(result) => result === true",
-  ...Object.fromEntries(["int32", "uint32", "sint32", "fixed32", "sfixed32", "float", "double"].map((k) => [k, "(result) => Number(result)"])),
-  ...Object.fromEntries(["int64", "uint64", "sint64", "fixed64", "sfixed64"].map((k) => [k, "(result) => BigInt(String(result))"])),
+  ...Object.fromEntries(["int32", "uint32", "float", "double"].map((k) => [k, "(result) => Number(result)"])),
 };
+
+function resultConversion(result: HandlerModel["result"], imports: FileImports): string {
+  if (result.kind === "void") return "() => undefined";
+  if (result.kind === "ref") {
+    const type = imports.declared(resolvedName(result));
+    if (result.resolved?.target !== "enum") return `(result) => ${type}.fromJson(result)`;
+    // The enum's runtime value, not its type alias: declared(…, "Type") names the defineEnum object.
+    imports.use(GATE_CLIENT, "enumResult", "value");
+    return `(result) => enumResult(${imports.declared(resolvedName(result), "Type")}, result)`;
+  }
+  const scalar = result.kind === "scalar" ? JSON_SCALAR[result.scalar] : undefined;
+  // validate.ts refuses every other gate result before emit runs.
+  if (scalar === undefined) throw new Error(`gate client: a ${result.kind === "scalar" ? result.scalar : result.kind} result cannot cross the gate's JSON reply`);
+  return scalar;
+}
 
 export function gateView(module: ModuleModel, imports: FileImports, gateClass: string, typesFile: string): object {
   imports.use(GATE_CLIENT, "GateClient", "type");
@@ -27,14 +41,7 @@ export function gateView(module: ModuleModel, imports: FileImports, gateClass: s
     const request = h.params[0];
     const requestType = request ? imports.tsType(request.type) : "never";
     const resultType = imports.tsType(h.result);
-    const isEnum = h.result.kind === "ref" && h.result.resolved?.target === "enum";
-    const scalar = h.result.kind === "scalar" ? JSON_SCALAR[h.result.scalar] : undefined;
-    let convertResult: string;
-    if (h.result.kind === "ref" && !isEnum) convertResult = `(result) => ${imports.declared(resolvedName(h.result))}.fromJson(result)`;
-    else if (h.result.kind === "void") convertResult = "() => undefined";
-    else if (scalar !== undefined) convertResult = scalar;
-    // Bytes (base64 in the gate's JSON), maps and enums have no conversion the gate client can type yet.
-    else convertResult = `(result) => result as ${resultType}`;
+    const convertResult = resultConversion(h.result, imports);
     return {
       jsdoc: jsdoc([h.doc.trim(), `Publishes to \`${commentText(`${module.type}/${h.wireName}`)}/<id>\` and waits for the reply.`, h.deprecated ? "@deprecated" : ""].filter((l) => l !== "").join("\n"), "  "),
       method: safeProperty(h.method),

@@ -71,6 +71,16 @@ export const stringCodec: ValueCodec<string> = {
     return decodeUtf8(bytes);
   },
   clone: (value) => value,
+  onWire(value) {
+    if (typeof value !== "string") throw new BadArgumentError(`string: expected a string, got ${describe(value)}`);
+    // Only a lone surrogate changes on the way (UTF-8 has no form for it: U+FFFD arrives); any surrogate
+    // sends the string the long way, which is exact.
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0xd800 && code <= 0xdfff) return decodeUtf8(encodeUtf8(value));
+    }
+    return value;
+  },
 };
 
 /** The reverse of encodeUtf8: very short ASCII by hand (TextDecoder's call costs more), the rest decoded. */

@@ -9,6 +9,7 @@ import { natsJs } from "../nats-js.js";
 import type { Logger } from "../log/types.js";
 import type { Registry, RegistryWatcher, Service } from "../registry/types.js";
 import { MicroResponder } from "./micro.js";
+import { CallStats } from "./call-stats.js";
 
 /** The app options of observation (AppOptions extends them). */
 export interface ObserveOptions {
@@ -41,6 +42,8 @@ export interface HandlerObserver {
 
 /** The name calls to a handler that does not exist are reported under, so callers cannot mint label values. */
 export const UNKNOWN_HANDLER = "<unknown>";
+/** The name calls served by an `onNotFound` fallback are reported under, for the same reason. */
+export const FALLBACK_HANDLER = "<fallback>";
 
 /** Per module instance: sees every call its RpcServer takes. */
 export interface ServerObserver {
@@ -117,7 +120,7 @@ export interface OpsListener {
 }
 
 class HandlerFanout implements HandlerObserver {
-  constructor(private readonly targets: readonly HandlerObserver[]) {}
+  constructor(readonly targets: readonly HandlerObserver[]) {}
   started(): void {
     for (const t of this.targets) t.started();
   }
@@ -131,6 +134,26 @@ class ServerFanout implements ServerObserver {
   handler(name: string): HandlerObserver {
     return new HandlerFanout(this.targets.map((t) => t.handler(name)));
   }
+}
+
+/** What the call path of one handler reports to: counts it updates in place, and observers it calls. */
+export interface HandlerReport {
+  readonly stats: CallStats | undefined;
+  readonly observer: HandlerObserver | undefined;
+}
+
+/**
+ * The report of handler `name`, asked once when it is registered: the first CallStats among the observers
+ * becomes the counts the server updates in place (no call per update), every other observer is called.
+ */
+export function handlerReport(server: ServerObserver | undefined, name: string): HandlerReport {
+  const observer = server?.handler(name);
+  if (observer === undefined) return { stats: undefined, observer: undefined };
+  const targets = observer instanceof HandlerFanout ? observer.targets : [observer];
+  const stats = targets.find((t): t is CallStats => t instanceof CallStats);
+  if (stats === undefined) return { stats: undefined, observer };
+  const rest = targets.filter((t) => t !== stats);
+  return { stats, observer: rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : new HandlerFanout(rest) };
 }
 
 export class OpsHub {

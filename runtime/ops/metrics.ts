@@ -11,7 +11,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { LocalNode, OpsHub, OpsListener, ServerObserver } from "../observe/hooks.js";
-import { HandlerCounters, LATENCY_BUCKETS, callMetrics } from "./call-metrics.js";
+import { CallStats, LATENCY_BUCKETS, callMetrics } from "./call-metrics.js";
 import type { Registry as ServiceRegistry } from "../registry/types.js";
 
 export interface MetricsOptions {
@@ -49,7 +49,7 @@ export class AppMetrics implements OpsListener {
   readonly natsReconnects: Counter;
   readonly natsDisconnects: Counter;
   /** Node id → handler → counters, for the nodes of this process. */
-  private readonly handlers = new Map<string, Map<string, HandlerCounters>>();
+  private readonly handlers = new Map<string, Map<string, CallStats>>();
   /** Module types whose registered nodes are counted (those seen running here or looked up). */
   private registryNodes: ReadonlyMap<string, number> = new Map();
 
@@ -61,7 +61,7 @@ export class AppMetrics implements OpsListener {
     const registers = [this.prom];
     if (options.labels !== undefined) this.prom.setDefaultLabels({ ...options.labels });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.prom, prefix: "mqgen_" });
-    const counters = (): readonly HandlerCounters[] => [...this.handlers.values()].flatMap((m) => [...m.values()]);
+    const counters = (): readonly CallStats[] => [...this.handlers.values()].flatMap((m) => [...m.values()]);
     for (const metric of callMetrics(counters)) this.prom.registerMetric(metric);
     const hubRef = hub;
     new Gauge({
@@ -195,13 +195,13 @@ export class AppMetrics implements OpsListener {
   // --- OpsListener ---
 
   readonly server = (type: string, nodeId: string): ServerObserver => {
-    const byHandler = new Map<string, HandlerCounters>();
+    const byHandler = new Map<string, CallStats>();
     this.handlers.set(nodeId, byHandler);
     return {
-      handler(name: string): HandlerCounters {
+      handler(name: string): CallStats {
         let c = byHandler.get(name);
         if (c === undefined) {
-          c = new HandlerCounters(type, name);
+          c = new CallStats(type, name);
           byHandler.set(name, c);
         }
         return c;

@@ -3,20 +3,19 @@
  * holds the go-micro Service JSON (as in etcd); the bucket's max age is the TTL, so a node that stops
  * re-putting its entry every interval disappears on its own.
  *
- * Faults: with `replicas: 3` on a 3-node JetStream cluster the entries survive losing any one server. A
- * store that lost its state (a server back with an empty store) answers puts with "no responders" or
- * "stream not found": every failure drops the cached bucket handle, so the next attempt re-creates the
- * bucket and the node is registered again at its registrar's next try. While the registry does not
- * answer, watchers keep the entries they know: an entry not renewed within the TTL is only reported
- * deleted once the registry confirms it is gone.
+ * Faults: with `replicas: 3` on a 3-node JetStream cluster the entries survive losing any one server
+ * (for as long as the stream is without a leader, nodes cannot renew: a failover longer than the TTL lets
+ * entries expire, and each node puts its entry again at its registrar's next try). A store that lost its
+ * state answers puts with "no responders" or "stream not found": the bucket is then created again. While
+ * the registry does not answer, watchers keep the entries they know (see nats-kv-watch.ts).
  */
-import type { KV, KvEntry, NatsConnection as NatsJsConnection } from "nats";
+import type { JetStreamManager, KV, NatsConnection as NatsJsConnection } from "nats";
 import { BadArgumentError, RegistryError } from "../errors.js";
 import type { NatsConnection } from "../nats-connection.js";
 import { natsJs } from "../nats-js.js";
 import { decodeServiceRecord, encodeServiceRecord, groupByVersion } from "./encoding.js";
+import { watchKv, type KvRecord, type KvWatchHost } from "./nats-kv-watch.js";
 import type { RegisterOptions, Registry, RegistryWatcher, Service } from "./types.js";
-import { WatchQueue } from "./watch-queue.js";
 
 export interface NatsKvRegistryOptions {
   readonly connection: NatsConnection;
@@ -70,9 +69,11 @@ export class NatsKvRegistry implements Registry {
   private readonly requestTimeoutMs: number;
   readonly replicas: number;
   private kvPromise: Promise<KV> | undefined;
+  private managerPromise: Promise<JetStreamManager> | undefined;
+  private recreating = false;
   /** The bucket's actual max age once opened (it may predate this client); entries older than this are gone. */
   private bucketTtlMs: number;
-  private readonly watchers = new Set<WatchQueue>();
+  private readonly watchers = new Set<RegistryWatcher>();
   /** Restarts every active KV watch: its consumer does not survive a server restart. */
   private readonly onReconnect = new Set<() => void>();
   private monitoring = false;
@@ -83,6 +84,10 @@ export class NatsKvRegistry implements Registry {
    */
   private reachableSince = Date.now();
   private reachable = true;
+  /** When anything last answered (an operation, a watch delivering a new revision). */
+  private heardAt = Date.now();
+  private probing: Promise<void> | undefined;
+  private readonly host: KvWatchHost;
 
   constructor(options: NatsKvRegistryOptions) {
     this.connection = natsJs(options.connection, "NatsKvRegistry connection");
@@ -93,51 +98,89 @@ export class NatsKvRegistry implements Registry {
     this.replicas = options.replicas ?? 1;
     if (![1, 3, 5].includes(this.replicas)) throw new BadArgumentError(`nats-kv replicas must be 1, 3 or 5, got ${this.replicas}`);
     if (!/^[-\w]+$/.test(this.bucket)) throw new BadArgumentError(`invalid KV bucket name "${this.bucket}"`);
+    this.host = {
+      sweepEveryMs: Math.max(100, Math.min(1000, this.ttlMs / 4)),
+      bucketTtlMs: () => this.bucketTtlMs,
+      reachableSince: () => this.reachableSince,
+      kv: () => this.kv(),
+      leaderGet: (key) => this.leaderGet(key),
+      confirmReachable: () => this.confirmReachable(),
+      answered: () => this.answered(),
+      failed: (error, what) => this.failed(error, what),
+      onReconnect: (restart) => {
+        this.onReconnect.add(restart);
+        this.monitorStatus();
+        return () => this.onReconnect.delete(restart);
+      },
+      open: () => !this.closed && !this.connection.isClosed(),
+      stopped: (watcher) => this.watchers.delete(watcher),
+    };
   }
 
-  /** Opens (creating when missing) the bucket; a failure is not cached, so the next call tries again. */
+  /**
+   * The bucket, opened (created when missing) once and then kept: the handle names the bucket's subjects
+   * and stream, which a bucket created again keeps. A failed open is not cached, so the next call tries again.
+   */
   private kv(): Promise<KV> {
     if (this.closed) return Promise.reject(new RegistryError("nats-kv registry is closed"));
     if (this.kvPromise === undefined) {
-      const js = this.connection.jetstream({ timeout: this.requestTimeoutMs });
-      this.kvPromise = js.views
-        .kv(this.bucket, { ttl: this.ttlMs, history: 1, replicas: this.replicas })
-        .then(async (kv) => {
-          // An existing bucket keeps the max age it was created with, whatever this client asked for.
-          const status = await kv.status();
-          this.answered();
-          if (status.ttl > 0) this.bucketTtlMs = status.ttl;
-          if (status.replicas < this.replicas) await this.raiseReplicas(status.streamInfo.config.name);
-          return kv;
-        })
-        .catch((error: unknown) => {
-          this.kvPromise = undefined;
-          throw this.wrap(error, `open bucket ${this.bucket}`);
-        });
+      this.kvPromise = this.open().catch((error: unknown) => {
+        this.kvPromise = undefined;
+        throw this.wrap(error, `open bucket ${this.bucket}`);
+      });
     }
     return this.kvPromise;
   }
 
+  private async open(): Promise<KV> {
+    const js = this.connection.jetstream({ timeout: this.requestTimeoutMs });
+    const kv = await js.views.kv(this.bucket, { ttl: this.ttlMs, history: 1, replicas: this.replicas });
+    // An existing bucket keeps the max age it was created with, whatever this client asked for.
+    const status = await kv.status();
+    this.answered();
+    if (status.ttl > 0) this.bucketTtlMs = status.ttl;
+    if (status.replicas < this.replicas) await this.raiseReplicas(status.streamInfo.config.name);
+    return kv;
+  }
+
+  /** Without the API check: that asks the JetStream meta leader, which a leader read does not need. */
+  private manager(): Promise<JetStreamManager> {
+    this.managerPromise ??= this.connection.jetstreamManager({ timeout: this.requestTimeoutMs, checkAPI: false }).catch((error: unknown) => {
+      this.managerPromise = undefined;
+      throw error;
+    });
+    return this.managerPromise;
+  }
+
   /** A bucket created with fewer copies (by an older client, or before the cluster grew) gets more. */
   private async raiseReplicas(stream: string): Promise<void> {
-    const jsm = await this.connection.jetstreamManager({ timeout: this.requestTimeoutMs });
-    await jsm.streams.update(stream, { num_replicas: this.replicas });
+    await (await this.manager()).streams.update(stream, { num_replicas: this.replicas });
   }
 
   /**
-   * A failed operation may mean the bucket is gone (JetStream lost its state) or its handle is stale:
-   * the next operation opens it again, creating it when missing.
+   * A failed operation: the registry counts as unreachable until something answers again. When no stream
+   * took the request, the bucket may be gone (JetStream lost its state) and is created again in the
+   * background; operations meanwhile go on with the handle they have, because a put needs only the stream's
+   * leader, while opening needs the meta leader too, which after a failover often answers seconds later.
    */
   private failed(error: unknown, what: string): RegistryError {
-    this.kvPromise = undefined;
     this.reachable = false;
+    if (mayBeMissing(error) && this.kvPromise !== undefined && !this.recreating && !this.closed) {
+      this.recreating = true;
+      this.open()
+        .catch(() => undefined)
+        .finally(() => {
+          this.recreating = false;
+        });
+    }
     return this.wrap(error, what);
   }
 
   private answered(): void {
+    this.heardAt = Date.now();
     if (this.reachable) return;
     this.reachable = true;
-    this.reachableSince = Date.now();
+    this.reachableSince = this.heardAt;
   }
 
   private wrap(error: unknown, what: string): RegistryError {
@@ -148,6 +191,49 @@ export class NatsKvRegistry implements Registry {
 
   private key(serviceName: string, nodeId: string): string {
     return `${encodeKvToken(serviceName)}.${encodeKvToken(nodeId)}`;
+  }
+
+  /**
+   * The key's latest message as the stream's leader has it. Direct reads are answered by any replica,
+   * one still catching up after a restart included, and keep being answered while the stream has no
+   * leader; only the leader's answer tells that an entry is gone, and that nodes can write.
+   */
+  private async leaderGet(key: string): Promise<KvRecord | null> {
+    try {
+      const jsm = await this.manager();
+      const msg = await jsm.streams.getMessage(`KV_${this.bucket}`, { last_by_subj: `$KV.${this.bucket}.${key}` });
+      this.answered();
+      const operation = msg.header.get("KV-Operation");
+      return {
+        key,
+        operation: operation === "DEL" || operation === "PURGE" ? operation : "PUT",
+        revision: msg.seq,
+        created: msg.time.getTime(),
+        value: msg.string(),
+      };
+    } catch (error) {
+      if (jsErrorCode(error) === JS_NO_MESSAGE) {
+        this.answered();
+        return null;
+      }
+      throw this.failed(error, `get ${key} from the stream leader`);
+    }
+  }
+
+  /**
+   * A watch delivers nothing while no node can renew, and direct reads do not notice that the stream lost
+   * its leader: so after a quiet quarter TTL the stream's leader is asked (for a key nobody writes). An
+   * outage a quiet watcher would otherwise sleep through is then seen as one, and every entry gets a full
+   * TTL after it, instead of expiring the moment the registry is back and before its node could renew.
+   */
+  private confirmReachable(): Promise<void> {
+    if (Date.now() - this.heardAt < Math.max(this.host.sweepEveryMs, this.bucketTtlMs / 4)) return Promise.resolve();
+    this.probing ??= this.leaderGet(PROBE_KEY)
+      .then(() => undefined)
+      .finally(() => {
+        this.probing = undefined;
+      });
+    return this.probing;
   }
 
   /** Always re-puts: with KV the put itself is the renewal that restarts the entry's max age. */
@@ -219,129 +305,14 @@ export class NatsKvRegistry implements Registry {
   }
 
   /**
-   * Reports the nodes present at start as `create`, then changes. Entries that expire are removed by the
-   * server without a notification, so the watcher also drops (as `delete`) any node not re-put within the TTL.
+   * Reports the nodes present at start as `create`, then changes; entries that expire are reported as
+   * `delete` once the stream's leader confirms them gone (see nats-kv-watch.ts).
    */
   watch(options: { readonly service?: string } = {}): RegistryWatcher {
     const filter = options.service !== undefined ? `${encodeKvToken(options.service)}.>` : ">";
-    const known = new Map<string, { value: string; record: Service; seenAt: number; revision: number }>();
-    let iterator: { stop(): void } | undefined;
-    let sweeper: NodeJS.Timeout | undefined;
-    let retry: NodeJS.Timeout | undefined;
-    const queue = new WatchQueue(() => {
-      this.watchers.delete(queue);
-      this.onReconnect.delete(restart);
-      iterator?.stop();
-      if (sweeper !== undefined) clearInterval(sweeper);
-      if (retry !== undefined) clearTimeout(retry);
-    });
-    this.watchers.add(queue);
-
-    const onEntry = (entry: KvEntry): void => {
-      if (entry.operation !== "PUT") {
-        const old = known.get(entry.key);
-        known.delete(entry.key);
-        if (old !== undefined) queue.push({ action: "delete", service: old.record });
-        return;
-      }
-      const value = entry.string();
-      const record = decodeServiceRecord(value);
-      if (record === undefined) return;
-      if (options.service !== undefined && record.name !== options.service) return;
-      const old = known.get(entry.key);
-      // Local receive time, not the entry's server timestamp: clocks of other machines may be skewed.
-      known.set(entry.key, { value, record, seenAt: Date.now(), revision: entry.revision });
-      if (old === undefined) queue.push({ action: "create", service: record });
-      else if (old.value !== value) queue.push({ action: "update", service: record });
-      else queue.push({ action: "renew", service: record });
-    };
-
-    // An entry not renewed within the TTL is asked for: gone (expired, deleted, or the store lost it) is a
-    // delete; renewed meanwhile (the watch missed it) an update; no answer means the registry is down, and
-    // then nothing is deleted: its nodes may well be alive, and the transport finds those that are not.
-    let sweeping = false;
-    const sweep = async (): Promise<void> => {
-      const now = Date.now();
-      const since = this.reachableSince;
-      const stale = [...known].filter(([, entry]) => now - Math.max(entry.seenAt, since) > this.bucketTtlMs);
-      if (stale.length === 0) return;
-      const kv = await this.kv();
-      let missed = false;
-      for (const [key, entry] of stale) {
-        let current: KvEntry | null;
-        try {
-          current = await kv.get(key);
-          this.answered();
-        } catch (error) {
-          throw this.failed(error, `get ${key}`);
-        }
-        if (queue.isStopped || known.get(key) !== entry) continue;
-        // The registry may have just come back: the entry's TTL of working registry starts now.
-        if (Date.now() - Math.max(entry.seenAt, this.reachableSince) <= this.bucketTtlMs) continue;
-        if (current === null || current.operation !== "PUT") {
-          known.delete(key);
-          queue.push({ action: "delete", service: entry.record });
-          missed = true;
-        } else if (current.revision !== entry.revision) {
-          onEntry(current);
-          missed = true;
-        }
-      }
-      // A read that differs from what the watch delivered means the watch may have stopped delivering without
-      // ending (its consumer was on a server that lost its store), or the read came from a replica still
-      // catching up: a new watch delivers every current entry again, new nodes included. An unchanged entry
-      // (its node's renewals are failing) leaves a working watch alone, since a new one needs the meta leader.
-      if (missed && !queue.isStopped) restart();
-    };
-    const runSweep = (): void => {
-      if (sweeping || queue.isStopped) return;
-      sweeping = true;
-      sweep()
-        .catch(() => undefined)
-        .finally(() => {
-          sweeping = false;
-        });
-    };
-    sweeper = setInterval(runSweep, Math.max(100, Math.min(1000, this.ttlMs / 4)));
-    sweeper.unref();
-
-    let generation = 0;
-    const start = async (): Promise<void> => {
-      const mine = ++generation;
-      const kv = await this.kv();
-      const entries = await kv.watch({ key: filter });
-      this.answered();
-      if (queue.isStopped || mine !== generation) {
-        entries.stop();
-        return;
-      }
-      iterator = entries;
-      for await (const entry of entries) {
-        if (queue.isStopped || mine !== generation) break;
-        onEntry(entry);
-      }
-    };
-    // After a reconnect the old consumer may be gone without the iterator ending: replace it. The new watch
-    // delivers current values again; unchanged ones produce no event, missing ones expire through the sweep.
-    const restart = (): void => {
-      generation++;
-      iterator?.stop();
-      iterator = undefined;
-    };
-    this.onReconnect.add(restart);
-    this.monitorStatus();
-    const attempt = (): void => {
-      start()
-        .catch(() => undefined)
-        .finally(() => {
-          // The watch ends when its consumer is lost (e.g. the server restarted): start a new one.
-          if (queue.isStopped || this.closed || this.connection.isClosed()) return;
-          retry = setTimeout(attempt, 250);
-          retry.unref();
-        });
-    };
-    attempt();
-    return queue;
+    const watcher = watchKv(this.host, filter, options.service);
+    this.watchers.add(watcher);
+    return watcher;
   }
 
   private monitorStatus(): void {
@@ -360,4 +331,20 @@ export class NatsKvRegistry implements Registry {
     this.closed = true;
     for (const watcher of [...this.watchers]) watcher.stop();
   }
+}
+
+/** JetStream API error codes (`err_code`). */
+const JS_NO_MESSAGE = 10037;
+const JS_STREAM_NOT_FOUND = 10059;
+/** A key no node writes (node keys have two tokens), read to ask whether the stream's leader answers. */
+const PROBE_KEY = "mqgen-probe";
+
+function jsErrorCode(error: unknown): number | undefined {
+  const api = (error as { api_error?: { err_code?: unknown } } | null)?.api_error;
+  return typeof api?.err_code === "number" ? api.err_code : undefined;
+}
+
+/** No stream took the request: no responders on its subject, or JetStream says there is no such stream. */
+function mayBeMissing(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "503" || jsErrorCode(error) === JS_STREAM_NOT_FOUND;
 }

@@ -4,7 +4,9 @@
  */
 import { BIND_CALLER, type HandlerDescriptor } from "../descriptor.js";
 import { BusyError } from "../errors.js";
+import type { RPCInfo } from "../codec/envelope.js";
 import { TraceSpan } from "./trace.js";
+import type { UntypedCodec } from "./server-types.js";
 
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -15,6 +17,19 @@ export function errorText(error: unknown): string {
 /** mqant's wording for a call whose argument count does not match the handler; `got` as Go prints it. */
 export function paramCountError(descriptor: HandlerDescriptor, got: string): string {
   return `The number of params ${got} is not adapted.<${descriptor.wireName}(${descriptor.params.map((p) => p.codec.tag).join(", ")})>`;
+}
+
+/**
+ * A wire request's arguments as the handler takes them: through its param codecs (typed handlers; the
+ * count already checked), else by their mqant tags. Throws what a codec refuses.
+ */
+export function decodeWireArgs(descriptor: HandlerDescriptor | undefined, req: RPCInfo, untyped: UntypedCodec): unknown[] {
+  const args = new Array<unknown>(req.args.length);
+  for (let i = 0; i < req.args.length; i++) {
+    const codec = descriptor?.params[i]?.codec;
+    args[i] = codec !== undefined ? codec.decode(req.args[i] as Uint8Array, req.argsType[i] as string) : untyped.decode(req.argsType[i] as string, req.args[i] as Uint8Array);
+  }
+  return args;
 }
 
 /**

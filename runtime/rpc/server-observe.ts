@@ -4,7 +4,7 @@
  * from server.ts so the dispatch code stays about dispatch.
  */
 import type { RPCInfo } from "../codec/envelope.js";
-import { UNKNOWN_HANDLER, outcomeOf, type CallOutcome, type HandlerObserver } from "../observe/hooks.js";
+import { FALLBACK_HANDLER, UNKNOWN_HANDLER, handlerReport, outcomeOf, type CallOutcome, type HandlerReport } from "../observe/hooks.js";
 import { endSpan, idsOf, otelContext, startServerSpan, tracingActive, type SpanScope } from "../observe/tracing.js";
 import { parseTraceSpan } from "./trace.js";
 
@@ -18,8 +18,8 @@ export interface TracedIds {
  * The server span of a call from the wire: parent from the caller's traceparent (RPCInfo.Track), else a Go
  * caller's `trace` argument as sent (decoding already moved it to a new span id), else the session's ids.
  */
-export function wireSpan(enabled: boolean | undefined, module: string, nodeId: string, req: RPCInfo, traceId: string | undefined, spanId: string | undefined): TracedIds {
-  if (enabled === false || !tracingActive()) return { scope: undefined, traceId, spanId };
+export function wireSpan(enabled: boolean, module: string, nodeId: string, req: RPCInfo, traceId: string | undefined, spanId: string | undefined): TracedIds {
+  if (!enabled || !tracingActive()) return { scope: undefined, traceId, spanId };
   let mqantTrace = traceId;
   let mqantSpan = spanId;
   const at = req.argsType.indexOf("trace");
@@ -35,9 +35,8 @@ export function wireSpan(enabled: boolean | undefined, module: string, nodeId: s
   return withIds(startServerSpan(module, req.fn, nodeId, { traceparent: req.track, mqantTrace, mqantSpan }), traceId, spanId);
 }
 
-/** The server span of an in-process call: the caller's span is the active context right now. */
-export function localSpan(enabled: boolean | undefined, module: string, nodeId: string, fn: string, traceId: string | undefined, spanId: string | undefined): TracedIds {
-  if (enabled === false || !tracingActive()) return { scope: undefined, traceId, spanId };
+/** The server span of an in-process call (tracing on and an SDK registered): the caller's span is the active context. */
+export function localSpan(module: string, nodeId: string, fn: string, traceId: string | undefined, spanId: string | undefined): TracedIds {
   return withIds(startServerSpan(module, fn, nodeId, { parent: otelContext.active(), mqantTrace: traceId, mqantSpan: spanId }), traceId, spanId);
 }
 
@@ -47,14 +46,23 @@ function withIds(scope: SpanScope, traceId: string | undefined, spanId: string |
 }
 
 /** A call that ended before its handler ran (busy, closed, unknown, expired in the queue). */
-export function refused(observer: HandlerObserver | undefined, scope: SpanScope | undefined, error: string, outcome: CallOutcome): void {
-  observer?.finished(0, error, outcome, false, callClock());
+export function refused(report: HandlerReport, scope: SpanScope | undefined, error: string, outcome: CallOutcome): void {
+  report.stats?.finished(0, error, outcome, false);
+  report.observer?.finished(0, error, outcome, false, callClock());
   if (scope !== undefined) endSpan(scope.span, error);
 }
 
-/** A call whose handler ran: its duration and outcome to the observer, its span ended. */
-export function settled(observer: HandlerObserver | undefined, scope: SpanScope | undefined, durationMs: number, error: string | undefined, now: number): void {
-  observer?.finished(durationMs, error, error === undefined ? "ok" : outcomeOf(error), true, now);
+/**
+ * A call whose handler ran, apart from a success with no span and no observer to call (the server counts
+ * that one itself): its duration and outcome reported, its span ended.
+ */
+export function settled(report: HandlerReport, scope: SpanScope | undefined, durationMs: number, error: string | undefined, now: number): void {
+  const outcome = error === undefined ? "ok" : outcomeOf(error);
+  if (report.stats !== undefined) {
+    if (error === undefined) report.stats.succeeded(durationMs);
+    else report.stats.finished(durationMs, error, outcome, true);
+  }
+  report.observer?.finished(durationMs, error, outcome, true, now);
   if (scope !== undefined) endSpan(scope.span, error);
 }
 
@@ -85,4 +93,4 @@ export function runIn<A extends unknown[], R>(scope: SpanScope | undefined, fn: 
   return scope === undefined ? fn(...args) : otelContext.with(scope.context, fn, undefined, ...args);
 }
 
-export { UNKNOWN_HANDLER, outcomeOf, type HandlerObserver, type SpanScope };
+export { FALLBACK_HANDLER, UNKNOWN_HANDLER, handlerReport, outcomeOf, type HandlerReport, type SpanScope };

@@ -23,28 +23,28 @@ import type {
   ModuleServer,
   RawHandler,
   TypedHandler,
-  ValueCodec,
 } from "../descriptor.js";
 import { HandlerContext, type SignalOwner } from "./context.js";
 import type { ResultInfo, RPCInfo } from "../codec/envelope.js";
 import type { Endpoint, LocalSink, WireResponder } from "../transport/endpoint.js";
 import { Scheduler } from "./scheduler.js";
+import { onWire } from "./typed.js";
 import { runServerChain } from "../middleware/chain.js";
 import { CancelBook, cancelKey } from "./cancel.js";
-import { busyError, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
+import { busyError, decodeWireArgs, errorText, goBytesList, isThenable, paramCountError, traceOf } from "./dispatch.js";
 import type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec } from "./server-types.js";
-import { UNKNOWN_HANDLER, callClock, localSpan, outcomeOf, refused, runIn, settled, wireSpan, type HandlerObserver, type SpanScope } from "./server-observe.js";
+import { FALLBACK_HANDLER, UNKNOWN_HANDLER, callClock, handlerReport, localSpan, outcomeOf, refused, runIn, settled, wireSpan, type HandlerReport, type SpanScope } from "./server-observe.js";
+import { tracingActive } from "../observe/tracing.js";
 
 export type { CompleteInfo, HandleInfo, RpcServerOptions, ServerHooks, UntypedCodec };
 
-interface Registered {
+/** A handler with what its calls report to (`stats`, `observer`), bound at registration: no lookup per call. */
+interface Registered extends HandlerReport {
   readonly name: string;
   readonly mode: HandlerMode;
   readonly handler: RawHandler;
   /** Typed handlers only. */
   readonly descriptor: HandlerDescriptor | undefined;
-  /** Bound at registration, so a call reports without a lookup. */
-  readonly observer: HandlerObserver | undefined;
 }
 
 interface Job {
@@ -78,21 +78,24 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   stopReason: Error | undefined;
   private accepting = true;
   private lastSkewWarning = 0;
+  /** Tracing not switched off for this app: spans start once an SDK is registered. */
+  private readonly tracing: boolean;
 
   constructor(private readonly options: RpcServerOptions) {
     this.type = options.type;
     this.nodeId = options.nodeId;
+    this.tracing = options.tracing !== false;
     this.scheduler = new Scheduler<Job>(options.maxConcurrent, options.maxQueue, (job, now) => this.start(job, now));
   }
 
   // --- registration (ModuleServer) ---
 
   register(fn: string, handler: RawHandler): void {
-    this.add({ name: fn, mode: "serial", handler, descriptor: undefined, observer: this.options.observer?.handler(fn) });
+    this.add(this.entry(fn, "serial", handler, undefined));
   }
 
   registerGo(fn: string, handler: RawHandler): void {
-    this.add({ name: fn, mode: "concurrent", handler, descriptor: undefined, observer: this.options.observer?.handler(fn) });
+    this.add(this.entry(fn, "concurrent", handler, undefined));
   }
 
   registerHandler<A extends readonly unknown[], R>(module: ModuleDescriptor, handler: HandlerDescriptor<A, R>, fn: NoInfer<TypedHandler<A, R>>): void {
@@ -102,9 +105,14 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     // The one widening of a typed handler: every call decodes its arguments with this descriptor's param
     // codecs (ValueCodec<A[i]>) before it runs, so the array it receives is the A it was typed with.
     const raw = fn as unknown as RawHandler;
-    this.add({ name: handler.wireName, mode: handler.mode, handler: raw, descriptor: handler, observer: this.options.observer?.handler(handler.wireName) });
+    this.add(this.entry(handler.wireName, handler.mode, raw, handler));
     this.handlerHashes.set(handler.wireName, handler.hash);
     this.schemaHash = module.schemaHash;
+  }
+
+  private entry(name: string, mode: HandlerMode, handler: RawHandler, descriptor: HandlerDescriptor | undefined): Registered {
+    const { stats, observer } = handlerReport(this.options.observer, name);
+    return { name, mode, handler, descriptor, stats, observer };
   }
 
   private add(entry: Registered): void {
@@ -130,37 +138,21 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   handleWire(req: RPCInfo, respond: WireResponder): void {
     const entry = this.lookup(req.fn);
     if (entry === undefined) {
-      this.finishEarly(req, respond, `Remote function(${req.fn}) not found`, this.unknownObserver);
+      this.finishEarly(req, respond, `Remote function(${req.fn}) not found`, this.fixedReport(UNKNOWN_HANDLER));
+      return;
+    }
+    const descriptor = entry.descriptor;
+    if (descriptor !== undefined && req.args.length !== descriptor.params.length) {
+      this.finishEarly(req, respond, paramCountError(descriptor, goBytesList(req.args)), entry);
       return;
     }
     let args: unknown[];
-    let traceId: string | undefined;
-    let spanId: string | undefined;
+    let trace: ReturnType<typeof traceOf>;
     try {
-      const descriptor = entry.descriptor;
-      if (descriptor !== undefined) {
-        const params = descriptor.params;
-        if (req.args.length !== params.length) {
-          this.finishEarly(req, respond, paramCountError(descriptor, goBytesList(req.args)), entry.observer);
-          return;
-        }
-        args = new Array<unknown>(params.length);
-        for (let i = 0; i < params.length; i++) {
-          args[i] = (params[i] as { codec: ValueCodec<unknown> }).codec.decode(req.args[i] as Uint8Array, req.argsType[i] as string);
-        }
-      } else {
-        args = new Array<unknown>(req.args.length);
-        for (let i = 0; i < req.args.length; i++) {
-          args[i] = this.options.untyped.decode(req.argsType[i] as string, req.args[i] as Uint8Array);
-        }
-      }
-      const trace = traceOf(args, req.argsType);
-      if (trace !== undefined) {
-        traceId = trace.traceId;
-        spanId = trace.spanId;
-      }
+      args = decodeWireArgs(descriptor, req, this.options.untyped);
+      trace = traceOf(args, req.argsType);
     } catch (err) {
-      this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`, entry.observer);
+      this.finishEarly(req, respond, `${this.type} rpc func(${req.fn}) error ${errorText(err)}`, entry);
       return;
     }
     const now = callClock();
@@ -173,14 +165,14 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
         `rpc ${req.fn} from ${req.caller || "?"} arrived ${now - deadline} ms after its deadline; dropped (check clock sync between hosts)`,
       );
     }
-    const traced = wireSpan(this.options.tracing, this.type, this.nodeId, req, traceId, spanId);
+    const traced = wireSpan(this.tracing, this.type, this.nodeId, req, trace?.traceId, trace?.spanId);
     const ctx = new HandlerContext(entry.name, deadline, req.caller, traced.traceId, traced.spanId, this.options.log, this);
     ctx.cancelKey = cancelKey(req.replyTo, req.cid);
     this.enqueue({ entry, args, ctx, reply: req.reply, started: 0, cid: req.cid, replyTo: req.replyTo, respond, sink: undefined, trace: traced.scope }, now);
   }
 
-  private finishEarly(req: RPCInfo, respond: WireResponder, error: string, observer: HandlerObserver | undefined): void {
-    refused(observer, undefined, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request");
+  private finishEarly(req: RPCInfo, respond: WireResponder, error: string, report: HandlerReport): void {
+    refused(report, undefined, error, outcomeOf(error) === "not_found" ? "not_found" : "bad_request");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: req.fn, durationMs: 0, error });
     if (this.options.logCalls) this.options.log.info({ fn: req.fn, cid: req.cid }, `rpc ${req.fn} refused: ${error}`);
     if (req.reply) respond(req.replyTo, { cid: req.cid, error, resultType: "null", result: EMPTY });
@@ -193,24 +185,31 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
    * An in-process call. `args` must already be private copies (the local transport clones them). Resolves
    * with a private copy of the result; rejects with the same error classes a NATS caller would see.
    */
-  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void {
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal, now?: number): void {
     const entry = this.lookup(fn);
     if (entry === undefined) {
-      refused(this.unknownObserver, undefined, `Remote function(${fn}) not found`, "not_found");
+      refused(this.fixedReport(UNKNOWN_HANDLER), undefined, `Remote function(${fn}) not found`, "not_found");
       sink?.reject(new RemoteError(`Remote function(${fn}) not found`));
       return;
     }
     const descriptor = entry.descriptor;
     if (descriptor !== undefined && args.length !== descriptor.params.length) {
-      refused(entry.observer, undefined, "wrong number of params", "bad_request");
+      refused(entry, undefined, "wrong number of params", "bad_request");
       sink?.reject(new RemoteError(paramCountError(descriptor, String(args.length))));
       return;
     }
-    const trace = traceOf(args, undefined);
-    const traced = localSpan(this.options.tracing, this.type, this.nodeId, fn, trace?.traceId, trace?.spanId);
-    const ctx = new HandlerContext(entry.name, deadline, caller, traced.traceId, traced.spanId, this.options.log, this);
+    // The caller's trace, replaced by the server span's ids when there is a span (checked here, so a call
+    // without one makes nothing for it).
+    let ids = traceOf(args, undefined);
+    let scope: SpanScope | undefined;
+    if (this.tracing && tracingActive()) {
+      const traced = localSpan(this.type, this.nodeId, fn, ids?.traceId, ids?.spanId);
+      scope = traced.scope;
+      ids = traced;
+    }
+    const ctx = new HandlerContext(entry.name, deadline, caller, ids?.traceId, ids?.spanId, this.options.log, this);
     if (signal !== undefined) ctx.followCaller(signal);
-    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, trace: traced.scope });
+    this.enqueue({ entry, args, ctx, reply: sink !== undefined, started: 0, cid: "", replyTo: "", respond: undefined, sink, trace: scope }, now);
   }
 
   private lookup(fn: string): Registered | undefined {
@@ -218,7 +217,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     if (entry !== undefined) return entry;
     const fallback = this.options.hooks.onNotFound?.({ module: this.type, nodeId: this.nodeId, fn });
     if (fallback === undefined) return undefined;
-    return { name: fn, mode: "concurrent", handler: fallback, descriptor: undefined, observer: this.options.observer?.handler(fn) };
+    return { name: fn, mode: "concurrent", handler: fallback, descriptor: undefined, ...this.fixedReport(FALLBACK_HANDLER) };
   }
 
   // --- scheduling ---
@@ -236,7 +235,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   /** Reports an error that happened before the handler ran. */
   private fail(job: Job, error: MqgenError): void {
     job.ctx.release();
-    refused(job.entry.observer, job.trace, error.message, error instanceof BusyError ? "busy" : "closed");
+    refused(job.entry, job.trace, error.message, error instanceof BusyError ? "busy" : "closed");
     this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
     if (job.respond !== undefined) {
       if (job.reply) job.respond(job.replyTo, { cid: job.cid, error: error.message, resultType: "null", result: EMPTY });
@@ -251,14 +250,16 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
       // Queued past its deadline: the caller gave up, so the work is not done at all, and nothing is sent.
       const error = new DeadlineExceededError();
       ctx.release();
-      refused(job.entry.observer, job.trace, error.message, "deadline");
+      refused(job.entry, job.trace, error.message, "deadline");
       this.options.hooks.onComplete?.({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs: 0, error: error.message });
       job.sink?.reject(error);
       this.next(job.entry.mode);
       return;
     }
     (job as { started: number }).started = now;
-    job.entry.observer?.started();
+    const entry = job.entry;
+    if (entry.stats !== undefined) entry.stats.starts++;
+    entry.observer?.started();
     const hooks = this.options.hooks;
     try {
       if (hooks.onBeforeHandle !== undefined) {
@@ -315,7 +316,10 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     ctx.release();
     const now = callClock();
     const durationMs = now - job.started;
-    settled(job.entry.observer, job.trace, durationMs, error, now);
+    const entry = job.entry;
+    // The common end of a call (it succeeded, no span, nothing else watching) is counted right here.
+    if (error === undefined && job.trace === undefined && entry.observer === undefined) entry.stats?.succeeded(durationMs);
+    else settled(entry, job.trace, durationMs, error, now);
     if (this.options.hooks.onComplete !== undefined) {
       try {
         this.options.hooks.onComplete({ module: this.type, nodeId: this.nodeId, handler: job.entry.name, durationMs, error });
@@ -373,7 +377,7 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
     let copy: unknown;
     try {
       // Typed results as a wire caller decodes them (same refusals and conversions, see client.ts asOnWire).
-      copy = descriptor !== undefined ? descriptor.result.decode(descriptor.result.encode(result), descriptor.result.tag) : this.options.untyped.clone(result);
+      copy = descriptor !== undefined ? onWire(descriptor.result, result) : this.options.untyped.clone(result);
     } catch (err) {
       job.sink?.reject(new RemoteError(`${this.type} rpc func(${job.entry.name}) result error ${errorText(err)}`));
       return;
@@ -436,9 +440,10 @@ export class RpcServer implements ModuleServer, SignalOwner, Endpoint {
   /** Calls waiting (not running) per handler, for the queue-depth gauge; walks the queues, so scrape-time only. */
   readonly queuedByHandler = (): Map<string, number> => this.scheduler.countQueued((job) => job.entry.name);
 
-  private unknown: HandlerObserver | undefined;
-  private get unknownObserver(): HandlerObserver | undefined {
-    return (this.unknown ??= this.options.observer?.handler(UNKNOWN_HANDLER));
+  private readonly fixed: Partial<Record<string, HandlerReport>> = {};
+  /** Unknown handlers and fallback-served calls report under one fixed name each: wire names mint no labels. */
+  private fixedReport(name: typeof UNKNOWN_HANDLER | typeof FALLBACK_HANDLER): HandlerReport {
+    return (this.fixed[name] ??= handlerReport(this.options.observer, name));
   }
 }
 

@@ -4,7 +4,7 @@
  * and when a failed call may move to another node.
  */
 import { RemoteError, errorFromWire, isNodeFailure, isRetryable } from "../errors.js";
-import type { CallOptions, HandlerDescriptor, ModuleDescriptor } from "../descriptor.js";
+import type { CallOptions, HandlerDescriptor, ModuleDescriptor, ValueCodec } from "../descriptor.js";
 import type { ResultInfo } from "../codec/envelope.js";
 import type { ServiceNode } from "../registry/types.js";
 import type { ReplyHandler } from "../transport/nats.js";
@@ -28,9 +28,14 @@ export function asOnWire(params: HandlerDescriptor["params"], args: readonly unk
   const copies = new Array<unknown>(args.length);
   for (let i = 0; i < args.length; i++) {
     const codec = params[i]?.codec;
-    copies[i] = codec === undefined ? args[i] : codec.decode(codec.encode(args[i]), codec.tag);
+    copies[i] = codec === undefined ? args[i] : onWire(codec, args[i]);
   }
   return copies;
+}
+
+/** One value as a wire peer decodes it: the codec's shortcut where it has one, else the round trip. */
+export function onWire<T>(codec: ValueCodec<T>, value: T): T {
+  return codec.onWire !== undefined ? codec.onWire(value) : codec.decode(codec.encode(value), codec.tag);
 }
 
 /** A descriptor as the client's internals see it: arguments already checked against it, the result typed. */

@@ -199,10 +199,12 @@ export class NodeCache {
         cache.byId.delete(node.id);
       }
     } else if (event.action === "renew") {
-      // An unchanged re-registration only matters for a suspect: the node is alive after all.
+      // An unchanged re-registration matters for a node out of routing: a suspect is alive after all, and a
+      // node a registry read left out (it read a replica still catching up, or came while the node's entry
+      // had lapsed in an outage) is registered after all; a watch that knew the node sends no create again.
       let changed = false;
       for (const node of event.service.nodes) {
-        if (!this.suspects.delete(node.id)) continue;
+        if (!this.suspects.delete(node.id) && cache.byId.has(node.id)) continue;
         cache.byId.set(node.id, withVersion(node, event.service.version));
         changed = true;
       }

@@ -20,9 +20,10 @@ export interface Endpoint {
   handleWire(req: RPCInfo, respond: WireResponder): void;
   /**
    * An in-process call with argument values; the outcome goes to `sink` (none for fire-and-forget);
-   * `signal` is the caller's: when it fires, so does the handler's.
+   * `signal` is the caller's: when it fires, so does the handler's. `now`: the server's clock (callClock) as
+   * the caller just read it for the deadline, so a call that starts at once needs no reading of its own.
    */
-  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal): void;
+  handleLocal(fn: string, args: unknown[], deadline: number, caller: string, sink: LocalSink | undefined, signal?: AbortSignal, now?: number): void;
   /** The caller of a wire call named by its reply subject and Cid gave up (optional: cross-hop cancel). */
   cancel?(replyTo: string, cid: string): void;
 }

@@ -126,7 +126,7 @@ export class LocalTransport<E extends Endpoint = Endpoint> {
    * A typed call with already cloned arguments. The caller's deadline and signal are enforced here, so a
    * slow handler cannot hold the caller past its deadline.
    */
-  requestValues(server: Endpoint, fn: string, args: unknown[], deadline: number, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
+  requestValues(server: Endpoint, fn: string, args: unknown[], deadline: number, signal: AbortSignal | undefined, caller: string, now?: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(new AbortedError());
     const call = new ValueCall();
@@ -134,7 +134,7 @@ export class LocalTransport<E extends Endpoint = Endpoint> {
       call.onResolve = resolve;
       call.onReject = reject;
     });
-    server.handleLocal(fn, args, deadline, caller, call, signal);
+    server.handleLocal(fn, args, deadline, caller, call, signal, now);
     // Synchronous handlers have already answered: no timer or listener needed for them.
     if (!call.isFinished) {
       call.timer = setTimeout(onValueTimeout, timerDelay(deadline, Date.now()), call, deadline);

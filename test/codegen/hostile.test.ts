@@ -19,11 +19,15 @@ import {
   Promise$,
   Record$,
   registerHostile,
+  ToJSONRequest,
   Uint8Array$,
 } from "../fixtures/codegen/hostile.golden/hostile.js";
 import type { HostileHandlers } from "../fixtures/codegen/hostile.golden/hostile.js";
 import { keywords, KeywordsClient, Object$, registerKeywords } from "../fixtures/codegen/hostile.golden/keywords.js";
 import type { KeywordsHandlers } from "../fixtures/codegen/hostile.golden/keywords.js";
+import { HostileGateClient } from "../fixtures/codegen/hostile.golden/hostile.gate.js";
+import { GateClient, ProtocolError, enumResult } from "../../runtime/gate/client/index.js";
+import { connectMqtt, startGateApp } from "../gate/support.js";
 import { NatsServer } from "../support/nats-server.js";
 import { startPair } from "../support/apps.js";
 import type { Mode } from "../support/apps.js";
@@ -99,6 +103,9 @@ class Hostile implements Module, HostileHandlers {
   noop(session: Session, request: NoopRequest): Promise$ {
     return Promise$.create({ __proto__$: `${request.__proto__$}@${session.sessionId}`, hasOwnProperty$: request.constructor$ });
   }
+  toJSON$(_session: Session, request: ToJSONRequest): Kind {
+    return request.request?.then$ === true ? Kind.then$ : Kind.toString$;
+  }
 }
 
 class Keywords implements Module, KeywordsHandlers {
@@ -155,6 +162,7 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
       const noop = await client.noop(session, { __proto__$: "q", constructor$: Kind.then$ });
       assert.equal(noop.__proto__$, "q@s1");
       assert.equal(noop.hasOwnProperty$, Kind.then$);
+      assert.equal(await client.toJSON$(session, { request: Promise$.create({ then$: true }) }), Kind.then$);
 
       const kw = new KeywordsClient(pair.client);
       const o = Object$.create({ constructor$: "c", __proto__$: "p", delete: 1, then$: ["a"], nested: { value: "v" } });
@@ -194,3 +202,27 @@ for (const mode of ["in-process", "nats"] as Mode[]) {
     }
   });
 }
+
+test("the typed gate client reaches hostile gate handlers over MQTT: a message result and an enum result, no cast", async () => {
+  const harness = await startGateApp({}, { modules: [new Hostile(), new Keywords()] });
+  const mqtt = await connectMqtt(`mqtt://127.0.0.1:${harness.tcpPort}`, { clientId: "hostile-gate" });
+  try {
+    const gate = new HostileGateClient(new GateClient(mqtt, { timeoutMs: 5_000 }));
+    const noop = await gate.noop({ __proto__$: "g", constructor$: Kind.constructor$ });
+    assert.equal(noop.__proto__$.startsWith("g@"), true);
+    assert.equal(noop.hasOwnProperty$, Kind.constructor$);
+    assert.equal(await gate.toJSON$({ request: Promise$.create({ then$: true }) }), Kind.then$);
+    assert.equal(await gate.toJSON$({ request: Promise$.create() }), Kind.toString$);
+  } finally {
+    await mqtt.endAsync();
+    await harness.stop();
+  }
+});
+
+test("an enum result of another shape than an int32 number is a ProtocolError naming what arrived", () => {
+  assert.equal(enumResult(KindType, 3), Kind.then$);
+  assert.equal(enumResult(KindType, 99), 99, "open, as protobuf's enums: an unnamed number passes");
+  for (const [value, shown] of [["then", 'string "then"'], [1.5, "number 1.5"], [2 ** 31, "number 2147483648"], [null, "null"], [[1], "an array"], [{}, "an object"], [undefined, "nothing"]] as const) {
+    assert.throws(() => enumResult(KindType, value), (err: unknown) => err instanceof ProtocolError && err.message === `gate reply: expected hostile.Kind as an int32 number, got ${shown}`);
+  }
+});

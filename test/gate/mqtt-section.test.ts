@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import type { ClosedConnectionInfo } from "../../runtime/internal.js";
 import { CONNACK_OK_HEX, CONNECT_HEX, connectMqtt, RawClient, startGateApp, type GateHarness } from "./support.js";
@@ -31,6 +32,23 @@ async function closedInfo(closed: ClosedConnectionInfo[], clientId: string, time
   }
 }
 
+/** A gate with the byte cap out of the way (so only the Mqtt setting under test drops anyone), recording closes. */
+async function uncappedGate(mqtt: Readonly<Record<string, number>>): Promise<{ harness: GateHarness; closed: ClosedConnectionInfo[] }> {
+  const closed: ClosedConnectionInfo[] = [];
+  const harness = await startGateApp({ maxUnsentBytes: 512 * 1024 * 1024, onConnectionClosed: (info) => closed.push(info) }, { config: { Mqtt: mqtt } });
+  return { harness, closed };
+}
+
+/** A raw client that stops reading, and an MQTT.js client beside it that reads and counts what arrives. */
+async function stalledAndReader(harness: GateHarness): Promise<{ reader: MqttClient; received: () => number }> {
+  const stalled = await connected(harness, connectPacket("stalled", 60));
+  stalled.socket.pause();
+  const reader = await connectMqtt(`mqtt://127.0.0.1:${harness.tcpPort}`, { clientId: "reader" });
+  let received = 0;
+  reader.on("message", () => received++);
+  return { reader, received: () => received };
+}
+
 test("Mqtt.ReadTimeout is the keepalive of a client whose CONNECT says 0; a client's own keepalive still wins", { timeout: 20_000 }, async () => {
   const closed: ClosedConnectionInfo[] = [];
   const harness = await startGateApp({ onConnectionClosed: (info) => closed.push(info) }, { config: { Mqtt: { ReadTimeout: 1 } } });
@@ -51,18 +69,9 @@ test("Mqtt.ReadTimeout is the keepalive of a client whose CONNECT says 0; a clie
 });
 
 test("Mqtt.WriteTimeout drops a client whose socket takes no bytes for that long", { timeout: 30_000 }, async () => {
-  const closed: ClosedConnectionInfo[] = [];
-  // The byte cap out of the way, so only the timeout can drop the stalled client.
-  const harness = await startGateApp(
-    { maxUnsentBytes: 512 * 1024 * 1024, onConnectionClosed: (info) => closed.push(info) },
-    { config: { Mqtt: { WriteTimeout: 1 } } },
-  );
+  const { harness, closed } = await uncappedGate({ WriteTimeout: 1 });
   try {
-    const stalled = await connected(harness, connectPacket("stalled", 60));
-    stalled.socket.pause();
-    const reader = await connectMqtt(`mqtt://127.0.0.1:${harness.tcpPort}`, { clientId: "reader" });
-    let received = 0;
-    reader.on("message", () => received++);
+    const { reader, received } = await stalledAndReader(harness);
     // 16 MB is more than the kernel buffers of both ends hold, so bytes stay unsent at the gate.
     const chunk = Buffer.alloc(64 * 1024, 0x62);
     for (let i = 0; i < 256; i++) harness.gate.server.broadcast("/big", chunk);
@@ -73,8 +82,8 @@ test("Mqtt.WriteTimeout drops a client whose socket takes no bytes for that long
     assert.ok(after >= 900, `dropped after ${after} ms, before the timeout`);
     // The client that reads gets everything and stays.
     const deadline = Date.now() + 15_000;
-    while (received < 256 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(received, 256);
+    while (received() < 256 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(received(), 256);
     assert.equal(closed.some((c) => c.clientId === "reader"), false);
     await reader.endAsync();
   } finally {
@@ -83,24 +92,16 @@ test("Mqtt.WriteTimeout drops a client whose socket takes no bytes for that long
 });
 
 test("Mqtt.WirteLoopChanNum: a client that does not read is dropped once more packets than that wait for it", { timeout: 30_000 }, async () => {
-  const closed: ClosedConnectionInfo[] = [];
-  const harness = await startGateApp(
-    { maxUnsentBytes: 512 * 1024 * 1024, onConnectionClosed: (info) => closed.push(info) },
-    { config: { Mqtt: { WirteLoopChanNum: 10 } } },
-  );
+  const { harness, closed } = await uncappedGate({ WirteLoopChanNum: 10 });
   try {
-    const stalled = await connected(harness, connectPacket("stalled", 60));
-    stalled.socket.pause();
-    const reader = await connectMqtt(`mqtt://127.0.0.1:${harness.tcpPort}`, { clientId: "reader" });
-    let received = 0;
-    reader.on("message", () => received++);
+    const { reader, received } = await stalledAndReader(harness);
     // A burst far above 10 packets in one tick reaches a reading client whole: only packets stuck behind
     // unsent bytes count.
     const small = Buffer.alloc(100, 0x61);
     for (let i = 0; i < 200; i++) harness.gate.server.broadcast("/small", small);
     const deadline = Date.now() + 10_000;
-    while (received < 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(received, 200);
+    while (received() < 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(received(), 200);
     assert.equal(closed.length, 0, "nobody dropped by a burst the kernel buffers absorb");
     // Now fill the stalled client's buffers, one push per tick, until it is dropped.
     const big = Buffer.alloc(64 * 1024, 0x62);
@@ -120,11 +121,7 @@ test("Mqtt.WirteLoopChanNum: a client that does not read is dropped once more pa
 });
 
 test("over WebSocket too: Mqtt.WriteTimeout drops a client whose socket takes no bytes", { timeout: 30_000 }, async () => {
-  const closed: ClosedConnectionInfo[] = [];
-  const harness = await startGateApp(
-    { maxUnsentBytes: 512 * 1024 * 1024, onConnectionClosed: (info) => closed.push(info) },
-    { config: { Mqtt: { WriteTimeout: 1 } } },
-  );
+  const { harness, closed } = await uncappedGate({ WriteTimeout: 1 });
   const { WebSocket } = await import("ws");
   const ws = new WebSocket(`ws://127.0.0.1:${harness.wsPort}/mqtt`, ["mqtt"]);
   try {

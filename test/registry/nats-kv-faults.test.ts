@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "nats";
-import { NatsKvRegistry, Registrar, RegistryError, type Service } from "../../runtime/internal.js";
+import { NatsKvRegistry, Registrar, RegistryError, type Service, type WatchEvent } from "../../runtime/internal.js";
 import { echoModule } from "../discovery/echo-module.js";
 import { keepCalling, startCallerApp, startEchoBackend, waitUntil, type FaultApp } from "../support/fault-apps.js";
 import { NatsCluster } from "../support/nats-cluster.js";
@@ -64,6 +64,48 @@ describe("NATS KV: JetStream state lost", () => {
       await observer.close();
     }
   });
+
+  it("the bucket deleted under a running node and a watcher: the node creates it again and registers, and the watcher keeps the node", async () => {
+    const ttlMs = 3000;
+    const registry = new NatsKvRegistry({ connection: nc, bucket: "deleted", ttlMs, requestTimeoutMs: 500 });
+    const service: Service = makeService("kept");
+    const registrar = new Registrar({ registry, ttlMs, intervalMs: 300, retryMs: 100, service: () => service });
+    const watcherRegistry = new NatsKvRegistry({ connection: nc, bucket: "deleted", ttlMs, requestTimeoutMs: 500 });
+    const events: Array<WatchEvent & { at: number }> = [];
+    const watcher = watcherRegistry.watch({ service: "kept" });
+    const watching = (async () => {
+      for await (const event of watcher) events.push({ ...event, at: Date.now() });
+    })();
+    try {
+      await registrar.start();
+      await waitUntil("the watcher lists the node", () => events.some((e) => e.action === "create"), 10_000);
+      const jsm = await nc.jetstreamManager();
+      // Another node's many renewals first, so that the new stream's sequences stay below the old one's for longer than the TTL.
+      const other = makeService("other");
+      for (let i = 0; i < 200; i++) await registry.register(other, { ttlMs });
+      const before = (await jsm.streams.info("KV_deleted")).state.last_seq;
+      await jsm.streams.delete("KV_deleted");
+      const deletedAt = Date.now();
+      await waitUntil("the bucket exists again", async () => {
+        try {
+          return (await jsm.streams.info("KV_deleted")).state.messages > 0;
+        } catch {
+          return false;
+        }
+      }, 10_000, 50);
+      // Sequences start over in the new stream: the watcher must take them as newer all the same.
+      assert.ok((await jsm.streams.info("KV_deleted")).state.last_seq < before, "the new stream numbers its messages from 1 again");
+      await waitUntil("the watcher hears the node again", () => events.some((e) => e.action !== "create" && e.at > deletedAt), 10_000);
+      assert.deepEqual(events.filter((e) => e.action === "delete"), [], "the watcher never reported the node gone");
+      assert.deepEqual(await registeredIds(watcherRegistry, "kept"), [service.nodes[0]!.id]);
+    } finally {
+      watcher.stop();
+      await watching;
+      await registrar.stop();
+      await registry.close();
+      await watcherRegistry.close();
+    }
+  });
 });
 
 describe("NATS KV on a 3-node JetStream cluster", () => {
@@ -110,6 +152,74 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
     } finally {
       await registry.close();
       await nc.close();
+    }
+  });
+
+  it("a stream leader lost for longer than the TTL: a watcher that heard nothing keeps the node, which registers again by itself", async (t) => {
+    // Far below JetStream's failover time (an election takes seconds), so the entry surely lapses meanwhile.
+    const ttlMs = 1500;
+    const intervalMs = 300;
+    await cluster.waitForJetStream(30_000);
+    const setup = await connect({ servers: cluster.urls });
+    const creator = new NatsKvRegistry({ connection: setup, bucket: "failover", ttlMs, replicas: 3, requestTimeoutMs: 1000 });
+    await waitUntil("bucket created", async () => {
+      try {
+        await creator.listServices();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 45_000, 200);
+    await creator.close();
+    await setup.close();
+    await cluster.waitForJetStream(30_000, "KV_failover");
+    const leaderName = await cluster.streamLeader("KV_failover");
+    assert.ok(leaderName !== undefined);
+    const leader = cluster.node(leaderName);
+    // Node and watcher talk to the other servers: only the stream loses its leader. Those servers keep
+    // answering direct reads meanwhile, and no watch delivers anything, since no node can renew.
+    const others = cluster.nodes.filter((n) => n !== leader).map((n) => n.url);
+    const nodeNc = await connect({ servers: others, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    const watcherNc = await connect({ servers: others, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    const options = { bucket: "failover", ttlMs, replicas: 3, requestTimeoutMs: 500 };
+    const nodeRegistry = new NatsKvRegistry({ connection: nodeNc, ...options });
+    const watcherRegistry = new NatsKvRegistry({ connection: watcherNc, ...options });
+    const service = makeService("lapsed");
+    const attempts: Array<{ at: number; ok: boolean }> = [];
+    let renewing = true;
+    const renewals = (async () => {
+      while (renewing) {
+        const at = Date.now();
+        attempts.push({ at, ok: await nodeRegistry.register(service, { ttlMs }).then(() => true, () => false) });
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    })();
+    const events: Array<WatchEvent & { at: number }> = [];
+    const watcher = watcherRegistry.watch({ service: "lapsed" });
+    const watching = (async () => {
+      for await (const event of watcher) events.push({ ...event, at: Date.now() });
+    })();
+    try {
+      await waitUntil("the watcher lists the node", () => events.some((e) => e.action === "create"), 10_000);
+      await leader.stop("SIGKILL");
+      const failedAt = await waitUntil("a renewal fails", () => attempts.some((a) => !a.ok), 10_000);
+      const renewedAt = await waitUntil("a renewal goes through again", () => attempts.some((a) => a.ok && a.at > failedAt), 60_000, 20);
+      const lapsed = attempts.filter((a) => a.ok && a.at < failedAt).at(-1)!;
+      t.diagnostic(`no renewal went through for ${renewedAt - lapsed.at} ms (TTL ${ttlMs} ms)`);
+      assert.ok(renewedAt - lapsed.at > ttlMs, "the entry lapsed during the failover (else this test shows nothing)");
+      await waitUntil("the watcher hears the node again", () => events.some((e) => e.action !== "create" && e.at >= renewedAt), 10_000);
+      assert.deepEqual(events.filter((e) => e.action === "delete"), [], "the watcher never reported the node gone");
+      assert.deepEqual((await watcherRegistry.getService("lapsed")).flatMap((s) => s.nodes.map((n) => n.id)), [service.nodes[0]!.id]);
+    } finally {
+      renewing = false;
+      await renewals;
+      watcher.stop();
+      await watching;
+      await leader.start();
+      await nodeRegistry.close();
+      await watcherRegistry.close();
+      await nodeNc.close();
+      await watcherNc.close();
     }
   });
 

@@ -213,6 +213,39 @@ describe("selector: registry outage", () => {
   });
 });
 
+/** A registry whose reads leave one node out (as a read from a replica still catching up may) or wait. */
+class LossyRegistry extends MemoryRegistry {
+  hidden: string | undefined;
+  stall: Promise<void> | undefined;
+  override async getService(name: string): Promise<Service[]> {
+    if (this.stall !== undefined) await this.stall;
+    const services = await super.getService(name);
+    return services.map((s) => ({ ...s, nodes: s.nodes.filter((n) => n.id !== this.hidden) })).filter((s) => s.nodes.length > 0);
+  }
+}
+
+describe("selector: a read that misses a node", () => {
+  it("a node a registry read left out is routable again at its next renewal, unchanged as it is", async () => {
+    const registry = new LossyRegistry();
+    await registry.register(service("s", "a"), { ttlMs: 60_000 });
+    await registry.register(service("s", "b"), { ttlMs: 60_000 });
+    const selector = new Selector({ registry, cacheTtlMs: 20 });
+    assert.deepEqual(await routable(selector, "s"), ["s@a", "s@b"]);
+    registry.hidden = "s@a";
+    await eventually("a re-read left s@a out", async () => ((await routable(selector, "s")).join() === "s@b" ? true : undefined), 2000, 10);
+    // No read brings it back from here on: only the registry's watch can.
+    let release = (): void => undefined;
+    registry.stall = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await registry.register(service("s", "a"), { ttlMs: 60_000 });
+    await eventually("s@a back after its renewal", async () => ((await routable(selector, "s")).includes("s@a") ? true : undefined), 1000, 10);
+    release();
+    selector.close();
+    await registry.close();
+  });
+});
+
 describe("selector: lookups honour the call's deadline", () => {
   it("select, getNode and nodes give up at the deadline or on abort while the registry is slow", async () => {
     const registry = new UnreliableRegistry();

@@ -207,3 +207,34 @@ test("base64 matches Node's encoder at every length and accepts the URL-safe alp
   throwsBadArgument(() => decodeBase64("ab$d"), /invalid base64 character/);
   throwsBadArgument(() => decodeBase64("abcde"), /invalid base64/);
 });
+
+test("a codec's onWire shortcut gives exactly what encode then decode give, and refuses alike", () => {
+  const codecs: ValueCodec<never>[] = [stringCodec, boolCodec, int32Codec, int64Codec, uint32Codec, uint64Codec, floatCodec, doubleCodec, bytesCodec, mapCodec, mapstrCodec, voidCodec] as ValueCodec<never>[];
+  const withShortcut = codecs.filter((c) => c.onWire !== undefined);
+  assert.ok(withShortcut.includes(stringCodec as ValueCodec<never>), "the string codec has the shortcut (the in-process hot path)");
+  const samples: unknown[] = [
+    "", "x", "hello world", "é", "日本語", "😀", "a😀b", "\ud800", "\udc00", "x\ud83dy", "\ude00\ud83d", "\ud83d\ude00\ud83d",
+    "a".repeat(64), "a".repeat(65), `${"a".repeat(100)}\ud800`, "\u0000\u007f\u0080\uffff",
+    1, 0, -1, 1.5, Number.NaN, true, false, null, undefined, 10n, {}, [], new Uint8Array([1, 2]),
+  ];
+  for (const codec of withShortcut) {
+    for (const value of samples) {
+      let expected: unknown;
+      let expectedError: unknown;
+      try {
+        expected = codec.decode(codec.encode(value as never), codec.tag);
+      } catch (err) {
+        expectedError = err;
+      }
+      if (expectedError !== undefined) {
+        assert.throws(() => codec.onWire!(value as never), (err: unknown) => {
+          assert.ok(err instanceof BadArgumentError);
+          assert.equal((err as Error).message, (expectedError as Error).message);
+          return true;
+        });
+      } else {
+        assert.deepEqual(codec.onWire!(value as never), expected, `${codec.tag} ${JSON.stringify(String(value))}`);
+      }
+    }
+  }
+});

@@ -81,7 +81,7 @@ export class ClusterNode {
 }
 
 interface Jsz {
-  meta_cluster?: { leader?: string; cluster_size?: number };
+  meta_cluster?: { leader?: string; cluster_size?: number; replicas?: Array<{ name: string; current?: boolean; offline?: boolean }> };
   account_details?: Array<{
     stream_detail?: Array<{ name: string; cluster?: { leader?: string; replicas?: Array<{ name: string; current?: boolean; offline?: boolean }> } }>;
   }>;
@@ -163,8 +163,10 @@ export class NatsCluster {
   }
 
   /**
-   * Waits until JetStream answers on a running server and, for `stream`, until it has a leader and every
-   * replica is current (killing another server before a restarted one caught up would lose the quorum).
+   * Waits until the JetStream meta group has a leader whose followers are all current and, for `stream`,
+   * until it has a leader and every replica is current: killing another server before a restarted one
+   * caught up (on the stream or on the meta group, which every consumer creation and stream lookup needs)
+   * would lose the quorum, two faults at once.
    */
   async waitForJetStream(timeoutMs: number, stream?: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -176,7 +178,8 @@ export class NatsCluster {
   }
 
   private async jetStreamReady(stream: string | undefined): Promise<boolean> {
-    let metaLeader = false;
+    let meta = false;
+    let streamReady = stream === undefined;
     for (const node of this.nodes.filter((n) => n.running)) {
       let jsz: Jsz;
       try {
@@ -184,17 +187,19 @@ export class NatsCluster {
       } catch {
         continue;
       }
-      if (jsz.meta_cluster?.leader) metaLeader = true;
+      // Only a leader knows whether its followers are current; the others may still name a dead leader, and a
+      // server just restarted may name itself, with no followers listed, before it learns who leads now.
+      const current = (replicas: Array<{ current?: boolean; offline?: boolean }> | undefined) =>
+        replicas !== undefined && replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current === true && r.offline !== true);
+      if (jsz.meta_cluster?.leader === node.name && current(jsz.meta_cluster.replicas)) meta = true;
       if (stream === undefined) continue;
       for (const account of jsz.account_details ?? []) {
         for (const detail of account.stream_detail ?? []) {
-          // Only the leader knows whether its followers are current.
-          if (detail.name !== stream || detail.cluster?.leader !== node.name) continue;
-          return (detail.cluster.replicas ?? []).every((r) => r.current === true && r.offline !== true);
+          if (detail.name === stream && detail.cluster?.leader === node.name && current(detail.cluster.replicas)) streamReady = true;
         }
       }
     }
-    return stream === undefined && metaLeader;
+    return meta && streamReady;
   }
 
   async dispose(): Promise<void> {

@@ -11,6 +11,7 @@ export { oneof } from "../../codec/oneof.js";
 export { structMessage } from "../../codec/struct.js";
 export type { JsonObject, JsonValue } from "../../codec/struct.js";
 export type { MessageType, EnumType, FieldDescriptor, FieldType, ScalarKind } from "../../descriptor.js";
+export { enumResult } from "./results.js";
 export { MqgenError, DeadlineExceededError, AbortedError, ClosedError, ProtocolError, RemoteError, GateCallError } from "../../errors.js";
 
 /** The part of an MQTT.js client the gate client uses (structural, so no import of `mqtt` is needed). */
