@@ -209,7 +209,15 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
       assert.ok(renewedAt - lapsed.at > ttlMs, "the entry lapsed during the failover (else this test shows nothing)");
       await waitUntil("the watcher hears the node again", () => events.some((e) => e.action !== "create" && e.at >= renewedAt), 10_000);
       assert.deepEqual(events.filter((e) => e.action === "delete"), [], "the watcher never reported the node gone");
-      assert.deepEqual((await watcherRegistry.getService("lapsed")).flatMap((s) => s.nodes.map((n) => n.id)), [service.nodes[0]!.id]);
+      // A fresh read may still time out while the stream settles after its election; it must list the node
+      // once it answers.
+      await waitUntil("a fresh read lists the node", async () => {
+        try {
+          return (await watcherRegistry.getService("lapsed")).flatMap((s) => s.nodes.map((n) => n.id)).join() === service.nodes[0]!.id;
+        } catch {
+          return false;
+        }
+      }, 15_000, 100);
     } finally {
       renewing = false;
       await renewals;
