@@ -222,7 +222,7 @@ test("the typed gate client reaches hostile gate handlers over MQTT: a message r
 test("an enum result of another shape than an int32 number is a ProtocolError naming what arrived", () => {
   assert.equal(enumResult(KindType, 3), Kind.then$);
   assert.equal(enumResult(KindType, 99), 99, "open, as protobuf's enums: an unnamed number passes");
-  for (const [value, shown] of [["then", 'string "then"'], [1.5, "number 1.5"], [2 ** 31, "number 2147483648"], [null, "null"], [[1], "an array"], [{}, "an object"], [undefined, "nothing"]] as const) {
+  for (const [value, shown] of [["then", 'the string "then"'], [1.5, "number 1.5"], [2 ** 31, "number 2147483648"], [null, "null"], [[1], "an array"], [{}, "an object"], [undefined, "nothing"]] as const) {
     assert.throws(() => enumResult(KindType, value), (err: unknown) => err instanceof ProtocolError && err.message === `gate reply: expected hostile.Kind as an int32 number, got ${shown}`);
   }
 });

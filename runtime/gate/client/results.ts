@@ -5,12 +5,11 @@
  */
 import { ProtocolError } from "../../errors.js";
 import type { EnumType } from "../../descriptor.js";
+import { describeJson } from "../../codec/value-json.js";
 
 export function enumResult<E extends number>(type: EnumType<E>, result: unknown): E {
   if (typeof result !== "number" || !Number.isInteger(result) || result < -0x80000000 || result > 0x7fffffff) {
-    const got =
-      result === undefined ? "nothing" : typeof result !== "object" ? `${typeof result} ${String(JSON.stringify(result)).slice(0, 40)}` : result === null ? "null" : Array.isArray(result) ? "an array" : "an object";
-    throw new ProtocolError(`gate reply: expected ${type.typeName} as an int32 number, got ${got}`);
+    throw new ProtocolError(`gate reply: expected ${type.typeName} as an int32 number, got ${result === undefined ? "nothing" : describeJson(result)}`);
   }
   // Enums are open (as protobuf's are): every int32 is a value of E, named or not.
   return result as E;
