@@ -16,7 +16,7 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import { connect, type NatsConnection } from "nats";
 import { MqgenError, NatsKvRegistry } from "../../runtime/internal.js";
 import { echoModule } from "../discovery/echo-module.js";
-import { keepCalling, startCallerApp, startEchoBackend, waitUntil, type FaultApp, type FaultAppOptions } from "../support/fault-apps.js";
+import { keepCalling, startCallerApp, startEchoBackend, waitUntil, waitUntilNoError, type FaultApp, type FaultAppOptions } from "../support/fault-apps.js";
 import { NatsCluster, type ClusterNode } from "../support/nats-cluster.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 
@@ -51,13 +51,9 @@ describe("chaos: 3-node NATS cluster with JetStream, two backends, one caller, 6
     // The bucket first, from one client, so three apps do not race to create it.
     observerNc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
     observer = registry(observerNc);
-    await waitUntil("registry bucket created", async () => {
-      try {
-        await observer.listServices();
-        return true;
-      } catch {
-        return false;
-      }
+    await waitUntilNoError("registry bucket created", async () => {
+      await observer.listServices();
+      return true;
     }, 30_000, 200);
     a = await startEchoBackend(appOptions([proxy.url, n2.url, n3.url], "backend-a"));
     b = await startEchoBackend(appOptions([n2.url, n3.url, n1.url], "backend-b"));
@@ -96,12 +92,8 @@ describe("chaos: 3-node NATS cluster with JetStream, two backends, one caller, 6
 
   /** Waits until the registry (a fresh read, as a new client would do) lists exactly these nodes. */
   async function registeredEventually(ids: string[], timeoutMs = 30_000): Promise<number> {
-    return waitUntil("registry lists the backends", async () => {
-      try {
-        return (await registered()).join() === [...ids].sort().join();
-      } catch {
-        return false;
-      }
+    return waitUntilNoError("registry lists the backends", async () => {
+      return (await registered()).join() === [...ids].sort().join();
     }, timeoutMs, 100);
   }
 

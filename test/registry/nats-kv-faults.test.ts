@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "nats";
 import { NatsKvRegistry, Registrar, RegistryError, type Service, type WatchEvent } from "../../runtime/internal.js";
 import { echoModule } from "../discovery/echo-module.js";
-import { keepCalling, startCallerApp, startEchoBackend, waitUntil, type FaultApp } from "../support/fault-apps.js";
+import { keepCalling, startCallerApp, startEchoBackend, waitUntil, waitUntilNoError, type FaultApp } from "../support/fault-apps.js";
 import { NatsCluster } from "../support/nats-cluster.js";
 import { NatsServer } from "../support/nats-server.js";
 import { makeService } from "./contract.js";
@@ -40,20 +40,12 @@ describe("NATS KV: JetStream state lost", () => {
       await registrar.start();
       assert.deepEqual(await registeredIds(observer, "lost"), [service.nodes[0]!.id]);
       await server.restart(0, { emptyStore: true });
-      const back = await waitUntil("JetStream answers again", async () => {
-        try {
-          await (await nc.jetstreamManager({ timeout: 200 })).getAccountInfo();
-          return true;
-        } catch {
-          return false;
-        }
+      const back = await waitUntilNoError("JetStream answers again", async () => {
+        await (await nc.jetstreamManager({ timeout: 200 })).getAccountInfo();
+        return true;
       }, 10_000);
-      const registered = await waitUntil("registered again", async () => {
-        try {
-          return (await registeredIds(observer, "lost")).length === 1;
-        } catch {
-          return false;
-        }
+      const registered = await waitUntilNoError("registered again", async () => {
+        return (await registeredIds(observer, "lost")).length === 1;
       }, 3 * intervalMs);
       t.diagnostic(`registered again ${registered - back} ms after JetStream answered (interval ${intervalMs} ms)`);
       assert.ok(registered - back <= intervalMs + requestTimeoutMs, `took ${registered - back} ms`);
@@ -86,12 +78,8 @@ describe("NATS KV: JetStream state lost", () => {
       const before = (await jsm.streams.info("KV_deleted")).state.last_seq;
       await jsm.streams.delete("KV_deleted");
       const deletedAt = Date.now();
-      await waitUntil("the bucket exists again", async () => {
-        try {
-          return (await jsm.streams.info("KV_deleted")).state.messages > 0;
-        } catch {
-          return false;
-        }
+      await waitUntilNoError("the bucket exists again", async () => {
+        return (await jsm.streams.info("KV_deleted")).state.messages > 0;
       }, 10_000, 50);
       // Sequences start over in the new stream: the watcher must take them as newer all the same.
       assert.ok((await jsm.streams.info("KV_deleted")).state.last_seq < before, "the new stream numbers its messages from 1 again");
@@ -136,12 +124,8 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
         // under a full suite's load; the bound is generous because the point is that the record survives.
         let readable: number;
         try {
-          readable = await waitUntil(`read with ${victim.name}${victim.name === leader ? " (the stream leader)" : ""} down`, async () => {
-            try {
-              return (await registeredIds(registry, "kept")).join() === service.nodes[0]!.id;
-            } catch {
-              return false;
-            }
+          readable = await waitUntilNoError(`read with ${victim.name}${victim.name === leader ? " (the stream leader)" : ""} down`, async () => {
+            return (await registeredIds(registry, "kept")).join() === service.nodes[0]!.id;
           }, 45_000, 100);
         } finally {
           // Back before the next victim (or the next test), whatever this wait found.
@@ -162,13 +146,9 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
     await cluster.waitForJetStream(30_000);
     const setup = await connect({ servers: cluster.urls });
     const creator = new NatsKvRegistry({ connection: setup, bucket: "failover", ttlMs, replicas: 3, requestTimeoutMs: 1000 });
-    await waitUntil("bucket created", async () => {
-      try {
-        await creator.listServices();
-        return true;
-      } catch {
-        return false;
-      }
+    await waitUntilNoError("bucket created", async () => {
+      await creator.listServices();
+      return true;
     }, 45_000, 200);
     await creator.close();
     await setup.close();
@@ -211,12 +191,8 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
       assert.deepEqual(events.filter((e) => e.action === "delete"), [], "the watcher never reported the node gone");
       // A fresh read may still time out while the stream settles after its election; it must list the node
       // once it answers.
-      await waitUntil("a fresh read lists the node", async () => {
-        try {
-          return (await watcherRegistry.getService("lapsed")).flatMap((s) => s.nodes.map((n) => n.id)).join() === service.nodes[0]!.id;
-        } catch {
-          return false;
-        }
+      await waitUntilNoError("a fresh read lists the node", async () => {
+        return (await watcherRegistry.getService("lapsed")).flatMap((s) => s.nodes.map((n) => n.id)).join() === service.nodes[0]!.id;
       }, 15_000, 100);
     } finally {
       renewing = false;
@@ -236,26 +212,18 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
     const nc = await connect({ servers: cluster.urls });
     try {
       const single = new NatsKvRegistry({ connection: nc, bucket: "grown", ttlMs: 60_000 });
-      await waitUntil("single-copy bucket created", async () => {
-        try {
-          await single.register(makeService("g"), { ttlMs: 60_000 });
-          return true;
-        } catch {
-          return false;
-        }
+      await waitUntilNoError("single-copy bucket created", async () => {
+        await single.register(makeService("g"), { ttlMs: 60_000 });
+        return true;
       }, 45_000, 200);
       await single.close();
       const jsm = await nc.jetstreamManager();
       assert.equal((await jsm.streams.info("KV_grown")).config.num_replicas, 1);
       const triple = new NatsKvRegistry({ connection: nc, bucket: "grown", ttlMs: 60_000, replicas: 3 });
       // While the new copies join, a put may be refused once; a registrar simply tries again.
-      await waitUntil("registered through the raised bucket", async () => {
-        try {
-          await triple.register(makeService("g"), { ttlMs: 60_000 });
-          return true;
-        } catch {
-          return false;
-        }
+      await waitUntilNoError("registered through the raised bucket", async () => {
+        await triple.register(makeService("g"), { ttlMs: 60_000 });
+        return true;
       }, 45_000, 200);
       await triple.close();
       assert.equal((await jsm.streams.info("KV_grown")).config.num_replicas, 3);
@@ -270,13 +238,9 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
     await cluster.waitForJetStream(30_000);
     const setup = await connect({ servers: cluster.urls });
     const creator = new NatsKvRegistry({ connection: setup, bucket: "outage", ttlMs });
-    await waitUntil("bucket created", async () => {
-      try {
-        await creator.register(makeService("setup"), { ttlMs });
-        return true;
-      } catch {
-        return false;
-      }
+    await waitUntilNoError("bucket created", async () => {
+      await creator.register(makeService("setup"), { ttlMs });
+      return true;
     }, 45_000, 200);
     await creator.close();
     await setup.close();
@@ -314,13 +278,9 @@ describe("NATS KV on a 3-node JetStream cluster", () => {
 
       await holder.start();
       const backAt = Date.now();
-      const recovered = await waitUntil("the fresh client recovers on its own", async () => {
-        try {
-          await fresh.app.callHandler(echoModule, echoModule.handlers.who!, [0], { timeout: 300 });
-          return true;
-        } catch {
-          return false;
-        }
+      const recovered = await waitUntilNoError("the fresh client recovers on its own", async () => {
+        await fresh.app.callHandler(echoModule, echoModule.handlers.who!, [0], { timeout: 300 });
+        return true;
       }, 15_000, 50);
       t.diagnostic(`fresh client served ${recovered - backAt} ms after the bucket's server restarted`);
     } finally {

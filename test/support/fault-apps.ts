@@ -155,3 +155,14 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
+
+/** waitUntil for a check that may throw while a server or store recovers: a throw counts as "not yet". */
+export function waitUntilNoError(what: string, check: () => Promise<boolean>, timeoutMs: number, pollMs = 10): Promise<number> {
+  return waitUntil(what, async () => {
+    try {
+      return await check();
+    } catch {
+      return false;
+    }
+  }, timeoutMs, pollMs);
+}
